@@ -1,0 +1,105 @@
+//! The traits every database implements, and the shared types that cross them.
+//! Each engine lives in its own folder; nothing outside `driver/` knows SQL dialects.
+
+pub mod sqlite;
+mod url;
+
+pub use url::DatabaseUrl;
+
+use crate::schema::{Change, Schema};
+use crate::Result;
+
+/// One migration file, as the driver needs it: no paths, no parsing left to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationScript {
+    pub version: i32,
+    pub name: String,
+    pub sql: String,
+}
+
+impl MigrationScript {
+    /// `V3__add_hero_power`, the name refinery and the history table use.
+    pub fn stem(&self) -> String {
+        format!("V{}__{}", self.version, self.name)
+    }
+
+    pub fn file_name(&self) -> String {
+        format!("{}.sql", self.stem())
+    }
+}
+
+/// A row of the migration history in a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedMigration {
+    pub version: i32,
+    pub name: String,
+    pub checksum: u64,
+    pub applied_on: String,
+}
+
+/// A change the planner of a dialect cannot turn into SQL (yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported {
+    pub change: String,
+    pub reason: String,
+}
+
+/// What a dialect knows without a user database: SQL for changes, and the schema
+/// that a list of migrations builds.
+pub trait Dialect {
+    /// The folder name under `migrations/`.
+    fn name(&self) -> &'static str;
+
+    /// The SQL statements (each ending in `;`) for `changes`, or every change
+    /// that cannot be planned.
+    fn plan(&self, changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>>;
+
+    /// The schema the scripts build when run in order on an empty database.
+    fn replay(&self, scripts: &[MigrationScript]) -> Result<Schema>;
+}
+
+/// A live database.
+pub trait Database {
+    /// The URL, with any password masked, for messages.
+    fn display_url(&self) -> String;
+
+    fn inspect(&mut self) -> Result<Schema>;
+
+    /// The migration history, oldest first; empty when no migration ever ran.
+    fn applied_migrations(&mut self) -> Result<Vec<AppliedMigration>>;
+
+    /// Applies `script` in one transaction together with its history row. On
+    /// failure the database is as it was before. `all` is every migration on disk,
+    /// which the runner checks the history against.
+    fn apply_migration(&mut self, all: &[MigrationScript], script: &MigrationScript) -> Result<()>;
+}
+
+/// The dialect of a name listed in `[project] dialects`.
+pub fn dialect(name: &str) -> Option<Box<dyn Dialect>> {
+    match name {
+        "sqlite" => Some(Box::new(sqlite::SqliteDialect)),
+        _ => None,
+    }
+}
+
+/// Opens the database at `url`, creating it when the engine allows.
+pub fn connect(url: &DatabaseUrl) -> Result<Box<dyn Database>> {
+    match url {
+        DatabaseUrl::Sqlite(target) => Ok(Box::new(sqlite::SqliteDatabase::open(target)?)),
+        DatabaseUrl::Postgres(_) => Err(crate::Error::Usage(format!(
+            "{}: PostgreSQL is not supported by this build yet; use a sqlite: URL",
+            url
+        ))),
+    }
+}
+
+/// Double-quotes an identifier, doubling embedded quotes. Every name strata writes
+/// into SQL goes through here, so reserved words and odd names always work.
+pub fn quote_identifier(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// Single-quotes a string literal, doubling embedded quotes.
+pub fn quote_literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}

@@ -1,0 +1,79 @@
+//! Portable types ↔ SQLite declared types. Both directions live together so a
+//! round trip (declare → create → introspect) gives back the declared type.
+//!
+//! Text is `VARCHAR` because that is what SQLAlchemy/SQLModel declare for `str`,
+//! and strata's databases must look the same to such applications.
+
+use crate::schema::Type;
+
+pub fn declared_type(ty: &Type) -> String {
+    match ty {
+        Type::Integer => "INTEGER".into(),
+        Type::BigInt => "BIGINT".into(),
+        Type::SmallInt => "SMALLINT".into(),
+        Type::Text => "VARCHAR".into(),
+        Type::Varchar(length) => format!("VARCHAR({length})"),
+        Type::Boolean => "BOOLEAN".into(),
+        Type::Real => "REAL".into(),
+        Type::Double => "DOUBLE".into(),
+        Type::Numeric(None) => "NUMERIC".into(),
+        Type::Numeric(Some((precision, scale))) => format!("NUMERIC({precision}, {scale})"),
+        Type::Date => "DATE".into(),
+        Type::Timestamp => "DATETIME".into(),
+        Type::TimestampTz => "TIMESTAMPTZ".into(),
+        Type::Uuid => "UUID".into(),
+        Type::Json => "JSON".into(),
+        Type::Bytes => "BLOB".into(),
+        Type::Custom(name) => name.clone(),
+    }
+}
+
+/// The portable type a declared type stands for; unknown spellings stay custom.
+pub fn portable_type(declared: &str) -> Type {
+    let normalized: String = declared
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase();
+    let (name, arguments) = match normalized.split_once('(') {
+        Some((name, rest)) => (
+            name.trim().to_string(),
+            rest.trim_end_matches(')')
+                .split(',')
+                .map(|n| n.trim().parse::<u32>().ok())
+                .collect::<Option<Vec<u32>>>(),
+        ),
+        None => (normalized.clone(), Some(Vec::new())),
+    };
+    match (name.as_str(), arguments.as_deref()) {
+        ("INTEGER", Some([])) => Type::Integer,
+        ("BIGINT", Some([])) => Type::BigInt,
+        ("SMALLINT", Some([])) => Type::SmallInt,
+        ("VARCHAR" | "TEXT", Some([])) => Type::Text,
+        ("VARCHAR", Some([length])) => Type::Varchar(*length),
+        ("BOOLEAN", Some([])) => Type::Boolean,
+        ("REAL", Some([])) => Type::Real,
+        ("DOUBLE" | "DOUBLE PRECISION", Some([])) => Type::Double,
+        ("NUMERIC", Some([])) => Type::Numeric(None),
+        ("NUMERIC", Some([precision, scale])) => Type::Numeric(Some((*precision, *scale))),
+        ("DATE", Some([])) => Type::Date,
+        ("DATETIME", Some([])) => Type::Timestamp,
+        ("TIMESTAMPTZ", Some([])) => Type::TimestampTz,
+        ("UUID", Some([])) => Type::Uuid,
+        ("JSON", Some([])) => Type::Json,
+        ("BLOB", Some([])) => Type::Bytes,
+        _ => Type::Custom(declared.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_portable_type_round_trips() {
+        for ty in Type::all_portable() {
+            assert_eq!(portable_type(&declared_type(&ty)), ty, "{ty}");
+        }
+    }
+}

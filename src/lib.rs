@@ -1,0 +1,20 @@
+//! strata: declare the schema once; generate, apply and check migrations.
+//!
+//! Data flows one way: text → model → changes → SQL → database.
+//! - [`schema`] is the model and the schema.toml parser; it knows no database.
+//! - [`diff`] turns two models into an ordered list of [`schema::Change`]s.
+//! - [`driver`] holds the shared traits and one folder per database.
+//! - [`migrate`] owns the migrations folder, `generate` and `apply`.
+//! - [`cli`] is the thin clap layer on top.
+
+pub mod cli;
+pub mod diagnostics;
+pub mod diff;
+pub mod driver;
+pub mod error;
+pub mod migrate;
+pub mod project;
+pub mod schema;
+pub mod text;
+
+pub use error::{Error, Result};

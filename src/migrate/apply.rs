@@ -1,0 +1,164 @@
+//! `strata migrate` and the migration half of `strata status`.
+
+use std::time::{Duration, Instant};
+
+use super::dir::load_migrations;
+use crate::driver::{AppliedMigration, Database, MigrationScript};
+use crate::{Error, Result};
+
+/// One line of status: a migration and where it stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StatusLine {
+    Applied(AppliedMigration),
+    Pending(MigrationScript),
+    /// Applied, but the file has changed since.
+    Changed(AppliedMigration),
+    /// Applied, but the file is gone.
+    Missing(AppliedMigration),
+    /// Not applied, yet older than the newest applied migration.
+    OutOfOrder(MigrationScript),
+}
+
+#[derive(Debug, Default)]
+pub struct MigrationStatus {
+    pub lines: Vec<StatusLine>,
+}
+
+impl MigrationStatus {
+    pub fn pending(&self) -> Vec<&MigrationScript> {
+        self.lines
+            .iter()
+            .filter_map(|line| match line {
+                StatusLine::Pending(script) => Some(script),
+                _ => None,
+            })
+            .collect()
+    }
+
+    pub fn applied_count(&self) -> usize {
+        self.lines
+            .iter()
+            .filter(|line| matches!(line, StatusLine::Applied(_)))
+            .count()
+    }
+
+    pub fn current_version(&self) -> Option<i32> {
+        self.lines
+            .iter()
+            .filter_map(|line| match line {
+                StatusLine::Applied(applied) | StatusLine::Changed(applied) => {
+                    Some(applied.version)
+                }
+                _ => None,
+            })
+            .max()
+    }
+
+    /// Everything that stops `migrate`, as sentences.
+    pub fn problems(&self) -> Vec<String> {
+        self.lines
+            .iter()
+            .filter_map(|line| match line {
+                StatusLine::Changed(applied) => Some(format!(
+                    "V{}__{}.sql was changed after it was applied; restore the applied version \
+                     (from version control) and put new work in a new migration",
+                    applied.version, applied.name
+                )),
+                StatusLine::Missing(applied) => Some(format!(
+                    "V{}__{}.sql was applied to this database but is missing from the migrations folder; restore it",
+                    applied.version, applied.name
+                )),
+                StatusLine::OutOfOrder(script) => Some(format!(
+                    "{} is not applied but is older than migrations that are; give it a version above the newest applied one",
+                    script.file_name()
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Compares the history in the database with the files on disk.
+pub fn migration_status(
+    applied: &[AppliedMigration],
+    scripts: &[MigrationScript],
+) -> MigrationStatus {
+    let newest_applied = applied.iter().map(|a| a.version).max().unwrap_or(0);
+    let mut lines = Vec::new();
+    for row in applied {
+        let line = match scripts.iter().find(|s| s.version == row.version) {
+            Some(script) if checksum(script) == row.checksum => StatusLine::Applied(row.clone()),
+            Some(_) => StatusLine::Changed(row.clone()),
+            None => StatusLine::Missing(row.clone()),
+        };
+        lines.push(line);
+    }
+    for script in scripts {
+        if applied.iter().any(|a| a.version == script.version) {
+            continue;
+        }
+        lines.push(if script.version < newest_applied {
+            StatusLine::OutOfOrder(script.clone())
+        } else {
+            StatusLine::Pending(script.clone())
+        });
+    }
+    lines.sort_by_key(|line| match line {
+        StatusLine::Applied(a) | StatusLine::Changed(a) | StatusLine::Missing(a) => a.version,
+        StatusLine::Pending(s) | StatusLine::OutOfOrder(s) => s.version,
+    });
+    MigrationStatus { lines }
+}
+
+/// refinery's checksum, so that strata and refinery agree on what "changed" means.
+pub fn checksum(script: &MigrationScript) -> u64 {
+    refinery::Migration::unapplied(&script.stem(), &script.sql)
+        .map(|migration| migration.checksum())
+        .unwrap_or_default()
+}
+
+pub struct AppliedEvent<'a> {
+    pub script: &'a MigrationScript,
+    pub duration: Duration,
+}
+
+/// Applies every pending migration in `folder`, one transaction each, calling
+/// `on_applied` after each. Returns the status before anything was applied.
+pub fn migrate(
+    database: &mut dyn Database,
+    folder: &std::path::Path,
+    mut on_applied: impl FnMut(AppliedEvent<'_>),
+) -> Result<MigrationStatus> {
+    let scripts = load_migrations(folder)?;
+    let status = migration_status(&database.applied_migrations()?, &scripts);
+    let problems = status.problems();
+    if !problems.is_empty() {
+        return Err(Error::Refused(format!(
+            "{}: nothing was applied:\n  {}",
+            database.display_url(),
+            problems.join("\n  ")
+        )));
+    }
+    let mut last = status.current_version();
+    for script in status.pending() {
+        let started = Instant::now();
+        database.apply_migration(&scripts, script).map_err(|error| match error {
+            Error::MigrationFailed(reason) => Error::MigrationFailed(format!(
+                "migration {} failed: {reason}\n  {} was rolled back; the database is as it was before it ({})",
+                folder.join(script.file_name()).display(),
+                script.file_name(),
+                match last {
+                    Some(version) => format!("at V{version}"),
+                    None => "no migration applied".to_string(),
+                }
+            )),
+            other => other,
+        })?;
+        last = Some(script.version);
+        on_applied(AppliedEvent {
+            script,
+            duration: started.elapsed(),
+        });
+    }
+    Ok(status)
+}

@@ -1,0 +1,10 @@
+//! The migrations folder: reading it, generating the next migration, applying
+//! pending ones and reporting status.
+
+mod apply;
+mod dir;
+mod generate;
+
+pub use apply::{migrate, migration_status, AppliedEvent, MigrationStatus, StatusLine};
+pub use dir::{load_migrations, validate_migration_name};
+pub use generate::{generate, Generated};

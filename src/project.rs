@@ -1,0 +1,72 @@
+//! A strata project on disk: where schema.toml, migrations and patches live, and
+//! which database a command talks to.
+
+use std::path::{Path, PathBuf};
+
+use crate::driver::DatabaseUrl;
+use crate::schema::{parse_schema_file, SchemaFile};
+use crate::{Error, Result};
+
+pub const SCHEMA_FILE: &str = "schema.toml";
+pub const DEFAULT_DATABASE: &str = "sqlite:database.db";
+
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub root: PathBuf,
+}
+
+impl Project {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Project { root: root.into() }
+    }
+
+    pub fn schema_path(&self) -> PathBuf {
+        self.root.join(SCHEMA_FILE)
+    }
+
+    pub fn migrations_dir(&self, dialect: &str) -> PathBuf {
+        self.root.join("migrations").join(dialect)
+    }
+
+    pub fn patches_dir(&self) -> PathBuf {
+        self.root.join("patches")
+    }
+
+    pub fn load_schema(&self) -> Result<SchemaFile> {
+        parse_schema_file(&self.schema_path())
+    }
+
+    /// `--database-url` (or `DATABASE_URL`, which clap folds into it) first, then
+    /// `[project] database`, then `sqlite:database.db`. URLs from schema.toml are
+    /// relative to the project; URLs from the command line to the working directory.
+    pub fn database_url(&self, from_command_line: Option<&str>) -> Result<DatabaseUrl> {
+        if let Some(url) = from_command_line {
+            return DatabaseUrl::parse(url, Path::new("."));
+        }
+        let configured = if self.schema_path().exists() {
+            self.load_schema()?.config.database
+        } else {
+            None
+        };
+        DatabaseUrl::parse(
+            configured.as_deref().unwrap_or(DEFAULT_DATABASE),
+            &self.root,
+        )
+    }
+}
+
+/// Turns file bytes into text, or says where the first byte that is not UTF-8 is.
+pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    String::from_utf8(bytes).map_err(|error| {
+        let valid = error.utf8_error().valid_up_to();
+        let prefix = String::from_utf8_lossy(&error.as_bytes()[..valid]).into_owned();
+        let (line, column) = crate::text::line_column(&prefix, valid);
+        Error::InvalidFile {
+            path: path.to_path_buf(),
+            message: format!(
+                "{line}:{column}: the file is not UTF-8 text (byte 0x{:02x} at offset {valid}); save it as UTF-8",
+                error.as_bytes()[valid]
+            ),
+        }
+    })
+}

@@ -1,0 +1,176 @@
+//! The changes that take a database from one schema to another. The diff produces
+//! them in an order that is safe to apply; each driver's planner turns them into SQL.
+
+use std::fmt;
+
+use super::{Column, ForeignKey, Index, PrimaryKey, Table, UniqueConstraint};
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Change {
+    /// A new table with its primary key, foreign keys and unique constraints.
+    /// Its indexes follow as separate `CreateIndex` changes.
+    CreateTable(Table),
+    DropTable {
+        table: String,
+    },
+    RenameTable {
+        from: String,
+        to: String,
+    },
+    AddColumn {
+        table: String,
+        column: Column,
+    },
+    DropColumn {
+        table: String,
+        column: String,
+    },
+    RenameColumn {
+        table: String,
+        from: String,
+        to: String,
+    },
+    /// Type, nullability or default changed.
+    AlterColumn {
+        table: String,
+        from: Column,
+        to: Column,
+    },
+    SetPrimaryKey {
+        table: String,
+        from: Option<PrimaryKey>,
+        to: Option<PrimaryKey>,
+    },
+    AddForeignKey {
+        table: String,
+        foreign_key: ForeignKey,
+    },
+    DropForeignKey {
+        table: String,
+        foreign_key: ForeignKey,
+    },
+    AddUnique {
+        table: String,
+        unique: UniqueConstraint,
+    },
+    DropUnique {
+        table: String,
+        unique: UniqueConstraint,
+    },
+    CreateIndex {
+        table: String,
+        index: Index,
+    },
+    DropIndex {
+        table: String,
+        index: Index,
+    },
+}
+
+impl Change {
+    /// Changes that can lose data or break a running application's queries.
+    pub fn is_destructive(&self) -> bool {
+        match self {
+            Change::DropTable { .. } | Change::DropColumn { .. } => true,
+            // Narrowing a type or making a column NOT NULL can fail or truncate.
+            Change::AlterColumn { from, to, .. } => {
+                from.ty != to.ty || (from.nullable && !to.nullable)
+            }
+            _ => false,
+        }
+    }
+
+    /// The table the change belongs to.
+    pub fn table(&self) -> &str {
+        match self {
+            Change::CreateTable(table) => &table.name,
+            Change::RenameTable { to, .. } => to,
+            Change::DropTable { table }
+            | Change::AddColumn { table, .. }
+            | Change::DropColumn { table, .. }
+            | Change::RenameColumn { table, .. }
+            | Change::AlterColumn { table, .. }
+            | Change::SetPrimaryKey { table, .. }
+            | Change::AddForeignKey { table, .. }
+            | Change::DropForeignKey { table, .. }
+            | Change::AddUnique { table, .. }
+            | Change::DropUnique { table, .. }
+            | Change::CreateIndex { table, .. }
+            | Change::DropIndex { table, .. } => table,
+        }
+    }
+}
+
+fn column_summary(column: &Column) -> String {
+    let mut text = format!("{} {}", column.name, column.ty);
+    text.push_str(if column.nullable {
+        " null"
+    } else {
+        " not null"
+    });
+    if let Some(default) = &column.default {
+        text.push_str(&format!(" default {default}"));
+    }
+    text
+}
+
+impl fmt::Display for Change {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Change::CreateTable(table) => write!(f, "create table {}", table.name),
+            Change::DropTable { table } => write!(f, "drop table {table}"),
+            Change::RenameTable { from, to } => write!(f, "rename table {from} to {to}"),
+            Change::AddColumn { table, column } => {
+                write!(f, "add column {table}.{}", column_summary(column))
+            }
+            Change::DropColumn { table, column } => write!(f, "drop column {table}.{column}"),
+            Change::RenameColumn { table, from, to } => {
+                write!(f, "rename column {table}.{from} to {to}")
+            }
+            Change::AlterColumn { table, from, to } => write!(
+                f,
+                "alter column {table}.{} from ({}) to ({})",
+                to.name,
+                column_summary(from),
+                column_summary(to)
+            ),
+            Change::SetPrimaryKey { table, to, .. } => match to {
+                Some(pk) => write!(
+                    f,
+                    "set primary key of {table} to ({})",
+                    pk.columns.join(", ")
+                ),
+                None => write!(f, "drop primary key of {table}"),
+            },
+            Change::AddForeignKey { table, foreign_key } => write!(
+                f,
+                "add foreign key {table}.({}) -> {}.({})",
+                foreign_key.columns.join(", "),
+                foreign_key.referenced_table,
+                foreign_key.referenced_columns.join(", ")
+            ),
+            Change::DropForeignKey { table, foreign_key } => {
+                write!(f, "drop foreign key {} on {table}", foreign_key.name)
+            }
+            Change::AddUnique { table, unique } => write!(
+                f,
+                "add unique constraint {} on {table} ({})",
+                unique.name,
+                unique.columns.join(", ")
+            ),
+            Change::DropUnique { table, unique } => {
+                write!(f, "drop unique constraint {} on {table}", unique.name)
+            }
+            Change::CreateIndex { table, index } => write!(
+                f,
+                "create {}index {} on {table} ({})",
+                if index.unique { "unique " } else { "" },
+                index.name,
+                index.columns.join(", ")
+            ),
+            Change::DropIndex { table, index } => {
+                write!(f, "drop index {} on {table}", index.name)
+            }
+        }
+    }
+}

@@ -1,0 +1,15 @@
+//! The declared model of a database and the changes between two models.
+//! Nothing here knows about any database engine.
+
+mod change;
+mod model;
+mod parse;
+mod types;
+
+pub use change::Change;
+pub use model::{
+    names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table,
+    UniqueConstraint,
+};
+pub use parse::{parse_schema_file, parse_schema_text, ProjectConfig, SchemaFile};
+pub use types::Type;

@@ -1,0 +1,939 @@
+//! schema.toml → [`Schema`], collecting every problem in the file with its span.
+//!
+//! serde stops at the first error, and the contract is to report them all, so the
+//! document is parsed by `toml` into spanned values and walked here by hand.
+
+use std::collections::{HashMap, HashSet};
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use super::model::names;
+use super::{
+    Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table, Type,
+    UniqueConstraint,
+};
+use crate::diagnostics::{FileProblems, Problem};
+use crate::text::{backticked, did_you_mean, identifier_problem};
+
+/// The `[project]` table.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProjectConfig {
+    /// Dialects migrations are generated for; `["sqlite"]` when not given.
+    pub dialects: Vec<String>,
+    /// The default database URL, relative paths meaning relative to the project.
+    pub database: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct SchemaFile {
+    pub path: PathBuf,
+    pub config: ProjectConfig,
+    pub schema: Schema,
+}
+
+pub const KNOWN_DIALECTS: &[&str] = &["sqlite", "postgres"];
+const TOP_KEYS: &[&str] = &["project", "table"];
+const PROJECT_KEYS: &[&str] = &["dialects", "database"];
+const TABLE_KEYS: &[&str] = &[
+    "columns",
+    "primary_key",
+    "unique",
+    "indexes",
+    "renamed_from",
+];
+const COLUMN_KEYS: &[&str] = &[
+    "type",
+    "nullable",
+    "primary_key",
+    "unique",
+    "index",
+    "default",
+    "references",
+    "on_delete",
+    "on_update",
+    "renamed_from",
+];
+const INDEX_KEYS: &[&str] = &["name", "columns", "unique"];
+
+/// Reads and parses a schema file. A missing or non-UTF-8 file is an error too.
+pub fn parse_schema_file(path: &Path) -> crate::Result<SchemaFile> {
+    let bytes = std::fs::read(path).map_err(|error| match error.kind() {
+        std::io::ErrorKind::NotFound => crate::Error::InvalidFile {
+            path: path.to_path_buf(),
+            message: "no such file; run `strata init` to start a project here, or pass \
+                      `--project DIR` to use another folder"
+                .to_string(),
+        },
+        _ => crate::Error::io(path, error),
+    })?;
+    let text = crate::project::utf8_text(path, bytes)?;
+    Ok(parse_schema_text(path, &text)?)
+}
+
+/// Parses schema.toml text; `path` is only used in messages.
+pub fn parse_schema_text(path: &Path, text: &str) -> Result<SchemaFile, FileProblems> {
+    let (document, syntax_errors) = DeTable::parse_recoverable(text);
+    if !syntax_errors.is_empty() {
+        let problems = syntax_errors
+            .iter()
+            .map(|error| {
+                let span = error.span().unwrap_or(0..0);
+                Problem::new(
+                    span,
+                    format!("invalid TOML: {}", error.message().trim_end()),
+                )
+                .label("here")
+            })
+            .collect();
+        return Err(FileProblems::new(path, text, problems));
+    }
+    let mut parser = Parser::default();
+    let (config, schema) = parser.document(document.get_ref(), text.len());
+    if parser.problems.is_empty() {
+        Ok(SchemaFile {
+            path: path.to_path_buf(),
+            config,
+            schema,
+        })
+    } else {
+        Err(FileProblems::new(path, text, parser.problems))
+    }
+}
+
+type Key<'i> = Spanned<std::borrow::Cow<'i, str>>;
+type Value<'i> = Spanned<DeValue<'i>>;
+
+/// Where each declared foreign key was written, for checks that need every table.
+struct PendingReference {
+    table: String,
+    column: String,
+    target_table: String,
+    target_table_span: Range<usize>,
+    target_column: String,
+    target_column_span: Range<usize>,
+}
+
+#[derive(Default)]
+struct Parser {
+    problems: Vec<Problem>,
+    references: Vec<PendingReference>,
+    /// Index name → where it was declared, since index names share one namespace.
+    index_names: HashMap<String, Range<usize>>,
+}
+
+fn kind_of(value: &DeValue<'_>) -> &'static str {
+    match value {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+impl Parser {
+    fn problem(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    fn unknown_key(&mut self, key: &Key<'_>, context: &str, known: &[&str]) {
+        let name = key.get_ref().as_ref();
+        self.problem(
+            Problem::new(
+                key.span(),
+                format!(
+                    "unknown key `{name}` in {context}{}",
+                    did_you_mean(name, known.iter().copied())
+                ),
+            )
+            .label("not a known key")
+            .help(format!("the keys allowed here are {}", backticked(known))),
+        );
+    }
+
+    fn wrong_type(&mut self, key: &str, value: &Value<'_>, expected: &str) {
+        self.problem(
+            Problem::new(
+                value.span(),
+                format!(
+                    "`{key}` must be {expected}, found {}",
+                    kind_of(value.get_ref())
+                ),
+            )
+            .label(format!("expected {expected}")),
+        );
+    }
+
+    fn identifier(&mut self, name: &str, span: Range<usize>, what: &str) -> bool {
+        match identifier_problem(name) {
+            Some(problem) => {
+                self.problem(
+                    Problem::new(span, format!("invalid {what} name: {problem}"))
+                        .label("choose a shorter name".to_string()),
+                );
+                false
+            }
+            None => true,
+        }
+    }
+
+    fn table_of<'a, 'i>(&mut self, key: &str, value: &'a Value<'i>) -> Option<&'a DeTable<'i>> {
+        match value.get_ref() {
+            DeValue::Table(table) => Some(table),
+            _ => {
+                self.wrong_type(key, value, "a table");
+                None
+            }
+        }
+    }
+
+    fn string(&mut self, key: &str, value: &Value<'_>) -> Option<String> {
+        match value.get_ref() {
+            DeValue::String(text) => Some(text.to_string()),
+            _ => {
+                self.wrong_type(key, value, "a string");
+                None
+            }
+        }
+    }
+
+    fn boolean(&mut self, key: &str, value: &Value<'_>) -> Option<bool> {
+        match value.get_ref() {
+            DeValue::Boolean(flag) => Some(*flag),
+            _ => {
+                self.wrong_type(key, value, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    /// An array of strings, each with its span.
+    fn string_list(&mut self, key: &str, value: &Value<'_>) -> Option<Vec<Spanned<String>>> {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.wrong_type(key, value, "an array of column names");
+            return None;
+        };
+        let mut names = Vec::new();
+        for item in items.iter() {
+            let name = self.string(key, item)?;
+            names.push(Spanned::new(item.span(), name));
+        }
+        if names.is_empty() {
+            self.problem(
+                Problem::new(
+                    value.span(),
+                    format!("`{key}` must name at least one column"),
+                )
+                .label("empty list"),
+            );
+            return None;
+        }
+        Some(names)
+    }
+
+    fn document(&mut self, root: &DeTable<'_>, length: usize) -> (ProjectConfig, Schema) {
+        let mut config = ProjectConfig {
+            dialects: vec!["sqlite".to_string()],
+            database: None,
+        };
+        let mut schema = Schema::default();
+        let mut saw_tables = false;
+        for (key, value) in root.iter() {
+            match key.get_ref().as_ref() {
+                "project" => {
+                    if let Some(table) = self.table_of("project", value) {
+                        self.project(table, &mut config);
+                    }
+                }
+                "table" => {
+                    saw_tables = true;
+                    if let Some(tables) = self.table_of("table", value) {
+                        for (name, body) in tables.iter() {
+                            if let Some(table) = self.table(name, body) {
+                                schema.tables.push(table);
+                            }
+                        }
+                    }
+                }
+                _ => self.unknown_key(key, "the top level of schema.toml", TOP_KEYS),
+            }
+        }
+        if !saw_tables && self.problems.is_empty() {
+            let span = if length == 0 { 0..0 } else { 0..1 };
+            self.problem(
+                Problem::new(span, "schema.toml declares no tables")
+                    .label("expected at least one `[table.NAME.columns]` section")
+                    .help(
+                        "declare a table, e.g.\n\n[table.team.columns]\nid = { type = \"integer\", primary_key = true }\nname = \"text\"",
+                    ),
+            );
+        }
+        self.check_references(&schema);
+        (config, schema)
+    }
+
+    fn project(&mut self, table: &DeTable<'_>, config: &mut ProjectConfig) {
+        for (key, value) in table.iter() {
+            match key.get_ref().as_ref() {
+                "dialects" => {
+                    let Some(list) = self.string_list("dialects", value) else {
+                        continue;
+                    };
+                    let mut dialects = Vec::new();
+                    for dialect in list {
+                        if KNOWN_DIALECTS.contains(&dialect.get_ref().as_str()) {
+                            if !dialects.contains(dialect.get_ref()) {
+                                dialects.push(dialect.get_ref().clone());
+                            }
+                        } else {
+                            self.problem(
+                                Problem::new(
+                                    dialect.span(),
+                                    format!(
+                                        "unknown dialect `{}`{}",
+                                        dialect.get_ref(),
+                                        did_you_mean(
+                                            dialect.get_ref(),
+                                            KNOWN_DIALECTS.iter().copied()
+                                        )
+                                    ),
+                                )
+                                .label(format!("expected one of {}", backticked(KNOWN_DIALECTS))),
+                            );
+                        }
+                    }
+                    config.dialects = dialects;
+                }
+                "database" => config.database = self.string("database", value),
+                _ => self.unknown_key(key, "[project]", PROJECT_KEYS),
+            }
+        }
+    }
+
+    fn table(&mut self, name: &Key<'_>, body: &Value<'_>) -> Option<Table> {
+        let table_name = name.get_ref().to_string();
+        let name_ok = self.identifier(&table_name, name.span(), "table");
+        let options = self.table_of(&format!("table.{table_name}"), body)?;
+        let mut table = Table::new(&table_name);
+
+        match options.get("columns") {
+            Some(columns) => {
+                if let Some(columns) = self.table_of("columns", columns) {
+                    for (column_name, column_body) in columns.iter() {
+                        if let Some(column) = self.column(&mut table, column_name, column_body) {
+                            table.columns.push(column);
+                        }
+                    }
+                }
+                if table.columns.is_empty() && columns.get_ref().as_table().is_some_and(|c| c.is_empty()) {
+                    self.problem(
+                        Problem::new(name.span(), format!("table `{table_name}` has no columns"))
+                            .label("declared here")
+                            .help(format!(
+                                "add columns under [table.{table_name}.columns], e.g. id = {{ type = \"integer\", primary_key = true }}"
+                            )),
+                    );
+                }
+            }
+            None => self.problem(
+                Problem::new(name.span(), format!("table `{table_name}` has no columns"))
+                    .label("declared here")
+                    .help(format!(
+                        "add a [table.{table_name}.columns] section, e.g. id = {{ type = \"integer\", primary_key = true }}"
+                    )),
+            ),
+        }
+
+        for (key, value) in options.iter() {
+            match key.get_ref().as_ref() {
+                "columns" => {}
+                "primary_key" => self.table_primary_key(&mut table, key, value),
+                "unique" => self.table_uniques(&mut table, value),
+                "indexes" => self.table_indexes(&mut table, value),
+                "renamed_from" => table.renamed_from = self.string("renamed_from", value),
+                _ => self.unknown_key(key, &format!("table `{table_name}`"), TABLE_KEYS),
+            }
+        }
+        name_ok.then_some(table)
+    }
+
+    fn column(&mut self, table: &mut Table, name: &Key<'_>, body: &Value<'_>) -> Option<Column> {
+        let column_name = name.get_ref().to_string();
+        let name_ok = self.identifier(&column_name, name.span(), "column");
+        let mut column = Column {
+            name: column_name.clone(),
+            ty: Type::Integer,
+            nullable: false,
+            default: None,
+            renamed_from: None,
+        };
+        let options = match body.get_ref() {
+            DeValue::String(type_name) => {
+                column.ty = self.column_type(type_name, body.span())?;
+                return name_ok.then_some(column);
+            }
+            DeValue::Table(options) => options,
+            _ => {
+                self.wrong_type(&column_name, body, "a type name such as \"text\", or a table such as { type = \"text\", nullable = true }");
+                return None;
+            }
+        };
+
+        let Some(type_value) = options.get("type") else {
+            self.problem(
+                Problem::new(
+                    body.span(),
+                    format!("column `{}.{column_name}` has no `type`", table.name),
+                )
+                .label("add `type = \"...\"` here")
+                .help(format!(
+                    "types are {}",
+                    backticked(super::types::PORTABLE_TYPE_NAMES)
+                )),
+            );
+            return None;
+        };
+        let type_name = self.string("type", type_value)?;
+        column.ty = self.column_type(&type_name, type_value.span())?;
+
+        let mut primary_key = false;
+        let mut nullable_span = None;
+        let mut references = None;
+        let mut on_delete = ForeignKeyAction::NoAction;
+        let mut on_update = ForeignKeyAction::NoAction;
+        let mut action_spans = Vec::new();
+        let mut unique = false;
+        let mut index_span = None;
+        for (key, value) in options.iter() {
+            match key.get_ref().as_ref() {
+                "type" => {}
+                "nullable" => {
+                    column.nullable = self.boolean("nullable", value).unwrap_or(false);
+                    nullable_span = Some(value.span());
+                }
+                "primary_key" => primary_key = self.boolean("primary_key", value).unwrap_or(false),
+                "unique" => unique = self.boolean("unique", value) == Some(true),
+                "index" => {
+                    if self.boolean("index", value) == Some(true) {
+                        index_span = Some(value.span());
+                    }
+                }
+                "default" => column.default = self.default_value(&column, value),
+                "references" => references = self.reference(value),
+                "on_delete" => {
+                    on_delete = self.action("on_delete", value).unwrap_or_default();
+                    action_spans.push(key.span());
+                }
+                "on_update" => {
+                    on_update = self.action("on_update", value).unwrap_or_default();
+                    action_spans.push(key.span());
+                }
+                "renamed_from" => column.renamed_from = self.string("renamed_from", value),
+                _ => self.unknown_key(
+                    key,
+                    &format!("column `{}.{column_name}`", table.name),
+                    COLUMN_KEYS,
+                ),
+            }
+        }
+
+        let columns = vec![column_name.clone()];
+        // As in SQLAlchemy: `index` alone is a plain index, `unique` alone a UNIQUE
+        // constraint, and both together one unique index.
+        match index_span {
+            Some(span) => {
+                let index_name = names::index(&table.name, &columns);
+                self.register_index_name(&index_name, span);
+                table.indexes.push(Index {
+                    name: index_name,
+                    columns: columns.clone(),
+                    unique,
+                });
+            }
+            None if unique => table.uniques.push(UniqueConstraint {
+                name: names::unique(&table.name, &columns),
+                columns: columns.clone(),
+            }),
+            None => {}
+        }
+        if primary_key {
+            if let Some(span) = nullable_span.filter(|_| column.nullable) {
+                self.problem(
+                    Problem::new(
+                        span,
+                        format!(
+                            "primary key column `{}.{column_name}` cannot be nullable",
+                            table.name
+                        ),
+                    )
+                    .label("remove `nullable = true`"),
+                );
+            }
+            let pk = table.primary_key.get_or_insert_with(|| PrimaryKey {
+                name: names::primary_key(&table.name),
+                columns: Vec::new(),
+            });
+            pk.columns.push(column_name.clone());
+        }
+        match references {
+            Some((target_table, target_column, spans)) => {
+                self.references.push(PendingReference {
+                    table: table.name.clone(),
+                    column: column_name.clone(),
+                    target_table: target_table.clone(),
+                    target_table_span: spans.0,
+                    target_column: target_column.clone(),
+                    target_column_span: spans.1,
+                });
+                let columns = vec![column_name.clone()];
+                table.foreign_keys.push(ForeignKey {
+                    name: names::foreign_key(&table.name, &columns),
+                    columns,
+                    referenced_table: target_table,
+                    referenced_columns: vec![target_column],
+                    on_delete,
+                    on_update,
+                });
+            }
+            None => {
+                for span in action_spans {
+                    self.problem(
+                        Problem::new(
+                            span,
+                            format!(
+                                "`{}` needs `references` on column `{}.{column_name}`",
+                                "on_delete/on_update", table.name
+                            ),
+                        )
+                        .label("only a foreign key has actions")
+                        .help("add `references = \"table.column\"`, or remove this key"),
+                    );
+                }
+            }
+        }
+        name_ok.then_some(column)
+    }
+
+    fn column_type(&mut self, name: &str, span: Range<usize>) -> Option<Type> {
+        match Type::parse_portable(name) {
+            Some(ty) => Some(ty),
+            None => {
+                let bare = name.split('(').next().unwrap_or(name);
+                let known = super::types::PORTABLE_TYPE_NAMES
+                    .iter()
+                    .map(|known| known.split('(').next().unwrap_or(known));
+                let synonym = match bare.trim().to_lowercase().as_str() {
+                    "int" | "int4" | "serial" => Some("integer"),
+                    "int8" | "bigserial" => Some("bigint"),
+                    "int2" => Some("smallint"),
+                    "string" | "str" => Some("text"),
+                    "bool" => Some("boolean"),
+                    "float" | "float8" | "double precision" => Some("double"),
+                    "decimal" => Some("numeric"),
+                    "datetime" => Some("timestamp"),
+                    "blob" | "bytea" => Some("bytes"),
+                    "jsonb" => Some("json"),
+                    _ => None,
+                };
+                let hint = match synonym {
+                    Some(synonym) => format!("; did you mean `{synonym}`?"),
+                    None => did_you_mean(bare, known),
+                };
+                self.problem(
+                    Problem::new(span, format!("unknown column type `{name}`{hint}"))
+                        .label("not a portable type")
+                        .help(format!(
+                            "types are {}",
+                            backticked(super::types::PORTABLE_TYPE_NAMES)
+                        )),
+                );
+                None
+            }
+        }
+    }
+
+    fn default_value(&mut self, column: &Column, value: &Value<'_>) -> Option<DefaultValue> {
+        let default = match value.get_ref() {
+            DeValue::Integer(integer) => {
+                match i64::from_str_radix(integer.as_str(), integer.radix()) {
+                    Ok(number) => DefaultValue::Integer(number),
+                    Err(_) => {
+                        self.problem(
+                            Problem::new(
+                                value.span(),
+                                "default is out of the 64-bit integer range",
+                            )
+                            .label("too large"),
+                        );
+                        return None;
+                    }
+                }
+            }
+            DeValue::Float(float) => DefaultValue::Float(float.as_str().parse().ok()?),
+            DeValue::Boolean(flag) => DefaultValue::Boolean(*flag),
+            DeValue::String(text) => DefaultValue::Text(text.to_string()),
+            DeValue::Table(table) if table.len() == 1 && table.get("sql").is_some() => {
+                let expression = table.get("sql")?;
+                return self.string("sql", expression).map(DefaultValue::Sql);
+            }
+            _ => {
+                self.wrong_type(
+                    "default",
+                    value,
+                    "a number, a string, a boolean or { sql = \"EXPRESSION\" }",
+                );
+                return None;
+            }
+        };
+        let fits = match (&default, &column.ty) {
+            (DefaultValue::Integer(_), ty) => ty.is_integer_like() || ty.is_float_like(),
+            (DefaultValue::Float(_), ty) => ty.is_float_like(),
+            (DefaultValue::Boolean(_), ty) => *ty == Type::Boolean,
+            (DefaultValue::Text(_), ty) => ty.is_text_like(),
+            _ => true,
+        };
+        if fits || matches!(column.ty, Type::Custom(_)) {
+            Some(default)
+        } else {
+            self.problem(
+                Problem::new(
+                    value.span(),
+                    format!("default {default} does not fit column `{}` of type {}", column.name, column.ty),
+                )
+                .label(format!("not a {} value", column.ty))
+                .help("give a default of the column's type, or { sql = \"EXPRESSION\" } for an SQL expression"),
+            );
+            None
+        }
+    }
+
+    /// `references = "table.column"` or `references = { table = "...", column = "..." }`.
+    #[allow(clippy::type_complexity)]
+    fn reference(
+        &mut self,
+        value: &Value<'_>,
+    ) -> Option<(String, String, (Range<usize>, Range<usize>))> {
+        match value.get_ref() {
+            DeValue::String(text) => {
+                let parts: Vec<&str> = text.split('.').collect();
+                if let [table, column] = parts.as_slice() {
+                    if !table.is_empty() && !column.is_empty() {
+                        return Some((
+                            table.to_string(),
+                            column.to_string(),
+                            (value.span(), value.span()),
+                        ));
+                    }
+                }
+                self.problem(
+                    Problem::new(value.span(), format!("`references = \"{text}\"` must be written `table.column`"))
+                        .label("expected \"table.column\"")
+                        .help("for names that contain a dot, write references = { table = \"...\", column = \"...\" }"),
+                );
+                None
+            }
+            DeValue::Table(table) => {
+                for (key, _) in table.iter() {
+                    if !["table", "column"].contains(&key.get_ref().as_ref()) {
+                        self.unknown_key(key, "references", &["table", "column"]);
+                    }
+                }
+                let (Some(target_table), Some(target_column)) =
+                    (table.get("table"), table.get("column"))
+                else {
+                    self.problem(
+                        Problem::new(value.span(), "`references` needs both `table` and `column`")
+                            .label("incomplete"),
+                    );
+                    return None;
+                };
+                let table_name = self.string("table", target_table)?;
+                let column_name = self.string("column", target_column)?;
+                Some((
+                    table_name,
+                    column_name,
+                    (target_table.span(), target_column.span()),
+                ))
+            }
+            _ => {
+                self.wrong_type("references", value, "a string \"table.column\"");
+                None
+            }
+        }
+    }
+
+    fn action(&mut self, key: &str, value: &Value<'_>) -> Option<ForeignKeyAction> {
+        let text = self.string(key, value)?;
+        let action = ForeignKeyAction::parse(&text);
+        if action.is_none() {
+            self.problem(
+                Problem::new(
+                    value.span(),
+                    format!(
+                        "unknown {key} action `{text}`{}",
+                        did_you_mean(&text, ForeignKeyAction::NAMES.iter().copied())
+                    ),
+                )
+                .label(format!(
+                    "expected one of {}",
+                    backticked(ForeignKeyAction::NAMES)
+                )),
+            );
+        }
+        action
+    }
+
+    fn register_index_name(&mut self, name: &str, span: Range<usize>) {
+        if let Some(problem) = identifier_problem(name) {
+            self.problem(
+                Problem::new(span.clone(), format!("invalid index name: {problem}"))
+                    .label("this index")
+                    .help("declare it under `indexes` with a shorter `name`"),
+            );
+        }
+        if self
+            .index_names
+            .insert(name.to_string(), span.clone())
+            .is_some()
+        {
+            self.problem(
+                Problem::new(span, format!("index name `{name}` is used twice; index names must be unique in the whole schema"))
+                    .label("duplicate index name"),
+            );
+        }
+    }
+
+    /// Column names in a table-level option must exist in that table.
+    fn known_columns(&mut self, table: &Table, names: &[Spanned<String>]) -> Option<Vec<String>> {
+        let mut all_known = true;
+        for name in names {
+            if table.column(name.get_ref()).is_none() {
+                all_known = false;
+                self.problem(
+                    Problem::new(
+                        name.span(),
+                        format!(
+                            "table `{}` has no column `{}`{}",
+                            table.name,
+                            name.get_ref(),
+                            did_you_mean(
+                                name.get_ref(),
+                                table.columns.iter().map(|c| c.name.as_str())
+                            )
+                        ),
+                    )
+                    .label("unknown column"),
+                );
+            }
+        }
+        all_known.then(|| names.iter().map(|name| name.get_ref().clone()).collect())
+    }
+
+    fn table_primary_key(&mut self, table: &mut Table, key: &Key<'_>, value: &Value<'_>) {
+        let Some(names) = self.string_list("primary_key", value) else {
+            return;
+        };
+        if table.primary_key.is_some() {
+            self.problem(
+                Problem::new(key.span(), format!("table `{}` declares its primary key twice", table.name))
+                    .label("table-level primary key")
+                    .help("use either `primary_key = true` on columns or `primary_key = [...]` on the table, not both"),
+            );
+            return;
+        }
+        if let Some(columns) = self.known_columns(table, &names) {
+            for column in table
+                .columns
+                .iter_mut()
+                .filter(|c| columns.contains(&c.name))
+            {
+                column.nullable = false;
+            }
+            table.primary_key = Some(PrimaryKey {
+                name: names::primary_key(&table.name),
+                columns,
+            });
+        }
+    }
+
+    fn table_uniques(&mut self, table: &mut Table, value: &Value<'_>) {
+        let DeValue::Array(groups) = value.get_ref() else {
+            self.wrong_type(
+                "unique",
+                value,
+                "an array of column lists, e.g. [[\"a\", \"b\"]]",
+            );
+            return;
+        };
+        for group in groups.iter() {
+            let Some(names) = self.string_list("unique", group) else {
+                continue;
+            };
+            if let Some(columns) = self.known_columns(table, &names) {
+                table.uniques.push(UniqueConstraint {
+                    name: names::unique(&table.name, &columns),
+                    columns,
+                });
+            }
+        }
+    }
+
+    fn table_indexes(&mut self, table: &mut Table, value: &Value<'_>) {
+        let DeValue::Array(items) = value.get_ref() else {
+            self.wrong_type(
+                "indexes",
+                value,
+                "an array of tables, e.g. [{ columns = [\"a\", \"b\"] }]",
+            );
+            return;
+        };
+        for item in items.iter() {
+            let Some(options) = self.table_of("indexes", item) else {
+                continue;
+            };
+            for (key, _) in options.iter() {
+                if !INDEX_KEYS.contains(&key.get_ref().as_ref()) {
+                    self.unknown_key(key, "an index", INDEX_KEYS);
+                }
+            }
+            let Some(columns_value) = options.get("columns") else {
+                self.problem(
+                    Problem::new(item.span(), "an index needs `columns = [...]`")
+                        .label("no columns"),
+                );
+                continue;
+            };
+            let Some(names) = self.string_list("columns", columns_value) else {
+                continue;
+            };
+            let unique = match options.get("unique") {
+                Some(flag) => self.boolean("unique", flag).unwrap_or(false),
+                None => false,
+            };
+            let Some(columns) = self.known_columns(table, &names) else {
+                continue;
+            };
+            let name = match options.get("name") {
+                Some(name) => match self.string("name", name) {
+                    Some(text) => text,
+                    None => continue,
+                },
+                None => names::index(&table.name, &columns),
+            };
+            let span = options.get("name").map_or(item.span(), |name| name.span());
+            self.register_index_name(&name, span);
+            table.indexes.push(Index {
+                name,
+                columns,
+                unique,
+            });
+        }
+    }
+
+    /// Foreign keys need every table parsed: the target must exist, have the column,
+    /// the column types must match, and the target must be a primary key or unique.
+    fn check_references(&mut self, schema: &Schema) {
+        let references = std::mem::take(&mut self.references);
+        let table_names: HashSet<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+        for reference in references {
+            let Some(target) = schema.table(&reference.target_table) else {
+                // A table that failed to parse has already been reported.
+                if !table_names.contains(reference.target_table.as_str()) {
+                    self.problem(
+                        Problem::new(
+                            reference.target_table_span.clone(),
+                            format!(
+                                "{}.{} references {}.{}: there is no table `{}`{}",
+                                reference.table,
+                                reference.column,
+                                reference.target_table,
+                                reference.target_column,
+                                reference.target_table,
+                                did_you_mean(&reference.target_table, table_names.iter().copied())
+                            ),
+                        )
+                        .label("unknown table")
+                        .help(format!(
+                            "declared tables are {}",
+                            backticked(schema.tables.iter().map(|t| &t.name))
+                        )),
+                    );
+                }
+                continue;
+            };
+            let Some(target_column) = target.column(&reference.target_column) else {
+                self.problem(
+                    Problem::new(
+                        reference.target_column_span.clone(),
+                        format!(
+                            "{}.{} references {}.{}: table {} has no column `{}`{}",
+                            reference.table,
+                            reference.column,
+                            reference.target_table,
+                            reference.target_column,
+                            reference.target_table,
+                            reference.target_column,
+                            did_you_mean(
+                                &reference.target_column,
+                                target.columns.iter().map(|c| c.name.as_str())
+                            )
+                        ),
+                    )
+                    .label("unknown column"),
+                );
+                continue;
+            };
+            let Some(source_column) = schema
+                .table(&reference.table)
+                .and_then(|table| table.column(&reference.column))
+            else {
+                continue;
+            };
+            if source_column.ty != target_column.ty {
+                self.problem(
+                    Problem::new(
+                        reference.target_column_span.clone(),
+                        format!(
+                            "{}.{} is {} but references {}.{}, which is {}",
+                            reference.table,
+                            reference.column,
+                            source_column.ty,
+                            reference.target_table,
+                            reference.target_column,
+                            target_column.ty
+                        ),
+                    )
+                    .label("types differ")
+                    .help(format!(
+                        "declare {}.{} as `{}`",
+                        reference.table, reference.column, target_column.ty
+                    )),
+                );
+            }
+            if !target.has_unique_key(std::slice::from_ref(&reference.target_column)) {
+                self.problem(
+                    Problem::new(
+                        reference.target_column_span.clone(),
+                        format!(
+                            "{}.{} references {}.{}, which is neither the primary key nor unique",
+                            reference.table,
+                            reference.column,
+                            reference.target_table,
+                            reference.target_column
+                        ),
+                    )
+                    .label("not a key")
+                    .help(format!(
+                        "reference the primary key of {}, or mark {}.{} `unique = true`",
+                        reference.target_table, reference.target_table, reference.target_column
+                    )),
+                );
+            }
+        }
+    }
+}
