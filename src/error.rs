@@ -15,7 +15,7 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// An input file (schema.toml, a migration's name, a patch) is invalid.
     pub const INVALID_INPUT: i32 = 3;
-    /// A migration failed; it was rolled back and the database is as it was before it.
+    /// A migration or patch failed; it was rolled back and the database is as it was before it.
     pub const MIGRATION_FAILED: i32 = 4;
     /// strata refused: an unsupported or destructive change, or an applied file was edited.
     pub const REFUSED: i32 = 5;
@@ -46,6 +46,9 @@ pub enum Error {
     MigrationFailed(String),
 
     #[error("{0}")]
+    PatchFailed(String),
+
+    #[error("{0}")]
     Refused(String),
 }
 
@@ -55,7 +58,7 @@ impl Error {
             Error::Problems(_) | Error::InvalidFile { .. } => exit::INVALID_INPUT,
             Error::Usage(_) => exit::USAGE,
             Error::Io { .. } | Error::Database(_) => exit::RUNTIME,
-            Error::MigrationFailed(_) => exit::MIGRATION_FAILED,
+            Error::MigrationFailed(_) | Error::PatchFailed(_) => exit::MIGRATION_FAILED,
             Error::Refused(_) => exit::REFUSED,
         }
     }

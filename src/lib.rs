@@ -13,8 +13,10 @@ pub mod diff;
 pub mod driver;
 pub mod error;
 pub mod migrate;
+pub mod patch;
 pub mod project;
 pub mod schema;
+pub mod spanned_toml;
 pub mod text;
 
 pub use error::{Error, Result};

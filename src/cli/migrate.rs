@@ -1,5 +1,5 @@
 use super::plural;
-use crate::driver::{connect, DatabaseUrl};
+use crate::driver::{connect, Database, DatabaseUrl};
 use crate::error::exit;
 use crate::migrate::migrate;
 use crate::project::Project;
@@ -7,11 +7,22 @@ use crate::Result;
 
 pub fn run(project: &Project, url: Option<&str>) -> Result<i32> {
     let url = project.database_url(url)?;
-    let folder = project.migrations_dir(dialect_folder(&url));
     let mut database = connect(&url)?;
-    println!("Migrating {} with {}", url, folder.display());
+    println!("Migrating {url}");
+    apply_migrations(project, &url, database.as_mut())?;
+    Ok(exit::OK)
+}
+
+/// Applies pending migrations, printing each and a summary line. Returns how
+/// many were applied. Shared by `migrate`, `patch --migrate` and `setup`.
+pub(crate) fn apply_migrations(
+    project: &Project,
+    url: &DatabaseUrl,
+    database: &mut dyn Database,
+) -> Result<usize> {
+    let folder = project.migrations_dir(dialect_folder(url));
     let mut applied = 0;
-    let status = migrate(database.as_mut(), &folder, |event| {
+    let status = migrate(database, &folder, |event| {
         applied += 1;
         println!(
             "  applied {} ({} ms)",
@@ -26,14 +37,14 @@ pub fn run(project: &Project, url: Option<&str>) -> Result<i32> {
         .or(status.current_version());
     let at = version.map_or("no migrations".to_string(), |v| format!("V{v}"));
     if applied == 0 {
-        println!("Nothing to apply: the database is up to date ({at}).");
+        println!("Migrations: nothing to apply, the database is up to date ({at}).");
     } else {
         println!(
-            "Applied {}; the database is at {at}.",
+            "Migrations: applied {}; the database is at {at}.",
             plural(applied, "migration")
         );
     }
-    Ok(exit::OK)
+    Ok(applied)
 }
 
 /// The migrations folder a database of this kind reads.

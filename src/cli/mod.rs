@@ -3,6 +3,8 @@
 mod generate;
 mod init;
 mod migrate;
+mod patch;
+mod setup;
 mod status;
 
 use std::path::PathBuf;
@@ -10,6 +12,7 @@ use std::path::PathBuf;
 use clap::{Parser, Subcommand};
 
 use crate::error::exit;
+use crate::patch::PatchOptions;
 use crate::project::Project;
 
 #[derive(Debug, Parser)]
@@ -51,7 +54,31 @@ pub enum Command {
     },
     /// Apply pending migrations to the database.
     Migrate,
-    /// Show applied and pending migrations.
+    /// Apply pending data patches from patches/, once each, one transaction each.
+    Patch {
+        /// Run the patches, show every change and statement, then roll back.
+        #[arg(long)]
+        dry_run: bool,
+        /// Print every statement with its parameters as it runs.
+        #[arg(long)]
+        echo: bool,
+        /// Apply pending migrations first instead of refusing.
+        #[arg(long)]
+        migrate: bool,
+    },
+    /// CI database setup: create the database if missing, migrate, patch.
+    Setup {
+        /// Remove the database first and build it from nothing.
+        #[arg(long)]
+        fresh: bool,
+        /// Do not ask before --fresh removes a database (needed on a terminal).
+        #[arg(long)]
+        yes: bool,
+        /// Print every patch statement with its parameters as it runs.
+        #[arg(long)]
+        echo: bool,
+    },
+    /// Show applied and pending migrations and patches.
     Status,
 }
 
@@ -90,6 +117,20 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             allow_destructive,
         } => generate::run(&project, name, *allow_destructive),
         Command::Migrate => migrate::run(&project, url),
+        Command::Patch {
+            dry_run,
+            echo,
+            migrate,
+        } => patch::run(
+            &project,
+            url,
+            PatchOptions {
+                dry_run: *dry_run,
+                echo: *echo,
+            },
+            *migrate,
+        ),
+        Command::Setup { fresh, yes, echo } => setup::run(&project, url, *fresh, *yes, *echo),
         Command::Status => status::run(&project, url),
     }
 }
@@ -99,6 +140,7 @@ pub(crate) fn plural(count: usize, word: &str) -> String {
     if count == 1 {
         format!("{count} {word}")
     } else {
-        format!("{count} {word}s")
+        let ending = if word.ends_with("ch") { "es" } else { "s" };
+        format!("{count} {word}{ending}")
     }
 }

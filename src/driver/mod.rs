@@ -1,10 +1,17 @@
 //! The traits every database implements, and the shared types that cross them.
 //! Each engine lives in its own folder; nothing outside `driver/` knows SQL dialects.
 
+mod patch_history;
 pub mod sqlite;
 mod url;
+mod value;
 
+pub use patch_history::{
+    ensure as ensure_patch_history, read as read_patch_history, record as record_patch,
+    AppliedPatch,
+};
 pub use url::DatabaseUrl;
+pub use value::SqlValue;
 
 use crate::schema::{Change, Schema};
 use crate::Result;
@@ -72,6 +79,36 @@ pub trait Database {
     /// failure the database is as it was before. `all` is every migration on disk,
     /// which the runner checks the history against.
     fn apply_migration(&mut self, all: &[MigrationScript], script: &MigrationScript) -> Result<()>;
+
+    /// Starts a transaction that holds the database's write lock from its first
+    /// statement, so that two strata processes never both apply the same patch.
+    fn begin_exclusive(&mut self) -> Result<Box<dyn Transaction + '_>>;
+
+    /// The patch history, oldest first; empty when no patch ever ran.
+    fn applied_patches(&mut self) -> Result<Vec<AppliedPatch>> {
+        let mut transaction = self.begin_exclusive()?;
+        patch_history::read(transaction.as_mut())
+    }
+}
+
+/// An open transaction. Dropping it without `commit` rolls it back.
+pub trait Transaction {
+    /// The `n`-th (1-based) bound-parameter placeholder of this dialect.
+    fn placeholder(&self, n: usize) -> String;
+
+    /// Runs a statement that returns rows.
+    fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>>;
+
+    /// Runs a statement and returns the number of rows it changed.
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64>;
+
+    /// Runs several statements without parameters; returns rows changed if known.
+    fn execute_script(&mut self, sql: &str) -> Result<Option<u64>>;
+
+    /// Whether a table exists (the patch history, say).
+    fn table_exists(&mut self, name: &str) -> Result<bool>;
+
+    fn commit(self: Box<Self>) -> Result<()>;
 }
 
 /// The dialect of a name listed in `[project] dialects`.

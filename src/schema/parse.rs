@@ -16,7 +16,7 @@ use super::{
     UniqueConstraint,
 };
 use crate::diagnostics::{FileProblems, Problem};
-use crate::text::{backticked, did_you_mean, identifier_problem};
+use crate::text::{backticked, closest, did_you_mean, identifier_problem};
 
 /// The `[project]` table.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -69,8 +69,53 @@ pub fn parse_schema_file(path: &Path) -> crate::Result<SchemaFile> {
         },
         _ => crate::Error::io(path, error),
     })?;
-    let text = crate::project::utf8_text(path, bytes)?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => return Err(not_utf8(path, &error).into()),
+    };
     Ok(parse_schema_text(path, &text)?)
+}
+
+/// A file that is not UTF-8, reported like any other problem: file, line, column
+/// and the offending line (shown lossily, the bad byte as U+FFFD).
+fn not_utf8(path: &Path, error: &std::string::FromUtf8Error) -> FileProblems {
+    let bytes = error.as_bytes();
+    let valid = error.utf8_error().valid_up_to();
+    let bad_length = error
+        .utf8_error()
+        .error_len()
+        .unwrap_or(bytes.len() - valid);
+    let shown = bytes[valid..valid + bad_length]
+        .iter()
+        .map(|byte| format!("0x{byte:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ");
+    // Everything before `valid` is UTF-8, so offsets up to it are the same in the
+    // lossy text, where the bad bytes become one U+FFFD (3 bytes).
+    let lossy = String::from_utf8_lossy(bytes).into_owned();
+    let problem = Problem::new(
+        valid..valid + '\u{FFFD}'.len_utf8(),
+        format!("the file is not UTF-8 text: byte {shown} is not valid UTF-8"),
+    )
+    .label("not UTF-8")
+    .help("save schema.toml as UTF-8 (names and strings may use any Unicode letters)");
+    FileProblems::new(path, &lossy, vec![problem])
+}
+
+/// One TOML syntax error as a problem, naming the key when toml only says "duplicate key".
+fn syntax_problem(text: &str, error: &toml::de::Error) -> Problem {
+    let span = error.span().unwrap_or(0..0);
+    let message = error.message().trim_end();
+    if message.starts_with("duplicate key") {
+        let key = text.get(span.clone()).unwrap_or_default().trim();
+        return Problem::new(span, format!("invalid TOML: duplicate key `{key}`"))
+            .label("defined a second time here")
+            .help(
+                "a key, and a [table] header, may appear only once in its table; \
+                 remove one of the two or merge them",
+            );
+    }
+    Problem::new(span, format!("invalid TOML: {message}")).label("here")
 }
 
 /// Parses schema.toml text; `path` is only used in messages.
@@ -79,18 +124,11 @@ pub fn parse_schema_text(path: &Path, text: &str) -> Result<SchemaFile, FileProb
     if !syntax_errors.is_empty() {
         let problems = syntax_errors
             .iter()
-            .map(|error| {
-                let span = error.span().unwrap_or(0..0);
-                Problem::new(
-                    span,
-                    format!("invalid TOML: {}", error.message().trim_end()),
-                )
-                .label("here")
-            })
+            .map(|error| syntax_problem(text, error))
             .collect();
         return Err(FileProblems::new(path, text, problems));
     }
-    let mut parser = Parser::default();
+    let mut parser = Parser::new(text);
     let (config, schema) = parser.document(document.get_ref(), text.len());
     if parser.problems.is_empty() {
         Ok(SchemaFile {
@@ -114,14 +152,19 @@ struct PendingReference {
     target_table_span: Range<usize>,
     target_column: String,
     target_column_span: Range<usize>,
+    /// The referencing column's `type`, where a type mismatch is fixed.
+    type_span: Range<usize>,
 }
 
-#[derive(Default)]
-struct Parser {
+struct Parser<'s> {
+    source: &'s str,
     problems: Vec<Problem>,
     references: Vec<PendingReference>,
     /// Index name → where it was declared, since index names share one namespace.
     index_names: HashMap<String, Range<usize>>,
+    /// Every table and column written in the file, including those that failed to
+    /// parse (already reported), so a reference to them is not reported again.
+    declared: HashMap<String, HashSet<String>>,
 }
 
 fn kind_of(value: &DeValue<'_>) -> &'static str {
@@ -136,7 +179,17 @@ fn kind_of(value: &DeValue<'_>) -> &'static str {
     }
 }
 
-impl Parser {
+impl<'s> Parser<'s> {
+    fn new(source: &'s str) -> Self {
+        Parser {
+            source,
+            problems: Vec::new(),
+            references: Vec::new(),
+            index_names: HashMap::new(),
+            declared: HashMap::new(),
+        }
+    }
+
     fn problem(&mut self, problem: Problem) {
         self.problems.push(problem);
     }
@@ -172,9 +225,15 @@ impl Parser {
     fn identifier(&mut self, name: &str, span: Range<usize>, what: &str) -> bool {
         match identifier_problem(name) {
             Some(problem) => {
+                let label = if name.is_empty() {
+                    "give it a name"
+                } else if name.contains('\0') {
+                    "remove the NUL character"
+                } else {
+                    "choose a shorter name"
+                };
                 self.problem(
-                    Problem::new(span, format!("invalid {what} name: {problem}"))
-                        .label("choose a shorter name".to_string()),
+                    Problem::new(span, format!("invalid {what} name: {problem}")).label(label),
                 );
                 false
             }
@@ -205,8 +264,30 @@ impl Parser {
     fn boolean(&mut self, key: &str, value: &Value<'_>) -> Option<bool> {
         match value.get_ref() {
             DeValue::Boolean(flag) => Some(*flag),
-            _ => {
-                self.wrong_type(key, value, "`true` or `false`");
+            other => {
+                let meant = match other {
+                    DeValue::String(text) => match text.trim().to_lowercase().as_str() {
+                        "true" | "yes" | "y" | "on" | "1" => Some(true),
+                        "false" | "no" | "n" | "off" | "0" => Some(false),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let help = match meant {
+                    Some(flag) => format!("write `{key} = {flag}`, without quotes"),
+                    None => format!("write `{key} = true` or `{key} = false`, without quotes"),
+                };
+                self.problem(
+                    Problem::new(
+                        value.span(),
+                        format!(
+                            "`{key}` must be `true` or `false`, found {}",
+                            kind_of(other)
+                        ),
+                    )
+                    .label("expected `true` or `false`")
+                    .help(help),
+                );
                 None
             }
         }
@@ -253,6 +334,8 @@ impl Parser {
                 "table" => {
                     saw_tables = true;
                     if let Some(tables) = self.table_of("table", value) {
+                        // A bare `[table]` header declares no table.
+                        saw_tables = !tables.is_empty();
                         for (name, body) in tables.iter() {
                             if let Some(table) = self.table(name, body) {
                                 schema.tables.push(table);
@@ -317,6 +400,7 @@ impl Parser {
 
     fn table(&mut self, name: &Key<'_>, body: &Value<'_>) -> Option<Table> {
         let table_name = name.get_ref().to_string();
+        self.declared.entry(table_name.clone()).or_default();
         let name_ok = self.identifier(&table_name, name.span(), "table");
         let options = self.table_of(&format!("table.{table_name}"), body)?;
         let mut table = Table::new(&table_name);
@@ -364,6 +448,10 @@ impl Parser {
 
     fn column(&mut self, table: &mut Table, name: &Key<'_>, body: &Value<'_>) -> Option<Column> {
         let column_name = name.get_ref().to_string();
+        self.declared
+            .entry(table.name.clone())
+            .or_default()
+            .insert(column_name.clone());
         let name_ok = self.identifier(&column_name, name.span(), "column");
         let mut column = Column {
             name: column_name.clone(),
@@ -384,22 +472,41 @@ impl Parser {
             }
         };
 
-        let Some(type_value) = options.get("type") else {
-            self.problem(
-                Problem::new(
-                    body.span(),
-                    format!("column `{}.{column_name}` has no `type`", table.name),
-                )
-                .label("add `type = \"...\"` here")
-                .help(format!(
-                    "types are {}",
-                    backticked(super::types::PORTABLE_TYPE_NAMES)
-                )),
-            );
-            return None;
-        };
-        let type_name = self.string("type", type_value)?;
-        column.ty = self.column_type(&type_name, type_value.span())?;
+        // A bad or missing type is reported, and the other options are still checked
+        // so that every problem in the file is reported at once.
+        let mut type_ok = true;
+        let type_span;
+        match options.get("type") {
+            Some(type_value) => {
+                type_span = type_value.span();
+                match self
+                    .string("type", type_value)
+                    .and_then(|name| self.column_type(&name, type_value.span()))
+                {
+                    Some(ty) => column.ty = ty,
+                    None => type_ok = false,
+                }
+            }
+            None => {
+                type_span = body.span();
+                type_ok = false;
+                self.problem(
+                    Problem::new(
+                        body.span(),
+                        format!("column `{}.{column_name}` has no `type`", table.name),
+                    )
+                    .label("add `type = \"...\"` here")
+                    .help(format!(
+                        "types are {}",
+                        backticked(super::types::PORTABLE_TYPE_NAMES)
+                    )),
+                );
+            }
+        }
+        if !type_ok {
+            // Unknown type: accept any default rather than report a second problem.
+            column.ty = Type::Custom(String::new());
+        }
 
         let mut primary_key = false;
         let mut nullable_span = None;
@@ -489,6 +596,7 @@ impl Parser {
                     target_table_span: spans.0,
                     target_column: target_column.clone(),
                     target_column_span: spans.1,
+                    type_span,
                 });
                 let columns = vec![column_name.clone()];
                 table.foreign_keys.push(ForeignKey {
@@ -516,34 +624,55 @@ impl Parser {
                 }
             }
         }
-        name_ok.then_some(column)
+        (name_ok && type_ok).then_some(column)
     }
 
     fn column_type(&mut self, name: &str, span: Range<usize>) -> Option<Type> {
         match Type::parse_portable(name) {
             Some(ty) => Some(ty),
             None => {
-                let bare = name.split('(').next().unwrap_or(name);
+                let bare = name.split('(').next().unwrap_or(name).trim();
+                // Other databases' and languages' names for the portable types, so
+                // that a typo of either (`strng`, `integr`) gets a suggestion.
+                const SYNONYMS: &[(&str, &str)] = &[
+                    ("int", "integer"),
+                    ("int4", "integer"),
+                    ("serial", "integer"),
+                    ("int8", "bigint"),
+                    ("bigserial", "bigint"),
+                    ("int2", "smallint"),
+                    ("string", "text"),
+                    ("str", "text"),
+                    ("bool", "boolean"),
+                    ("float", "double"),
+                    ("float8", "double"),
+                    ("double precision", "double"),
+                    ("decimal", "numeric"),
+                    ("datetime", "timestamp"),
+                    ("blob", "bytes"),
+                    ("bytea", "bytes"),
+                    ("jsonb", "json"),
+                ];
                 let known = super::types::PORTABLE_TYPE_NAMES
                     .iter()
                     .map(|known| known.split('(').next().unwrap_or(known));
-                let synonym = match bare.trim().to_lowercase().as_str() {
-                    "int" | "int4" | "serial" => Some("integer"),
-                    "int8" | "bigserial" => Some("bigint"),
-                    "int2" => Some("smallint"),
-                    "string" | "str" => Some("text"),
-                    "bool" => Some("boolean"),
-                    "float" | "float8" | "double precision" => Some("double"),
-                    "decimal" => Some("numeric"),
-                    "datetime" => Some("timestamp"),
-                    "blob" | "bytea" => Some("bytes"),
-                    "jsonb" => Some("json"),
-                    _ => None,
-                };
-                let hint = match synonym {
-                    Some(synonym) => format!("; did you mean `{synonym}`?"),
-                    None => did_you_mean(bare, known),
-                };
+                let lowered = bare.to_lowercase();
+                let hit = SYNONYMS
+                    .iter()
+                    .find(|(synonym, _)| *synonym == lowered)
+                    .map(|(_, portable)| *portable)
+                    .or_else(|| {
+                        let word = closest(bare, known.chain(SYNONYMS.iter().map(|s| s.0)))?;
+                        Some(
+                            SYNONYMS
+                                .iter()
+                                .find(|(synonym, _)| *synonym == word)
+                                .map_or(word, |(_, portable)| *portable),
+                        )
+                    });
+                let hint = hit
+                    .map(|hit| format!("; did you mean `{hit}`?"))
+                    .unwrap_or_default();
                 self.problem(
                     Problem::new(span, format!("unknown column type `{name}`{hint}"))
                         .label("not a portable type")
@@ -626,7 +755,7 @@ impl Parser {
                         return Some((
                             table.to_string(),
                             column.to_string(),
-                            (value.span(), value.span()),
+                            self.reference_spans(value.span(), text, table.len()),
                         ));
                     }
                 }
@@ -665,6 +794,28 @@ impl Parser {
                 None
             }
         }
+    }
+
+    /// The spans of `table` and `column` inside a `"table.column"` string, when the
+    /// string is written without escapes; otherwise the whole string for both.
+    fn reference_spans(
+        &self,
+        span: Range<usize>,
+        text: &str,
+        table_length: usize,
+    ) -> (Range<usize>, Range<usize>) {
+        let raw = self.source.get(span.clone()).unwrap_or_default();
+        let plain = raw.len() == text.len() + 2
+            && (raw.starts_with('"') || raw.starts_with('\''))
+            && raw.get(1..raw.len() - 1) == Some(text);
+        if !plain {
+            return (span.clone(), span);
+        }
+        let start = span.start + 1;
+        (
+            start..start + table_length,
+            start + table_length + 1..start + text.len(),
+        )
     }
 
     fn action(&mut self, key: &str, value: &Value<'_>) -> Option<ForeignKeyAction> {
@@ -839,11 +990,11 @@ impl Parser {
     /// the column types must match, and the target must be a primary key or unique.
     fn check_references(&mut self, schema: &Schema) {
         let references = std::mem::take(&mut self.references);
-        let table_names: HashSet<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+        let table_names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
         for reference in references {
             let Some(target) = schema.table(&reference.target_table) else {
                 // A table that failed to parse has already been reported.
-                if !table_names.contains(reference.target_table.as_str()) {
+                if !self.declared.contains_key(&reference.target_table) {
                     self.problem(
                         Problem::new(
                             reference.target_table_span.clone(),
@@ -867,11 +1018,19 @@ impl Parser {
                 continue;
             };
             let Some(target_column) = target.column(&reference.target_column) else {
+                let declared = self
+                    .declared
+                    .get(&reference.target_table)
+                    .is_some_and(|columns| columns.contains(&reference.target_column));
+                if declared {
+                    // The column failed to parse and has already been reported.
+                    continue;
+                }
                 self.problem(
                     Problem::new(
                         reference.target_column_span.clone(),
                         format!(
-                            "{}.{} references {}.{}: table {} has no column `{}`{}",
+                            "{}.{} references {}.{}: table `{}` has no column `{}`{}",
                             reference.table,
                             reference.column,
                             reference.target_table,
@@ -884,7 +1043,12 @@ impl Parser {
                             )
                         ),
                     )
-                    .label("unknown column"),
+                    .label("unknown column")
+                    .help(format!(
+                        "the columns of `{}` are {}",
+                        target.name,
+                        backticked(target.columns.iter().map(|c| &c.name))
+                    )),
                 );
                 continue;
             };
@@ -897,9 +1061,9 @@ impl Parser {
             if source_column.ty != target_column.ty {
                 self.problem(
                     Problem::new(
-                        reference.target_column_span.clone(),
+                        reference.type_span.clone(),
                         format!(
-                            "{}.{} is {} but references {}.{}, which is {}",
+                            "{}.{} is `{}` but references {}.{}, which is `{}`",
                             reference.table,
                             reference.column,
                             source_column.ty,
@@ -908,7 +1072,10 @@ impl Parser {
                             target_column.ty
                         ),
                     )
-                    .label("types differ")
+                    .label(format!(
+                        "not the type of {}.{}",
+                        reference.target_table, reference.target_column
+                    ))
                     .help(format!(
                         "declare {}.{} as `{}`",
                         reference.table, reference.column, target_column.ty

@@ -7,9 +7,12 @@ mod types;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use rusqlite::{Connection, OpenFlags};
+use rusqlite::types::{ToSqlOutput, ValueRef};
+use rusqlite::{Connection, OpenFlags, ToSql, TransactionBehavior};
 
-use super::{AppliedMigration, Database, Dialect, MigrationScript, Unsupported};
+use super::{
+    AppliedMigration, Database, Dialect, MigrationScript, SqlValue, Transaction, Unsupported,
+};
 use crate::schema::{Change, Schema};
 use crate::{Error, Result};
 
@@ -179,5 +182,102 @@ impl Database for SqliteDatabase {
                     .unwrap_or_else(|| error.to_string());
                 Error::MigrationFailed(reason)
             })
+    }
+
+    fn begin_exclusive(&mut self) -> Result<Box<dyn Transaction + '_>> {
+        // IMMEDIATE takes the write lock now, not at the first write, so a second
+        // process waits here (busy_timeout) instead of reading a stale history.
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(database_error)?;
+        Ok(Box::new(SqliteTransaction { transaction }))
+    }
+}
+
+struct SqliteTransaction<'c> {
+    transaction: rusqlite::Transaction<'c>,
+}
+
+impl ToSql for SqlValue {
+    fn to_sql(&self) -> rusqlite::Result<ToSqlOutput<'_>> {
+        Ok(match self {
+            SqlValue::Null => ToSqlOutput::Borrowed(ValueRef::Null),
+            SqlValue::Integer(n) => ToSqlOutput::Borrowed(ValueRef::Integer(*n)),
+            SqlValue::Float(n) => ToSqlOutput::Borrowed(ValueRef::Real(*n)),
+            SqlValue::Text(text) => ToSqlOutput::Borrowed(ValueRef::Text(text.as_bytes())),
+            SqlValue::Boolean(flag) => ToSqlOutput::Borrowed(ValueRef::Integer(i64::from(*flag))),
+            SqlValue::Bytes(bytes) => ToSqlOutput::Borrowed(ValueRef::Blob(bytes)),
+        })
+    }
+}
+
+fn sql_value(value: ValueRef<'_>) -> SqlValue {
+    match value {
+        ValueRef::Null => SqlValue::Null,
+        ValueRef::Integer(n) => SqlValue::Integer(n),
+        ValueRef::Real(n) => SqlValue::Float(n),
+        ValueRef::Text(text) => SqlValue::Text(String::from_utf8_lossy(text).into_owned()),
+        ValueRef::Blob(bytes) => SqlValue::Bytes(bytes.to_vec()),
+    }
+}
+
+impl Transaction for SqliteTransaction<'_> {
+    fn placeholder(&self, n: usize) -> String {
+        format!("?{n}")
+    }
+
+    fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>> {
+        let mut statement = self
+            .transaction
+            .prepare_cached(sql)
+            .map_err(database_error)?;
+        let width = statement.column_count();
+        let mut rows = statement
+            .query(rusqlite::params_from_iter(params))
+            .map_err(database_error)?;
+        let mut result = Vec::new();
+        while let Some(row) = rows.next().map_err(database_error)? {
+            let mut values = Vec::with_capacity(width);
+            for i in 0..width {
+                values.push(sql_value(row.get_ref(i).map_err(database_error)?));
+            }
+            result.push(values);
+        }
+        Ok(result)
+    }
+
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64> {
+        let mut statement = self
+            .transaction
+            .prepare_cached(sql)
+            .map_err(database_error)?;
+        let changed = statement
+            .execute(rusqlite::params_from_iter(params))
+            .map_err(database_error)?;
+        Ok(changed as u64)
+    }
+
+    fn execute_script(&mut self, sql: &str) -> Result<Option<u64>> {
+        let before = self.transaction.total_changes();
+        self.transaction
+            .execute_batch(sql)
+            .map_err(database_error)?;
+        Ok(Some(self.transaction.total_changes() - before))
+    }
+
+    fn table_exists(&mut self, name: &str) -> Result<bool> {
+        self.transaction
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
+                [name],
+                |row| row.get::<_, i64>(0),
+            )
+            .map(|count| count > 0)
+            .map_err(database_error)
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        self.transaction.commit().map_err(database_error)
     }
 }

@@ -1,0 +1,697 @@
+//! Applying patches: one transaction each, under the database's write lock, with
+//! the history row written in the same transaction as the patch's changes.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use super::file::{
+    load_patches, Assignment, OperationKind, PatchBody, PatchFile, PatchValue, ValueKind,
+};
+use super::validate::validate_patch;
+use crate::driver::{
+    ensure_patch_history, quote_identifier as q, read_patch_history, record_patch, AppliedPatch,
+    Database, SqlValue, Transaction,
+};
+use crate::schema::{Schema, Table};
+use crate::text::line_column;
+use crate::{Error, Result};
+
+/// Changed rows shown per operation; the rest are counted.
+const SHOWN_ROWS: usize = 20;
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PatchOptions {
+    /// Run everything, show it, then roll back.
+    pub dry_run: bool,
+    /// Show every statement with its parameters as it runs.
+    pub echo: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatchState {
+    Applied(AppliedPatch),
+    Pending,
+    /// Applied, but the file has changed since.
+    Changed(AppliedPatch),
+    /// Applied, but the file is gone.
+    Missing(AppliedPatch),
+}
+
+#[derive(Debug, Clone)]
+pub struct PatchStatusLine {
+    pub name: String,
+    pub state: PatchState,
+}
+
+pub enum PatchEvent<'a> {
+    Started(&'a PatchFile),
+    Statement {
+        sql: String,
+        params: Vec<SqlValue>,
+    },
+    Row(String),
+    MoreRows(u64),
+    Finished {
+        patch: &'a PatchFile,
+        rows_changed: u64,
+        duration: Duration,
+    },
+    /// Another strata applied it between our look at the history and our lock.
+    AppliedElsewhere(&'a PatchFile),
+}
+
+pub fn patch_status(applied: &[AppliedPatch], files: &[PatchFile]) -> Vec<PatchStatusLine> {
+    let mut lines: Vec<PatchStatusLine> = files
+        .iter()
+        .map(|file| {
+            let state = match applied.iter().find(|a| a.name == file.name) {
+                Some(a) if a.checksum == file.checksum => PatchState::Applied(a.clone()),
+                Some(a) => PatchState::Changed(a.clone()),
+                None => PatchState::Pending,
+            };
+            PatchStatusLine {
+                name: file.name.clone(),
+                state,
+            }
+        })
+        .collect();
+    for a in applied {
+        if !files.iter().any(|file| file.name == a.name) {
+            lines.push(PatchStatusLine {
+                name: a.name.clone(),
+                state: PatchState::Missing(a.clone()),
+            });
+        }
+    }
+    lines.sort_by(|a, b| a.name.cmp(&b.name));
+    lines
+}
+
+/// Sentences for every patch state that stops `patch`.
+pub fn patch_problems(lines: &[PatchStatusLine]) -> Vec<String> {
+    lines
+        .iter()
+        .filter_map(|line| match &line.state {
+            PatchState::Changed(a) => Some(format!(
+                "patch {} was changed after it was applied on {}; patches are applied once, so restore it and put new changes in a new patch",
+                line.name, a.applied_at
+            )),
+            PatchState::Missing(_) => Some(format!(
+                "patch {} was applied but its file is gone from patches/; restore it",
+                line.name
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Applies every pending patch in `folder`. Returns how many were applied.
+pub fn apply_patches(
+    database: &mut dyn Database,
+    folder: &std::path::Path,
+    options: PatchOptions,
+    on_event: &mut dyn FnMut(PatchEvent<'_>),
+) -> Result<usize> {
+    let files = load_patches(folder)?;
+    let status = patch_status(&database.applied_patches()?, &files);
+    let problems = patch_problems(&status);
+    if !problems.is_empty() {
+        return Err(Error::Refused(format!(
+            "{}: no patch was applied:\n  {}",
+            database.display_url(),
+            problems.join("\n  ")
+        )));
+    }
+    let pending: Vec<&PatchFile> = files
+        .iter()
+        .filter(|file| {
+            status
+                .iter()
+                .any(|l| l.name == file.name && l.state == PatchState::Pending)
+        })
+        .collect();
+    if pending.is_empty() {
+        return Ok(0);
+    }
+    let schema = database.inspect()?;
+    for patch in &pending {
+        validate_patch(patch, &schema)?;
+    }
+
+    let mut applied = 0;
+    if options.dry_run {
+        // One transaction for all, so later patches see earlier ones; then rolled back.
+        let mut transaction = database.begin_exclusive()?;
+        for patch in &pending {
+            run_patch(transaction.as_mut(), patch, &schema, options, on_event)?;
+            applied += 1;
+        }
+        return Ok(applied);
+    }
+    for patch in pending {
+        let mut transaction = database.begin_exclusive()?;
+        ensure_patch_history(transaction.as_mut())?;
+        if read_patch_history(transaction.as_mut())?
+            .iter()
+            .any(|a| a.name == patch.name)
+        {
+            on_event(PatchEvent::AppliedElsewhere(patch));
+            continue;
+        }
+        let started = Instant::now();
+        let rows_changed = run_patch(transaction.as_mut(), patch, &schema, options, on_event)?;
+        let record = AppliedPatch {
+            name: patch.name.clone(),
+            checksum: patch.checksum.clone(),
+            rows_changed: rows_changed as i64,
+            applied_at: now_rfc3339(),
+            duration_ms: started.elapsed().as_millis() as i64,
+        };
+        record_patch(transaction.as_mut(), &record)?;
+        transaction.commit()?;
+        applied += 1;
+    }
+    Ok(applied)
+}
+
+fn now_rfc3339() -> String {
+    time::OffsetDateTime::now_utc()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+fn run_patch(
+    transaction: &mut dyn Transaction,
+    patch: &PatchFile,
+    schema: &Schema,
+    options: PatchOptions,
+    on_event: &mut dyn FnMut(PatchEvent<'_>),
+) -> Result<u64> {
+    on_event(PatchEvent::Started(patch));
+    let started = Instant::now();
+    let mut session = Session {
+        transaction,
+        schema,
+        echo: options.echo || options.dry_run,
+        on_event,
+        refs: HashMap::new(),
+    };
+    let rows_changed = match &patch.body {
+        PatchBody::Sql(sql) => {
+            if session.echo {
+                (session.on_event)(PatchEvent::Statement {
+                    sql: sql.clone(),
+                    params: Vec::new(),
+                });
+            }
+            session
+                .transaction
+                .execute_script(sql)
+                .map_err(|error| failed(patch, None, &error.to_string()))?
+                .unwrap_or(0)
+        }
+        PatchBody::Operations(operations) => {
+            let mut total = 0;
+            for operation in operations {
+                total += session
+                    .operation(&operation.kind)
+                    .map_err(|message| failed(patch, Some(operation.span.start), &message))?;
+            }
+            total
+        }
+    };
+    (session.on_event)(PatchEvent::Finished {
+        patch,
+        rows_changed,
+        duration: started.elapsed(),
+    });
+    Ok(rows_changed)
+}
+
+fn failed(patch: &PatchFile, offset: Option<usize>, message: &str) -> Error {
+    let place = match offset {
+        Some(offset) => {
+            let (line, column) = line_column(&patch.source, offset);
+            format!("{}:{line}:{column}", patch.path.display())
+        }
+        None => patch.path.display().to_string(),
+    };
+    Error::PatchFailed(format!(
+        "patch {} failed at {place}: {message}\n  it was rolled back: nothing it did was kept, and later patches were not applied",
+        patch.name
+    ))
+}
+
+/// A value resolved for binding, with a note for people (`(team "Preventers")`).
+struct Resolved {
+    value: SqlValue,
+    note: Option<String>,
+}
+
+struct Session<'a, 'e> {
+    transaction: &'a mut dyn Transaction,
+    schema: &'a Schema,
+    echo: bool,
+    on_event: &'a mut dyn FnMut(PatchEvent<'e>),
+    /// Natural key → resolved key, so a ref used on many rows is looked up once.
+    refs: HashMap<String, Resolved>,
+}
+
+type Outcome<T> = std::result::Result<T, String>;
+
+impl Session<'_, '_> {
+    fn query(&mut self, sql: &str, params: &[SqlValue]) -> Outcome<Vec<Vec<SqlValue>>> {
+        self.echo_statement(sql, params);
+        self.transaction
+            .query(sql, params)
+            .map_err(|e| e.to_string())
+    }
+
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Outcome<u64> {
+        self.echo_statement(sql, params);
+        self.transaction
+            .execute(sql, params)
+            .map_err(|e| e.to_string())
+    }
+
+    fn echo_statement(&mut self, sql: &str, params: &[SqlValue]) {
+        if self.echo {
+            (self.on_event)(PatchEvent::Statement {
+                sql: sql.to_string(),
+                params: params.to_vec(),
+            });
+        }
+    }
+
+    fn table(&self, name: &str) -> Outcome<&Table> {
+        self.schema
+            .table(name)
+            .ok_or_else(|| format!("the database has no table `{name}`"))
+    }
+
+    fn operation(&mut self, kind: &OperationKind) -> Outcome<u64> {
+        match kind {
+            OperationKind::Insert { table, rows } => self.insert(table.get_ref(), rows),
+            OperationKind::Update {
+                table,
+                filter,
+                set,
+                expect_rows,
+            } => {
+                let count = self.update(table.get_ref(), filter, set)?;
+                check_expected("update", *expect_rows, count)?;
+                Ok(count)
+            }
+            OperationKind::Delete {
+                table,
+                filter,
+                expect_rows,
+            } => {
+                let count = self.delete(table.get_ref(), filter)?;
+                check_expected("delete", *expect_rows, count)?;
+                Ok(count)
+            }
+            OperationKind::Sql { statement, params } => {
+                let mut values = Vec::new();
+                for param in params {
+                    match &param.kind {
+                        ValueKind::Ref(_) => {
+                            return Err(
+                                "a `ref` can only fill a foreign-key column, not an SQL parameter"
+                                    .into(),
+                            )
+                        }
+                        _ => values.push(plain_value(param)),
+                    }
+                }
+                let count = self.execute(statement, &values)?;
+                (self.on_event)(PatchEvent::Row(format!("sql: {count} rows changed")));
+                Ok(count)
+            }
+        }
+    }
+
+    fn resolve(&mut self, table: &Table, assignment: &Assignment) -> Outcome<Resolved> {
+        let ValueKind::Ref(key) = &assignment.value.kind else {
+            return Ok(Resolved {
+                value: plain_value(&assignment.value),
+                note: None,
+            });
+        };
+        let column = assignment.column.get_ref();
+        let fk = table
+            .foreign_keys
+            .iter()
+            .find(|fk| fk.columns.len() == 1 && &fk.columns[0] == column)
+            .ok_or_else(|| {
+                format!(
+                    "{}.{column} is not a foreign key, so it cannot take a `ref`",
+                    table.name
+                )
+            })?;
+        let description = describe_key(&fk.referenced_table, key);
+        let cache_key = format!(
+            "{}.{}|{description}",
+            fk.referenced_table, fk.referenced_columns[0]
+        );
+        if let Some(hit) = self.refs.get(&cache_key) {
+            return Ok(Resolved {
+                value: hit.value.clone(),
+                note: hit.note.clone(),
+            });
+        }
+        let params: Vec<SqlValue> = key.iter().map(|a| plain_value(&a.value)).collect();
+        let conditions: Vec<String> = key
+            .iter()
+            .enumerate()
+            .map(|(i, a)| {
+                format!(
+                    "{} = {}",
+                    q(a.column.get_ref()),
+                    self.transaction.placeholder(i + 1)
+                )
+            })
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM {} WHERE {} LIMIT 2",
+            q(&fk.referenced_columns[0]),
+            q(&fk.referenced_table),
+            conditions.join(" AND ")
+        );
+        let rows = self.query(&sql, &params)?;
+        let value = match rows.as_slice() {
+            [row] => row[0].clone(),
+            [] => return Err(format!("{description}: no such row")),
+            _ => return Err(format!("{description}: more than one row matches; add columns to the ref so that it names one row")),
+        };
+        let note = Some(format!("({})", short_key(&fk.referenced_table, key)));
+        self.refs.insert(
+            cache_key,
+            Resolved {
+                value: value.clone(),
+                note: note.clone(),
+            },
+        );
+        Ok(Resolved { value, note })
+    }
+
+    /// `"c" = ?1 AND "d" IS NULL`, and the parameters it binds after `offset`.
+    fn where_clause(
+        &mut self,
+        table: &Table,
+        filter: &[Assignment],
+        offset: usize,
+    ) -> Outcome<(String, Vec<SqlValue>)> {
+        let mut conditions = Vec::new();
+        let mut params = Vec::new();
+        for assignment in filter {
+            let resolved = self.resolve(table, assignment)?;
+            if resolved.value == SqlValue::Null {
+                conditions.push(format!("{} IS NULL", q(assignment.column.get_ref())));
+            } else {
+                params.push(resolved.value);
+                conditions.push(format!(
+                    "{} = {}",
+                    q(assignment.column.get_ref()),
+                    self.transaction.placeholder(offset + params.len())
+                ));
+            }
+        }
+        if conditions.is_empty() {
+            Ok((String::new(), params))
+        } else {
+            Ok((format!(" WHERE {}", conditions.join(" AND ")), params))
+        }
+    }
+
+    fn insert(&mut self, table_name: &str, rows: &[Vec<Assignment>]) -> Outcome<u64> {
+        let table = self.table(table_name)?.clone();
+        let identity = RowIdentity::of(&table);
+        let mut shown = 0;
+        for row in rows {
+            let mut values = Vec::with_capacity(row.len());
+            let mut described = Vec::new();
+            for assignment in row {
+                let resolved = self.resolve(&table, assignment)?;
+                if shown < SHOWN_ROWS {
+                    described.push(format!(
+                        "{} = {}{}",
+                        assignment.column.get_ref(),
+                        resolved.value,
+                        resolved.note.map(|n| format!(" {n}")).unwrap_or_default()
+                    ));
+                }
+                values.push(resolved.value);
+            }
+            let columns: Vec<String> = row.iter().map(|a| q(a.column.get_ref())).collect();
+            let placeholders: Vec<String> = (1..=row.len())
+                .map(|n| self.transaction.placeholder(n))
+                .collect();
+            let mut sql = if columns.is_empty() {
+                format!("INSERT INTO {} DEFAULT VALUES", q(&table.name))
+            } else {
+                format!(
+                    "INSERT INTO {} ({}) VALUES ({})",
+                    q(&table.name),
+                    columns.join(", "),
+                    placeholders.join(", ")
+                )
+            };
+            if shown < SHOWN_ROWS && !identity.columns.is_empty() {
+                sql.push_str(&format!(" RETURNING {}", identity.select_list()));
+                let returned = self.query(&sql, &values)?;
+                let label = returned
+                    .first()
+                    .map(|r| identity.label(&table.name, r))
+                    .unwrap_or_else(|| table.name.clone());
+                (self.on_event)(PatchEvent::Row(format!(
+                    "{label}: inserted {}",
+                    described.join(", ")
+                )));
+            } else {
+                self.execute(&sql, &values)?;
+                if shown < SHOWN_ROWS {
+                    (self.on_event)(PatchEvent::Row(format!(
+                        "{}: inserted {}",
+                        table.name,
+                        described.join(", ")
+                    )));
+                }
+            }
+            shown += 1;
+        }
+        if rows.len() > SHOWN_ROWS {
+            (self.on_event)(PatchEvent::MoreRows((rows.len() - SHOWN_ROWS) as u64));
+        }
+        Ok(rows.len() as u64)
+    }
+
+    fn update(
+        &mut self,
+        table_name: &str,
+        filter: &[Assignment],
+        set: &[Assignment],
+    ) -> Outcome<u64> {
+        let table = self.table(table_name)?.clone();
+        let identity = RowIdentity::of(&table);
+        let mut assignments = Vec::new();
+        let mut new_values = Vec::new();
+        for (i, assignment) in set.iter().enumerate() {
+            let resolved = self.resolve(&table, assignment)?;
+            assignments.push(format!(
+                "{} = {}",
+                q(assignment.column.get_ref()),
+                self.transaction.placeholder(i + 1)
+            ));
+            new_values.push(resolved);
+        }
+        let (where_sql, where_params) = self.where_clause(&table, filter, set.len())?;
+        let (before_where, before_params) = self.where_clause(&table, filter, 0)?;
+
+        let set_columns: Vec<String> = set.iter().map(|a| q(a.column.get_ref())).collect();
+        let mut select = identity.select_items();
+        select.extend(set_columns.iter().cloned());
+        let before = self.query(
+            &format!(
+                "SELECT {} FROM {}{before_where} LIMIT {}",
+                select.join(", "),
+                q(&table.name),
+                SHOWN_ROWS
+            ),
+            &before_params,
+        )?;
+
+        let mut params: Vec<SqlValue> = new_values.iter().map(|r| r.value.clone()).collect();
+        params.extend(where_params);
+        let count = self.execute(
+            &format!(
+                "UPDATE {} SET {}{where_sql}",
+                q(&table.name),
+                assignments.join(", ")
+            ),
+            &params,
+        )?;
+
+        let offset = identity.width();
+        for row in &before {
+            let mut changes = Vec::new();
+            for (i, assignment) in set.iter().enumerate() {
+                let old = &row[offset + i];
+                let new = &new_values[i];
+                if *old != new.value {
+                    changes.push(format!(
+                        "{} {old} → {}{}",
+                        assignment.column.get_ref(),
+                        new.value,
+                        new.note
+                            .as_ref()
+                            .map(|n| format!(" {n}"))
+                            .unwrap_or_default()
+                    ));
+                }
+            }
+            let summary = if changes.is_empty() {
+                "unchanged".to_string()
+            } else {
+                changes.join(", ")
+            };
+            (self.on_event)(PatchEvent::Row(format!(
+                "{}: {summary}",
+                identity.label(&table.name, row)
+            )));
+        }
+        if count > before.len() as u64 {
+            (self.on_event)(PatchEvent::MoreRows(count - before.len() as u64));
+        }
+        Ok(count)
+    }
+
+    fn delete(&mut self, table_name: &str, filter: &[Assignment]) -> Outcome<u64> {
+        let table = self.table(table_name)?.clone();
+        let identity = RowIdentity::of(&table);
+        let (where_sql, params) = self.where_clause(&table, filter, 0)?;
+        let mut select = identity.select_items();
+        if select.is_empty() {
+            select.push("1".to_string());
+        }
+        let before = self.query(
+            &format!(
+                "SELECT {} FROM {}{where_sql} LIMIT {}",
+                select.join(", "),
+                q(&table.name),
+                SHOWN_ROWS
+            ),
+            &params,
+        )?;
+        let count = self.execute(
+            &format!("DELETE FROM {}{where_sql}", q(&table.name)),
+            &params,
+        )?;
+        for row in &before {
+            (self.on_event)(PatchEvent::Row(format!(
+                "{}: deleted",
+                identity.label(&table.name, row)
+            )));
+        }
+        if count > before.len() as u64 {
+            (self.on_event)(PatchEvent::MoreRows(count - before.len() as u64));
+        }
+        Ok(count)
+    }
+}
+
+fn check_expected(what: &str, expected: Option<u64>, actual: u64) -> Outcome<()> {
+    match expected {
+        Some(expected) if expected != actual => Err(format!(
+            "expect_rows = {expected}, but the {what} changed {actual} row{}",
+            if actual == 1 { "" } else { "s" }
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn plain_value(value: &PatchValue) -> SqlValue {
+    match &value.kind {
+        ValueKind::Null | ValueKind::Ref(_) => SqlValue::Null,
+        ValueKind::Integer(n) => SqlValue::Integer(*n),
+        ValueKind::Float(n) => SqlValue::Float(*n),
+        ValueKind::Text(text) => SqlValue::Text(text.clone()),
+        ValueKind::Boolean(flag) => SqlValue::Boolean(*flag),
+    }
+}
+
+/// `team with name = "Avengers"`.
+fn describe_key(table: &str, key: &[Assignment]) -> String {
+    let parts: Vec<String> = key
+        .iter()
+        .map(|a| format!("{} = {}", a.column.get_ref(), plain_value(&a.value)))
+        .collect();
+    format!("{table} with {}", parts.join(" and "))
+}
+
+/// `team "Preventers"` for a one-column key, `team name="X", hq="Y"` otherwise.
+fn short_key(table: &str, key: &[Assignment]) -> String {
+    match key {
+        [only] => format!("{table} {}", plain_value(&only.value)),
+        _ => {
+            let parts: Vec<String> = key
+                .iter()
+                .map(|a| format!("{}={}", a.column.get_ref(), plain_value(&a.value)))
+                .collect();
+            format!("{table} {}", parts.join(", "))
+        }
+    }
+}
+
+/// How a row is named in output: its primary key and, if the table has one, a
+/// name-like column: `hero id=3 "Spider-Boy"`.
+struct RowIdentity {
+    columns: Vec<String>,
+    label: Option<String>,
+}
+
+impl RowIdentity {
+    fn of(table: &Table) -> Self {
+        let columns = table
+            .primary_key
+            .as_ref()
+            .map(|pk| pk.columns.clone())
+            .unwrap_or_default();
+        let label = ["name", "title", "label", "slug", "email"]
+            .iter()
+            .find_map(|wanted| table.column(wanted))
+            .map(|c| c.name.clone())
+            .filter(|name| !columns.contains(name));
+        RowIdentity { columns, label }
+    }
+
+    fn select_items(&self) -> Vec<String> {
+        self.columns
+            .iter()
+            .chain(self.label.iter())
+            .map(|c| q(c))
+            .collect()
+    }
+
+    fn select_list(&self) -> String {
+        self.select_items().join(", ")
+    }
+
+    fn width(&self) -> usize {
+        self.columns.len() + usize::from(self.label.is_some())
+    }
+
+    fn label(&self, table: &str, row: &[SqlValue]) -> String {
+        let mut text = table.to_string();
+        for (i, column) in self.columns.iter().enumerate() {
+            text.push_str(&format!(
+                " {column}={}",
+                row[i].to_string().trim_matches('"')
+            ));
+        }
+        if self.label.is_some() {
+            text.push_str(&format!(" {}", row[self.columns.len()]));
+        }
+        text
+    }
+}

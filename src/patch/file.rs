@@ -1,0 +1,421 @@
+//! Patch files: `patches/*.toml` (operations) and `patches/*.sql` (an escape hatch).
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use crate::diagnostics::{FileProblems, Problem};
+use crate::project::utf8_text;
+use crate::spanned_toml::{parse_document, Reader, Value};
+use crate::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct PatchFile {
+    /// The file name without extension: what the history records.
+    pub name: String,
+    pub path: PathBuf,
+    pub source: String,
+    /// SHA-256 of the file's bytes, hex.
+    pub checksum: String,
+    pub description: Option<String>,
+    pub body: PatchBody,
+}
+
+#[derive(Debug, Clone)]
+pub enum PatchBody {
+    Operations(Vec<Operation>),
+    Sql(String),
+}
+
+#[derive(Debug, Clone)]
+pub struct Operation {
+    /// The whole `[[insert]]` (etc.) table, for messages about the operation.
+    pub span: Range<usize>,
+    pub kind: OperationKind,
+}
+
+/// `column = value`, both with their places in the file.
+#[derive(Debug, Clone)]
+pub struct Assignment {
+    pub column: Spanned<String>,
+    pub value: PatchValue,
+}
+
+#[derive(Debug, Clone)]
+pub enum OperationKind {
+    Insert {
+        table: Spanned<String>,
+        rows: Vec<Vec<Assignment>>,
+    },
+    Update {
+        table: Spanned<String>,
+        filter: Vec<Assignment>,
+        set: Vec<Assignment>,
+        expect_rows: Option<u64>,
+    },
+    Delete {
+        table: Spanned<String>,
+        filter: Vec<Assignment>,
+        expect_rows: Option<u64>,
+    },
+    Sql {
+        statement: String,
+        params: Vec<PatchValue>,
+    },
+}
+
+#[derive(Debug, Clone)]
+pub struct PatchValue {
+    pub span: Range<usize>,
+    pub kind: ValueKind,
+}
+
+#[derive(Debug, Clone)]
+pub enum ValueKind {
+    Null,
+    Integer(i64),
+    Float(f64),
+    Text(String),
+    Boolean(bool),
+    /// `{ ref = { col = value, ... } }`: the key of the row those natural-key
+    /// columns identify in the table a foreign key points at.
+    Ref(Vec<Assignment>),
+}
+
+impl OperationKind {
+    pub fn table(&self) -> Option<&Spanned<String>> {
+        match self {
+            OperationKind::Insert { table, .. }
+            | OperationKind::Update { table, .. }
+            | OperationKind::Delete { table, .. } => Some(table),
+            OperationKind::Sql { .. } => None,
+        }
+    }
+}
+
+const OPERATIONS: &[&str] = &["insert", "update", "delete", "sql"];
+const TOP_KEYS: &[&str] = &["description", "insert", "update", "delete", "sql"];
+
+/// Every patch in `folder`, in file-name order. A missing folder has none.
+pub fn load_patches(folder: &Path) -> Result<Vec<PatchFile>> {
+    let entries = match std::fs::read_dir(folder) {
+        Ok(entries) => entries,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(error) => return Err(Error::io(folder, error)),
+    };
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| {
+            matches!(
+                path.extension().and_then(|e| e.to_str()),
+                Some("toml" | "sql")
+            )
+        })
+        .collect();
+    paths.sort();
+    let mut patches = Vec::new();
+    for path in paths {
+        let patch = load_patch(&path)?;
+        if let Some(other) = patches.iter().find(|p: &&PatchFile| p.name == patch.name) {
+            return Err(Error::InvalidFile {
+                path: path.clone(),
+                message: format!(
+                    "{} has the same name; rename one of them",
+                    other.path.display()
+                ),
+            });
+        }
+        patches.push(patch);
+    }
+    Ok(patches)
+}
+
+pub fn load_patch(path: &Path) -> Result<PatchFile> {
+    let bytes = std::fs::read(path).map_err(|error| Error::io(path, error))?;
+    let checksum: String = Sha256::digest(&bytes)
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    let source = utf8_text(path, bytes)?;
+    let name = path
+        .file_stem()
+        .map(|stem| stem.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (description, body) = if path.extension().and_then(|e| e.to_str()) == Some("sql") {
+        let description = source
+            .lines()
+            .next()
+            .and_then(|line| line.strip_prefix("--"))
+            .map(|line| line.trim().to_string());
+        (description, PatchBody::Sql(source.clone()))
+    } else {
+        let (description, operations) = parse_operations(path, &source)?;
+        (description, PatchBody::Operations(operations))
+    };
+    Ok(PatchFile {
+        name,
+        path: path.to_path_buf(),
+        source,
+        checksum,
+        description,
+        body,
+    })
+}
+
+fn parse_operations(
+    path: &Path,
+    source: &str,
+) -> Result<(Option<String>, Vec<Operation>), FileProblems> {
+    let document = parse_document(path, source)?;
+    let mut reader = Reader::default();
+    let mut description = None;
+    let mut operations = Vec::new();
+    for (key, value) in document.get_ref().iter() {
+        let name = key.get_ref().as_ref();
+        match name {
+            "description" => description = reader.string("description", value),
+            _ if OPERATIONS.contains(&name) => {
+                let DeValue::Array(items) = value.get_ref() else {
+                    reader.problem(
+                        Problem::new(
+                            key.span(),
+                            format!("`{name}` must be written as [[{name}]] sections"),
+                        )
+                        .label(format!("write [[{name}]]")),
+                    );
+                    continue;
+                };
+                for item in items.iter() {
+                    if let Some(table) = reader.table(name, item) {
+                        if let Some(kind) = operation(&mut reader, name, table, item.span()) {
+                            operations.push(Operation {
+                                span: item.span(),
+                                kind,
+                            });
+                        }
+                    }
+                }
+            }
+            _ => reader.unknown_key(
+                key,
+                "a patch (operations are [[insert]], [[update]], [[delete]] and [[sql]])",
+                TOP_KEYS,
+            ),
+        }
+    }
+    if operations.is_empty() && reader.problems.is_empty() {
+        reader.problem(
+            Problem::new(0..source.len().min(1), "the patch has no operations")
+                .label("expected [[insert]], [[update]], [[delete]] or [[sql]]"),
+        );
+    }
+    if !reader.problems.is_empty() {
+        return Err(FileProblems::new(path, source, reader.problems));
+    }
+    // Operations run in the order written, whatever their kind.
+    operations.sort_by_key(|operation| operation.span.start);
+    Ok((description, operations))
+}
+
+fn operation(
+    reader: &mut Reader,
+    name: &str,
+    table: &DeTable<'_>,
+    span: Range<usize>,
+) -> Option<OperationKind> {
+    let context = format!("[[{name}]]");
+    let required = |reader: &mut Reader, key: &str, example: &str| {
+        let value = table.get(key);
+        if value.is_none() {
+            reader.missing(span.clone(), key, &context, example);
+        }
+        value
+    };
+    match name {
+        "insert" => {
+            reader.only_keys(table, &context, &["table", "rows"]);
+            let table_value = required(reader, "table", "table = \"NAME\"")?;
+            let table_name = table_name(reader, table_value)?;
+            let rows_value = required(reader, "rows", "rows = [{ column = value }, ...]")?;
+            let DeValue::Array(items) = rows_value.get_ref() else {
+                reader.wrong_type(
+                    "rows",
+                    rows_value,
+                    "an array of rows such as [{ name = \"Preventers\" }]",
+                );
+                return None;
+            };
+            let mut rows = Vec::new();
+            for item in items.iter() {
+                if let Some(row) = reader.table("rows", item) {
+                    rows.push(assignments(reader, row));
+                }
+            }
+            Some(OperationKind::Insert {
+                table: table_name,
+                rows,
+            })
+        }
+        "update" => {
+            reader.only_keys(table, &context, &["table", "where", "set", "expect_rows"]);
+            let table_value = required(reader, "table", "table = \"NAME\"")?;
+            let table_name = table_name(reader, table_value)?;
+            let where_value = required(
+                reader,
+                "where",
+                "where = { column = value } (or where = {} for every row)",
+            )?;
+            let filter = filter(reader, where_value)?;
+            let set_value = required(reader, "set", "set = { column = value }")?;
+            let set_table = reader.table("set", set_value)?;
+            let set = assignments(reader, set_table);
+            if set.is_empty() {
+                reader.problem(
+                    Problem::new(set_value.span(), "`set` changes no column")
+                        .label("add column = value"),
+                );
+            }
+            let expect_rows = table
+                .get("expect_rows")
+                .and_then(|v| reader.unsigned("expect_rows", v));
+            Some(OperationKind::Update {
+                table: table_name,
+                filter,
+                set,
+                expect_rows,
+            })
+        }
+        "delete" => {
+            reader.only_keys(table, &context, &["table", "where", "expect_rows"]);
+            let table_value = required(reader, "table", "table = \"NAME\"")?;
+            let table_name = table_name(reader, table_value)?;
+            let where_value = required(
+                reader,
+                "where",
+                "where = { column = value } (or where = {} for every row)",
+            )?;
+            let filter = filter(reader, where_value)?;
+            let expect_rows = table
+                .get("expect_rows")
+                .and_then(|v| reader.unsigned("expect_rows", v));
+            Some(OperationKind::Delete {
+                table: table_name,
+                filter,
+                expect_rows,
+            })
+        }
+        _ => {
+            reader.only_keys(table, &context, &["statement", "params"]);
+            let statement_value = required(reader, "statement", "statement = \"SQL\"")?;
+            let statement = reader.string("statement", statement_value)?;
+            let params = match table.get("params") {
+                None => Vec::new(),
+                Some(value) => match value.get_ref() {
+                    DeValue::Array(items) => items
+                        .iter()
+                        .filter_map(|item| patch_value(reader, item))
+                        .collect(),
+                    _ => {
+                        reader.wrong_type("params", value, "an array of values");
+                        return None;
+                    }
+                },
+            };
+            Some(OperationKind::Sql { statement, params })
+        }
+    }
+}
+
+fn table_name(reader: &mut Reader, value: &Value<'_>) -> Option<Spanned<String>> {
+    reader
+        .string("table", value)
+        .map(|name| Spanned::new(value.span(), name))
+}
+
+fn filter(reader: &mut Reader, value: &Value<'_>) -> Option<Vec<Assignment>> {
+    let table = reader.table("where", value)?;
+    Some(assignments(reader, table))
+}
+
+fn assignments(reader: &mut Reader, table: &DeTable<'_>) -> Vec<Assignment> {
+    table
+        .iter()
+        .filter_map(|(key, value)| {
+            Some(Assignment {
+                column: Spanned::new(key.span(), key.get_ref().to_string()),
+                value: patch_value(reader, value)?,
+            })
+        })
+        .collect()
+}
+
+fn patch_value(reader: &mut Reader, value: &Value<'_>) -> Option<PatchValue> {
+    let kind = match value.get_ref() {
+        DeValue::String(text) => ValueKind::Text(text.to_string()),
+        DeValue::Integer(integer) => match i64::from_str_radix(integer.as_str(), integer.radix()) {
+            Ok(number) => ValueKind::Integer(number),
+            Err(_) => {
+                reader.problem(
+                    Problem::new(value.span(), "integer out of the 64-bit range")
+                        .label("too large"),
+                );
+                return None;
+            }
+        },
+        DeValue::Float(float) => ValueKind::Float(float.as_str().parse().ok()?),
+        DeValue::Boolean(flag) => ValueKind::Boolean(*flag),
+        DeValue::Datetime(datetime) => ValueKind::Text(datetime.to_string()),
+        DeValue::Table(table) if table.len() == 1 && table.get("null").is_some() => {
+            let flag = table.get("null")?;
+            if reader.boolean("null", flag) != Some(true) {
+                reader.problem(
+                    Problem::new(flag.span(), "write `{ null = true }` for NULL")
+                        .label("expected true"),
+                );
+                return None;
+            }
+            ValueKind::Null
+        }
+        DeValue::Table(table) if table.len() == 1 && table.get("ref").is_some() => {
+            let inner = table.get("ref")?;
+            let key = reader.table("ref", inner)?;
+            let columns = assignments(reader, key);
+            if columns.is_empty() {
+                reader.problem(
+                    Problem::new(inner.span(), "`ref` needs at least one column")
+                        .label("e.g. { ref = { name = \"Preventers\" } }"),
+                );
+                return None;
+            }
+            if let Some(nested) = columns
+                .iter()
+                .find(|a| matches!(a.value.kind, ValueKind::Ref(_)))
+            {
+                reader.problem(
+                    Problem::new(
+                        nested.value.span.clone(),
+                        "a `ref` cannot contain another `ref`",
+                    )
+                    .label("use a plain value"),
+                );
+                return None;
+            }
+            ValueKind::Ref(columns)
+        }
+        _ => {
+            reader.wrong_type(
+                "a value",
+                value,
+                "a string, number, boolean, { null = true } or { ref = { column = value } }",
+            );
+            return None;
+        }
+    };
+    Some(PatchValue {
+        span: value.span(),
+        kind,
+    })
+}

@@ -1,0 +1,17 @@
+//! Data patches: files in `patches/` → validated, parameterised statements →
+//! applied once each, in one transaction each, with a history and a record of
+//! every row changed.
+
+mod apply;
+pub(crate) mod file;
+mod validate;
+
+pub use apply::{
+    apply_patches, patch_problems, patch_status, PatchEvent, PatchOptions, PatchState,
+    PatchStatusLine,
+};
+pub use file::{
+    load_patch, load_patches, Assignment, Operation, OperationKind, PatchBody, PatchFile,
+    PatchValue, ValueKind,
+};
+pub use validate::validate_patch;

@@ -1,0 +1,219 @@
+//! Checks a patch against the live database's schema before anything runs:
+//! tables and columns exist, values fit their columns, refs sit on foreign keys.
+
+use crate::diagnostics::{FileProblems, Problem};
+use crate::schema::{Schema, Table, Type};
+use crate::text::{backticked, did_you_mean};
+
+use super::file::{Assignment, OperationKind, PatchBody, PatchFile, PatchValue, ValueKind};
+
+pub fn validate_patch(patch: &PatchFile, schema: &Schema) -> Result<(), FileProblems> {
+    let PatchBody::Operations(operations) = &patch.body else {
+        return Ok(());
+    };
+    let mut checker = Checker {
+        schema,
+        problems: Vec::new(),
+    };
+    for operation in operations {
+        let Some(table_name) = operation.kind.table() else {
+            continue;
+        };
+        let Some(table) = schema.table(table_name.get_ref()) else {
+            checker.problems.push(
+                Problem::new(
+                    table_name.span(),
+                    format!(
+                        "the database has no table `{}`{}",
+                        table_name.get_ref(),
+                        did_you_mean(
+                            table_name.get_ref(),
+                            schema.tables.iter().map(|t| t.name.as_str())
+                        )
+                    ),
+                )
+                .label("unknown table")
+                .help(format!(
+                    "tables are {}",
+                    backticked(schema.tables.iter().map(|t| &t.name))
+                )),
+            );
+            continue;
+        };
+        match &operation.kind {
+            OperationKind::Insert { rows, .. } => {
+                for row in rows {
+                    checker.assignments(table, row, true);
+                    checker.required_columns(table, row, operation.span.clone());
+                }
+            }
+            OperationKind::Update { filter, set, .. } => {
+                checker.assignments(table, filter, false);
+                checker.assignments(table, set, true);
+            }
+            OperationKind::Delete { filter, .. } => checker.assignments(table, filter, false),
+            OperationKind::Sql { .. } => {}
+        }
+    }
+    if checker.problems.is_empty() {
+        Ok(())
+    } else {
+        Err(FileProblems::new(
+            &patch.path,
+            &patch.source,
+            checker.problems,
+        ))
+    }
+}
+
+struct Checker<'a> {
+    schema: &'a Schema,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn assignments(&mut self, table: &Table, assignments: &[Assignment], writing: bool) {
+        for assignment in assignments {
+            let name = assignment.column.get_ref();
+            let Some(column) = table.column(name) else {
+                self.problems.push(
+                    Problem::new(
+                        assignment.column.span(),
+                        format!(
+                            "table `{}` has no column `{name}`{}",
+                            table.name,
+                            did_you_mean(name, table.columns.iter().map(|c| c.name.as_str()))
+                        ),
+                    )
+                    .label("unknown column")
+                    .help(format!(
+                        "columns of {} are {}",
+                        table.name,
+                        backticked(table.columns.iter().map(|c| &c.name))
+                    )),
+                );
+                continue;
+            };
+            if let ValueKind::Ref(key) = &assignment.value.kind {
+                self.reference(table, name, key, &assignment.value);
+                continue;
+            }
+            if writing && matches!(assignment.value.kind, ValueKind::Null) && !column.nullable {
+                self.problems.push(
+                    Problem::new(
+                        assignment.value.span.clone(),
+                        format!("{}.{name} is NOT NULL", table.name),
+                    )
+                    .label("cannot be null"),
+                );
+                continue;
+            }
+            self.fits(&table.name, name, &column.ty, &assignment.value);
+        }
+    }
+
+    fn fits(&mut self, table: &str, column: &str, ty: &Type, value: &PatchValue) {
+        let fits = match (&value.kind, ty) {
+            (ValueKind::Null, _) | (_, Type::Custom(_)) => true,
+            (ValueKind::Integer(_), ty) => ty.is_integer_like() || ty.is_float_like(),
+            (ValueKind::Float(_), ty) => ty.is_float_like(),
+            (ValueKind::Boolean(_), ty) => *ty == Type::Boolean,
+            (ValueKind::Text(text), Type::Varchar(length)) => {
+                text.chars().count() <= *length as usize
+            }
+            (ValueKind::Text(_), ty) => ty.is_text_like() || *ty == Type::Bytes,
+            (ValueKind::Ref(_), _) => true,
+        };
+        if !fits {
+            let found = match &value.kind {
+                ValueKind::Integer(_) => "an integer".to_string(),
+                ValueKind::Float(_) => "a float".to_string(),
+                ValueKind::Boolean(_) => "a boolean".to_string(),
+                ValueKind::Text(text) => format!("a string of {} characters", text.chars().count()),
+                _ => "a value".to_string(),
+            };
+            self.problems.push(
+                Problem::new(
+                    value.span.clone(),
+                    format!("{table}.{column} is {ty}, but the value is {found}"),
+                )
+                .label(format!("expected a {ty} value")),
+            );
+        }
+    }
+
+    fn reference(&mut self, table: &Table, column: &str, key: &[Assignment], value: &PatchValue) {
+        let foreign_key = table
+            .foreign_keys
+            .iter()
+            .find(|fk| fk.columns.len() == 1 && fk.columns[0] == column);
+        let Some(foreign_key) = foreign_key else {
+            self.problems.push(
+                Problem::new(
+                    value.span.clone(),
+                    format!(
+                        "{}.{column} is not a foreign key, so it cannot take a `ref`",
+                        table.name
+                    ),
+                )
+                .label("no foreign key here")
+                .help(
+                    "give the value itself, or declare `references` on the column in schema.toml",
+                ),
+            );
+            return;
+        };
+        let Some(target) = self.schema.table(&foreign_key.referenced_table) else {
+            return;
+        };
+        self.assignments(target, key, false);
+        if key.iter().any(|a| matches!(a.value.kind, ValueKind::Null)) {
+            self.problems.push(
+                Problem::new(value.span.clone(), "a `ref` key cannot be null")
+                    .label("give the natural key's values"),
+            );
+        }
+    }
+
+    /// NOT NULL columns without a default must be given, except a single
+    /// integer primary key, which the database numbers itself.
+    fn required_columns(
+        &mut self,
+        table: &Table,
+        row: &[Assignment],
+        span: std::ops::Range<usize>,
+    ) {
+        let auto_key = table
+            .primary_key
+            .as_ref()
+            .filter(|pk| pk.columns.len() == 1)
+            .and_then(|pk| table.column(&pk.columns[0]))
+            .filter(|column| column.ty.is_integer_like())
+            .map(|column| column.name.as_str());
+        let missing: Vec<&str> = table
+            .columns
+            .iter()
+            .filter(|c| !c.nullable && c.default.is_none() && Some(c.name.as_str()) != auto_key)
+            .filter(|c| !row.iter().any(|a| a.column.get_ref() == &c.name))
+            .map(|c| c.name.as_str())
+            .collect();
+        if !missing.is_empty() {
+            let row_span = row
+                .first()
+                .map(|a| a.column.span().start..row.last().map_or(span.end, |l| l.value.span.end))
+                .unwrap_or(span);
+            self.problems.push(
+                Problem::new(
+                    row_span,
+                    format!(
+                        "this row of {} has no value for {}",
+                        table.name,
+                        backticked(&missing)
+                    ),
+                )
+                .label("missing NOT NULL column")
+                .help("give every NOT NULL column without a default a value"),
+            );
+        }
+    }
+}

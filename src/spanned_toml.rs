@@ -1,0 +1,150 @@
+//! Walking a spanned TOML document while collecting every problem, shared by the
+//! schema.toml and patch parsers (serde would stop at the first error).
+
+use std::borrow::Cow;
+use std::ops::Range;
+use std::path::Path;
+
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+use crate::diagnostics::{FileProblems, Problem};
+use crate::text::{backticked, did_you_mean};
+
+pub type Key<'i> = Spanned<Cow<'i, str>>;
+pub type Value<'i> = Spanned<DeValue<'i>>;
+
+/// Parses `text`, or returns its syntax errors as problems of `path`.
+pub fn parse_document<'i>(
+    path: &Path,
+    text: &'i str,
+) -> Result<Spanned<DeTable<'i>>, FileProblems> {
+    let (document, syntax_errors) = DeTable::parse_recoverable(text);
+    if syntax_errors.is_empty() {
+        return Ok(document);
+    }
+    let problems = syntax_errors
+        .iter()
+        .map(|error| {
+            let span = error.span().unwrap_or(0..0);
+            Problem::new(
+                span,
+                format!("invalid TOML: {}", error.message().trim_end()),
+            )
+            .label("here")
+        })
+        .collect();
+    Err(FileProblems::new(path, text, problems))
+}
+
+pub fn kind_of(value: &DeValue<'_>) -> &'static str {
+    match value {
+        DeValue::String(_) => "a string",
+        DeValue::Integer(_) => "an integer",
+        DeValue::Float(_) => "a float",
+        DeValue::Boolean(_) => "a boolean",
+        DeValue::Datetime(_) => "a date-time",
+        DeValue::Array(_) => "an array",
+        DeValue::Table(_) => "a table",
+    }
+}
+
+/// Collects problems while typed values are read out of a document.
+#[derive(Default)]
+pub struct Reader {
+    pub problems: Vec<Problem>,
+}
+
+impl Reader {
+    pub fn problem(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
+    pub fn unknown_key(&mut self, key: &Key<'_>, context: &str, known: &[&str]) {
+        let name = key.get_ref().as_ref();
+        self.problem(
+            Problem::new(
+                key.span(),
+                format!(
+                    "unknown key `{name}` in {context}{}",
+                    did_you_mean(name, known.iter().copied())
+                ),
+            )
+            .label("not a known key")
+            .help(format!("the keys allowed here are {}", backticked(known))),
+        );
+    }
+
+    /// Reports every key of `table` not in `known`.
+    pub fn only_keys(&mut self, table: &DeTable<'_>, context: &str, known: &[&str]) {
+        for (key, _) in table.iter() {
+            if !known.contains(&key.get_ref().as_ref()) {
+                self.unknown_key(key, context, known);
+            }
+        }
+    }
+
+    pub fn wrong_type(&mut self, key: &str, value: &Value<'_>, expected: &str) {
+        self.problem(
+            Problem::new(
+                value.span(),
+                format!(
+                    "`{key}` must be {expected}, found {}",
+                    kind_of(value.get_ref())
+                ),
+            )
+            .label(format!("expected {expected}")),
+        );
+    }
+
+    pub fn missing(&mut self, span: Range<usize>, key: &str, context: &str, example: &str) {
+        self.problem(
+            Problem::new(span, format!("{context} needs `{key}`")).label(format!("add {example}")),
+        );
+    }
+
+    pub fn table<'a, 'i>(&mut self, key: &str, value: &'a Value<'i>) -> Option<&'a DeTable<'i>> {
+        match value.get_ref() {
+            DeValue::Table(table) => Some(table),
+            _ => {
+                self.wrong_type(key, value, "a table");
+                None
+            }
+        }
+    }
+
+    pub fn string(&mut self, key: &str, value: &Value<'_>) -> Option<String> {
+        match value.get_ref() {
+            DeValue::String(text) => Some(text.to_string()),
+            _ => {
+                self.wrong_type(key, value, "a string");
+                None
+            }
+        }
+    }
+
+    pub fn boolean(&mut self, key: &str, value: &Value<'_>) -> Option<bool> {
+        match value.get_ref() {
+            DeValue::Boolean(flag) => Some(*flag),
+            _ => {
+                self.wrong_type(key, value, "`true` or `false`");
+                None
+            }
+        }
+    }
+
+    pub fn unsigned(&mut self, key: &str, value: &Value<'_>) -> Option<u64> {
+        match value.get_ref() {
+            DeValue::Integer(integer) => u64::from_str_radix(integer.as_str(), integer.radix())
+                .ok()
+                .or_else(|| {
+                    self.wrong_type(key, value, "a whole number of 0 or more");
+                    None
+                }),
+            _ => {
+                self.wrong_type(key, value, "a whole number of 0 or more");
+                None
+            }
+        }
+    }
+}
