@@ -61,10 +61,12 @@ pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
         let valid = error.utf8_error().valid_up_to();
         let prefix = String::from_utf8_lossy(&error.as_bytes()[..valid]).into_owned();
         let (line, column) = crate::text::line_column(&prefix, valid);
-        Error::InvalidFile {
+        Error::InvalidFileAt {
             path: path.to_path_buf(),
+            line,
+            column,
             message: format!(
-                "{line}:{column}: the file is not UTF-8 text (byte 0x{:02x} at offset {valid}); save it as UTF-8",
+                "the file is not UTF-8 text (byte 0x{:02x} at offset {valid}); save it as UTF-8",
                 error.as_bytes()[valid]
             ),
         }

@@ -1,0 +1,455 @@
+//! `strata patch` and `strata setup` on real SQLite files.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+const HEROES_WITH_TEAMS: &str = "SELECT hero.id, hero.name, hero.secret_name, coalesce(hero.age, 'null'), coalesce(team.name, 'null') \
+     FROM hero LEFT JOIN team ON team.id = hero.team_id ORDER BY hero.id";
+
+fn set_up_example() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example_project(dir.path());
+    dir
+}
+
+fn write_patch(project: &Path, name: &str, text: &[u8]) {
+    std::fs::write(project.join("patches").join(name), text).unwrap();
+}
+
+#[test]
+fn setup_from_nothing_builds_the_tutorial() {
+    let dir = set_up_example();
+    let run = strata_ok(dir.path(), &["setup"]);
+    assert!(
+        run.stdout.contains("applied V1__create_team_and_hero"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("hero id=3 \"Spider-Boy\": team_id null → 1 (team \"Preventers\")"),
+        "{}",
+        run.stdout
+    );
+    let db = dir.path().join("database.db");
+    assert_eq!(
+        sqlite_strings(&db, HEROES_WITH_TEAMS),
+        [
+            "1|Deadpond|Dive Wilson|null|Z-Force",
+            "2|Rusty-Man|Tommy Sharp|48|Preventers",
+            "3|Spider-Boy|Pedro Parqueador|null|Preventers",
+        ]
+    );
+    assert_eq!(
+        sqlite_strings(&db, "SELECT id, name, headquarters FROM team ORDER BY id"),
+        [
+            "1|Preventers|Sharp Tower",
+            "2|Z-Force|Sister Margaret's Bar"
+        ]
+    );
+    assert_eq!(
+        sqlite_strings(
+            &db,
+            "SELECT name, rows_changed FROM strata_patch_history ORDER BY name"
+        ),
+        [
+            "0001_heroes_and_teams|5",
+            "0002_spider_boy_joins_preventers|1"
+        ]
+    );
+
+    let before = sqlite_snapshot(&db);
+    let again = strata_ok(dir.path(), &["patch"]);
+    assert!(
+        again.stdout.contains("nothing to apply"),
+        "{}",
+        again.stdout
+    );
+    let setup_again = strata_ok(dir.path(), &["setup"]);
+    assert!(
+        setup_again
+            .stdout
+            .contains("0 migrations and 0 patches applied now"),
+        "{}",
+        setup_again.stdout
+    );
+    assert_eq!(sqlite_snapshot(&db), before);
+}
+
+#[test]
+fn dry_run_shows_changes_and_statements_but_changes_nothing() {
+    let dir = set_up_example();
+    strata_ok(dir.path(), &["migrate"]);
+    let db = dir.path().join("database.db");
+    let before = sqlite_snapshot(&db);
+    let run = strata_ok(dir.path(), &["patch", "--dry-run"]);
+    assert!(
+        run.stdout
+            .contains("team_id null → 1 (team \"Preventers\")"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains(
+            "SQL: UPDATE \"hero\" SET \"team_id\" = ?1 WHERE \"name\" = ?2  [1, \"Spider-Boy\"]"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("rolled back, nothing was changed"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(sqlite_snapshot(&db), before);
+    let status = strata_ok(dir.path(), &["status"]);
+    assert!(
+        status
+            .stdout
+            .contains("pending   0002_spider_boy_joins_preventers"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn echo_logs_statements_with_parameters() {
+    let dir = set_up_example();
+    let run = strata_ok(dir.path(), &["patch", "--migrate", "--echo"]);
+    assert!(
+        run.stdout.contains(
+            "SQL: SELECT \"id\" FROM \"team\" WHERE \"name\" = ?1 LIMIT 2  [\"Z-Force\"]"
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("Patches: applied 2 patches."),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn patch_refuses_pending_migrations() {
+    let dir = set_up_example();
+    let run = strata(dir.path(), &["patch"]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("run `strata migrate` first, or `strata patch --migrate`"),
+        "{}",
+        run.stderr
+    );
+    let tables = sqlite_strings(
+        &dir.path().join("database.db"),
+        "SELECT name FROM sqlite_schema WHERE type = 'table'",
+    );
+    assert!(tables.is_empty(), "{tables:?}");
+}
+
+#[test]
+fn a_new_patch_applies_once() {
+    let dir = set_up_example();
+    strata_ok(dir.path(), &["setup"]);
+    write_patch(
+        dir.path(),
+        "0003_rusty_man_birthday.toml",
+        b"description = \"Rusty-Man turns 49\"\n[[update]]\ntable = \"hero\"\nwhere = { name = \"Rusty-Man\" }\nset = { age = 49 }\nexpect_rows = 1\n",
+    );
+    let run = strata_ok(dir.path(), &["patch"]);
+    assert!(
+        run.stdout.contains("hero id=2 \"Rusty-Man\": age 48 → 49"),
+        "{}",
+        run.stdout
+    );
+    let again = strata_ok(dir.path(), &["patch"]);
+    assert!(
+        again.stdout.contains("nothing to apply"),
+        "{}",
+        again.stdout
+    );
+    let db = dir.path().join("database.db");
+    assert_eq!(
+        sqlite_strings(&db, "SELECT age FROM hero WHERE name = 'Rusty-Man'"),
+        ["49"]
+    );
+    assert_eq!(
+        sqlite_strings(
+            &db,
+            "SELECT count(*) FROM strata_patch_history WHERE name = '0003_rusty_man_birthday'"
+        ),
+        ["1"]
+    );
+}
+
+#[test]
+fn an_edited_applied_patch_is_reported_not_reapplied() {
+    let dir = set_up_example();
+    strata_ok(dir.path(), &["setup"]);
+    let db = dir.path().join("database.db");
+    let before = sqlite_snapshot(&db);
+    let path = dir
+        .path()
+        .join("patches/0002_spider_boy_joins_preventers.toml");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("Preventers\" }", "Z-Force\" }");
+    std::fs::write(&path, text).unwrap();
+
+    let run = strata(dir.path(), &["patch"]);
+    assert_eq!(run.code, 5, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("patch 0002_spider_boy_joins_preventers was changed after it was applied"),
+        "{}",
+        run.stderr
+    );
+    let status = strata(dir.path(), &["status"]);
+    assert_eq!(status.code, 5);
+    assert!(
+        status
+            .stdout
+            .contains("CHANGED   0002_spider_boy_joins_preventers"),
+        "{}",
+        status.stdout
+    );
+    assert_eq!(sqlite_snapshot(&db), before);
+}
+
+/// Each bad patch: non-zero exit, the message a user needs, and every table as it was.
+fn assert_bad_patch(file: &str, text: &[u8], code: i32, expected: &[&str]) {
+    let dir = set_up_example();
+    strata_ok(dir.path(), &["setup"]);
+    let db = dir.path().join("database.db");
+    let before = sqlite_snapshot(&db);
+    write_patch(dir.path(), file, text);
+    let run = strata(dir.path(), &["patch"]);
+    assert_eq!(run.code, code, "{file}: {}\n{}", run.stdout, run.stderr);
+    for fragment in expected {
+        assert!(
+            run.stderr.contains(fragment),
+            "{file}: expected {fragment:?} in:\n{}",
+            run.stderr
+        );
+    }
+    assert_eq!(sqlite_snapshot(&db), before, "{file} changed the database");
+}
+
+#[test]
+fn missing_ref_changes_nothing() {
+    assert_bad_patch(
+        "0003_avengers.toml",
+        b"[[insert]]\ntable = \"team\"\nrows = [{ name = \"Defenders\", headquarters = \"Hell's Kitchen\" }]\n\n[[update]]\ntable = \"hero\"\nwhere = { name = \"Deadpond\" }\nset = { team_id = { ref = { name = \"Avengers\" } } }\n",
+        4,
+        &[
+            "patch 0003_avengers failed at ./patches/0003_avengers.toml:5:1",
+            "team with name = \"Avengers\": no such row",
+            "rolled back",
+        ],
+    );
+}
+
+#[test]
+fn ambiguous_ref_changes_nothing() {
+    assert_bad_patch(
+        "0003_ambiguous.toml",
+        b"[[insert]]\ntable = \"team\"\nrows = [{ name = \"Twins\", headquarters = \"A\" }, { name = \"Twins\", headquarters = \"B\" }]\n[[update]]\ntable = \"hero\"\nwhere = { name = \"Deadpond\" }\nset = { team_id = { ref = { name = \"Twins\" } } }\n",
+        4,
+        &["team with name = \"Twins\": more than one row matches"],
+    );
+}
+
+#[test]
+fn expect_rows_mismatch_changes_nothing() {
+    assert_bad_patch(
+        "0003_everyone_ages.toml",
+        b"[[update]]\ntable = \"hero\"\nwhere = {}\nset = { age = 30 }\nexpect_rows = 1\n",
+        4,
+        &["expect_rows = 1, but the update changed 3 rows"],
+    );
+}
+
+#[test]
+fn unknown_column_is_caught_before_running() {
+    assert_bad_patch(
+        "0003_typo.toml",
+        b"[[update]]\ntable = \"hero\"\nwhere = { name = \"Deadpond\" }\nset = { agee = 31 }\n",
+        3,
+        &[
+            "0003_typo.toml:4:9",
+            "table `hero` has no column `agee`; did you mean `age`?",
+        ],
+    );
+}
+
+#[test]
+fn wrong_value_type_is_caught_before_running() {
+    assert_bad_patch(
+        "0003_type.toml",
+        b"[[update]]\ntable = \"hero\"\nwhere = { name = \"Deadpond\" }\nset = { age = \"old\" }\n",
+        3,
+        &[
+            "0003_type.toml:4:15",
+            "hero.age is integer, but the value is a string",
+        ],
+    );
+}
+
+#[test]
+fn ref_on_a_column_without_foreign_key_is_caught() {
+    assert_bad_patch(
+        "0003_ref.toml",
+        b"[[update]]\ntable = \"hero\"\nwhere = { name = \"Deadpond\" }\nset = { age = { ref = { name = \"Z-Force\" } } }\n",
+        3,
+        &["hero.age is not a foreign key, so it cannot take a `ref`"],
+    );
+}
+
+#[test]
+fn toml_error_is_reported_with_place() {
+    assert_bad_patch(
+        "0003_broken.toml",
+        b"[[update]\ntable = \"hero\"\n",
+        3,
+        &["0003_broken.toml:1:", "invalid TOML"],
+    );
+}
+
+#[test]
+fn non_utf8_patch_is_reported() {
+    assert_bad_patch(
+        "0003_latin1.toml",
+        b"description = \"caf\xe9\"\n",
+        3,
+        &["0003_latin1.toml:1:19: the file is not UTF-8 text"],
+    );
+}
+
+#[test]
+fn failing_sql_in_the_middle_rolls_back_the_whole_patch() {
+    assert_bad_patch(
+        "0003_half.toml",
+        b"[[insert]]\ntable = \"team\"\nrows = [{ name = \"Defenders\", headquarters = \"Hell's Kitchen\" }]\n\n[[sql]]\nstatement = \"UPDATE nowhere SET x = ?\"\nparams = [1]\n\n[[delete]]\ntable = \"hero\"\nwhere = {}\n",
+        4,
+        &["0003_half.toml:5:1", "no such table: nowhere"],
+    );
+}
+
+#[test]
+fn a_failing_patch_stops_later_ones() {
+    let dir = set_up_example();
+    strata_ok(dir.path(), &["setup"]);
+    write_patch(
+        dir.path(),
+        "0003_bad.sql",
+        b"-- breaks\nUPDATE hero SET age = 1;\nINSERT INTO nowhere VALUES (1);\n",
+    );
+    write_patch(
+        dir.path(),
+        "0004_good.sql",
+        b"-- fine\nUPDATE hero SET age = 2;\n",
+    );
+    let db = dir.path().join("database.db");
+    let before = sqlite_snapshot(&db);
+    let run = strata(dir.path(), &["patch"]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("later patches were not applied"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(sqlite_snapshot(&db), before);
+}
+
+#[test]
+fn sql_patches_and_deletes_apply() {
+    let dir = set_up_example();
+    strata_ok(dir.path(), &["setup"]);
+    write_patch(
+        dir.path(),
+        "0003_ages.sql",
+        b"-- Everyone without an age is 20\nUPDATE hero SET age = 20 WHERE age IS NULL;\n",
+    );
+    write_patch(
+        dir.path(),
+        "0004_farewell.toml",
+        b"description = \"Deadpond leaves\"\n[[delete]]\ntable = \"hero\"\nwhere = { name = \"Deadpond\", team_id = { ref = { name = \"Z-Force\" } } }\nexpect_rows = 1\n",
+    );
+    let run = strata_ok(dir.path(), &["patch"]);
+    assert!(
+        run.stdout
+            .contains("0003_ages: Everyone without an age is 20"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("hero id=1 \"Deadpond\": deleted"),
+        "{}",
+        run.stdout
+    );
+    let db = dir.path().join("database.db");
+    assert_eq!(
+        sqlite_strings(&db, "SELECT name, age FROM hero ORDER BY id"),
+        ["Rusty-Man|48", "Spider-Boy|20"]
+    );
+    assert_eq!(
+        sqlite_strings(
+            &db,
+            "SELECT rows_changed FROM strata_patch_history WHERE name = '0003_ages'"
+        ),
+        ["2"]
+    );
+}
+
+#[test]
+fn concurrent_patch_runs_apply_each_patch_once() {
+    let dir = set_up_example();
+    strata_ok(dir.path(), &["migrate"]);
+    let binary = assert_cmd::cargo::cargo_bin("strata");
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            std::process::Command::new(&binary)
+                .current_dir(dir.path())
+                .env_remove("DATABASE_URL")
+                .arg("patch")
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let db = dir.path().join("database.db");
+    assert_eq!(sqlite_strings(&db, "SELECT count(*) FROM team"), ["2"]);
+    assert_eq!(sqlite_strings(&db, "SELECT count(*) FROM hero"), ["3"]);
+    assert_eq!(
+        sqlite_strings(&db, "SELECT count(*) FROM strata_patch_history"),
+        ["2"]
+    );
+}
+
+#[test]
+fn setup_fresh_rebuilds_from_nothing() {
+    let dir = set_up_example();
+    strata_ok(dir.path(), &["setup"]);
+    let db = dir.path().join("database.db");
+    rusqlite::Connection::open(&db)
+        .unwrap()
+        .execute_batch("DELETE FROM hero WHERE name = 'Deadpond';")
+        .unwrap();
+    // Not a terminal here, so no --yes is needed.
+    let run = strata_ok(dir.path(), &["setup", "--fresh"]);
+    assert!(run.stdout.contains("Removed"), "{}", run.stdout);
+    assert_eq!(sqlite_strings(&db, "SELECT count(*) FROM hero"), ["3"]);
+}
