@@ -3,7 +3,7 @@
 //! serde stops at the first error, and the contract is to report them all, so the
 //! document is parsed by `toml` into spanned values and walked here by hand.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
@@ -164,7 +164,11 @@ struct Parser<'s> {
     index_names: HashMap<String, Range<usize>>,
     /// Every table and column written in the file, including those that failed to
     /// parse (already reported), so a reference to them is not reported again.
-    declared: HashMap<String, HashSet<String>>,
+    /// In file order, for suggestions and lists in messages.
+    declared: Vec<(String, Vec<String>)>,
+    /// (table, or "" for table names; name; span) of every table and column name,
+    /// to catch names SQLite would take for the same one.
+    names: Vec<(String, String, Range<usize>)>,
 }
 
 fn kind_of(value: &DeValue<'_>) -> &'static str {
@@ -186,7 +190,8 @@ impl<'s> Parser<'s> {
             problems: Vec::new(),
             references: Vec::new(),
             index_names: HashMap::new(),
-            declared: HashMap::new(),
+            declared: Vec::new(),
+            names: Vec::new(),
         }
     }
 
@@ -356,8 +361,47 @@ impl<'s> Parser<'s> {
                     ),
             );
         }
+        if config.dialects.iter().any(|dialect| dialect == "sqlite") {
+            self.check_names_differing_in_case();
+        }
         self.check_references(&schema);
         (config, schema)
+    }
+
+    /// SQLite compares names case-insensitively (ASCII letters only), so `team` and
+    /// `Team` would be one table there and the migration would fail.
+    fn check_names_differing_in_case(&mut self) {
+        let mut seen: HashMap<(String, String), String> = HashMap::new();
+        for (table, name, span) in std::mem::take(&mut self.names) {
+            let key = (table.clone(), name.to_ascii_lowercase());
+            match seen.get(&key) {
+                Some(first) if *first != name => {
+                    let (what, first) = if table.is_empty() {
+                        (format!("table `{name}`"), format!("`{first}`"))
+                    } else {
+                        (
+                            format!("column `{table}.{name}`"),
+                            format!("`{table}.{first}`"),
+                        )
+                    };
+                    self.problem(
+                        Problem::new(
+                            span,
+                            format!(
+                                "{what} differs from {first} only in letter case; \
+                                 SQLite takes them for the same name"
+                            ),
+                        )
+                        .label(format!("same name as {first} in SQLite"))
+                        .help("rename one of them"),
+                    );
+                }
+                Some(_) => {}
+                None => {
+                    seen.insert(key, name);
+                }
+            }
+        }
     }
 
     fn project(&mut self, table: &DeTable<'_>, config: &mut ProjectConfig) {
@@ -400,7 +444,9 @@ impl<'s> Parser<'s> {
 
     fn table(&mut self, name: &Key<'_>, body: &Value<'_>) -> Option<Table> {
         let table_name = name.get_ref().to_string();
-        self.declared.entry(table_name.clone()).or_default();
+        self.declared.push((table_name.clone(), Vec::new()));
+        self.names
+            .push((String::new(), table_name.clone(), name.span()));
         let name_ok = self.identifier(&table_name, name.span(), "table");
         let options = self.table_of(&format!("table.{table_name}"), body)?;
         let mut table = Table::new(&table_name);
@@ -448,10 +494,11 @@ impl<'s> Parser<'s> {
 
     fn column(&mut self, table: &mut Table, name: &Key<'_>, body: &Value<'_>) -> Option<Column> {
         let column_name = name.get_ref().to_string();
-        self.declared
-            .entry(table.name.clone())
-            .or_default()
-            .insert(column_name.clone());
+        if let Some((_, columns)) = self.declared.last_mut() {
+            columns.push(column_name.clone());
+        }
+        self.names
+            .push((table.name.clone(), column_name.clone(), name.span()));
         let name_ok = self.identifier(&column_name, name.span(), "column");
         let mut column = Column {
             name: column_name.clone(),
@@ -703,7 +750,19 @@ impl<'s> Parser<'s> {
                     }
                 }
             }
-            DeValue::Float(float) => DefaultValue::Float(float.as_str().parse().ok()?),
+            DeValue::Float(float) => match float.as_str().parse::<f64>() {
+                Ok(number) if number.is_finite() => DefaultValue::Float(number),
+                _ => {
+                    // `nan` and `inf` have no portable SQL literal: PostgreSQL rejects
+                    // `DEFAULT NaN` and SQLite would store the string 'NaN'.
+                    self.problem(
+                        Problem::new(value.span(), "default must be a finite number")
+                            .label("not a finite number")
+                            .help("for NaN or infinity write the dialect's expression, e.g. default = { sql = \"'NaN'\" }"),
+                    );
+                    return None;
+                }
+            },
             DeValue::Boolean(flag) => DefaultValue::Boolean(*flag),
             DeValue::String(text) => DefaultValue::Text(text.to_string()),
             DeValue::Table(table) if table.len() == 1 && table.get("sql").is_some() => {
@@ -990,11 +1049,18 @@ impl<'s> Parser<'s> {
     /// the column types must match, and the target must be a primary key or unique.
     fn check_references(&mut self, schema: &Schema) {
         let references = std::mem::take(&mut self.references);
-        let table_names: Vec<&str> = schema.tables.iter().map(|t| t.name.as_str()).collect();
+        let declared = std::mem::take(&mut self.declared);
+        let table_names: Vec<&str> = declared.iter().map(|(name, _)| name.as_str()).collect();
+        let columns_of = |table: &str| {
+            declared
+                .iter()
+                .find(|(name, _)| name == table)
+                .map_or(&[][..], |(_, columns)| columns.as_slice())
+        };
         for reference in references {
             let Some(target) = schema.table(&reference.target_table) else {
                 // A table that failed to parse has already been reported.
-                if !self.declared.contains_key(&reference.target_table) {
+                if !table_names.contains(&reference.target_table.as_str()) {
                     self.problem(
                         Problem::new(
                             reference.target_table_span.clone(),
@@ -1009,20 +1075,14 @@ impl<'s> Parser<'s> {
                             ),
                         )
                         .label("unknown table")
-                        .help(format!(
-                            "declared tables are {}",
-                            backticked(schema.tables.iter().map(|t| &t.name))
-                        )),
+                        .help(format!("declared tables are {}", backticked(&table_names))),
                     );
                 }
                 continue;
             };
             let Some(target_column) = target.column(&reference.target_column) else {
-                let declared = self
-                    .declared
-                    .get(&reference.target_table)
-                    .is_some_and(|columns| columns.contains(&reference.target_column));
-                if declared {
+                let target_columns = columns_of(&reference.target_table);
+                if target_columns.contains(&reference.target_column) {
                     // The column failed to parse and has already been reported.
                     continue;
                 }
@@ -1039,7 +1099,7 @@ impl<'s> Parser<'s> {
                             reference.target_column,
                             did_you_mean(
                                 &reference.target_column,
-                                target.columns.iter().map(|c| c.name.as_str())
+                                target_columns.iter().map(String::as_str)
                             )
                         ),
                     )
@@ -1047,7 +1107,7 @@ impl<'s> Parser<'s> {
                     .help(format!(
                         "the columns of `{}` are {}",
                         target.name,
-                        backticked(target.columns.iter().map(|c| &c.name))
+                        backticked(target_columns)
                     )),
                 );
                 continue;
