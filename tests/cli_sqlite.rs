@@ -47,7 +47,7 @@ fn init_generate_migrate_status() {
         migrate.stdout
     );
     assert!(
-        migrate.stdout.contains("Applied 1 migration"),
+        migrate.stdout.contains("applied 1 migration"),
         "{}",
         migrate.stdout
     );
@@ -72,7 +72,7 @@ fn init_generate_migrate_status() {
 
     let again = strata_ok(project, &["migrate"]);
     assert!(
-        again.stdout.contains("Nothing to apply"),
+        again.stdout.contains("nothing to apply"),
         "{}",
         again.stdout
     );

@@ -1,28 +1,30 @@
-use super::plural;
+use super::{plural, Context};
 use crate::driver::{connect, Database, DatabaseUrl};
 use crate::error::exit;
 use crate::migrate::migrate;
-use crate::project::Project;
 use crate::Result;
 
-pub fn run(project: &Project, url: Option<&str>) -> Result<i32> {
-    let url = project.database_url(url)?;
-    let mut database = connect(&url)?;
+pub fn run(context: &Context) -> Result<i32> {
+    let url = context.url()?;
+    let mut database = connect(&url, context.connect)?;
     println!("Migrating {url}");
-    apply_migrations(project, &url, database.as_mut())?;
+    apply_migrations(context, &url, database.as_mut())?;
     Ok(exit::OK)
 }
 
 /// Applies pending migrations, printing each and a summary line. Returns how
 /// many were applied. Shared by `migrate`, `patch --migrate` and `setup`.
 pub(crate) fn apply_migrations(
-    project: &Project,
+    context: &Context,
     url: &DatabaseUrl,
     database: &mut dyn Database,
 ) -> Result<usize> {
-    let folder = project.migrations_dir(dialect_folder(url));
+    let folder = context.project.migrations_dir(dialect_folder(url));
     let mut applied = 0;
-    let status = migrate(database, &folder, |event| {
+    let timeout = context.lock_timeout;
+    let mut on_wait =
+        |message: &str| println!("  {message} (giving up after {} s)", timeout.as_secs());
+    let status = migrate(database, &folder, timeout, &mut on_wait, |event| {
         applied += 1;
         println!(
             "  applied {} ({} ms)",

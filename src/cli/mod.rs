@@ -8,9 +8,11 @@ mod setup;
 mod status;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
+use crate::driver::{ConnectOptions, DatabaseUrl};
 use crate::error::exit;
 use crate::patch::PatchOptions;
 use crate::project::Project;
@@ -19,14 +21,15 @@ use crate::project::Project;
 #[command(
     name = "strata",
     version,
-    about = "Declare the schema once; strata builds, changes and checks the database."
+    about = "Declare the schema once; strata builds, changes, patches and checks the database."
 )]
 pub struct Cli {
     /// The project folder (holding schema.toml, migrations/ and patches/).
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     pub project: PathBuf,
 
-    /// The database: sqlite:PATH, sqlite::memory: or postgres://… (default: [project] database, then sqlite:database.db).
+    /// The database: sqlite:PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=…]
+    /// (default: [project] database in schema.toml, then sqlite:database.db).
     #[arg(
         long,
         global = true,
@@ -36,6 +39,14 @@ pub struct Cli {
     )]
     pub database_url: Option<String>,
 
+    /// Seconds to wait for another strata's migration lock before giving up.
+    #[arg(long, global = true, default_value_t = 60, value_name = "SECONDS")]
+    pub lock_timeout: u64,
+
+    /// Seconds one DDL statement may wait for a table lock on PostgreSQL (lock_timeout).
+    #[arg(long, global = true, default_value_t = 10, value_name = "SECONDS")]
+    pub ddl_lock_timeout: u64,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -44,13 +55,23 @@ pub struct Cli {
 pub enum Command {
     /// Start a project: a commented schema.toml, migrations/ and patches/.
     Init,
-    /// Write the next migration from the difference between schema.toml and the migrations.
+    /// Write the next migration, for every dialect, from the difference between
+    /// schema.toml and what the migrations build.
     Generate {
         /// The migration's name, e.g. add_hero_power (letters, digits, underscores).
         name: String,
         /// Also generate changes that can lose data (dropped tables or columns, narrowed types).
         #[arg(long)]
         allow_destructive: bool,
+        /// A PostgreSQL server where a scratch database replays migrations/postgres
+        /// (so hand edits count); dropped afterwards.
+        #[arg(
+            long,
+            env = "STRATA_DEV_URL",
+            value_name = "URL",
+            hide_env_values = true
+        )]
+        dev_url: Option<String>,
     },
     /// Apply pending migrations to the database.
     Migrate,
@@ -82,6 +103,20 @@ pub enum Command {
     Status,
 }
 
+/// What every command that touches a database needs.
+pub(crate) struct Context {
+    pub project: Project,
+    pub database_url: Option<String>,
+    pub lock_timeout: Duration,
+    pub connect: ConnectOptions,
+}
+
+impl Context {
+    pub fn url(&self) -> crate::Result<DatabaseUrl> {
+        self.project.database_url(self.database_url.as_deref())
+    }
+}
+
 /// Runs the command line and returns the process exit code.
 pub fn main() -> i32 {
     let cli = match Cli::try_parse() {
@@ -108,30 +143,41 @@ pub fn main() -> i32 {
 }
 
 pub fn run(cli: Cli) -> crate::Result<i32> {
-    let project = Project::new(&cli.project);
-    let url = cli.database_url.as_deref();
+    let context = Context {
+        project: Project::new(&cli.project),
+        database_url: cli.database_url,
+        lock_timeout: Duration::from_secs(cli.lock_timeout),
+        connect: ConnectOptions {
+            ddl_lock_timeout: Duration::from_secs(cli.ddl_lock_timeout),
+        },
+    };
     match &cli.command {
-        Command::Init => init::run(&project),
+        Command::Init => init::run(&context.project),
         Command::Generate {
             name,
             allow_destructive,
-        } => generate::run(&project, name, *allow_destructive),
-        Command::Migrate => migrate::run(&project, url),
+            dev_url,
+        } => generate::run(
+            &context.project,
+            name,
+            *allow_destructive,
+            dev_url.as_deref(),
+        ),
+        Command::Migrate => migrate::run(&context),
         Command::Patch {
             dry_run,
             echo,
             migrate,
         } => patch::run(
-            &project,
-            url,
+            &context,
             PatchOptions {
                 dry_run: *dry_run,
                 echo: *echo,
             },
             *migrate,
         ),
-        Command::Setup { fresh, yes, echo } => setup::run(&project, url, *fresh, *yes, *echo),
-        Command::Status => status::run(&project, url),
+        Command::Setup { fresh, yes, echo } => setup::run(&context, *fresh, *yes, *echo),
+        Command::Status => status::run(&context),
     }
 }
 

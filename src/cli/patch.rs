@@ -1,5 +1,5 @@
 use super::migrate::{apply_migrations, dialect_folder};
-use super::plural;
+use super::{plural, Context};
 use crate::driver::{connect, Database, DatabaseUrl};
 use crate::error::exit;
 use crate::migrate::{load_migrations, migration_status};
@@ -7,24 +7,19 @@ use crate::patch::{apply_patches, PatchEvent, PatchOptions};
 use crate::project::Project;
 use crate::{Error, Result};
 
-pub fn run(
-    project: &Project,
-    url: Option<&str>,
-    options: PatchOptions,
-    migrate_first: bool,
-) -> Result<i32> {
-    let url = project.database_url(url)?;
-    let mut database = connect(&url)?;
+pub fn run(context: &Context, options: PatchOptions, migrate_first: bool) -> Result<i32> {
+    let url = context.url()?;
+    let mut database = connect(&url, context.connect)?;
     println!(
         "Patching {url}{}",
         if options.dry_run { " (dry run)" } else { "" }
     );
     if migrate_first {
-        apply_migrations(project, &url, database.as_mut())?;
+        apply_migrations(context, &url, database.as_mut())?;
     } else {
-        require_migrated(project, &url, database.as_mut())?;
+        require_migrated(&context.project, &url, database.as_mut())?;
     }
-    apply_patches_printing(project, database.as_mut(), options)?;
+    apply_patches_printing(&context.project, database.as_mut(), options)?;
     Ok(exit::OK)
 }
 

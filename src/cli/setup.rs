@@ -2,32 +2,31 @@ use std::io::IsTerminal;
 
 use super::migrate::apply_migrations;
 use super::patch::apply_patches_printing;
+use super::Context;
+use crate::driver::postgres::{create_database_if_missing, drop_database};
 use crate::driver::{connect, DatabaseUrl};
 use crate::error::exit;
 use crate::patch::PatchOptions;
-use crate::project::Project;
 use crate::{Error, Result};
 
-pub fn run(
-    project: &Project,
-    url: Option<&str>,
-    fresh: bool,
-    yes: bool,
-    echo: bool,
-) -> Result<i32> {
-    let url = project.database_url(url)?;
+pub fn run(context: &Context, fresh: bool, yes: bool, echo: bool) -> Result<i32> {
+    let url = context.url()?;
     if fresh {
         remove_database(&url, yes)?;
     }
-    let created = matches!(&url, DatabaseUrl::Sqlite(Some(path)) if !path.exists());
-    let mut database = connect(&url)?;
+    let created = match &url {
+        DatabaseUrl::Sqlite(Some(path)) => !path.exists(),
+        DatabaseUrl::Sqlite(None) => true,
+        DatabaseUrl::Postgres(text) => create_database_if_missing(text)?,
+    };
+    let mut database = connect(&url, context.connect)?;
     println!(
         "Setting up {url}{}",
         if created { " (created)" } else { "" }
     );
-    let migrations = apply_migrations(project, &url, database.as_mut())?;
+    let migrations = apply_migrations(context, &url, database.as_mut())?;
     let patches = apply_patches_printing(
-        project,
+        &context.project,
         database.as_mut(),
         PatchOptions {
             dry_run: false,
@@ -65,8 +64,15 @@ fn remove_database(url: &DatabaseUrl, yes: bool) -> Result<()> {
             println!("Removed {}", path.display());
             Ok(())
         }
-        DatabaseUrl::Postgres(_) => Err(Error::Usage(format!(
-            "{url}: PostgreSQL is not supported by this build yet"
-        ))),
+        DatabaseUrl::Postgres(text) => {
+            if std::io::stdin().is_terminal() && !yes {
+                return Err(Error::Refused(format!(
+                    "--fresh would drop the database {url} (forcing other connections off); add --yes to confirm"
+                )));
+            }
+            drop_database(text)?;
+            println!("Dropped {url}");
+            Ok(())
+        }
     }
 }

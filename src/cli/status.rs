@@ -1,13 +1,14 @@
 use super::migrate::dialect_folder;
+use super::Context;
 use crate::driver::{connect, DatabaseUrl};
 use crate::error::exit;
 use crate::migrate::{load_migrations, migration_status, StatusLine};
 use crate::patch::{load_patches, patch_problems, patch_status, PatchState};
-use crate::project::Project;
 use crate::Result;
 
-pub fn run(project: &Project, url: Option<&str>) -> Result<i32> {
-    let url = project.database_url(url)?;
+pub fn run(context: &Context) -> Result<i32> {
+    let project = &context.project;
+    let url = context.url()?;
     let folder = project.migrations_dir(dialect_folder(&url));
     let scripts = load_migrations(&folder)?;
     let patches = load_patches(&project.patches_dir())?;
@@ -16,7 +17,7 @@ pub fn run(project: &Project, url: Option<&str>) -> Result<i32> {
     let (applied, applied_patches) = if missing {
         (Vec::new(), Vec::new())
     } else {
-        let mut database = connect(&url)?;
+        let mut database = connect(&url, context.connect)?;
         (database.applied_migrations()?, database.applied_patches()?)
     };
     let status = migration_status(&applied, &scripts);

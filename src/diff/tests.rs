@@ -43,7 +43,7 @@ fn no_change_between_equal_schemas() {
 }
 
 #[test]
-fn cycles_and_self_references_keep_declaration_order() {
+fn cycles_and_self_references_are_ordered_by_readiness() {
     let text = r#"
 [table.a.columns]
 id = { type = "integer", primary_key = true }
@@ -58,7 +58,9 @@ manager_id = { type = "integer", nullable = true, references = "employee.id" }
     let changes = diff(&Schema::default(), &schema(text));
     assert_eq!(
         described(&changes),
-        ["create table a", "create table b", "create table employee"]
+        // employee depends only on itself, so it is ready first; the a↔b cycle is
+        // broken at its earliest declared table.
+        ["create table employee", "create table a", "create table b"]
     );
 }
 

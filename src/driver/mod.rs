@@ -2,8 +2,9 @@
 //! Each engine lives in its own folder; nothing outside `driver/` knows SQL dialects.
 
 mod patch_history;
+pub mod postgres;
 pub mod sqlite;
-mod url;
+pub(crate) mod url;
 mod value;
 
 pub use patch_history::{
@@ -13,7 +14,9 @@ pub use patch_history::{
 pub use url::DatabaseUrl;
 pub use value::SqlValue;
 
-use crate::schema::{Change, Schema};
+use std::time::Duration;
+
+use crate::schema::{Change, Schema, Type};
 use crate::Result;
 
 /// One migration file, as the driver needs it: no paths, no parsing left to do.
@@ -61,8 +64,14 @@ pub trait Dialect {
     /// that cannot be planned.
     fn plan(&self, changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>>;
 
-    /// The schema the scripts build when run in order on an empty database.
-    fn replay(&self, scripts: &[MigrationScript]) -> Result<Schema>;
+    /// The schema the scripts build when run in order on an empty database, or
+    /// `None` when this dialect cannot replay them here (PostgreSQL without a dev
+    /// database); `dev_url` is a server where scratch databases may be created.
+    fn replay(
+        &self,
+        scripts: &[MigrationScript],
+        dev_url: Option<&DatabaseUrl>,
+    ) -> Result<Option<Schema>>;
 }
 
 /// A live database.
@@ -80,6 +89,13 @@ pub trait Database {
     /// which the runner checks the history against.
     fn apply_migration(&mut self, all: &[MigrationScript], script: &MigrationScript) -> Result<()>;
 
+    /// Takes the migration lock, waiting at most `timeout` for another strata to
+    /// release it (`on_wait` is told once who holds it). Held until `unlock` or
+    /// until the connection closes, so a killed strata never leaves it behind.
+    fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()>;
+
+    fn unlock(&mut self) -> Result<()>;
+
     /// Starts a transaction that holds the database's write lock from its first
     /// statement, so that two strata processes never both apply the same patch.
     fn begin_exclusive(&mut self) -> Result<Box<dyn Transaction + '_>>;
@@ -93,8 +109,9 @@ pub trait Database {
 
 /// An open transaction. Dropping it without `commit` rolls it back.
 pub trait Transaction {
-    /// The `n`-th (1-based) bound-parameter placeholder of this dialect.
-    fn placeholder(&self, n: usize) -> String;
+    /// The `n`-th (1-based) bound-parameter placeholder of this dialect, for a
+    /// value going into a column of type `ty` when that is known.
+    fn placeholder(&self, n: usize, ty: Option<&Type>) -> String;
 
     /// Runs a statement that returns rows.
     fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>>;
@@ -115,18 +132,34 @@ pub trait Transaction {
 pub fn dialect(name: &str) -> Option<Box<dyn Dialect>> {
     match name {
         "sqlite" => Some(Box::new(sqlite::SqliteDialect)),
+        "postgres" => Some(Box::new(postgres::PostgresDialect)),
         _ => None,
     }
 }
 
-/// Opens the database at `url`, creating it when the engine allows.
-pub fn connect(url: &DatabaseUrl) -> Result<Box<dyn Database>> {
+/// Settings for a connection that the command line may change.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectOptions {
+    /// How long one DDL statement may wait for a table lock (PostgreSQL).
+    pub ddl_lock_timeout: Duration,
+}
+
+impl Default for ConnectOptions {
+    fn default() -> Self {
+        ConnectOptions {
+            ddl_lock_timeout: postgres::DEFAULT_DDL_LOCK_TIMEOUT,
+        }
+    }
+}
+
+/// Opens the database at `url` (a SQLite file is created when missing).
+pub fn connect(url: &DatabaseUrl, options: ConnectOptions) -> Result<Box<dyn Database>> {
     match url {
         DatabaseUrl::Sqlite(target) => Ok(Box::new(sqlite::SqliteDatabase::open(target)?)),
-        DatabaseUrl::Postgres(_) => Err(crate::Error::Usage(format!(
-            "{}: PostgreSQL is not supported by this build yet; use a sqlite: URL",
-            url
-        ))),
+        DatabaseUrl::Postgres(text) => Ok(Box::new(postgres::PostgresDatabase::connect(
+            text,
+            options.ddl_lock_timeout,
+        )?)),
     }
 }
 
@@ -139,4 +172,31 @@ pub fn quote_identifier(name: &str) -> String {
 /// Single-quotes a string literal, doubling embedded quotes.
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
+}
+
+/// Applies one migration with refinery's runner: the migration and its history
+/// row in one transaction ("grouped" with a target of exactly this version), so
+/// a crash can never leave a migration applied but unrecorded.
+fn run_migration<C: refinery::Migrate>(
+    connection: &mut C,
+    all: &[MigrationScript],
+    script: &MigrationScript,
+) -> Result<()> {
+    let migrations = all
+        .iter()
+        .map(|s| refinery::Migration::unapplied(&s.stem(), &s.sql))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|error| crate::Error::Database(format!("refinery: {error}")))?;
+    refinery::Runner::new(&migrations)
+        .set_target(refinery::Target::Version(script.version))
+        .set_grouped(true)
+        .set_abort_divergent(true)
+        .run(connection)
+        .map(|_| ())
+        .map_err(|error| {
+            let reason = std::error::Error::source(&error)
+                .map(ToString::to_string)
+                .unwrap_or_else(|| error.to_string());
+            crate::Error::MigrationFailed(reason)
+        })
 }

@@ -61,7 +61,7 @@ pub fn read(transaction: &mut dyn Transaction) -> Result<Vec<AppliedPatch>> {
 }
 
 pub fn record(transaction: &mut dyn Transaction, patch: &AppliedPatch) -> Result<()> {
-    let placeholders: Vec<String> = (1..=5).map(|n| transaction.placeholder(n)).collect();
+    let placeholders: Vec<String> = (1..=5).map(|n| transaction.placeholder(n, None)).collect();
     transaction.execute(
         &format!(
             "INSERT INTO {PATCH_HISTORY_TABLE} (name, checksum, rows_changed, applied_at, duration_ms) VALUES ({})",

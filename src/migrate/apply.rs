@@ -127,10 +127,28 @@ pub struct AppliedEvent<'a> {
 pub fn migrate(
     database: &mut dyn Database,
     folder: &std::path::Path,
+    lock_timeout: Duration,
+    on_wait: &mut dyn FnMut(&str),
     mut on_applied: impl FnMut(AppliedEvent<'_>),
 ) -> Result<MigrationStatus> {
     let scripts = load_migrations(folder)?;
-    let status = migration_status(&database.applied_migrations()?, &scripts);
+    // The lock comes before the history is read, so two runners never both see
+    // the same migration as pending.
+    database.lock(lock_timeout, on_wait)?;
+    let result = apply_pending(database, folder, &scripts, &mut on_applied);
+    let unlocked = database.unlock();
+    let status = result?;
+    unlocked?;
+    Ok(status)
+}
+
+fn apply_pending(
+    database: &mut dyn Database,
+    folder: &std::path::Path,
+    scripts: &[MigrationScript],
+    on_applied: &mut impl FnMut(AppliedEvent<'_>),
+) -> Result<MigrationStatus> {
+    let status = migration_status(&database.applied_migrations()?, scripts);
     let problems = status.problems();
     if !problems.is_empty() {
         return Err(Error::Refused(format!(
@@ -142,7 +160,7 @@ pub fn migrate(
     let mut last = status.current_version();
     for script in status.pending() {
         let started = Instant::now();
-        database.apply_migration(&scripts, script).map_err(|error| match error {
+        database.apply_migration(scripts, script).map_err(|error| match error {
             Error::MigrationFailed(reason) => Error::MigrationFailed(format!(
                 "migration {} failed: {reason}\n  {} was rolled back; the database is as it was before it ({})",
                 folder.join(script.file_name()).display(),

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use super::dir::{load_migrations, validate_migration_name};
 use crate::diff::diff;
-use crate::driver::{self, Dialect};
+use crate::driver::{self, DatabaseUrl, Dialect};
 use crate::project::Project;
 use crate::schema::Change;
 use crate::{Error, Result};
@@ -26,11 +26,16 @@ struct DialectPlan {
     statements: Vec<String>,
 }
 
-pub fn generate(project: &Project, name: &str, allow_destructive: bool) -> Result<Generated> {
+pub fn generate(
+    project: &Project,
+    name: &str,
+    allow_destructive: bool,
+    dev_url: Option<&DatabaseUrl>,
+) -> Result<Generated> {
     validate_migration_name(name)?;
     let declared = project.load_schema()?;
 
-    let mut plans = Vec::new();
+    let mut replayed = Vec::new();
     let mut next_version = 1;
     for dialect_name in &declared.config.dialects {
         let dialect = driver::dialect(dialect_name).ok_or_else(|| {
@@ -42,7 +47,26 @@ pub fn generate(project: &Project, name: &str, allow_destructive: bool) -> Resul
         })?;
         let scripts = load_migrations(&project.migrations_dir(dialect_name))?;
         next_version = next_version.max(scripts.last().map_or(0, |s| s.version) + 1);
-        let current = dialect.replay(&scripts)?;
+        let current = dialect.replay(&scripts, dev_url)?;
+        replayed.push((dialect, current));
+    }
+    // Migrations are generated in lockstep, so a dialect that cannot replay its
+    // history here (no dev database) starts from the state another dialect's
+    // history builds. A dev database makes hand edits of its own files count.
+    let stand_in = replayed.iter().find_map(|(_, state)| state.clone());
+    let mut plans = Vec::new();
+    for (dialect, state) in replayed {
+        let current = match state.or_else(|| stand_in.clone()) {
+            Some(current) => current,
+            None => {
+                return Err(Error::Usage(format!(
+                    "generating for `{}` alone needs a PostgreSQL server to replay migrations/{} on: \
+                     pass --dev-url postgres://… (or set STRATA_DEV_URL), or add \"sqlite\" to [project] dialects",
+                    dialect.name(),
+                    dialect.name()
+                )))
+            }
+        };
         let changes = diff(&current, &declared.schema);
         plans.push(DialectPlan {
             dialect,

@@ -361,14 +361,18 @@ impl Session<'_, '_> {
             });
         }
         let params: Vec<SqlValue> = key.iter().map(|a| plain_value(&a.value)).collect();
+        let target = self.schema.table(&fk.referenced_table);
         let conditions: Vec<String> = key
             .iter()
             .enumerate()
             .map(|(i, a)| {
+                let ty = target
+                    .and_then(|t| t.column(a.column.get_ref()))
+                    .map(|c| &c.ty);
                 format!(
                     "{} = {}",
                     q(a.column.get_ref()),
-                    self.transaction.placeholder(i + 1)
+                    self.transaction.placeholder(i + 1, ty)
                 )
             })
             .collect();
@@ -413,7 +417,8 @@ impl Session<'_, '_> {
                 conditions.push(format!(
                     "{} = {}",
                     q(assignment.column.get_ref()),
-                    self.transaction.placeholder(offset + params.len())
+                    self.transaction
+                        .placeholder(offset + params.len(), column_type(table, assignment))
                 ));
             }
         }
@@ -427,8 +432,7 @@ impl Session<'_, '_> {
     fn insert(&mut self, table_name: &str, rows: &[Vec<Assignment>]) -> Outcome<u64> {
         let table = self.table(table_name)?.clone();
         let identity = RowIdentity::of(&table);
-        let mut shown = 0;
-        for row in rows {
+        for (shown, row) in rows.iter().enumerate() {
             let mut values = Vec::with_capacity(row.len());
             let mut described = Vec::new();
             for assignment in row {
@@ -444,8 +448,10 @@ impl Session<'_, '_> {
                 values.push(resolved.value);
             }
             let columns: Vec<String> = row.iter().map(|a| q(a.column.get_ref())).collect();
-            let placeholders: Vec<String> = (1..=row.len())
-                .map(|n| self.transaction.placeholder(n))
+            let placeholders: Vec<String> = row
+                .iter()
+                .enumerate()
+                .map(|(i, a)| self.transaction.placeholder(i + 1, column_type(&table, a)))
                 .collect();
             let mut sql = if columns.is_empty() {
                 format!("INSERT INTO {} DEFAULT VALUES", q(&table.name))
@@ -478,7 +484,6 @@ impl Session<'_, '_> {
                     )));
                 }
             }
-            shown += 1;
         }
         if rows.len() > SHOWN_ROWS {
             (self.on_event)(PatchEvent::MoreRows((rows.len() - SHOWN_ROWS) as u64));
@@ -501,7 +506,8 @@ impl Session<'_, '_> {
             assignments.push(format!(
                 "{} = {}",
                 q(assignment.column.get_ref()),
-                self.transaction.placeholder(i + 1)
+                self.transaction
+                    .placeholder(i + 1, column_type(&table, assignment))
             ));
             new_values.push(resolved);
         }
@@ -598,6 +604,12 @@ impl Session<'_, '_> {
         }
         Ok(count)
     }
+}
+
+fn column_type<'t>(table: &'t Table, assignment: &Assignment) -> Option<&'t crate::schema::Type> {
+    table
+        .column(assignment.column.get_ref())
+        .map(|column| &column.ty)
 }
 
 fn check_expected(what: &str, expected: Option<u64>, actual: u64) -> Outcome<()> {

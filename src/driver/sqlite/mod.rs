@@ -29,7 +29,11 @@ impl Dialect for SqliteDialect {
         plan::plan(changes)
     }
 
-    fn replay(&self, scripts: &[MigrationScript]) -> Result<Schema> {
+    fn replay(
+        &self,
+        scripts: &[MigrationScript],
+        _dev_url: Option<&super::DatabaseUrl>,
+    ) -> Result<Option<Schema>> {
         let connection = Connection::open_in_memory().map_err(database_error)?;
         configure(&connection)?;
         for script in scripts {
@@ -45,13 +49,17 @@ impl Dialect for SqliteDialect {
                 ),
                 })?;
         }
-        inspect::inspect(&connection).map_err(database_error)
+        inspect::inspect(&connection)
+            .map(Some)
+            .map_err(database_error)
     }
 }
 
 pub struct SqliteDatabase {
     connection: Connection,
     path: Option<PathBuf>,
+    /// `<database>.strata-lock`, locked while migrating (see `lock`).
+    lock_file: Option<std::fs::File>,
 }
 
 fn database_error(error: rusqlite::Error) -> Error {
@@ -110,6 +118,7 @@ impl SqliteDatabase {
         Ok(SqliteDatabase {
             connection,
             path: path.clone(),
+            lock_file: None,
         })
     }
 
@@ -166,22 +175,57 @@ impl Database for SqliteDatabase {
     }
 
     fn apply_migration(&mut self, all: &[MigrationScript], script: &MigrationScript) -> Result<()> {
-        let migrations = all
-            .iter()
-            .map(|s| refinery::Migration::unapplied(&s.stem(), &s.sql))
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| Error::Database(format!("refinery: {error}")))?;
-        refinery::Runner::new(&migrations)
-            .set_target(refinery::Target::Version(script.version))
-            .set_abort_divergent(true)
-            .run(&mut self.connection)
-            .map(|_| ())
-            .map_err(|error| {
-                let reason = std::error::Error::source(&error)
-                    .map(ToString::to_string)
-                    .unwrap_or_else(|| error.to_string());
-                Error::MigrationFailed(reason)
-            })
+        super::run_migration(&mut self.connection, all, script)
+    }
+
+    /// SQLite has no session locks, so migrations are serialised with an OS file
+    /// lock beside the database; the OS drops it when the process dies.
+    fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()> {
+        let Some(path) = &self.path else {
+            return Ok(());
+        };
+        let lock_path = PathBuf::from(format!("{}.strata-lock", path.display()));
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|error| Error::io(&lock_path, error))?;
+        let started = std::time::Instant::now();
+        let mut told = false;
+        loop {
+            match file.try_lock() {
+                Ok(()) => break,
+                Err(std::fs::TryLockError::WouldBlock) => {
+                    if !told {
+                        on_wait(&format!(
+                            "waiting for the migration lock ({} is held by another process)",
+                            lock_path.display()
+                        ));
+                        told = true;
+                    }
+                    if started.elapsed() >= timeout {
+                        return Err(Error::Refused(format!(
+                            "gave up after {} s waiting for the migration lock {}; is another strata running?",
+                            timeout.as_secs(),
+                            lock_path.display()
+                        )));
+                    }
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(std::fs::TryLockError::Error(error)) => {
+                    return Err(Error::io(&lock_path, error))
+                }
+            }
+        }
+        self.lock_file = Some(file);
+        Ok(())
+    }
+
+    fn unlock(&mut self) -> Result<()> {
+        // Closing the file releases the lock.
+        self.lock_file = None;
+        Ok(())
     }
 
     fn begin_exclusive(&mut self) -> Result<Box<dyn Transaction + '_>> {
@@ -223,7 +267,7 @@ fn sql_value(value: ValueRef<'_>) -> SqlValue {
 }
 
 impl Transaction for SqliteTransaction<'_> {
-    fn placeholder(&self, n: usize) -> String {
+    fn placeholder(&self, n: usize, _ty: Option<&crate::schema::Type>) -> String {
         format!("?{n}")
     }
 

@@ -1,0 +1,334 @@
+//! PostgreSQL, the production target: the `postgres` crate talks to it, refinery
+//! runs migrations, an advisory lock keeps concurrent runners apart.
+
+mod admin;
+mod inspect;
+mod plan;
+mod types;
+mod values;
+
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use postgres::{Client, Config, NoTls};
+
+pub use admin::{create_database_if_missing, drop_database};
+
+use super::{
+    AppliedMigration, Database, DatabaseUrl, Dialect, MigrationScript, SqlValue, Transaction,
+    Unsupported,
+};
+use crate::schema::{Change, Schema, Type};
+use crate::{Error, Result};
+
+pub const HISTORY_TABLE: &str = "refinery_schema_history";
+/// The advisory lock every strata migrate and patch takes ("strata" in ASCII).
+const LOCK_KEY: i64 = 0x7374_7261_7461;
+
+/// How long DDL may wait for a table lock before failing cleanly, unless told.
+pub const DEFAULT_DDL_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
+
+pub struct PostgresDialect;
+
+impl Dialect for PostgresDialect {
+    fn name(&self) -> &'static str {
+        "postgres"
+    }
+
+    fn plan(&self, changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
+        plan::plan(changes)
+    }
+
+    fn replay(
+        &self,
+        scripts: &[MigrationScript],
+        dev_url: Option<&DatabaseUrl>,
+    ) -> Result<Option<Schema>> {
+        let Some(DatabaseUrl::Postgres(url)) = dev_url else {
+            return Ok(None);
+        };
+        let scratch = admin::ScratchDatabase::create(url)?;
+        let mut client = scratch.connect()?;
+        for script in scripts {
+            client
+                .batch_execute(&script.sql)
+                .map_err(|error| Error::InvalidFile {
+                    path: std::path::Path::new("migrations/postgres").join(script.file_name()),
+                    message: format!(
+                        "replaying the migrations on a scratch PostgreSQL database failed here: {}",
+                        one_line(&error)
+                    ),
+                })?;
+        }
+        let schema = inspect::inspect(&mut client).map_err(|e| query_error(&e))?;
+        drop(client);
+        scratch.drop_now()?;
+        Ok(Some(schema))
+    }
+}
+
+/// The server's message without the crate's "db error:" prefix, on one line.
+pub(crate) fn one_line(error: &postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db) => {
+            let mut text = format!("{}: {}", db.severity(), db.message());
+            if let Some(detail) = db.detail() {
+                text.push_str(&format!(" ({detail})"));
+            }
+            text.replace('\n', " ")
+        }
+        None => error.to_string().replace('\n', " "),
+    }
+}
+
+fn query_error(error: &postgres::Error) -> Error {
+    Error::Database(format!("PostgreSQL: {}", one_line(error)))
+}
+
+pub struct PostgresDatabase {
+    client: Client,
+    display: String,
+}
+
+/// Parses a postgres:// URL into the driver's config, never echoing the password.
+pub(crate) fn parse_config(url: &str) -> Result<Config> {
+    let mut config = Config::from_str(url).map_err(|error| {
+        Error::Usage(format!(
+            "invalid PostgreSQL URL {}: {}",
+            super::url::mask_password(url),
+            error.to_string().replace(url, "…")
+        ))
+    })?;
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(Duration::from_secs(10));
+    }
+    Ok(config)
+}
+
+pub(crate) fn open(config: &Config, display: &str) -> Result<Client> {
+    config
+        .connect(NoTls)
+        .map_err(|error| connection_error(config, display, &error))
+}
+
+/// One line that says what to check.
+fn connection_error(config: &Config, display: &str, error: &postgres::Error) -> Error {
+    let host = config
+        .get_hosts()
+        .first()
+        .map(|host| match host {
+            postgres::config::Host::Tcp(name) => name.clone(),
+            postgres::config::Host::Unix(path) => path.display().to_string(),
+        })
+        .unwrap_or_else(|| "localhost".to_string());
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    let user = config.get_user().unwrap_or("?");
+    let database = config.get_dbname().unwrap_or(user);
+    if let Some(db) = error.as_db_error() {
+        let code = db.code().code();
+        return Error::Database(match code {
+            "3D000" => format!(
+                "database \"{database}\" does not exist on {host}:{port}; create it, or let `strata setup` create it ({display})"
+            ),
+            "28P01" | "28000" => format!(
+                "login failed for user \"{user}\" on {host}:{port}: check the user name and password in the URL ({display})"
+            ),
+            _ => format!("cannot connect to {display}: {}", one_line(error)),
+        });
+    }
+    let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
+    while let Some(inner) = source {
+        if let Some(io) = inner.downcast_ref::<std::io::Error>() {
+            if io.kind() == std::io::ErrorKind::ConnectionRefused {
+                return Error::Database(format!(
+                    "cannot connect to {display}: connection refused; is PostgreSQL running and listening on {host}:{port}?"
+                ));
+            }
+        }
+        source = inner.source();
+    }
+    Error::Database(format!("cannot connect to {display}: {}", one_line(error)))
+}
+
+impl PostgresDatabase {
+    pub fn connect(url: &str, ddl_lock_timeout: Duration) -> Result<Self> {
+        let config = parse_config(url)?;
+        let display = super::url::mask_password(url);
+        let mut client = open(&config, &display)?;
+        // A migration stuck behind a long transaction fails after this instead of
+        // queueing every other query on the table behind it.
+        client
+            .batch_execute(&format!(
+                "SET lock_timeout = '{}ms'",
+                ddl_lock_timeout.as_millis()
+            ))
+            .map_err(|e| query_error(&e))?;
+        Ok(PostgresDatabase { client, display })
+    }
+
+    pub fn client(&mut self) -> &mut Client {
+        &mut self.client
+    }
+
+    fn lock_holder(&mut self) -> Option<i32> {
+        self.client
+            .query_opt(
+                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+                 AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1",
+                &[&LOCK_KEY],
+            )
+            .ok()
+            .flatten()
+            .map(|row| row.get(0))
+    }
+}
+
+impl Database for PostgresDatabase {
+    fn display_url(&self) -> String {
+        self.display.clone()
+    }
+
+    fn inspect(&mut self) -> Result<Schema> {
+        inspect::inspect(&mut self.client).map_err(|e| query_error(&e))
+    }
+
+    fn applied_migrations(&mut self) -> Result<Vec<AppliedMigration>> {
+        let exists: bool = self
+            .client
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&HISTORY_TABLE])
+            .map_err(|e| query_error(&e))?
+            .get(0);
+        if !exists {
+            return Ok(Vec::new());
+        }
+        let rows = self
+            .client
+            .query(&format!("SELECT version, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"), &[])
+            .map_err(|e| query_error(&e))?;
+        Ok(rows
+            .iter()
+            .map(|row| AppliedMigration {
+                version: row.get(0),
+                name: row.get::<_, Option<String>>(1).unwrap_or_default(),
+                applied_on: row.get::<_, Option<String>>(2).unwrap_or_default(),
+                checksum: row
+                    .get::<_, Option<String>>(3)
+                    .and_then(|c| c.parse().ok())
+                    .unwrap_or_default(),
+            })
+            .collect())
+    }
+
+    fn apply_migration(&mut self, all: &[MigrationScript], script: &MigrationScript) -> Result<()> {
+        super::run_migration(&mut self.client, all, script)
+    }
+
+    fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()> {
+        let started = Instant::now();
+        let mut told = false;
+        loop {
+            let acquired: bool = self
+                .client
+                .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
+                .map_err(|e| query_error(&e))?
+                .get(0);
+            if acquired {
+                return Ok(());
+            }
+            let holder = self.lock_holder();
+            if !told {
+                match holder {
+                    Some(pid) => {
+                        on_wait(&format!("waiting for the migration lock held by pid {pid}"))
+                    }
+                    None => on_wait("waiting for the migration lock"),
+                }
+                told = true;
+            }
+            if started.elapsed() >= timeout {
+                return Err(Error::Refused(format!(
+                    "gave up after {} s waiting for the migration lock{} on {}; another strata is migrating or patching \
+                     (raise --lock-timeout to wait longer)",
+                    timeout.as_secs(),
+                    holder.map(|pid| format!(" held by pid {pid}")).unwrap_or_default(),
+                    self.display
+                )));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn unlock(&mut self) -> Result<()> {
+        self.client
+            .query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+            .map(|_| ())
+            .map_err(|e| query_error(&e))
+    }
+
+    fn begin_exclusive(&mut self) -> Result<Box<dyn Transaction + '_>> {
+        let mut transaction = self.client.transaction().map_err(|e| query_error(&e))?;
+        // The same key as migrations; a transaction-level lock ends with the transaction.
+        transaction
+            .execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
+            .map_err(|e| query_error(&e))?;
+        Ok(Box::new(PostgresTransaction { transaction }))
+    }
+}
+
+struct PostgresTransaction<'c> {
+    transaction: postgres::Transaction<'c>,
+}
+
+impl Transaction for PostgresTransaction<'_> {
+    /// Typed values travel as text and are cast by the server (`$1::text::integer`),
+    /// so every portable type, numeric and dates included, binds the same way.
+    fn placeholder(&self, n: usize, ty: Option<&Type>) -> String {
+        match ty {
+            Some(ty) => format!("${n}::text::{}", types::declared_type(ty)),
+            None => format!("${n}"),
+        }
+    }
+
+    fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>> {
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|p| p as _).collect();
+        let rows = self
+            .transaction
+            .query(sql, &params)
+            .map_err(|e| query_error(&e))?;
+        Ok(rows
+            .iter()
+            .map(|row| {
+                (0..row.len())
+                    .map(|i| row.get::<_, values::AnyValue>(i).0)
+                    .collect()
+            })
+            .collect())
+    }
+
+    fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64> {
+        let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
+            params.iter().map(|p| p as _).collect();
+        self.transaction
+            .execute(sql, &params)
+            .map_err(|e| query_error(&e))
+    }
+
+    fn execute_script(&mut self, sql: &str) -> Result<Option<u64>> {
+        self.transaction
+            .batch_execute(sql)
+            .map_err(|e| query_error(&e))?;
+        Ok(None)
+    }
+
+    fn table_exists(&mut self, name: &str) -> Result<bool> {
+        self.transaction
+            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+            .map(|row| row.get(0))
+            .map_err(|e| query_error(&e))
+    }
+
+    fn commit(self: Box<Self>) -> Result<()> {
+        self.transaction.commit().map_err(|e| query_error(&e))
+    }
+}

@@ -1,0 +1,188 @@
+//! Changes → PostgreSQL statements, with constraint names spelled the way
+//! PostgreSQL itself would choose them (`hero_pkey`, `hero_team_id_fkey`).
+
+use std::collections::HashSet;
+
+use super::types::{declared_type, serial_type};
+use crate::driver::{quote_identifier as q, quote_literal, Unsupported};
+use crate::schema::{Change, Column, DefaultValue, ForeignKey, ForeignKeyAction, Table};
+
+pub fn plan(changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
+    let mut statements = Vec::new();
+    let mut deferred_foreign_keys = Vec::new();
+    let mut unsupported = Vec::new();
+    let mut created: HashSet<&str> = HashSet::new();
+    let new_tables: HashSet<&str> = changes
+        .iter()
+        .filter_map(|c| match c {
+            Change::CreateTable(t) => Some(t.name.as_str()),
+            _ => None,
+        })
+        .collect();
+    for change in changes {
+        match change {
+            Change::CreateTable(table) => {
+                created.insert(table.name.as_str());
+                // A foreign key to a table created later in this migration (a cycle)
+                // is added once both tables exist.
+                let (now, later): (Vec<&ForeignKey>, Vec<&ForeignKey>) =
+                    table.foreign_keys.iter().partition(|fk| {
+                        fk.referenced_table == table.name
+                            || created.contains(fk.referenced_table.as_str())
+                            || !new_tables.contains(fk.referenced_table.as_str())
+                    });
+                statements.push(create_table(table, &now));
+                deferred_foreign_keys
+                    .extend(later.into_iter().map(|fk| add_foreign_key(&table.name, fk)));
+            }
+            Change::CreateIndex { table, index } => statements.push(format!(
+                "CREATE {}INDEX {} ON {} ({});",
+                if index.unique { "UNIQUE " } else { "" },
+                q(&index.name),
+                q(table),
+                column_list(&index.columns)
+            )),
+            Change::DropIndex { index, .. } => {
+                statements.push(format!("DROP INDEX {};", q(&index.name)))
+            }
+            Change::AddColumn { table, column } => {
+                if !column.nullable && column.default.is_none() {
+                    unsupported.push(Unsupported {
+                        change: change.to_string(),
+                        reason: format!(
+                            "existing rows of {table} need a value for the new NOT NULL column {}: declare a `default`, or `nullable = true`",
+                            column.name
+                        ),
+                    });
+                } else {
+                    statements.push(format!(
+                        "ALTER TABLE {} ADD COLUMN {};",
+                        q(table),
+                        column_definition(column, false)
+                    ));
+                }
+            }
+            Change::AddForeignKey { table, foreign_key } => {
+                deferred_foreign_keys.push(add_foreign_key(table, foreign_key))
+            }
+            Change::AddUnique { table, unique } => statements.push(format!(
+                "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({});",
+                q(table),
+                q(&unique.name),
+                column_list(&unique.columns)
+            )),
+            other => unsupported.push(Unsupported {
+                change: other.to_string(),
+                reason: "strata does not generate this change yet; write this migration by hand"
+                    .to_string(),
+            }),
+        }
+    }
+    statements.extend(deferred_foreign_keys);
+    if unsupported.is_empty() {
+        Ok(statements)
+    } else {
+        Err(unsupported)
+    }
+}
+
+fn column_list(columns: &[String]) -> String {
+    columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// `serial` marks the single integer primary key, which PostgreSQL numbers itself.
+fn column_definition(column: &Column, serial: bool) -> String {
+    let ty = match serial_type(&column.ty).filter(|_| serial) {
+        Some(serial) => serial.to_string(),
+        None => declared_type(&column.ty),
+    };
+    let mut sql = format!("{} {ty}", q(&column.name));
+    if !column.nullable {
+        sql.push_str(" NOT NULL");
+    }
+    if let Some(default) = &column.default {
+        sql.push_str(" DEFAULT ");
+        sql.push_str(&default_sql(default));
+    }
+    sql
+}
+
+pub fn default_sql(default: &DefaultValue) -> String {
+    match default {
+        DefaultValue::Integer(value) => value.to_string(),
+        DefaultValue::Float(value) => format!("{value:?}"),
+        DefaultValue::Boolean(value) => value.to_string(),
+        DefaultValue::Text(text) => quote_literal(text),
+        DefaultValue::Sql(expression) => format!("({expression})"),
+    }
+}
+
+fn references(fk: &ForeignKey) -> String {
+    let mut sql = format!(
+        "REFERENCES {} ({})",
+        q(&fk.referenced_table),
+        column_list(&fk.referenced_columns)
+    );
+    if fk.on_delete != ForeignKeyAction::NoAction {
+        sql.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
+    }
+    if fk.on_update != ForeignKeyAction::NoAction {
+        sql.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
+    }
+    sql
+}
+
+fn add_foreign_key(table: &str, fk: &ForeignKey) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} FOREIGN KEY ({}) {};",
+        q(table),
+        q(&fk.name),
+        column_list(&fk.columns),
+        references(fk)
+    )
+}
+
+/// Whether `column` is the table's single integer primary key without a default.
+pub fn is_serial(table: &Table, column: &Column) -> bool {
+    column.default.is_none()
+        && serial_type(&column.ty).is_some()
+        && table
+            .primary_key
+            .as_ref()
+            .is_some_and(|pk| pk.columns == [column.name.clone()])
+}
+
+fn create_table(table: &Table, foreign_keys: &[&ForeignKey]) -> String {
+    let mut lines: Vec<String> = table
+        .columns
+        .iter()
+        .map(|column| column_definition(column, is_serial(table, column)))
+        .collect();
+    if let Some(pk) = &table.primary_key {
+        lines.push(format!(
+            "CONSTRAINT {} PRIMARY KEY ({})",
+            q(&pk.name),
+            column_list(&pk.columns)
+        ));
+    }
+    for unique in &table.uniques {
+        lines.push(format!(
+            "CONSTRAINT {} UNIQUE ({})",
+            q(&unique.name),
+            column_list(&unique.columns)
+        ));
+    }
+    for fk in foreign_keys {
+        lines.push(format!(
+            "CONSTRAINT {} FOREIGN KEY ({}) {}",
+            q(&fk.name),
+            column_list(&fk.columns),
+            references(fk)
+        ));
+    }
+    format!(
+        "CREATE TABLE {} (\n    {}\n);",
+        q(&table.name),
+        lines.join(",\n    ")
+    )
+}
