@@ -135,14 +135,10 @@ pub fn generate(
     })
 }
 
+/// Drops repeated lines (the same change listed by several dialects), keeping order.
 fn dedup(items: Vec<String>) -> Vec<String> {
-    let mut unique = Vec::new();
-    for item in items {
-        if !unique.contains(&item) {
-            unique.push(item);
-        }
-    }
-    unique
+    let mut seen = std::collections::HashSet::new();
+    items.into_iter().filter(|item| seen.insert(item.clone())).collect()
 }
 
 fn migration_text(plan: &DialectPlan, file_name: &str) -> String {
