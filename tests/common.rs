@@ -133,3 +133,196 @@ pub fn sqlite_strings(path: &Path, sql: &str) -> Vec<String> {
         .collect::<Result<_, _>>()
         .unwrap()
 }
+
+/// The PostgreSQL server the tests use. Never skipped: without a server the
+/// PostgreSQL tests fail and say how to get one.
+pub fn pg_server_url() -> String {
+    match std::env::var("STRATA_TEST_PG_URL") {
+        Ok(url) if !url.is_empty() => url,
+        _ => panic!(
+            "STRATA_TEST_PG_URL is not set, so the PostgreSQL tests cannot run. Run ci/test \
+             (it starts a throwaway server), or `eval \"$(ci/pg-start)\"` first."
+        ),
+    }
+}
+
+/// A database of its own on the test server, dropped when the test ends, so
+/// PostgreSQL tests run in parallel without seeing each other.
+pub struct PgDatabase {
+    pub url: String,
+    pub name: String,
+    server: String,
+}
+
+static DATABASE_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+impl PgDatabase {
+    /// A name only; the database does not exist yet (for `setup`, which creates it).
+    pub fn named() -> Self {
+        let server = pg_server_url();
+        let n = DATABASE_COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("strata_test_{}_{n}_{nanos}", std::process::id());
+        let base = server
+            .rsplit_once('/')
+            .map(|(base, _)| base)
+            .unwrap_or(&server);
+        PgDatabase {
+            url: format!("{base}/{name}"),
+            name,
+            server,
+        }
+    }
+
+    pub fn create() -> Self {
+        let database = Self::named();
+        let mut admin = postgres::Client::connect(&database.server, postgres::NoTls).unwrap();
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{}\"", database.name))
+            .unwrap();
+        database
+    }
+
+    pub fn client(&self) -> postgres::Client {
+        postgres::Client::connect(&self.url, postgres::NoTls).unwrap()
+    }
+
+    pub fn exists(&self) -> bool {
+        let mut admin = postgres::Client::connect(&self.server, postgres::NoTls).unwrap();
+        admin
+            .query_opt(
+                "SELECT 1 FROM pg_database WHERE datname = $1",
+                &[&self.name],
+            )
+            .unwrap()
+            .is_some()
+    }
+
+    /// Every row as `a|b|c`, NULL as `null` (the simple protocol gives text).
+    pub fn rows(&self, sql: &str) -> Vec<String> {
+        let mut client = self.client();
+        client
+            .simple_query(sql)
+            .unwrap()
+            .into_iter()
+            .filter_map(|message| match message {
+                postgres::SimpleQueryMessage::Row(row) => Some(
+                    (0..row.len())
+                        .map(|i| row.get(i).unwrap_or("null").to_string())
+                        .collect::<Vec<_>>()
+                        .join("|"),
+                ),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// Every table's columns and rows, for "nothing changed" comparisons.
+    pub fn snapshot(&self) -> Vec<String> {
+        let mut lines = self.rows(
+            "SELECT table_name, column_name, data_type, is_nullable, coalesce(column_default, '') \
+             FROM information_schema.columns WHERE table_schema = 'public' ORDER BY table_name, ordinal_position",
+        );
+        let tables = self.rows(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY table_name",
+        );
+        for table in tables {
+            for row in self.rows(&format!("SELECT t::text FROM \"{table}\" AS t ORDER BY 1")) {
+                lines.push(format!("{table}: {row}"));
+            }
+        }
+        lines
+    }
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&self.server, postgres::NoTls) {
+            let _ = admin.batch_execute(&format!(
+                "DROP DATABASE IF EXISTS \"{}\" WITH (FORCE)",
+                self.name
+            ));
+        }
+    }
+}
+
+/// Where a test's data lives: a SQLite file in the project, or a PostgreSQL database.
+pub enum Backend {
+    Sqlite(PathBuf),
+    Postgres(PgDatabase),
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Kind {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn new(kind: Kind, project: &Path) -> Self {
+        match kind {
+            Kind::Sqlite => Backend::Sqlite(project.join("database.db")),
+            Kind::Postgres => Backend::Postgres(PgDatabase::create()),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        match self {
+            Backend::Sqlite(path) => format!("sqlite:{}", path.display()),
+            Backend::Postgres(database) => database.url.clone(),
+        }
+    }
+
+    /// `strata ARGS --database-url URL` in `project`.
+    pub fn strata(&self, project: &Path, args: &[&str]) -> Run {
+        let url = self.url();
+        let mut all: Vec<&str> = args.to_vec();
+        all.extend(["--database-url", url.as_str()]);
+        strata(project, &all)
+    }
+
+    pub fn strata_ok(&self, project: &Path, args: &[&str]) -> Run {
+        let run = self.strata(project, args);
+        assert_eq!(
+            run.code, 0,
+            "strata {args:?} failed:\n{}\n{}",
+            run.stdout, run.stderr
+        );
+        run
+    }
+
+    pub fn rows(&self, sql: &str) -> Vec<String> {
+        match self {
+            Backend::Sqlite(path) => sqlite_strings(path, sql),
+            Backend::Postgres(database) => database.rows(sql),
+        }
+    }
+
+    pub fn execute(&self, sql: &str) {
+        match self {
+            Backend::Sqlite(path) => rusqlite::Connection::open(path)
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+            Backend::Postgres(database) => database.client().batch_execute(sql).unwrap(),
+        }
+    }
+
+    pub fn snapshot(&self) -> Vec<String> {
+        match self {
+            Backend::Sqlite(path) => sqlite_snapshot(path),
+            Backend::Postgres(database) => database.snapshot(),
+        }
+    }
+
+    /// `?1` on SQLite, `$1` on PostgreSQL, as strata prints them.
+    pub fn placeholder(&self, n: usize) -> String {
+        match self {
+            Backend::Sqlite(_) => format!("?{n}"),
+            Backend::Postgres(_) => format!("${n}"),
+        }
+    }
+}

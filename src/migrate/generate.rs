@@ -138,7 +138,10 @@ pub fn generate(
 /// Drops repeated lines (the same change listed by several dialects), keeping order.
 fn dedup(items: Vec<String>) -> Vec<String> {
     let mut seen = std::collections::HashSet::new();
-    items.into_iter().filter(|item| seen.insert(item.clone())).collect()
+    items
+        .into_iter()
+        .filter(|item| seen.insert(item.clone()))
+        .collect()
 }
 
 fn migration_text(plan: &DialectPlan, file_name: &str) -> String {

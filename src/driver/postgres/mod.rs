@@ -25,6 +25,10 @@ pub const HISTORY_TABLE: &str = "refinery_schema_history";
 /// The advisory lock every strata migrate and patch takes ("strata" in ASCII).
 const LOCK_KEY: i64 = 0x7374_7261_7461;
 
+const TABLE_EXISTS: &str =
+    "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+     WHERE c.relname = $1 AND n.nspname = current_schema() AND c.relkind IN ('r', 'p'))";
+
 /// How long DDL may wait for a table lock before failing cleanly, unless told.
 pub const DEFAULT_DDL_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -195,7 +199,7 @@ impl Database for PostgresDatabase {
     fn applied_migrations(&mut self) -> Result<Vec<AppliedMigration>> {
         let exists: bool = self
             .client
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&HISTORY_TABLE])
+            .query_one(TABLE_EXISTS, &[&HISTORY_TABLE])
             .map_err(|e| query_error(&e))?
             .get(0);
         if !exists {
@@ -322,8 +326,10 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn table_exists(&mut self, name: &str) -> Result<bool> {
+        // A plain catalog query, not to_regclass(): its cached lookup can miss a
+        // table another session committed while this one waited for the lock.
         self.transaction
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&name])
+            .query_one(TABLE_EXISTS, &[&name])
             .map(|row| row.get(0))
             .map_err(|e| query_error(&e))
     }
