@@ -201,6 +201,10 @@ impl PgDatabase {
             .is_some()
     }
 
+    pub fn execute(&self, sql: &str) {
+        self.client().batch_execute(sql).unwrap();
+    }
+
     /// Every row as `a|b|c`, NULL as `null` (the simple protocol gives text).
     pub fn rows(&self, sql: &str) -> Vec<String> {
         let mut client = self.client();

@@ -194,9 +194,13 @@ fn run_migration<C: refinery::Migrate>(
         .run(connection)
         .map(|_| ())
         .map_err(|error| {
-            let reason = std::error::Error::source(&error)
-                .map(ToString::to_string)
-                .unwrap_or_else(|| error.to_string());
+            let source = std::error::Error::source(&error);
+            let reason = match source.and_then(|s| s.downcast_ref::<::postgres::Error>()) {
+                Some(pg) => postgres::one_line(pg),
+                None => source
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| error.to_string()),
+            };
             crate::Error::MigrationFailed(reason)
         })
 }

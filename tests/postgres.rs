@@ -1,0 +1,481 @@
+//! PostgreSQL for real: lockstep generation, round trips through pg_catalog,
+//! concurrent and interrupted migrations, locks, and connection errors.
+
+mod common;
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn example() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example_project(dir.path());
+    dir
+}
+
+fn add_migration(project: &Path, file: &str, sql: &str) {
+    std::fs::write(project.join("migrations/postgres").join(file), sql).unwrap();
+}
+
+fn history(db: &PgDatabase) -> Vec<String> {
+    db.rows("SELECT version, name FROM refinery_schema_history ORDER BY version")
+}
+
+#[test]
+fn eight_concurrent_migrates_apply_each_migration_once() {
+    let dir = example();
+    for version in 2..=6 {
+        add_migration(
+            dir.path(),
+            &format!("V{version}__sidekick_{version}.sql"),
+            &format!("CREATE TABLE sidekick_{version} (id SERIAL PRIMARY KEY, note VARCHAR NOT NULL);\nSELECT pg_sleep(0.05);\n"),
+        );
+    }
+    let db = PgDatabase::create();
+    let binary = assert_cmd::cargo::cargo_bin("strata");
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            std::process::Command::new(&binary)
+                .current_dir(dir.path())
+                .args(["migrate", "--database-url", &db.url])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let mut applied_lines = 0;
+    for child in children {
+        let output = child.wait_with_output().unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "{stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        applied_lines += stdout.matches("  applied V").count();
+    }
+    assert_eq!(
+        applied_lines, 6,
+        "each migration is reported applied exactly once in all"
+    );
+    assert_eq!(
+        history(&db),
+        [
+            "1|create_team_and_hero",
+            "2|sidekick_2",
+            "3|sidekick_3",
+            "4|sidekick_4",
+            "5|sidekick_5",
+            "6|sidekick_6"
+        ]
+    );
+}
+
+#[test]
+fn kill_during_a_migration_leaves_the_last_completed_one_and_the_next_run_finishes() {
+    let dir = example();
+    add_migration(
+        dir.path(),
+        "V2__slow.sql",
+        "CREATE TABLE slow_table (id INTEGER);\nSELECT pg_sleep(2);\n",
+    );
+    let db = PgDatabase::create();
+    let binary = assert_cmd::cargo::cargo_bin("strata");
+    let mut child = std::process::Command::new(&binary)
+        .current_dir(dir.path())
+        .args(["migrate", "--database-url", &db.url])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Wait until V2 is running: V1 is recorded and the server is sleeping for us.
+    let started = Instant::now();
+    loop {
+        let sleeping = db.rows("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND state = 'active' AND pid <> pg_backend_pid()");
+        if sleeping == ["1"] {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "V2 never started"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+    assert_eq!(history(&db), ["1|create_team_and_hero"]);
+    assert_eq!(db.rows("SELECT to_regclass('slow_table') IS NULL"), ["t"]);
+
+    // The server notices the dead client when the sleep ends and releases the
+    // lock; the next run waits for that and finishes the job.
+    let run = strata_ok(dir.path(), &["migrate", "--database-url", &db.url]);
+    assert!(run.stdout.contains("applied V2__slow"), "{}", run.stdout);
+    assert_eq!(history(&db), ["1|create_team_and_hero", "2|slow"]);
+    assert_eq!(
+        db.rows("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"),
+        ["0"]
+    );
+}
+
+#[test]
+fn a_failing_migration_leaves_schema_and_history_as_they_were() {
+    let dir = example();
+    let db = PgDatabase::create();
+    strata_ok(dir.path(), &["migrate", "--database-url", &db.url]);
+    let before = db.snapshot();
+    add_migration(
+        dir.path(),
+        "V2__half_broken.sql",
+        "CREATE TABLE sidekick (id SERIAL PRIMARY KEY);\nALTER TABLE team ADD COLUMN motto VARCHAR;\nINSERT INTO nowhere VALUES (1);\n",
+    );
+    let run = strata(dir.path(), &["migrate", "--database-url", &db.url]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("V2__half_broken.sql failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("relation \"nowhere\" does not exist"),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("strata-test-secret"), "{}", run.stderr);
+    assert_eq!(db.snapshot(), before);
+    assert_eq!(history(&db), ["1|create_team_and_hero"]);
+}
+
+#[test]
+fn a_held_lock_makes_migrate_wait_then_give_up_clearly() {
+    let dir = example();
+    let db = PgDatabase::create();
+    let mut holder = db.client();
+    // strata's lock key: "strata" in ASCII.
+    holder
+        .execute("SELECT pg_advisory_lock(126943972389985)", &[])
+        .unwrap();
+    let holder_pid: i32 = holder
+        .query_one("SELECT pg_backend_pid()", &[])
+        .unwrap()
+        .get(0);
+    let run = strata(
+        dir.path(),
+        &["migrate", "--database-url", &db.url, "--lock-timeout", "1"],
+    );
+    assert_eq!(run.code, 5, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(&format!(
+            "waiting for the migration lock held by pid {holder_pid}"
+        )),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stderr
+            .contains("gave up after 1 s waiting for the migration lock"),
+        "{}",
+        run.stderr
+    );
+    assert!(db.rows("SELECT to_regclass('hero') IS NULL") == ["t"]);
+    drop(holder);
+    strata_ok(dir.path(), &["migrate", "--database-url", &db.url]);
+}
+
+#[test]
+fn ddl_stuck_behind_a_long_transaction_fails_cleanly() {
+    let dir = example();
+    let db = PgDatabase::create();
+    strata_ok(dir.path(), &["migrate", "--database-url", &db.url]);
+    add_migration(
+        dir.path(),
+        "V2__add_motto.sql",
+        "ALTER TABLE team ADD COLUMN motto VARCHAR;\n",
+    );
+    let mut blocker = db.client();
+    let mut transaction = blocker.transaction().unwrap();
+    transaction
+        .execute("LOCK TABLE team IN ACCESS SHARE MODE", &[])
+        .unwrap();
+    let started = Instant::now();
+    let run = strata(
+        dir.path(),
+        &[
+            "migrate",
+            "--database-url",
+            &db.url,
+            "--ddl-lock-timeout",
+            "1",
+        ],
+    );
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("lock timeout"), "{}", run.stderr);
+    assert!(started.elapsed() < Duration::from_secs(30));
+    transaction.rollback().unwrap();
+    assert_eq!(history(&db), ["1|create_team_and_hero"]);
+}
+
+#[test]
+fn connection_problems_are_one_clear_line_without_the_password() {
+    let dir = example();
+    let server = pg_server_url();
+    let base = server.rsplit_once('/').unwrap().0.to_string();
+
+    let missing = strata(
+        dir.path(),
+        &[
+            "status",
+            "--database-url",
+            &format!("{base}/no_such_database_here"),
+        ],
+    );
+    assert_eq!(missing.code, 1);
+    assert!(
+        missing
+            .stderr
+            .contains("database \"no_such_database_here\" does not exist"),
+        "{}",
+        missing.stderr
+    );
+
+    let wrong_password = base.replace("strata-test-secret", "wrong-password");
+    let login = strata(
+        dir.path(),
+        &[
+            "status",
+            "--database-url",
+            &format!("{wrong_password}/postgres"),
+        ],
+    );
+    assert_eq!(login.code, 1);
+    assert!(
+        login.stderr.contains("login failed for user \"postgres\""),
+        "{}",
+        login.stderr
+    );
+
+    let free_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let down = strata(
+        dir.path(),
+        &[
+            "status",
+            "--database-url",
+            &format!("postgres://postgres:strata-test-secret@127.0.0.1:{free_port}/postgres"),
+        ],
+    );
+    assert_eq!(down.code, 1);
+    assert!(
+        down.stderr
+            .contains("connection refused; is PostgreSQL running"),
+        "{}",
+        down.stderr
+    );
+
+    for run in [&missing, &login, &down] {
+        assert_eq!(run.stderr.trim().lines().count(), 1, "{}", run.stderr);
+        assert!(
+            !run.stderr.contains("strata-test-secret") && !run.stderr.contains("wrong-password"),
+            "{}",
+            run.stderr
+        );
+        assert!(run.stderr.contains(":***@"), "{}", run.stderr);
+    }
+}
+
+#[test]
+fn setup_creates_the_database_and_fresh_recreates_it() {
+    let dir = example();
+    let db = PgDatabase::named();
+    assert!(!db.exists());
+    let run = strata_ok(dir.path(), &["setup", "--database-url", &db.url]);
+    assert!(run.stdout.contains("(created)"), "{}", run.stdout);
+    assert!(db.exists());
+    let mut other = db.client(); // --fresh forces other connections off
+    other.execute("SELECT 1", &[]).unwrap();
+    let fresh = strata_ok(dir.path(), &["setup", "--fresh", "--database-url", &db.url]);
+    assert!(fresh.stdout.contains("Dropped"), "{}", fresh.stdout);
+    assert_eq!(db.rows("SELECT count(*) FROM hero"), ["3"]);
+}
+
+const ODD_SCHEMA: &str = r#"
+[project]
+dialects = ["sqlite", "postgres"]
+
+[table.user.columns]
+id = { type = "integer", primary_key = true }
+"select" = { type = "varchar(40)", unique = true }
+"group" = { type = "text", nullable = true, index = true }
+"say \"hi\"" = { type = "boolean", default = true }
+"naïve café" = { type = "numeric(10,2)", default = 1.5 }
+created = { type = "timestamp", default = { sql = "CURRENT_TIMESTAMP" } }
+
+[table.order.columns]
+id = { type = "bigint", primary_key = true }
+user_id = { type = "integer", references = "user.id", on_delete = "cascade" }
+note = { type = "text", default = "it's new" }
+token = { type = "uuid", nullable = true }
+payload = { type = "json", nullable = true }
+data = { type = "bytes", nullable = true }
+day = { type = "date", nullable = true }
+at = { type = "timestamptz", nullable = true }
+ratio = { type = "double", nullable = true }
+small = { type = "smallint", default = -1 }
+approx = { type = "real", nullable = true }
+
+[table.employee.columns]
+id = { type = "integer", primary_key = true }
+manager_id = { type = "integer", nullable = true, references = "employee.id" }
+favourite_order = { type = "bigint", nullable = true, references = "order.id" }
+
+[table.a.columns]
+id = { type = "integer", primary_key = true }
+b_id = { type = "integer", nullable = true, references = "b.id" }
+[table.b.columns]
+id = { type = "integer", primary_key = true }
+a_id = { type = "integer", nullable = true, references = "a.id" }
+
+[table.membership]
+primary_key = ["user_id", "group_name"]
+unique = [["group_name", "rank"]]
+indexes = [{ name = "ix_membership_rank_user", columns = ["rank", "user_id"], unique = true }]
+[table.membership.columns]
+user_id = { type = "integer", references = "user.id" }
+group_name = "text"
+rank = "integer"
+"#;
+
+/// schema.toml → migrations → a real server → pg_catalog gives back exactly
+/// the declared model: `generate --dev-url` replays the PostgreSQL migrations
+/// into a scratch database, introspects it, and finds nothing to do.
+#[test]
+fn introspection_round_trips_odd_names_cycles_and_every_type() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("schema.toml"), ODD_SCHEMA).unwrap();
+    let server = pg_server_url();
+    strata_ok(dir.path(), &["generate", "init"]);
+    let sql = std::fs::read_to_string(dir.path().join("migrations/postgres/V1__init.sql")).unwrap();
+    assert!(
+        sql.contains("ALTER TABLE \"a\" ADD CONSTRAINT \"a_b_id_fkey\""),
+        "{sql}"
+    );
+    let again = strata_ok(dir.path(), &["generate", "again", "--dev-url", &server]);
+    assert!(
+        again.stdout.contains("schema and migrations agree"),
+        "{}",
+        again.stdout
+    );
+
+    // And the migrations apply to a real database, which reads back the same.
+    let db = PgDatabase::create();
+    strata_ok(dir.path(), &["migrate", "--database-url", &db.url]);
+    assert_eq!(
+        db.rows("SELECT conname FROM pg_constraint WHERE conrelid = '\"order\"'::regclass ORDER BY conname"),
+        ["order_pkey", "order_user_id_fkey"]
+    );
+    assert_eq!(
+        db.rows("SELECT count(*) FROM pg_database WHERE datname LIKE 'strata_dev_%'"),
+        ["0"],
+        "scratch databases are dropped"
+    );
+}
+
+#[test]
+fn dev_url_honours_hand_edited_postgres_migrations() {
+    let dir = example();
+    let server = pg_server_url();
+    // A person added the index to the PostgreSQL migration by hand.
+    let path = dir
+        .path()
+        .join("migrations/postgres/V1__create_team_and_hero.sql");
+    let mut sql = std::fs::read_to_string(&path).unwrap();
+    sql.push_str("\nCREATE INDEX \"ix_hero_secret_name\" ON \"hero\" (\"secret_name\");\n");
+    std::fs::write(&path, sql).unwrap();
+    let schema = std::fs::read_to_string(dir.path().join("schema.toml"))
+        .unwrap()
+        .replace(
+            "secret_name = \"text\"",
+            "secret_name = { type = \"text\", index = true }",
+        );
+    std::fs::write(dir.path().join("schema.toml"), schema).unwrap();
+
+    strata_ok(
+        dir.path(),
+        &["generate", "index_secret_name", "--dev-url", &server],
+    );
+    let sqlite = std::fs::read_to_string(
+        dir.path()
+            .join("migrations/sqlite/V2__index_secret_name.sql"),
+    )
+    .unwrap();
+    let postgres = std::fs::read_to_string(
+        dir.path()
+            .join("migrations/postgres/V2__index_secret_name.sql"),
+    )
+    .unwrap();
+    assert!(
+        sqlite.contains("CREATE INDEX \"ix_hero_secret_name\""),
+        "{sqlite}"
+    );
+    assert!(!postgres.contains("CREATE INDEX"), "{postgres}");
+    assert!(postgres.contains("needs no change"), "{postgres}");
+
+    let db = PgDatabase::create();
+    strata_ok(dir.path(), &["migrate", "--database-url", &db.url]);
+    assert_eq!(
+        db.rows("SELECT count(*) FROM pg_database WHERE datname LIKE 'strata_dev_%'"),
+        ["0"]
+    );
+}
+
+#[test]
+fn generate_works_without_a_server() {
+    let dir = example();
+    let schema = std::fs::read_to_string(dir.path().join("schema.toml"))
+        .unwrap()
+        .replace(
+            "headquarters = \"text\"",
+            "headquarters = \"text\"\nfounded = { type = \"integer\", nullable = true }",
+        );
+    std::fs::write(dir.path().join("schema.toml"), schema).unwrap();
+    let run = assert_cmd::Command::cargo_bin("strata")
+        .unwrap()
+        .current_dir(dir.path())
+        .env_remove("STRATA_DEV_URL")
+        .env_remove("DATABASE_URL")
+        .args(["generate", "add_founded"])
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let postgres =
+        std::fs::read_to_string(dir.path().join("migrations/postgres/V2__add_founded.sql"))
+            .unwrap();
+    assert!(
+        postgres.contains("ALTER TABLE \"team\" ADD COLUMN \"founded\" INTEGER;"),
+        "{postgres}"
+    );
+    assert!(dir
+        .path()
+        .join("migrations/sqlite/V2__add_founded.sql")
+        .exists());
+}
+
+#[test]
+fn inserts_without_an_id_work_after_the_tutorial_rows() {
+    let dir = example();
+    let db = PgDatabase::create();
+    strata_ok(dir.path(), &["setup", "--database-url", &db.url]);
+    db.execute("INSERT INTO team (name, headquarters) VALUES ('Avengers', 'Stark Tower');");
+    assert_eq!(
+        db.rows("SELECT id FROM team WHERE name = 'Avengers'"),
+        ["3"]
+    );
+}
