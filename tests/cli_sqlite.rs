@@ -346,3 +346,26 @@ fn foreign_keys_are_enforced_on_strata_connections() {
         run.stderr
     );
 }
+
+#[test]
+fn pull_writes_the_live_schema_back_as_schema_toml() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    copy_example_project(project);
+    strata_ok(project, &["migrate"]);
+    let pulled = strata_ok(project, &["pull"]);
+    let declared = strata::schema::parse_schema_text(
+        std::path::Path::new("schema.toml"),
+        &std::fs::read_to_string(project.join("schema.toml")).unwrap(),
+    )
+    .unwrap();
+    let read_back =
+        strata::schema::parse_schema_text(std::path::Path::new("pulled.toml"), &pulled.stdout)
+            .unwrap();
+    assert_eq!(read_back.schema, declared.schema, "{}", pulled.stdout);
+
+    strata_ok(project, &["pull", "--output", "pulled.toml"]);
+    let again = strata(project, &["pull", "--output", "pulled.toml"]);
+    assert_eq!(again.code, 5, "{}", again.stderr);
+    assert!(again.stderr.contains("--force"), "{}", again.stderr);
+}

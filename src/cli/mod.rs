@@ -4,6 +4,7 @@ mod generate;
 mod init;
 mod migrate;
 mod patch;
+mod pull;
 mod setup;
 mod status;
 
@@ -101,6 +102,15 @@ pub enum Command {
     },
     /// Show applied and pending migrations and patches.
     Status,
+    /// Introspect the live database and print it as schema.toml.
+    Pull {
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+        /// Overwrite --output if it exists.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 /// What every command that touches a database needs.
@@ -178,6 +188,7 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
         ),
         Command::Setup { fresh, yes, echo } => setup::run(&context, *fresh, *yes, *echo),
         Command::Status => status::run(&context),
+        Command::Pull { output, force } => pull::run(&context, output.as_deref(), *force),
     }
 }
 

@@ -5,6 +5,7 @@ mod change;
 mod model;
 mod parse;
 mod types;
+mod write;
 
 pub use change::Change;
 pub use model::{
@@ -13,3 +14,4 @@ pub use model::{
 };
 pub use parse::{parse_schema_file, parse_schema_text, ProjectConfig, SchemaFile};
 pub use types::Type;
+pub use write::write_schema;

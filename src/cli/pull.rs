@@ -1,0 +1,36 @@
+use std::path::Path;
+
+use super::migrate::dialect_folder;
+use super::Context;
+use crate::driver::connect;
+use crate::error::exit;
+use crate::schema::write_schema;
+use crate::{Error, Result};
+
+/// Introspects the live database into schema.toml text.
+pub fn run(context: &Context, output: Option<&Path>, force: bool) -> Result<i32> {
+    let url = context.url()?;
+    if let Some(path) = output {
+        if path.exists() && !force {
+            return Err(Error::Refused(format!(
+                "{} already exists; pass --force to overwrite it",
+                path.display()
+            )));
+        }
+    }
+    let mut database = connect(&url, context.connect)?;
+    let schema = database.inspect()?;
+    let text = write_schema(&schema, &[dialect_folder(&url).to_string()]);
+    match output {
+        Some(path) => {
+            std::fs::write(path, &text).map_err(|error| Error::io(path, error))?;
+            eprintln!(
+                "Wrote {} ({} tables from {url})",
+                path.display(),
+                schema.tables.len()
+            );
+        }
+        None => print!("{text}"),
+    }
+    Ok(exit::OK)
+}
