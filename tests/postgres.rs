@@ -499,3 +499,36 @@ fn pull_reads_a_postgres_database_back_into_the_declared_model() {
     actual.sort_by(|a, b| a.name.cmp(&b.name));
     assert_eq!(actual, expected, "{}", pulled.stdout);
 }
+
+#[test]
+fn sslmode_require_encrypts_and_disable_does_not() {
+    let db = PgDatabase::create();
+    let encrypted = |mode: &str| -> bool {
+        let url = format!("{}?sslmode={mode}", db.url);
+        let mut database =
+            strata::driver::postgres::PostgresDatabase::connect(&url, Duration::from_secs(5))
+                .unwrap_or_else(|error| panic!("{mode}: {error}"));
+        database
+            .client()
+            .query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .unwrap()
+            .get(0)
+    };
+    assert!(encrypted("require"));
+    assert!(encrypted("prefer"));
+    assert!(!encrypted("disable"));
+    let dir = example();
+    let run = strata_ok(
+        dir.path(),
+        &[
+            "setup",
+            "--database-url",
+            &format!("{}?sslmode=require", db.url),
+        ],
+    );
+    assert!(run.stdout.contains("sslmode=require"), "{}", run.stdout);
+    assert!(!run.stdout.contains("strata-test-secret"), "{}", run.stdout);
+}

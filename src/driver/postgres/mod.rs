@@ -4,6 +4,7 @@
 mod admin;
 mod inspect;
 mod plan;
+mod tls;
 mod types;
 mod values;
 
@@ -110,9 +111,11 @@ pub(crate) fn parse_config(url: &str) -> Result<Config> {
 }
 
 pub(crate) fn open(config: &Config, display: &str) -> Result<Client> {
-    config
-        .connect(NoTls)
-        .map_err(|error| connection_error(config, display, &error))
+    let result = match config.get_ssl_mode() {
+        postgres::config::SslMode::Disable => config.connect(NoTls),
+        _ => config.connect(tls::connector()?),
+    };
+    result.map_err(|error| connection_error(config, display, &error))
 }
 
 /// One line that says what to check.
