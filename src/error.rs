@@ -29,14 +29,6 @@ pub enum Error {
     #[error("{path}: {message}")]
     InvalidFile { path: PathBuf, message: String },
 
-    #[error("{path}:{line}:{column}: {message}")]
-    InvalidFileAt {
-        path: PathBuf,
-        line: usize,
-        column: usize,
-        message: String,
-    },
-
     #[error("{0}")]
     Usage(String),
 
@@ -63,9 +55,7 @@ pub enum Error {
 impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Problems(_) | Error::InvalidFile { .. } | Error::InvalidFileAt { .. } => {
-                exit::INVALID_INPUT
-            }
+            Error::Problems(_) | Error::InvalidFile { .. } => exit::INVALID_INPUT,
             Error::Usage(_) => exit::USAGE,
             Error::Io { .. } | Error::Database(_) => exit::RUNTIME,
             Error::MigrationFailed(_) | Error::PatchFailed(_) => exit::MIGRATION_FAILED,

@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::diagnostics::{FileProblems, Problem};
 use crate::driver::DatabaseUrl;
 use crate::schema::{parse_schema_file, SchemaFile};
 use crate::{Error, Result};
@@ -55,20 +56,31 @@ impl Project {
     }
 }
 
-/// Turns file bytes into text, or says where the first byte that is not UTF-8 is.
+/// Turns file bytes into text, or reports the first byte that is not UTF-8 like
+/// any other problem: file, line, column and the offending line (shown lossily,
+/// the bad byte as U+FFFD).
 pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
     String::from_utf8(bytes).map_err(|error| {
+        let bytes = error.as_bytes();
         let valid = error.utf8_error().valid_up_to();
-        let prefix = String::from_utf8_lossy(&error.as_bytes()[..valid]).into_owned();
-        let (line, column) = crate::text::line_column(&prefix, valid);
-        Error::InvalidFileAt {
-            path: path.to_path_buf(),
-            line,
-            column,
-            message: format!(
-                "the file is not UTF-8 text (byte 0x{:02x} at offset {valid}); save it as UTF-8",
-                error.as_bytes()[valid]
-            ),
-        }
+        let bad_length = error
+            .utf8_error()
+            .error_len()
+            .unwrap_or(bytes.len() - valid);
+        let shown = bytes[valid..valid + bad_length]
+            .iter()
+            .map(|byte| format!("0x{byte:02x}"))
+            .collect::<Vec<_>>()
+            .join(" ");
+        // Everything before `valid` is UTF-8, so offsets up to it are the same in the
+        // lossy text, where the bad bytes become one U+FFFD (3 bytes).
+        let lossy = String::from_utf8_lossy(bytes).into_owned();
+        let problem = Problem::new(
+            valid..valid + '\u{FFFD}'.len_utf8(),
+            format!("the file is not UTF-8 text: byte {shown} is not valid UTF-8"),
+        )
+        .label("not UTF-8")
+        .help("save the file as UTF-8 (names and strings may use any Unicode letters)");
+        Error::from(FileProblems::new(path, &lossy, vec![problem]))
     })
 }

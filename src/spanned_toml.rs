@@ -25,16 +25,25 @@ pub fn parse_document<'i>(
     }
     let problems = syntax_errors
         .iter()
-        .map(|error| {
-            let span = error.span().unwrap_or(0..0);
-            Problem::new(
-                span,
-                format!("invalid TOML: {}", error.message().trim_end()),
-            )
-            .label("here")
-        })
+        .map(|error| syntax_problem(text, error))
         .collect();
     Err(FileProblems::new(path, text, problems))
+}
+
+/// One TOML syntax error as a problem, naming the key when toml only says "duplicate key".
+fn syntax_problem(text: &str, error: &toml::de::Error) -> Problem {
+    let span = error.span().unwrap_or(0..0);
+    let message = error.message().trim_end();
+    if message.starts_with("duplicate key") {
+        let key = text.get(span.clone()).unwrap_or_default().trim();
+        return Problem::new(span, format!("invalid TOML: duplicate key `{key}`"))
+            .label("defined a second time here")
+            .help(
+                "a key, and a [table] header, may appear only once in its table; \
+                 remove one of the two or merge them",
+            );
+    }
+    Problem::new(span, format!("invalid TOML: {message}")).label("here")
 }
 
 pub fn kind_of(value: &DeValue<'_>) -> &'static str {
@@ -126,8 +135,30 @@ impl Reader {
     pub fn boolean(&mut self, key: &str, value: &Value<'_>) -> Option<bool> {
         match value.get_ref() {
             DeValue::Boolean(flag) => Some(*flag),
-            _ => {
-                self.wrong_type(key, value, "`true` or `false`");
+            other => {
+                let meant = match other {
+                    DeValue::String(text) => match text.trim().to_lowercase().as_str() {
+                        "true" | "yes" | "y" | "on" | "1" => Some(true),
+                        "false" | "no" | "n" | "off" | "0" => Some(false),
+                        _ => None,
+                    },
+                    _ => None,
+                };
+                let help = match meant {
+                    Some(flag) => format!("write `{key} = {flag}`, without quotes"),
+                    None => format!("write `{key} = true` or `{key} = false`, without quotes"),
+                };
+                self.problem(
+                    Problem::new(
+                        value.span(),
+                        format!(
+                            "`{key}` must be `true` or `false`, found {}",
+                            kind_of(other)
+                        ),
+                    )
+                    .label("expected `true` or `false`")
+                    .help(help),
+                );
                 None
             }
         }

@@ -344,7 +344,10 @@ fn non_utf8_patch_is_reported(kind: Kind) {
         "0003_latin1.toml",
         b"description = \"caf\xe9\"\n",
         3,
-        &["0003_latin1.toml:1:19: the file is not UTF-8 text"],
+        &[
+            "0003_latin1.toml:1:19",
+            "the file is not UTF-8 text: byte 0xe9 is not valid UTF-8",
+        ],
     );
 }
 

@@ -16,6 +16,7 @@ use super::{
     UniqueConstraint,
 };
 use crate::diagnostics::{FileProblems, Problem};
+use crate::spanned_toml::{parse_document, Key, Reader, Value};
 use crate::text::{backticked, closest, did_you_mean, identifier_problem};
 
 /// The `[project]` table.
@@ -69,80 +70,25 @@ pub fn parse_schema_file(path: &Path) -> crate::Result<SchemaFile> {
         },
         _ => crate::Error::io(path, error),
     })?;
-    let text = match String::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(error) => return Err(not_utf8(path, &error).into()),
-    };
+    let text = crate::project::utf8_text(path, bytes)?;
     Ok(parse_schema_text(path, &text)?)
-}
-
-/// A file that is not UTF-8, reported like any other problem: file, line, column
-/// and the offending line (shown lossily, the bad byte as U+FFFD).
-fn not_utf8(path: &Path, error: &std::string::FromUtf8Error) -> FileProblems {
-    let bytes = error.as_bytes();
-    let valid = error.utf8_error().valid_up_to();
-    let bad_length = error
-        .utf8_error()
-        .error_len()
-        .unwrap_or(bytes.len() - valid);
-    let shown = bytes[valid..valid + bad_length]
-        .iter()
-        .map(|byte| format!("0x{byte:02x}"))
-        .collect::<Vec<_>>()
-        .join(" ");
-    // Everything before `valid` is UTF-8, so offsets up to it are the same in the
-    // lossy text, where the bad bytes become one U+FFFD (3 bytes).
-    let lossy = String::from_utf8_lossy(bytes).into_owned();
-    let problem = Problem::new(
-        valid..valid + '\u{FFFD}'.len_utf8(),
-        format!("the file is not UTF-8 text: byte {shown} is not valid UTF-8"),
-    )
-    .label("not UTF-8")
-    .help("save schema.toml as UTF-8 (names and strings may use any Unicode letters)");
-    FileProblems::new(path, &lossy, vec![problem])
-}
-
-/// One TOML syntax error as a problem, naming the key when toml only says "duplicate key".
-fn syntax_problem(text: &str, error: &toml::de::Error) -> Problem {
-    let span = error.span().unwrap_or(0..0);
-    let message = error.message().trim_end();
-    if message.starts_with("duplicate key") {
-        let key = text.get(span.clone()).unwrap_or_default().trim();
-        return Problem::new(span, format!("invalid TOML: duplicate key `{key}`"))
-            .label("defined a second time here")
-            .help(
-                "a key, and a [table] header, may appear only once in its table; \
-                 remove one of the two or merge them",
-            );
-    }
-    Problem::new(span, format!("invalid TOML: {message}")).label("here")
 }
 
 /// Parses schema.toml text; `path` is only used in messages.
 pub fn parse_schema_text(path: &Path, text: &str) -> Result<SchemaFile, FileProblems> {
-    let (document, syntax_errors) = DeTable::parse_recoverable(text);
-    if !syntax_errors.is_empty() {
-        let problems = syntax_errors
-            .iter()
-            .map(|error| syntax_problem(text, error))
-            .collect();
-        return Err(FileProblems::new(path, text, problems));
-    }
+    let document = parse_document(path, text)?;
     let mut parser = Parser::new(text);
     let (config, schema) = parser.document(document.get_ref(), text.len());
-    if parser.problems.is_empty() {
+    if parser.reader.problems.is_empty() {
         Ok(SchemaFile {
             path: path.to_path_buf(),
             config,
             schema,
         })
     } else {
-        Err(FileProblems::new(path, text, parser.problems))
+        Err(FileProblems::new(path, text, parser.reader.problems))
     }
 }
-
-type Key<'i> = Spanned<std::borrow::Cow<'i, str>>;
-type Value<'i> = Spanned<DeValue<'i>>;
 
 /// Where each declared foreign key was written, for checks that need every table.
 struct PendingReference {
@@ -158,7 +104,7 @@ struct PendingReference {
 
 struct Parser<'s> {
     source: &'s str,
-    problems: Vec<Problem>,
+    reader: Reader,
     references: Vec<PendingReference>,
     /// Index name → where it was declared, since index names share one namespace.
     index_names: HashMap<String, Range<usize>>,
@@ -171,60 +117,16 @@ struct Parser<'s> {
     names: Vec<(String, String, Range<usize>)>,
 }
 
-fn kind_of(value: &DeValue<'_>) -> &'static str {
-    match value {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
-    }
-}
-
 impl<'s> Parser<'s> {
     fn new(source: &'s str) -> Self {
         Parser {
             source,
-            problems: Vec::new(),
+            reader: Reader::default(),
             references: Vec::new(),
             index_names: HashMap::new(),
             declared: Vec::new(),
             names: Vec::new(),
         }
-    }
-
-    fn problem(&mut self, problem: Problem) {
-        self.problems.push(problem);
-    }
-
-    fn unknown_key(&mut self, key: &Key<'_>, context: &str, known: &[&str]) {
-        let name = key.get_ref().as_ref();
-        self.problem(
-            Problem::new(
-                key.span(),
-                format!(
-                    "unknown key `{name}` in {context}{}",
-                    did_you_mean(name, known.iter().copied())
-                ),
-            )
-            .label("not a known key")
-            .help(format!("the keys allowed here are {}", backticked(known))),
-        );
-    }
-
-    fn wrong_type(&mut self, key: &str, value: &Value<'_>, expected: &str) {
-        self.problem(
-            Problem::new(
-                value.span(),
-                format!(
-                    "`{key}` must be {expected}, found {}",
-                    kind_of(value.get_ref())
-                ),
-            )
-            .label(format!("expected {expected}")),
-        );
     }
 
     fn identifier(&mut self, name: &str, span: Range<usize>, what: &str) -> bool {
@@ -237,7 +139,7 @@ impl<'s> Parser<'s> {
                 } else {
                     "choose a shorter name"
                 };
-                self.problem(
+                self.reader.problem(
                     Problem::new(span, format!("invalid {what} name: {problem}")).label(label),
                 );
                 false
@@ -246,71 +148,20 @@ impl<'s> Parser<'s> {
         }
     }
 
-    fn table_of<'a, 'i>(&mut self, key: &str, value: &'a Value<'i>) -> Option<&'a DeTable<'i>> {
-        match value.get_ref() {
-            DeValue::Table(table) => Some(table),
-            _ => {
-                self.wrong_type(key, value, "a table");
-                None
-            }
-        }
-    }
-
-    fn string(&mut self, key: &str, value: &Value<'_>) -> Option<String> {
-        match value.get_ref() {
-            DeValue::String(text) => Some(text.to_string()),
-            _ => {
-                self.wrong_type(key, value, "a string");
-                None
-            }
-        }
-    }
-
-    fn boolean(&mut self, key: &str, value: &Value<'_>) -> Option<bool> {
-        match value.get_ref() {
-            DeValue::Boolean(flag) => Some(*flag),
-            other => {
-                let meant = match other {
-                    DeValue::String(text) => match text.trim().to_lowercase().as_str() {
-                        "true" | "yes" | "y" | "on" | "1" => Some(true),
-                        "false" | "no" | "n" | "off" | "0" => Some(false),
-                        _ => None,
-                    },
-                    _ => None,
-                };
-                let help = match meant {
-                    Some(flag) => format!("write `{key} = {flag}`, without quotes"),
-                    None => format!("write `{key} = true` or `{key} = false`, without quotes"),
-                };
-                self.problem(
-                    Problem::new(
-                        value.span(),
-                        format!(
-                            "`{key}` must be `true` or `false`, found {}",
-                            kind_of(other)
-                        ),
-                    )
-                    .label("expected `true` or `false`")
-                    .help(help),
-                );
-                None
-            }
-        }
-    }
-
     /// An array of strings, each with its span.
     fn string_list(&mut self, key: &str, value: &Value<'_>) -> Option<Vec<Spanned<String>>> {
         let DeValue::Array(items) = value.get_ref() else {
-            self.wrong_type(key, value, "an array of column names");
+            self.reader
+                .wrong_type(key, value, "an array of column names");
             return None;
         };
         let mut names = Vec::new();
         for item in items.iter() {
-            let name = self.string(key, item)?;
+            let name = self.reader.string(key, item)?;
             names.push(Spanned::new(item.span(), name));
         }
         if names.is_empty() {
-            self.problem(
+            self.reader.problem(
                 Problem::new(
                     value.span(),
                     format!("`{key}` must name at least one column"),
@@ -332,13 +183,13 @@ impl<'s> Parser<'s> {
         for (key, value) in root.iter() {
             match key.get_ref().as_ref() {
                 "project" => {
-                    if let Some(table) = self.table_of("project", value) {
+                    if let Some(table) = self.reader.table("project", value) {
                         self.project(table, &mut config);
                     }
                 }
                 "table" => {
                     saw_tables = true;
-                    if let Some(tables) = self.table_of("table", value) {
+                    if let Some(tables) = self.reader.table("table", value) {
                         // A bare `[table]` header declares no table.
                         saw_tables = !tables.is_empty();
                         for (name, body) in tables.iter() {
@@ -348,12 +199,14 @@ impl<'s> Parser<'s> {
                         }
                     }
                 }
-                _ => self.unknown_key(key, "the top level of schema.toml", TOP_KEYS),
+                _ => self
+                    .reader
+                    .unknown_key(key, "the top level of schema.toml", TOP_KEYS),
             }
         }
-        if !saw_tables && self.problems.is_empty() {
+        if !saw_tables && self.reader.problems.is_empty() {
             let span = if length == 0 { 0..0 } else { 0..1 };
-            self.problem(
+            self.reader.problem(
                 Problem::new(span, "schema.toml declares no tables")
                     .label("expected at least one `[table.NAME.columns]` section")
                     .help(
@@ -384,7 +237,7 @@ impl<'s> Parser<'s> {
                             format!("`{table}.{first}`"),
                         )
                     };
-                    self.problem(
+                    self.reader.problem(
                         Problem::new(
                             span,
                             format!(
@@ -418,7 +271,7 @@ impl<'s> Parser<'s> {
                                 dialects.push(dialect.get_ref().clone());
                             }
                         } else {
-                            self.problem(
+                            self.reader.problem(
                                 Problem::new(
                                     dialect.span(),
                                     format!(
@@ -436,8 +289,8 @@ impl<'s> Parser<'s> {
                     }
                     config.dialects = dialects;
                 }
-                "database" => config.database = self.string("database", value),
-                _ => self.unknown_key(key, "[project]", PROJECT_KEYS),
+                "database" => config.database = self.reader.string("database", value),
+                _ => self.reader.unknown_key(key, "[project]", PROJECT_KEYS),
             }
         }
     }
@@ -448,12 +301,12 @@ impl<'s> Parser<'s> {
         self.names
             .push((String::new(), table_name.clone(), name.span()));
         let name_ok = self.identifier(&table_name, name.span(), "table");
-        let options = self.table_of(&format!("table.{table_name}"), body)?;
+        let options = self.reader.table(&format!("table.{table_name}"), body)?;
         let mut table = Table::new(&table_name);
 
         match options.get("columns") {
             Some(columns) => {
-                if let Some(columns) = self.table_of("columns", columns) {
+                if let Some(columns) = self.reader.table("columns", columns) {
                     for (column_name, column_body) in columns.iter() {
                         if let Some(column) = self.column(&mut table, column_name, column_body) {
                             table.columns.push(column);
@@ -461,7 +314,7 @@ impl<'s> Parser<'s> {
                     }
                 }
                 if table.columns.is_empty() && columns.get_ref().as_table().is_some_and(|c| c.is_empty()) {
-                    self.problem(
+                    self.reader.problem(
                         Problem::new(name.span(), format!("table `{table_name}` has no columns"))
                             .label("declared here")
                             .help(format!(
@@ -470,7 +323,7 @@ impl<'s> Parser<'s> {
                     );
                 }
             }
-            None => self.problem(
+            None => self.reader.problem(
                 Problem::new(name.span(), format!("table `{table_name}` has no columns"))
                     .label("declared here")
                     .help(format!(
@@ -485,8 +338,10 @@ impl<'s> Parser<'s> {
                 "primary_key" => self.table_primary_key(&mut table, key, value),
                 "unique" => self.table_uniques(&mut table, value),
                 "indexes" => self.table_indexes(&mut table, value),
-                "renamed_from" => table.renamed_from = self.string("renamed_from", value),
-                _ => self.unknown_key(key, &format!("table `{table_name}`"), TABLE_KEYS),
+                "renamed_from" => table.renamed_from = self.reader.string("renamed_from", value),
+                _ => self
+                    .reader
+                    .unknown_key(key, &format!("table `{table_name}`"), TABLE_KEYS),
             }
         }
         name_ok.then_some(table)
@@ -514,7 +369,7 @@ impl<'s> Parser<'s> {
             }
             DeValue::Table(options) => options,
             _ => {
-                self.wrong_type(&column_name, body, "a type name such as \"text\", or a table such as { type = \"text\", nullable = true }");
+                self.reader.wrong_type(&column_name, body, "a type name such as \"text\", or a table such as { type = \"text\", nullable = true }");
                 return None;
             }
         };
@@ -527,6 +382,7 @@ impl<'s> Parser<'s> {
             Some(type_value) => {
                 type_span = type_value.span();
                 match self
+                    .reader
                     .string("type", type_value)
                     .and_then(|name| self.column_type(&name, type_value.span()))
                 {
@@ -537,7 +393,7 @@ impl<'s> Parser<'s> {
             None => {
                 type_span = body.span();
                 type_ok = false;
-                self.problem(
+                self.reader.problem(
                     Problem::new(
                         body.span(),
                         format!("column `{}.{column_name}` has no `type`", table.name),
@@ -567,13 +423,15 @@ impl<'s> Parser<'s> {
             match key.get_ref().as_ref() {
                 "type" => {}
                 "nullable" => {
-                    column.nullable = self.boolean("nullable", value).unwrap_or(false);
+                    column.nullable = self.reader.boolean("nullable", value).unwrap_or(false);
                     nullable_span = Some(value.span());
                 }
-                "primary_key" => primary_key = self.boolean("primary_key", value).unwrap_or(false),
-                "unique" => unique = self.boolean("unique", value) == Some(true),
+                "primary_key" => {
+                    primary_key = self.reader.boolean("primary_key", value).unwrap_or(false)
+                }
+                "unique" => unique = self.reader.boolean("unique", value) == Some(true),
                 "index" => {
-                    if self.boolean("index", value) == Some(true) {
+                    if self.reader.boolean("index", value) == Some(true) {
                         index_span = Some(value.span());
                     }
                 }
@@ -587,8 +445,8 @@ impl<'s> Parser<'s> {
                     on_update = self.action("on_update", value).unwrap_or_default();
                     action_spans.push(key.span());
                 }
-                "renamed_from" => column.renamed_from = self.string("renamed_from", value),
-                _ => self.unknown_key(
+                "renamed_from" => column.renamed_from = self.reader.string("renamed_from", value),
+                _ => self.reader.unknown_key(
                     key,
                     &format!("column `{}.{column_name}`", table.name),
                     COLUMN_KEYS,
@@ -617,7 +475,7 @@ impl<'s> Parser<'s> {
         }
         if primary_key {
             if let Some(span) = nullable_span.filter(|_| column.nullable) {
-                self.problem(
+                self.reader.problem(
                     Problem::new(
                         span,
                         format!(
@@ -657,7 +515,7 @@ impl<'s> Parser<'s> {
             }
             None => {
                 for span in action_spans {
-                    self.problem(
+                    self.reader.problem(
                         Problem::new(
                             span,
                             format!(
@@ -720,7 +578,7 @@ impl<'s> Parser<'s> {
                 let hint = hit
                     .map(|hit| format!("; did you mean `{hit}`?"))
                     .unwrap_or_default();
-                self.problem(
+                self.reader.problem(
                     Problem::new(span, format!("unknown column type `{name}`{hint}"))
                         .label("not a portable type")
                         .help(format!(
@@ -739,7 +597,7 @@ impl<'s> Parser<'s> {
                 match i64::from_str_radix(integer.as_str(), integer.radix()) {
                     Ok(number) => DefaultValue::Integer(number),
                     Err(_) => {
-                        self.problem(
+                        self.reader.problem(
                             Problem::new(
                                 value.span(),
                                 "default is out of the 64-bit integer range",
@@ -755,7 +613,7 @@ impl<'s> Parser<'s> {
                 _ => {
                     // `nan` and `inf` have no portable SQL literal: PostgreSQL rejects
                     // `DEFAULT NaN` and SQLite would store the string 'NaN'.
-                    self.problem(
+                    self.reader.problem(
                         Problem::new(value.span(), "default must be a finite number")
                             .label("not a finite number")
                             .help("for NaN or infinity write the dialect's expression, e.g. default = { sql = \"'NaN'\" }"),
@@ -767,10 +625,10 @@ impl<'s> Parser<'s> {
             DeValue::String(text) => DefaultValue::Text(text.to_string()),
             DeValue::Table(table) if table.len() == 1 && table.get("sql").is_some() => {
                 let expression = table.get("sql")?;
-                return self.string("sql", expression).map(DefaultValue::Sql);
+                return self.reader.string("sql", expression).map(DefaultValue::Sql);
             }
             _ => {
-                self.wrong_type(
+                self.reader.wrong_type(
                     "default",
                     value,
                     "a number, a string, a boolean or { sql = \"EXPRESSION\" }",
@@ -788,7 +646,7 @@ impl<'s> Parser<'s> {
         if fits || matches!(column.ty, Type::Custom(_)) {
             Some(default)
         } else {
-            self.problem(
+            self.reader.problem(
                 Problem::new(
                     value.span(),
                     format!("default {default} does not fit column `{}` of type {}", column.name, column.ty),
@@ -818,7 +676,7 @@ impl<'s> Parser<'s> {
                         ));
                     }
                 }
-                self.problem(
+                self.reader.problem(
                     Problem::new(value.span(), format!("`references = \"{text}\"` must be written `table.column`"))
                         .label("expected \"table.column\"")
                         .help("for names that contain a dot, write references = { table = \"...\", column = \"...\" }"),
@@ -828,20 +686,21 @@ impl<'s> Parser<'s> {
             DeValue::Table(table) => {
                 for (key, _) in table.iter() {
                     if !["table", "column"].contains(&key.get_ref().as_ref()) {
-                        self.unknown_key(key, "references", &["table", "column"]);
+                        self.reader
+                            .unknown_key(key, "references", &["table", "column"]);
                     }
                 }
                 let (Some(target_table), Some(target_column)) =
                     (table.get("table"), table.get("column"))
                 else {
-                    self.problem(
+                    self.reader.problem(
                         Problem::new(value.span(), "`references` needs both `table` and `column`")
                             .label("incomplete"),
                     );
                     return None;
                 };
-                let table_name = self.string("table", target_table)?;
-                let column_name = self.string("column", target_column)?;
+                let table_name = self.reader.string("table", target_table)?;
+                let column_name = self.reader.string("column", target_column)?;
                 Some((
                     table_name,
                     column_name,
@@ -849,7 +708,8 @@ impl<'s> Parser<'s> {
                 ))
             }
             _ => {
-                self.wrong_type("references", value, "a string \"table.column\"");
+                self.reader
+                    .wrong_type("references", value, "a string \"table.column\"");
                 None
             }
         }
@@ -878,10 +738,10 @@ impl<'s> Parser<'s> {
     }
 
     fn action(&mut self, key: &str, value: &Value<'_>) -> Option<ForeignKeyAction> {
-        let text = self.string(key, value)?;
+        let text = self.reader.string(key, value)?;
         let action = ForeignKeyAction::parse(&text);
         if action.is_none() {
-            self.problem(
+            self.reader.problem(
                 Problem::new(
                     value.span(),
                     format!(
@@ -900,7 +760,7 @@ impl<'s> Parser<'s> {
 
     fn register_index_name(&mut self, name: &str, span: Range<usize>) {
         if let Some(problem) = identifier_problem(name) {
-            self.problem(
+            self.reader.problem(
                 Problem::new(span.clone(), format!("invalid index name: {problem}"))
                     .label("this index")
                     .help("declare it under `indexes` with a shorter `name`"),
@@ -911,7 +771,7 @@ impl<'s> Parser<'s> {
             .insert(name.to_string(), span.clone())
             .is_some()
         {
-            self.problem(
+            self.reader.problem(
                 Problem::new(span, format!("index name `{name}` is used twice; index names must be unique in the whole schema"))
                     .label("duplicate index name"),
             );
@@ -924,7 +784,7 @@ impl<'s> Parser<'s> {
         for name in names {
             if table.column(name.get_ref()).is_none() {
                 all_known = false;
-                self.problem(
+                self.reader.problem(
                     Problem::new(
                         name.span(),
                         format!(
@@ -949,7 +809,7 @@ impl<'s> Parser<'s> {
             return;
         };
         if table.primary_key.is_some() {
-            self.problem(
+            self.reader.problem(
                 Problem::new(key.span(), format!("table `{}` declares its primary key twice", table.name))
                     .label("table-level primary key")
                     .help("use either `primary_key = true` on columns or `primary_key = [...]` on the table, not both"),
@@ -973,7 +833,7 @@ impl<'s> Parser<'s> {
 
     fn table_uniques(&mut self, table: &mut Table, value: &Value<'_>) {
         let DeValue::Array(groups) = value.get_ref() else {
-            self.wrong_type(
+            self.reader.wrong_type(
                 "unique",
                 value,
                 "an array of column lists, e.g. [[\"a\", \"b\"]]",
@@ -995,7 +855,7 @@ impl<'s> Parser<'s> {
 
     fn table_indexes(&mut self, table: &mut Table, value: &Value<'_>) {
         let DeValue::Array(items) = value.get_ref() else {
-            self.wrong_type(
+            self.reader.wrong_type(
                 "indexes",
                 value,
                 "an array of tables, e.g. [{ columns = [\"a\", \"b\"] }]",
@@ -1003,16 +863,16 @@ impl<'s> Parser<'s> {
             return;
         };
         for item in items.iter() {
-            let Some(options) = self.table_of("indexes", item) else {
+            let Some(options) = self.reader.table("indexes", item) else {
                 continue;
             };
             for (key, _) in options.iter() {
                 if !INDEX_KEYS.contains(&key.get_ref().as_ref()) {
-                    self.unknown_key(key, "an index", INDEX_KEYS);
+                    self.reader.unknown_key(key, "an index", INDEX_KEYS);
                 }
             }
             let Some(columns_value) = options.get("columns") else {
-                self.problem(
+                self.reader.problem(
                     Problem::new(item.span(), "an index needs `columns = [...]`")
                         .label("no columns"),
                 );
@@ -1022,14 +882,14 @@ impl<'s> Parser<'s> {
                 continue;
             };
             let unique = match options.get("unique") {
-                Some(flag) => self.boolean("unique", flag).unwrap_or(false),
+                Some(flag) => self.reader.boolean("unique", flag).unwrap_or(false),
                 None => false,
             };
             let Some(columns) = self.known_columns(table, &names) else {
                 continue;
             };
             let name = match options.get("name") {
-                Some(name) => match self.string("name", name) {
+                Some(name) => match self.reader.string("name", name) {
                     Some(text) => text,
                     None => continue,
                 },
@@ -1061,7 +921,7 @@ impl<'s> Parser<'s> {
             let Some(target) = schema.table(&reference.target_table) else {
                 // A table that failed to parse has already been reported.
                 if !table_names.contains(&reference.target_table.as_str()) {
-                    self.problem(
+                    self.reader.problem(
                         Problem::new(
                             reference.target_table_span.clone(),
                             format!(
@@ -1086,7 +946,7 @@ impl<'s> Parser<'s> {
                     // The column failed to parse and has already been reported.
                     continue;
                 }
-                self.problem(
+                self.reader.problem(
                     Problem::new(
                         reference.target_column_span.clone(),
                         format!(
@@ -1119,7 +979,7 @@ impl<'s> Parser<'s> {
                 continue;
             };
             if source_column.ty != target_column.ty {
-                self.problem(
+                self.reader.problem(
                     Problem::new(
                         reference.type_span.clone(),
                         format!(
@@ -1143,7 +1003,7 @@ impl<'s> Parser<'s> {
                 );
             }
             if !target.has_unique_key(std::slice::from_ref(&reference.target_column)) {
-                self.problem(
+                self.reader.problem(
                     Problem::new(
                         reference.target_column_span.clone(),
                         format!(
