@@ -1,6 +1,7 @@
 //! The traits every database implements, and the shared types that cross them.
 //! Each engine lives in its own folder; nothing outside `driver/` knows SQL dialects.
 
+pub(crate) mod ddl;
 mod patch_history;
 pub mod postgres;
 pub mod sqlite;

@@ -4,8 +4,9 @@
 use std::collections::HashSet;
 
 use super::types::{declared_type, serial_type};
-use crate::driver::{quote_identifier as q, quote_literal, Unsupported};
-use crate::schema::{Change, Column, DefaultValue, ForeignKey, ForeignKeyAction, Table};
+use crate::driver::ddl::{column_list, default_value, references};
+use crate::driver::{quote_identifier as q, Unsupported};
+use crate::schema::{Change, Column, ForeignKey, Table};
 
 pub fn plan(changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
     let mut statements = Vec::new();
@@ -86,10 +87,6 @@ pub fn plan(changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
     }
 }
 
-fn column_list(columns: &[String]) -> String {
-    columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
-}
-
 /// `serial` marks the single integer primary key, which PostgreSQL numbers itself.
 fn column_definition(column: &Column, serial: bool) -> String {
     let ty = match serial_type(&column.ty).filter(|_| serial) {
@@ -102,32 +99,7 @@ fn column_definition(column: &Column, serial: bool) -> String {
     }
     if let Some(default) = &column.default {
         sql.push_str(" DEFAULT ");
-        sql.push_str(&default_sql(default));
-    }
-    sql
-}
-
-pub fn default_sql(default: &DefaultValue) -> String {
-    match default {
-        DefaultValue::Integer(value) => value.to_string(),
-        DefaultValue::Float(value) => format!("{value:?}"),
-        DefaultValue::Boolean(value) => value.to_string(),
-        DefaultValue::Text(text) => quote_literal(text),
-        DefaultValue::Sql(expression) => format!("({expression})"),
-    }
-}
-
-fn references(fk: &ForeignKey) -> String {
-    let mut sql = format!(
-        "REFERENCES {} ({})",
-        q(&fk.referenced_table),
-        column_list(&fk.referenced_columns)
-    );
-    if fk.on_delete != ForeignKeyAction::NoAction {
-        sql.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
-    }
-    if fk.on_update != ForeignKeyAction::NoAction {
-        sql.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
+        sql.push_str(&default_value(default, postgres_boolean));
     }
     sql
 }
@@ -185,4 +157,12 @@ fn create_table(table: &Table, foreign_keys: &[&ForeignKey]) -> String {
         q(&table.name),
         lines.join(",\n    ")
     )
+}
+
+fn postgres_boolean(value: bool) -> &'static str {
+    if value {
+        "true"
+    } else {
+        "false"
+    }
 }

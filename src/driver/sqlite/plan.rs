@@ -3,8 +3,9 @@
 use std::collections::HashSet;
 
 use super::types::declared_type;
-use crate::driver::{quote_identifier as q, quote_literal, Unsupported};
-use crate::schema::{Change, Column, DefaultValue, ForeignKey, ForeignKeyAction, Table};
+use crate::driver::ddl::{column_list, default_value, references};
+use crate::driver::{quote_identifier as q, Unsupported};
+use crate::schema::{Change, Column, ForeignKey, Table};
 
 pub fn plan(changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
     // SQLite cannot add a foreign key to an existing column, but a column added in
@@ -60,10 +61,6 @@ pub fn plan(changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
     }
 }
 
-fn column_list(columns: &[String]) -> String {
-    columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
-}
-
 fn column_definition(column: &Column) -> String {
     let mut sql = format!("{} {}", q(&column.name), declared_type(&column.ty));
     if !column.nullable {
@@ -71,32 +68,7 @@ fn column_definition(column: &Column) -> String {
     }
     if let Some(default) = &column.default {
         sql.push_str(" DEFAULT ");
-        sql.push_str(&default_sql(default));
-    }
-    sql
-}
-
-pub fn default_sql(default: &DefaultValue) -> String {
-    match default {
-        DefaultValue::Integer(value) => value.to_string(),
-        DefaultValue::Float(value) => format!("{value:?}"),
-        DefaultValue::Boolean(value) => if *value { "1" } else { "0" }.to_string(),
-        DefaultValue::Text(text) => quote_literal(text),
-        DefaultValue::Sql(expression) => format!("({expression})"),
-    }
-}
-
-fn references(fk: &ForeignKey) -> String {
-    let mut sql = format!(
-        "REFERENCES {} ({})",
-        q(&fk.referenced_table),
-        column_list(&fk.referenced_columns)
-    );
-    if fk.on_delete != ForeignKeyAction::NoAction {
-        sql.push_str(&format!(" ON DELETE {}", fk.on_delete.sql()));
-    }
-    if fk.on_update != ForeignKeyAction::NoAction {
-        sql.push_str(&format!(" ON UPDATE {}", fk.on_update.sql()));
+        sql.push_str(&default_value(default, sqlite_boolean));
     }
     sql
 }
@@ -151,4 +123,13 @@ fn add_column(table: &str, column: &Column, changes: &[Change]) -> Result<String
     }
     sql.push(';');
     Ok(sql)
+}
+
+/// SQLite has no boolean type; SQLAlchemy stores booleans as 1 and 0.
+fn sqlite_boolean(value: bool) -> &'static str {
+    if value {
+        "1"
+    } else {
+        "0"
+    }
 }

@@ -1,0 +1,35 @@
+//! Pieces of DDL that SQLite and PostgreSQL spell the same way.
+
+use super::{quote_identifier as q, quote_literal};
+use crate::schema::{DefaultValue, ForeignKey, ForeignKeyAction};
+
+/// `"a", "b"`
+pub fn column_list(columns: &[String]) -> String {
+    columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
+}
+
+/// `REFERENCES "team" ("id") ON DELETE CASCADE`, actions only when not the default.
+pub fn references(fk: &ForeignKey) -> String {
+    let mut sql = format!(
+        "REFERENCES {} ({})",
+        q(&fk.referenced_table),
+        column_list(&fk.referenced_columns)
+    );
+    for (clause, action) in [("ON DELETE", fk.on_delete), ("ON UPDATE", fk.on_update)] {
+        if action != ForeignKeyAction::NoAction {
+            sql.push_str(&format!(" {clause} {}", action.sql()));
+        }
+    }
+    sql
+}
+
+/// A DEFAULT clause's value; `boolean` spells true and false for the dialect.
+pub fn default_value(default: &DefaultValue, boolean: fn(bool) -> &'static str) -> String {
+    match default {
+        DefaultValue::Integer(value) => value.to_string(),
+        DefaultValue::Float(value) => format!("{value:?}"),
+        DefaultValue::Boolean(value) => boolean(*value).to_string(),
+        DefaultValue::Text(text) => quote_literal(text),
+        DefaultValue::Sql(expression) => format!("({expression})"),
+    }
+}
