@@ -6,17 +6,24 @@ Usage:
     sqlmodel_equivalence.py STRATA_DB REFERENCE_DB
 
 Each argument is a SQLAlchemy URL (``sqlite:///…``, ``postgresql+psycopg://…``) or a
-plain path to a SQLite file. STRATA_DB must already hold strata's migrated schema and no
-rows in the tutorial's tables. REFERENCE_DB must be empty (a SQLite path that does not
-exist yet, or an empty database); this script fills it with ``create_all``.
+plain path to a SQLite file (ci/check-sqlmodel-sqlite passes paths,
+ci/check-sqlmodel-postgres two fresh databases on one server). STRATA_DB must already hold
+strata's migrated schema and no rows in the tutorial's tables. REFERENCE_DB must be empty
+(a SQLite path that does not exist yet, or an empty database); this script fills it with
+``create_all``.
 
 Steps:
  1. build the reference database with ``SQLModel.metadata.create_all``;
- 2. compare both through ``sqlalchemy.inspect``: tables, columns, primary keys, foreign
-    keys, indexes, unique and check constraints (strata's own history tables ignored);
+ 2. compare both through ``sqlalchemy.inspect``: tables, columns (types, nullability,
+    defaults such as PostgreSQL's ``nextval('team_id_seq'::regclass)``), primary keys and
+    their constraint names, foreign keys with their names, indexes, unique and check
+    constraints, and on PostgreSQL the sequences (owner column, type, start, step);
+    strata's own history tables are ignored;
  3. use both databases as an application would: insert the tutorial's rows through
     SQLModel sessions without ids, check the ids the database assigned, select with joins,
-    then move Spider-Boy to the Preventers; the observations must match on both sides.
+    move Spider-Boy to the Preventers, then insert one more team and hero without ids (the
+    id sequences must still be ahead of the rows); the observations must match on both
+    sides.
 
 Exit status: 0 when both databases match, 1 on any difference, 2 on a usage error.
 The functions ``build_reference``, ``compare_schemas`` and ``exercise`` take URLs, so a
@@ -29,7 +36,7 @@ import os
 import sys
 from typing import Any
 
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.types import TypeEngine
@@ -81,6 +88,11 @@ def engine_for(url: str) -> Engine:
     return create_engine(url)
 
 
+def shown(url: str) -> str:
+    """A URL fit for output: the password masked."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
 def user_tables(engine: Engine) -> list[str]:
     names = inspect(engine).get_table_names()
     return sorted(t for t in names if t not in IGNORED_TABLES)
@@ -96,7 +108,7 @@ def build_reference(url: str) -> None:
         existing = inspect(engine).get_table_names()
         if existing:
             raise ValueError(
-                f"the reference database {url} is not empty "
+                f"the reference database {shown(url)} is not empty "
                 f"(tables: {', '.join(existing)}); give a fresh one"
             )
         SQLModel.metadata.create_all(engine)
@@ -135,6 +147,8 @@ def describe(url: str) -> dict[str, Any]:
                 "column order": [c["name"] for c in columns],
                 "columns": {c["name"]: c for c in columns},
                 "primary key": _plain(insp.get_pk_constraint(table))["constrained_columns"],
+                # None on SQLite (unnamed on both sides); team_pkey etc. on PostgreSQL.
+                "primary key name": insp.get_pk_constraint(table).get("name"),
                 "foreign keys": sorted(
                     (_plain(fk) for fk in insp.get_foreign_keys(table)),
                     key=lambda fk: (fk["constrained_columns"], fk["referred_table"]),
@@ -149,9 +163,54 @@ def describe(url: str) -> dict[str, Any]:
                     key=lambda c: (c.get("name") or "", c["sqltext"]),
                 ),
             }
+        if engine.dialect.name == "postgresql":
+            schema["(sequences)"] = _pg_sequences(engine)
         return schema
     finally:
         engine.dispose()
+
+
+def _pg_sequences(engine: Engine) -> dict[str, Any]:
+    """PostgreSQL's sequences in the default schema: the inspector's names, plus what
+    SERIAL implies and the inspector does not show (the owning column, the type, start and
+    step), so a hand-made ``DEFAULT nextval(...)`` on an unowned bigint sequence would
+    differ from create_all's SERIAL. Sequences of strata's ignored tables are left out."""
+    names = inspect(engine).get_sequence_names()
+    out: dict[str, Any] = {}
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text(
+                "SELECT s.sequencename, s.data_type::text, s.start_value, s.increment_by, "
+                "       s.min_value, s.max_value, s.cycle, "
+                "       (SELECT d.refobjid::regclass::text || '.' || a.attname "
+                "          FROM pg_depend d "
+                "          JOIN pg_attribute a ON a.attrelid = d.refobjid "
+                "                             AND a.attnum = d.refobjsubid "
+                "         WHERE d.classid = 'pg_class'::regclass "
+                "           AND d.objid = format('%I.%I', s.schemaname, s.sequencename)"
+                "                         ::regclass "
+                "           AND d.refclassid = 'pg_class'::regclass "
+                "           AND d.deptype IN ('a', 'i')) AS owned_by "
+                "  FROM pg_sequences s WHERE s.schemaname = current_schema()"
+            )
+        ).all()
+    details = {r[0]: r[1:] for r in rows}
+    for name in sorted(names):
+        if any(name.startswith(t + "_") for t in IGNORED_TABLES):
+            continue
+        data_type, start, step, lo, hi, cycle, owned_by = details.get(name, (None,) * 7)
+        if owned_by and owned_by.split(".")[0].strip('"') in IGNORED_TABLES:
+            continue
+        out[name] = {
+            "owned by": owned_by,
+            "type": data_type,
+            "start": start,
+            "increment": step,
+            "min": lo,
+            "max": hi,
+            "cycle": cycle,
+        }
+    return out
 
 
 def _diff(path: str, left: Any, right: Any, out: list[str]) -> None:
@@ -286,6 +345,25 @@ def _use_like_the_tutorial(engine: Engine, problems: list[str], seen: dict[str, 
             for h, t in session.exec(select(Hero, Team).join(Team).order_by(Hero.id)).all()
         ]
 
+    # Later chapters add rows the same way, with the tutorial's rows already there: the
+    # database must still hand out fresh ids (on PostgreSQL the sequences stay ahead).
+    with Session(engine) as session:
+        wakaland = Team(name="Wakaland", headquarters="Wakaland Capital City")
+        session.add(wakaland)
+        session.commit()
+        session.refresh(wakaland)
+        black_lion = Hero(
+            name="Black Lion", secret_name="Trevor Challa", age=35, team_id=wakaland.id
+        )
+        session.add(black_lion)
+        session.commit()
+        session.refresh(black_lion)
+        seen["ids of later inserts"] = [wakaland.id, black_lion.id]
+        seen["rows after later inserts"] = [
+            len(session.exec(select(Team)).all()),
+            len(session.exec(select(Hero)).all()),
+        ]
+
 
 EXPECTED: dict[str, Any] = {
     "team ids": [1, 2],
@@ -307,6 +385,8 @@ EXPECTED: dict[str, Any] = {
         ("Rusty-Man", "Preventers"),
         ("Spider-Boy", "Preventers"),
     ],
+    "ids of later inserts": [3, 4],
+    "rows after later inserts": [3, 4],
 }
 
 
@@ -343,13 +423,22 @@ def check(strata_url: str, reference_url: str, label: str = "sqlmodel") -> int:
     if failed:
         return 1
 
-    tables = len(reference)
-    indexes = sum(len(t["indexes"]) for t in reference.values())
+    tables = {k: v for k, v in reference.items() if not k.startswith("(")}
+    indexes = sum(len(t["indexes"]) for t in tables.values())
+    fks = sum(len(t["foreign keys"]) for t in tables.values())
+    sequences = len(reference.get("(sequences)", {}))
+    extra = f", {_count(sequences, 'sequence')}" if "(sequences)" in reference else ""
     print(
         f"{label}: strata's database matches create_all "
-        f"({tables} tables, {indexes} indexes; tutorial rows inserted, ids and joins as expected)"
+        f"({_count(len(tables), 'table')}, {_count(indexes, 'index', 'indexes')}, "
+        f"{_count(fks, 'foreign key')}{extra}; "
+        f"tutorial rows inserted, ids and joins as expected, later inserts got ids 3 and 4)"
     )
     return 0
+
+
+def _count(n: int, one: str, many: str | None = None) -> str:
+    return f"{n} {one if n == 1 else (many or one + 's')}"
 
 
 def main(argv: list[str]) -> int:
