@@ -48,7 +48,13 @@ pub fn run(context: &Context) -> Result<i32> {
             ),
         }
     }
+    if status.lines.is_empty() {
+        println!("  (none)");
+    }
     println!("Patches ({}):", project.patches_dir().display());
+    if patch_lines.is_empty() {
+        println!("  (none)");
+    }
     for line in &patch_lines {
         match &line.state {
             PatchState::Applied(a) => println!(
