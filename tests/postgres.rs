@@ -377,11 +377,6 @@ fn introspection_round_trips_odd_names_cycles_and_every_type() {
         db.rows("SELECT conname FROM pg_constraint WHERE conrelid = '\"order\"'::regclass ORDER BY conname"),
         ["order_pkey", "order_user_id_fkey"]
     );
-    assert_eq!(
-        db.rows("SELECT count(*) FROM pg_database WHERE datname LIKE 'strata_dev_%'"),
-        ["0"],
-        "scratch databases are dropped"
-    );
 }
 
 #[test]
@@ -426,10 +421,72 @@ fn dev_url_honours_hand_edited_postgres_migrations() {
 
     let db = PgDatabase::create();
     strata_ok(dir.path(), &["migrate", "--database-url", &db.url]);
-    assert_eq!(
-        db.rows("SELECT count(*) FROM pg_database WHERE datname LIKE 'strata_dev_%'"),
-        ["0"]
-    );
+}
+
+/// Scratch databases of one strata process (their names carry its pid).
+fn scratch_databases(db: &PgDatabase, pid: u32) -> Vec<String> {
+    db.rows(&format!(
+        "SELECT datname FROM pg_database WHERE datname LIKE 'strata\\_dev\\_{pid}\\_%'"
+    ))
+}
+
+#[test]
+fn scratch_databases_are_dropped_after_success_error_and_ctrl_c() {
+    let server = pg_server_url();
+    let observer = PgDatabase::create();
+    let binary = assert_cmd::cargo::cargo_bin("strata");
+    let spawn = |dir: &Path| {
+        std::process::Command::new(&binary)
+            .current_dir(dir)
+            .args(["generate", "next", "--dev-url", &server])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+
+    // Success.
+    let dir = example();
+    let child = spawn(dir.path());
+    let pid = child.id();
+    assert!(child.wait_with_output().unwrap().status.success());
+    assert!(scratch_databases(&observer, pid).is_empty());
+
+    // A migration that fails to replay.
+    let dir = example();
+    add_migration(dir.path(), "V2__broken.sql", "CREATE TABLE broken (;\n");
+    let child = spawn(dir.path());
+    let pid = child.id();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(3));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("V2__broken.sql"), "{stderr}");
+    assert!(scratch_databases(&observer, pid).is_empty());
+
+    // Ctrl-C while a migration replays.
+    let dir = example();
+    add_migration(dir.path(), "V2__slow.sql", "SELECT pg_sleep(30);\n");
+    let child = spawn(dir.path());
+    let pid = child.id();
+    let started = Instant::now();
+    while observer
+        .rows(&format!(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname LIKE 'strata\\_dev\\_{pid}\\_%' AND query LIKE '%pg_sleep(30)%'"
+        ))
+        != ["1"]
+    {
+        assert!(started.elapsed() < Duration::from_secs(20), "the replay never started");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(scratch_databases(&observer, pid).len(), 1);
+    let status = std::process::Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    assert!(scratch_databases(&observer, pid).is_empty());
 }
 
 #[test]
