@@ -19,6 +19,8 @@ pub mod exit {
     pub const MIGRATION_FAILED: i32 = 4;
     /// strata refused: an unsupported or destructive change, or an applied file was edited.
     pub const REFUSED: i32 = 5;
+    /// Interrupted by Ctrl-C (128 + SIGINT), after cleaning up.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 #[derive(Debug, thiserror::Error)]

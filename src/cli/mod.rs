@@ -142,6 +142,10 @@ pub fn main() -> i32 {
     };
     match run(cli) {
         Ok(code) => code,
+        Err(_) if crate::driver::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) => {
+            eprintln!("interrupted; scratch databases were dropped");
+            exit::INTERRUPTED
+        }
         Err(error) => {
             match &error {
                 crate::Error::Problems(problems) => eprintln!("{problems}"),

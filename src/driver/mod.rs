@@ -20,6 +20,10 @@ use std::time::Duration;
 use crate::schema::{Change, Schema, Type};
 use crate::Result;
 
+/// Set when Ctrl-C arrived while a driver was cleaning up after itself (scratch
+/// databases); the command then exits 130 whatever error the interruption caused.
+pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 /// One migration file, as the driver needs it: no paths, no parsing left to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationScript {

@@ -95,6 +95,7 @@ impl ScratchDatabase {
         let url = with_database(dev_url, &config, &name);
         CTRL_C.call_once(|| {
             let _ = ctrlc::set_handler(|| {
+                crate::driver::INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
                 let live = LIVE_SCRATCH.lock().map(|l| l.clone()).unwrap_or_default();
                 for url in live {
                     let _ = drop_database(&url);
