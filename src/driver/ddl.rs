@@ -1,7 +1,7 @@
 //! Pieces of DDL that SQLite and PostgreSQL spell the same way.
 
 use super::{quote_identifier as q, quote_literal};
-use crate::schema::{DefaultValue, ForeignKey, ForeignKeyAction};
+use crate::schema::{DefaultValue, ForeignKey, ForeignKeyAction, Index};
 
 /// `"a", "b"`
 pub fn column_list(columns: &[String]) -> String {
@@ -32,4 +32,20 @@ pub fn default_value(default: &DefaultValue, boolean: fn(bool) -> &'static str) 
         DefaultValue::Text(text) => quote_literal(text),
         DefaultValue::Sql(expression) => format!("({expression})"),
     }
+}
+
+/// `CREATE [UNIQUE] INDEX "ix" ON "table" ("a", "b");`
+pub fn create_index(table: &str, index: &Index) -> String {
+    format!(
+        "CREATE {}INDEX {} ON {} ({});",
+        if index.unique { "UNIQUE " } else { "" },
+        q(&index.name),
+        q(table),
+        column_list(&index.columns)
+    )
+}
+
+/// `DROP INDEX "ix";`
+pub fn drop_index(index: &Index) -> String {
+    format!("DROP INDEX {};", q(&index.name))
 }

@@ -261,14 +261,7 @@ fn operation(
         }
         "update" => {
             reader.only_keys(table, &context, &["table", "where", "set", "expect_rows"]);
-            let table_value = required(reader, "table", "table = \"NAME\"")?;
-            let table_name = table_name(reader, table_value)?;
-            let where_value = required(
-                reader,
-                "where",
-                "where = { column = value } (or where = {} for every row)",
-            )?;
-            let filter = filter(reader, where_value)?;
+            let (table_name, filter) = table_and_filter(reader, table, span.clone(), &context)?;
             let set_value = required(reader, "set", "set = { column = value }")?;
             let set_table = reader.table("set", set_value)?;
             let set = assignments(reader, set_table);
@@ -290,14 +283,7 @@ fn operation(
         }
         "delete" => {
             reader.only_keys(table, &context, &["table", "where", "expect_rows"]);
-            let table_value = required(reader, "table", "table = \"NAME\"")?;
-            let table_name = table_name(reader, table_value)?;
-            let where_value = required(
-                reader,
-                "where",
-                "where = { column = value } (or where = {} for every row)",
-            )?;
-            let filter = filter(reader, where_value)?;
+            let (table_name, filter) = table_and_filter(reader, table, span.clone(), &context)?;
             let expect_rows = table
                 .get("expect_rows")
                 .and_then(|v| reader.unsigned("expect_rows", v));
@@ -327,6 +313,30 @@ fn operation(
             Some(OperationKind::Sql { statement, params })
         }
     }
+}
+
+/// `table` and `where`, which update and delete both require.
+fn table_and_filter(
+    reader: &mut Reader,
+    table: &DeTable<'_>,
+    span: Range<usize>,
+    context: &str,
+) -> Option<(Spanned<String>, Vec<Assignment>)> {
+    let Some(table_value) = table.get("table") else {
+        reader.missing(span, "table", context, "table = \"NAME\"");
+        return None;
+    };
+    let table_name = table_name(reader, table_value)?;
+    let Some(where_value) = table.get("where") else {
+        reader.missing(
+            span,
+            "where",
+            context,
+            "where = { column = value } (or where = {} for every row)",
+        );
+        return None;
+    };
+    Some((table_name, filter(reader, where_value)?))
 }
 
 fn table_name(reader: &mut Reader, value: &Value<'_>) -> Option<Spanned<String>> {

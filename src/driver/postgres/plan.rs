@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::types::{declared_type, serial_type};
-use crate::driver::ddl::{column_list, default_value, references};
+use crate::driver::ddl::{column_list, create_index, default_value, drop_index, references};
 use crate::driver::{quote_identifier as q, Unsupported};
 use crate::schema::{Change, Column, ForeignKey, Table};
 
@@ -36,16 +36,8 @@ pub fn plan(changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
                 deferred_foreign_keys
                     .extend(later.into_iter().map(|fk| add_foreign_key(&table.name, fk)));
             }
-            Change::CreateIndex { table, index } => statements.push(format!(
-                "CREATE {}INDEX {} ON {} ({});",
-                if index.unique { "UNIQUE " } else { "" },
-                q(&index.name),
-                q(table),
-                column_list(&index.columns)
-            )),
-            Change::DropIndex { index, .. } => {
-                statements.push(format!("DROP INDEX {};", q(&index.name)))
-            }
+            Change::CreateIndex { table, index } => statements.push(create_index(table, index)),
+            Change::DropIndex { index, .. } => statements.push(drop_index(index)),
             Change::AddColumn { table, column } => {
                 if !column.nullable && column.default.is_none() {
                     unsupported.push(Unsupported {

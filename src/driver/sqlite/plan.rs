@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::types::declared_type;
-use crate::driver::ddl::{column_list, default_value, references};
+use crate::driver::ddl::{column_list, create_index, default_value, drop_index, references};
 use crate::driver::{quote_identifier as q, Unsupported};
 use crate::schema::{Change, Column, ForeignKey, Table};
 
@@ -26,16 +26,8 @@ pub fn plan(changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
     for change in changes {
         match change {
             Change::CreateTable(table) => statements.push(create_table(table)),
-            Change::CreateIndex { table, index } => statements.push(format!(
-                "CREATE {}INDEX {} ON {} ({});",
-                if index.unique { "UNIQUE " } else { "" },
-                q(&index.name),
-                q(table),
-                column_list(&index.columns)
-            )),
-            Change::DropIndex { index, .. } => {
-                statements.push(format!("DROP INDEX {};", q(&index.name)))
-            }
+            Change::CreateIndex { table, index } => statements.push(create_index(table, index)),
+            Change::DropIndex { index, .. } => statements.push(drop_index(index)),
             Change::AddColumn { table, column } => match add_column(table, column, changes) {
                 Ok(statement) => statements.push(statement),
                 Err(reason) => unsupported.push(Unsupported {
