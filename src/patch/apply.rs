@@ -432,6 +432,8 @@ impl Session<'_, '_> {
     fn insert(&mut self, table_name: &str, rows: &[Vec<Assignment>]) -> Outcome<u64> {
         let table = self.table(table_name)?.clone();
         let identity = RowIdentity::of(&table);
+        let mut statement_columns: Vec<&str> = Vec::new();
+        let mut statement = self.insert_statement(&table, &[]);
         for (shown, row) in rows.iter().enumerate() {
             let mut values = Vec::with_capacity(row.len());
             let mut described = Vec::new();
@@ -447,24 +449,14 @@ impl Session<'_, '_> {
                 }
                 values.push(resolved.value);
             }
-            let columns: Vec<String> = row.iter().map(|a| q(a.column.get_ref())).collect();
-            let placeholders: Vec<String> = row
-                .iter()
-                .enumerate()
-                .map(|(i, a)| self.transaction.placeholder(i + 1, column_type(&table, a)))
-                .collect();
-            let mut sql = if columns.is_empty() {
-                format!("INSERT INTO {} DEFAULT VALUES", q(&table.name))
-            } else {
-                format!(
-                    "INSERT INTO {} ({}) VALUES ({})",
-                    q(&table.name),
-                    columns.join(", "),
-                    placeholders.join(", ")
-                )
-            };
+            // Rows of one insert usually name the same columns: build their SQL once.
+            let column_names: Vec<&str> = row.iter().map(|a| a.column.get_ref().as_str()).collect();
+            if statement_columns != column_names {
+                statement = self.insert_statement(&table, row);
+                statement_columns = column_names;
+            }
             if shown < SHOWN_ROWS && !identity.columns.is_empty() {
-                sql.push_str(&format!(" RETURNING {}", identity.select_list()));
+                let sql = format!("{statement} RETURNING {}", identity.select_list());
                 let returned = self.query(&sql, &values)?;
                 let label = returned
                     .first()
@@ -475,7 +467,7 @@ impl Session<'_, '_> {
                     described.join(", ")
                 )));
             } else {
-                self.execute(&sql, &values)?;
+                self.execute(&statement, &values)?;
                 if shown < SHOWN_ROWS {
                     (self.on_event)(PatchEvent::Row(format!(
                         "{}: inserted {}",
@@ -489,6 +481,25 @@ impl Session<'_, '_> {
             (self.on_event)(PatchEvent::MoreRows((rows.len() - SHOWN_ROWS) as u64));
         }
         Ok(rows.len() as u64)
+    }
+
+    /// `INSERT INTO "t" ("a", "b") VALUES (?1, ?2)` for the columns `row` names.
+    fn insert_statement(&self, table: &Table, row: &[Assignment]) -> String {
+        if row.is_empty() {
+            return format!("INSERT INTO {} DEFAULT VALUES", q(&table.name));
+        }
+        let columns: Vec<String> = row.iter().map(|a| q(a.column.get_ref())).collect();
+        let placeholders: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, a)| self.transaction.placeholder(i + 1, column_type(table, a)))
+            .collect();
+        format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            q(&table.name),
+            columns.join(", "),
+            placeholders.join(", ")
+        )
     }
 
     fn update(
