@@ -17,6 +17,8 @@ pub use value::SqlValue;
 
 use std::time::Duration;
 
+use refinery_core::traits::sync as runner;
+
 use crate::schema::{Change, Schema, Type};
 use crate::Result;
 
@@ -89,10 +91,17 @@ pub trait Database {
     /// The migration history, oldest first; empty when no migration ever ran.
     fn applied_migrations(&mut self) -> Result<Vec<AppliedMigration>>;
 
-    /// Applies `script` in one transaction together with its history row. On
-    /// failure the database is as it was before. `all` is every migration on disk,
-    /// which the runner checks the history against.
-    fn apply_migration(&mut self, all: &[MigrationScript], script: &MigrationScript) -> Result<()>;
+    /// Applies `pending` in order, each in one transaction together with its
+    /// history row, calling `on_applied` after each. `applied` is the history as
+    /// read under the migration lock. A migration that fails is rolled back (the
+    /// database is as it was before it) and ends the run with
+    /// [`crate::Error::MigrationFailed`].
+    fn apply_migrations(
+        &mut self,
+        applied: &[AppliedMigration],
+        pending: &[&MigrationScript],
+        on_applied: &mut dyn FnMut(&MigrationScript),
+    ) -> Result<()>;
 
     /// Takes the migration lock, waiting at most `timeout` for another strata to
     /// release it (`on_wait` is told once who holds it). Held until `unlock` or
@@ -179,33 +188,108 @@ pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
 }
 
-/// Applies one migration with refinery's runner: the migration and its history
-/// row in one transaction ("grouped" with a target of exactly this version), so
-/// a crash can never leave a migration applied but unrecorded.
-fn run_migration<C: refinery::Migrate>(
+/// Applies `pending` in order with refinery's runner, each migration together
+/// with its history row in one transaction ("grouped", targeted at exactly that
+/// version), so a crash never leaves a migration applied but unrecorded.
+///
+/// strata has already read and checked the history under its lock, so refinery
+/// is handed that history ([`KnownHistory`]) instead of re-reading it and
+/// re-creating its table before every migration: one round trip per statement,
+/// not a dozen per migration.
+fn run_migrations<C: refinery::Migrate>(
     connection: &mut C,
-    all: &[MigrationScript],
-    script: &MigrationScript,
+    applied: &[AppliedMigration],
+    pending: &[&MigrationScript],
+    on_applied: &mut dyn FnMut(&MigrationScript),
 ) -> Result<()> {
-    let migrations = all
-        .iter()
-        .map(|s| refinery::Migration::unapplied(&s.stem(), &s.sql))
-        .collect::<std::result::Result<Vec<_>, _>>()
-        .map_err(|error| crate::Error::Database(format!("refinery: {error}")))?;
-    refinery::Runner::new(&migrations)
-        .set_target(refinery::Target::Version(script.version))
-        .set_grouped(true)
-        .set_abort_divergent(true)
-        .run(connection)
-        .map(|_| ())
-        .map_err(|error| {
-            let source = std::error::Error::source(&error);
-            let reason = match source.and_then(|s| s.downcast_ref::<::postgres::Error>()) {
-                Some(pg) => postgres::one_line(pg),
-                None => source
-                    .map(ToString::to_string)
-                    .unwrap_or_else(|| error.to_string()),
-            };
-            crate::Error::MigrationFailed(reason)
-        })
+    let mut known = KnownHistory {
+        connection,
+        // refinery compares version, name and checksum; the date is not consulted.
+        applied: applied
+            .iter()
+            .map(|a| {
+                refinery::Migration::applied(
+                    a.version,
+                    a.name.clone(),
+                    time::OffsetDateTime::UNIX_EPOCH,
+                    a.checksum,
+                )
+            })
+            .collect(),
+        table_ready: false,
+    };
+    for script in pending {
+        let migration = refinery::Migration::unapplied(&script.stem(), &script.sql)
+            .map_err(|error| crate::Error::Database(format!("refinery: {error}")))?;
+        let report = refinery::Runner::new(std::slice::from_ref(&migration))
+            .set_target(refinery::Target::Version(script.version))
+            .set_grouped(true)
+            .set_abort_divergent(true)
+            // Only this migration is handed over; strata checked the rest of the
+            // history against the files (edited, missing, out of order) already.
+            .set_abort_missing(false)
+            .run(&mut known)
+            .map_err(|error| {
+                let source = std::error::Error::source(&error);
+                let reason = match source.and_then(|s| s.downcast_ref::<::postgres::Error>()) {
+                    Some(pg) => postgres::one_line(pg),
+                    None => source
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| error.to_string()),
+                };
+                crate::Error::MigrationFailed(reason)
+            })?;
+        known
+            .applied
+            .extend(report.applied_migrations().iter().cloned());
+        on_applied(script);
+    }
+    Ok(())
+}
+
+/// A connection whose migration history refinery need not read again.
+struct KnownHistory<'c, C> {
+    connection: &'c mut C,
+    applied: Vec<refinery::Migration>,
+    table_ready: bool,
+}
+
+impl<C: runner::Transaction> runner::Transaction for KnownHistory<'_, C> {
+    type Error = C::Error;
+
+    fn execute<'a, T: Iterator<Item = &'a str>>(
+        &mut self,
+        queries: T,
+    ) -> std::result::Result<usize, Self::Error> {
+        self.connection.execute(queries)
+    }
+}
+
+impl<C: runner::Query<Vec<refinery::Migration>>> runner::Query<Vec<refinery::Migration>>
+    for KnownHistory<'_, C>
+{
+    fn query(&mut self, query: &str) -> std::result::Result<Vec<refinery::Migration>, Self::Error> {
+        self.connection.query(query)
+    }
+}
+
+impl<C: refinery::Migrate> refinery::Migrate for KnownHistory<'_, C> {
+    fn assert_migrations_table(
+        &mut self,
+        table: &str,
+    ) -> std::result::Result<usize, refinery::Error> {
+        if self.table_ready {
+            return Ok(0);
+        }
+        let created = self.connection.assert_migrations_table(table)?;
+        self.table_ready = true;
+        Ok(created)
+    }
+
+    fn get_applied_migrations(
+        &mut self,
+        _table: &str,
+    ) -> std::result::Result<Vec<refinery::Migration>, refinery::Error> {
+        Ok(self.applied.clone())
+    }
 }

@@ -148,7 +148,8 @@ fn apply_pending(
     scripts: &[MigrationScript],
     on_applied: &mut impl FnMut(AppliedEvent<'_>),
 ) -> Result<MigrationStatus> {
-    let status = migration_status(&database.applied_migrations()?, scripts);
+    let applied = database.applied_migrations()?;
+    let status = migration_status(&applied, scripts);
     let problems = status.problems();
     if !problems.is_empty() {
         return Err(Error::Refused(format!(
@@ -157,26 +158,35 @@ fn apply_pending(
             problems.join("\n  ")
         )));
     }
-    let mut last = status.current_version();
-    for script in status.pending() {
-        let started = Instant::now();
-        database.apply_migration(scripts, script).map_err(|error| match error {
-            Error::MigrationFailed(reason) => Error::MigrationFailed(format!(
-                "migration {} failed: {reason}\n  {} was rolled back; the database is as it was before it ({})",
-                folder.join(script.file_name()).display(),
-                script.file_name(),
-                match last {
-                    Some(version) => format!("at V{version}"),
-                    None => "no migration applied".to_string(),
-                }
-            )),
-            other => other,
-        })?;
-        last = Some(script.version);
+    let pending = status.pending();
+    let mut done = 0;
+    let mut started = Instant::now();
+    let result = database.apply_migrations(&applied, &pending, &mut |script| {
+        done += 1;
         on_applied(AppliedEvent {
             script,
             duration: started.elapsed(),
         });
+        started = Instant::now();
+    });
+    match result {
+        Err(Error::MigrationFailed(reason)) => {
+            let failed = pending[done.min(pending.len() - 1)];
+            let before = if done > 0 {
+                format!("at V{}", pending[done - 1].version)
+            } else {
+                match status.current_version() {
+                    Some(version) => format!("at V{version}"),
+                    None => "no migration applied".to_string(),
+                }
+            };
+            return Err(Error::MigrationFailed(format!(
+                "migration {} failed: {reason}\n  {} was rolled back; the database is as it was before it ({before})",
+                folder.join(failed.file_name()).display(),
+                failed.file_name(),
+            )));
+        }
+        other => other?,
     }
     Ok(status)
 }

@@ -228,8 +228,13 @@ impl Database for PostgresDatabase {
             .collect())
     }
 
-    fn apply_migration(&mut self, all: &[MigrationScript], script: &MigrationScript) -> Result<()> {
-        super::run_migration(&mut self.client, all, script)
+    fn apply_migrations(
+        &mut self,
+        applied: &[AppliedMigration],
+        pending: &[&MigrationScript],
+        on_applied: &mut dyn FnMut(&MigrationScript),
+    ) -> Result<()> {
+        super::run_migrations(&mut self.client, applied, pending, on_applied)
     }
 
     fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()> {

@@ -174,8 +174,13 @@ impl Database for SqliteDatabase {
             .map_err(database_error)
     }
 
-    fn apply_migration(&mut self, all: &[MigrationScript], script: &MigrationScript) -> Result<()> {
-        super::run_migration(&mut self.connection, all, script)
+    fn apply_migrations(
+        &mut self,
+        applied: &[AppliedMigration],
+        pending: &[&MigrationScript],
+        on_applied: &mut dyn FnMut(&MigrationScript),
+    ) -> Result<()> {
+        super::run_migrations(&mut self.connection, applied, pending, on_applied)
     }
 
     /// SQLite has no session locks, so migrations are serialised with an OS file
