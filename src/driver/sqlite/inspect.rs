@@ -1,4 +1,4 @@
-//! A live SQLite database → [`Schema`], in four queries for the whole database
+//! A live SQLite database → [`Schema`], in three queries for the whole database
 //! (tables+columns, foreign keys, indexes), through the pragma table-valued functions.
 
 use std::collections::HashMap;
