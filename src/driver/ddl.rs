@@ -1,7 +1,7 @@
 //! Pieces of DDL that SQLite and PostgreSQL spell the same way.
 
 use super::{quote_identifier as q, quote_literal};
-use crate::schema::{DefaultValue, ForeignKey, ForeignKeyAction, Index};
+use crate::schema::{Column, DefaultValue, ForeignKey, ForeignKeyAction, Index};
 
 /// `"a", "b"`
 pub fn column_list(columns: &[String]) -> String {
@@ -48,4 +48,32 @@ pub fn create_index(table: &str, index: &Index) -> String {
 /// `DROP INDEX "ix";`
 pub fn drop_index(index: &Index) -> String {
     format!("DROP INDEX {};", q(&index.name))
+}
+
+/// `"name" TYPE [NOT NULL] [DEFAULT …]`, with the dialect's spelling of the type
+/// and of booleans.
+pub fn column_definition(
+    column: &Column,
+    type_sql: &str,
+    boolean: fn(bool) -> &'static str,
+) -> String {
+    let mut sql = format!("{} {type_sql}", q(&column.name));
+    if !column.nullable {
+        sql.push_str(" NOT NULL");
+    }
+    if let Some(default) = &column.default {
+        sql.push_str(" DEFAULT ");
+        sql.push_str(&default_value(default, boolean));
+    }
+    sql
+}
+
+/// Why a column cannot be added to a table that may hold rows, if it cannot.
+pub fn add_column_problem(table: &str, column: &Column) -> Option<String> {
+    (!column.nullable && column.default.is_none()).then(|| {
+        format!(
+            "existing rows of {table} need a value for the new NOT NULL column {}: declare a `default`, or `nullable = true`",
+            column.name
+        )
+    })
 }

@@ -22,6 +22,9 @@ use refinery_core::traits::sync as runner;
 use crate::schema::{Change, Schema, Type};
 use crate::Result;
 
+/// refinery's migration history table, in every dialect.
+pub const HISTORY_TABLE: &str = "refinery_schema_history";
+
 /// Set when Ctrl-C arrived while a driver was cleaning up after itself (scratch
 /// databases); the command then exits 130 whatever error the interruption caused.
 pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

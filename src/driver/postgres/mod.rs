@@ -22,7 +22,7 @@ use super::{
 use crate::schema::{Change, Schema, Type};
 use crate::{Error, Result};
 
-pub const HISTORY_TABLE: &str = "refinery_schema_history";
+use super::HISTORY_TABLE;
 /// The advisory lock every strata migrate and patch takes ("strata" in ASCII).
 const LOCK_KEY: i64 = 0x7374_7261_7461;
 

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 
 use super::types::{declared_type, serial_type};
-use crate::driver::ddl::{column_list, create_index, default_value, drop_index, references};
+use crate::driver::ddl::{self, column_list, create_index, drop_index, references};
 use crate::driver::{quote_identifier as q, Unsupported};
 use crate::schema::{Change, Column, ForeignKey, Table};
 
@@ -39,13 +39,10 @@ pub fn plan(changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
             Change::CreateIndex { table, index } => statements.push(create_index(table, index)),
             Change::DropIndex { index, .. } => statements.push(drop_index(index)),
             Change::AddColumn { table, column } => {
-                if !column.nullable && column.default.is_none() {
+                if let Some(reason) = ddl::add_column_problem(table, column) {
                     unsupported.push(Unsupported {
                         change: change.to_string(),
-                        reason: format!(
-                            "existing rows of {table} need a value for the new NOT NULL column {}: declare a `default`, or `nullable = true`",
-                            column.name
-                        ),
+                        reason,
                     });
                 } else {
                     statements.push(format!(
@@ -85,15 +82,7 @@ fn column_definition(column: &Column, serial: bool) -> String {
         Some(serial) => serial.to_string(),
         None => declared_type(&column.ty),
     };
-    let mut sql = format!("{} {ty}", q(&column.name));
-    if !column.nullable {
-        sql.push_str(" NOT NULL");
-    }
-    if let Some(default) = &column.default {
-        sql.push_str(" DEFAULT ");
-        sql.push_str(&default_value(default, postgres_boolean));
-    }
-    sql
+    ddl::column_definition(column, &ty, postgres_boolean)
 }
 
 fn add_foreign_key(table: &str, fk: &ForeignKey) -> String {

@@ -16,7 +16,7 @@ use super::{
 use crate::schema::{Change, Schema};
 use crate::{Error, Result};
 
-pub const HISTORY_TABLE: &str = "refinery_schema_history";
+use super::HISTORY_TABLE;
 
 pub struct SqliteDialect;
 

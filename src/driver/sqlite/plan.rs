@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use super::types::declared_type;
-use crate::driver::ddl::{column_list, create_index, default_value, drop_index, references};
+use crate::driver::ddl::{self, column_list, create_index, drop_index, references};
 use crate::driver::{quote_identifier as q, Unsupported};
 use crate::schema::{Change, Column, ForeignKey, Table};
 
@@ -54,15 +54,7 @@ pub fn plan(changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
 }
 
 fn column_definition(column: &Column) -> String {
-    let mut sql = format!("{} {}", q(&column.name), declared_type(&column.ty));
-    if !column.nullable {
-        sql.push_str(" NOT NULL");
-    }
-    if let Some(default) = &column.default {
-        sql.push_str(" DEFAULT ");
-        sql.push_str(&default_value(default, sqlite_boolean));
-    }
-    sql
+    ddl::column_definition(column, &declared_type(&column.ty), sqlite_boolean)
 }
 
 /// The layout SQLAlchemy's `create_all` uses: columns, then the primary key, unique
@@ -91,11 +83,8 @@ fn create_table(table: &Table) -> String {
 }
 
 fn add_column(table: &str, column: &Column, changes: &[Change]) -> Result<String, String> {
-    if !column.nullable && column.default.is_none() {
-        return Err(format!(
-            "existing rows of {table} need a value for the new NOT NULL column {}: declare a `default`, or `nullable = true`",
-            column.name
-        ));
+    if let Some(problem) = ddl::add_column_problem(table, column) {
+        return Err(problem);
     }
     let mut sql = format!(
         "ALTER TABLE {} ADD COLUMN {}",
