@@ -4,6 +4,7 @@
 mod apply;
 mod dir;
 mod generate;
+pub mod integrity;
 
 pub use apply::{migrate, migration_status, AppliedEvent, MigrationStatus, StatusLine};
 pub use dir::{load_migrations, validate_migration_name};
