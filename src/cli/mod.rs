@@ -1,6 +1,8 @@
 //! The command line: clap parses, one file per command does the talking.
 
+mod check;
 mod generate;
+mod hash;
 mod init;
 mod migrate;
 mod patch;
@@ -102,6 +104,26 @@ pub enum Command {
     },
     /// Show applied and pending migrations and patches.
     Status,
+    /// CI gate: migration files intact (strata.sum), dialects in lockstep,
+    /// schema.toml and migrations agree, and with --database-url no drift and
+    /// nothing pending. Exit 0 when clean; see the README for the other codes.
+    Check {
+        /// A PostgreSQL server where scratch databases replay migrations/postgres
+        /// (default for the drift check: the --database-url server).
+        #[arg(
+            long,
+            env = "STRATA_DEV_URL",
+            value_name = "URL",
+            hide_env_values = true
+        )]
+        dev_url: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "human")]
+        format: check::Format,
+    },
+    /// Rewrite the integrity file (migrations/<dialect>/strata.sum) after a
+    /// deliberate hand edit of a migration that was never applied anywhere.
+    Hash,
     /// Introspect the live database and print it as schema.toml.
     Pull {
         /// Write to this file instead of standard output.
@@ -192,6 +214,8 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
         ),
         Command::Setup { fresh, yes, echo } => setup::run(&context, *fresh, *yes, *echo),
         Command::Status => status::run(&context),
+        Command::Check { dev_url, format } => check::run(&context, dev_url.as_deref(), *format),
+        Command::Hash => hash::run(&context.project),
         Command::Pull { output, force } => pull::run(&context, output.as_deref(), *force),
     }
 }

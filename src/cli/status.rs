@@ -86,7 +86,8 @@ pub fn run(context: &Context) -> Result<i32> {
         status.applied_count(),
         status.pending().len()
     );
-    let mut problems = status.problems();
+    let mut problems = crate::migrate::integrity_problems(&folder, &scripts)?;
+    problems.extend(status.problems());
     problems.extend(patch_problems(&patch_lines));
     if problems.is_empty() {
         Ok(exit::OK)

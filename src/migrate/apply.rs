@@ -132,6 +132,7 @@ pub fn migrate(
     mut on_applied: impl FnMut(AppliedEvent<'_>),
 ) -> Result<MigrationStatus> {
     let scripts = load_migrations(folder)?;
+    refuse_tampered(folder, &scripts)?;
     // The lock comes before the history is read, so two runners never both see
     // the same migration as pending.
     database.lock(lock_timeout, on_wait)?;
@@ -140,6 +141,37 @@ pub fn migrate(
     let status = result?;
     unlocked?;
     Ok(status)
+}
+
+/// Problems with the integrity file stop `migrate` before it connects: an edited
+/// or deleted migration must not reach a database. A folder without an integrity
+/// file (hand-written migrations) is not refused; `strata check` reports it.
+pub fn integrity_problems(
+    folder: &std::path::Path,
+    scripts: &[MigrationScript],
+) -> Result<Vec<String>> {
+    Ok(super::integrity::verify_scripts(folder, scripts)?
+        .into_iter()
+        .filter(|problem| {
+            !matches!(
+                problem,
+                super::integrity::IntegrityProblem::NoSumFile { .. }
+            )
+        })
+        .map(|problem| problem.to_string())
+        .collect())
+}
+
+fn refuse_tampered(folder: &std::path::Path, scripts: &[MigrationScript]) -> Result<()> {
+    let problems = integrity_problems(folder, scripts)?;
+    if problems.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Refused(format!(
+        "{}: nothing was applied:\n  {}",
+        folder.display(),
+        problems.join("\n  ")
+    )))
 }
 
 fn apply_pending(

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::dir::{load_migrations, validate_migration_name};
+use super::integrity::{self, IntegrityProblem};
 use crate::diff::diff;
 use crate::driver::{self, DatabaseUrl, Dialect};
 use crate::project::Project;
@@ -33,47 +34,8 @@ pub fn generate(
     dev_url: Option<&DatabaseUrl>,
 ) -> Result<Generated> {
     validate_migration_name(name)?;
-    let declared = project.load_schema()?;
-
-    let mut replayed = Vec::new();
-    let mut next_version = 1;
-    for dialect_name in &declared.config.dialects {
-        let dialect = driver::dialect(dialect_name).ok_or_else(|| {
-            Error::Refused(format!(
-                "{}: dialect `{dialect_name}` is not supported by this version of strata yet; \
-                 remove it from [project] dialects",
-                project.schema_path().display()
-            ))
-        })?;
-        let scripts = load_migrations(&project.migrations_dir(dialect_name))?;
-        next_version = next_version.max(scripts.last().map_or(0, |s| s.version) + 1);
-        let current = dialect.replay(&scripts, dev_url)?;
-        replayed.push((dialect, current));
-    }
-    // Migrations are generated in lockstep, so a dialect that cannot replay its
-    // history here (no dev database) starts from the state another dialect's
-    // history builds. A dev database makes hand edits of its own files count.
-    let stand_in = replayed.iter().find_map(|(_, state)| state.clone());
-    let mut plans = Vec::new();
-    for (dialect, state) in replayed {
-        let current = match state.or_else(|| stand_in.clone()) {
-            Some(current) => current,
-            None => {
-                return Err(Error::Usage(format!(
-                    "generating for `{}` alone needs a PostgreSQL server to replay migrations/{} on: \
-                     pass --dev-url postgres://… (or set STRATA_DEV_URL), or add \"sqlite\" to [project] dialects",
-                    dialect.name(),
-                    dialect.name()
-                )))
-            }
-        };
-        let changes = diff(&current, &declared.schema);
-        plans.push(DialectPlan {
-            dialect,
-            changes,
-            statements: Vec::new(),
-        });
-    }
+    refuse_tampered_folders(project)?;
+    let (mut plans, next_version) = diff_every_dialect(project, dev_url)?;
     if plans.iter().all(|plan| plan.changes.is_empty()) {
         return Ok(Generated::NoChanges);
     }
@@ -121,6 +83,7 @@ pub fn generate(
         let text = migration_text(plan, &format!("V{next_version}__{name}.sql"));
         std::fs::write(&path, text).map_err(|error| Error::io(&path, error))?;
         files.push(path);
+        files.push(integrity::rehash(&folder)?);
     }
     let changes = dedup(
         plans
@@ -133,6 +96,95 @@ pub fn generate(
         files,
         changes,
     })
+}
+
+/// The changes `generate` would write, per dialect (empty when schema.toml and
+/// the migrations agree). Used by `strata check`.
+pub fn unsynced_changes(
+    project: &Project,
+    dev_url: Option<&DatabaseUrl>,
+) -> Result<Vec<(String, Vec<Change>)>> {
+    let (plans, _) = diff_every_dialect(project, dev_url)?;
+    Ok(plans
+        .into_iter()
+        .map(|plan| (plan.dialect.name().to_string(), plan.changes))
+        .collect())
+}
+
+/// Replays every dialect's migrations and diffs the result against schema.toml;
+/// also returns the next free version.
+fn diff_every_dialect(
+    project: &Project,
+    dev_url: Option<&DatabaseUrl>,
+) -> Result<(Vec<DialectPlan>, i32)> {
+    let declared = project.load_schema()?;
+
+    let mut replayed = Vec::new();
+    let mut next_version = 1;
+    for dialect_name in &declared.config.dialects {
+        let dialect = driver::dialect(dialect_name).ok_or_else(|| {
+            Error::Refused(format!(
+                "{}: dialect `{dialect_name}` is not supported by this version of strata yet; \
+                 remove it from [project] dialects",
+                project.schema_path().display()
+            ))
+        })?;
+        let scripts = load_migrations(&project.migrations_dir(dialect_name))?;
+        next_version = next_version.max(scripts.last().map_or(0, |s| s.version) + 1);
+        let current = dialect.replay(&scripts, dev_url)?;
+        replayed.push((dialect, current));
+    }
+    // Migrations are generated in lockstep, so a dialect that cannot replay its
+    // history here (no dev database) starts from the state another dialect's
+    // history builds. A dev database makes hand edits of its own files count.
+    let stand_in = replayed.iter().find_map(|(_, state)| state.clone());
+    let mut plans = Vec::new();
+    for (dialect, state) in replayed {
+        let current = match state.or_else(|| stand_in.clone()) {
+            Some(current) => current,
+            None => {
+                return Err(Error::Usage(format!(
+                    "generating for `{}` alone needs a PostgreSQL server to replay migrations/{} on: \
+                     pass --dev-url postgres://… (or set STRATA_DEV_URL), or add \"sqlite\" to [project] dialects",
+                    dialect.name(),
+                    dialect.name()
+                )))
+            }
+        };
+        let changes = diff(&current, &declared.schema);
+        plans.push(DialectPlan {
+            dialect,
+            changes,
+            statements: Vec::new(),
+        });
+    }
+    Ok((plans, next_version))
+}
+
+/// Generating on top of an edited or deleted migration would bless the edit in
+/// the integrity file; a folder without one (hand-written migrations from before
+/// strata managed it) is hashed as it is.
+fn refuse_tampered_folders(project: &Project) -> Result<()> {
+    let declared = project.load_schema()?;
+    let mut problems = Vec::new();
+    for dialect in &declared.config.dialects {
+        let folder = project.migrations_dir(dialect);
+        let scripts = load_migrations(&folder)?;
+        problems.extend(
+            integrity::verify_scripts(&folder, &scripts)?
+                .into_iter()
+                .filter(|problem| !matches!(problem, IntegrityProblem::NoSumFile { .. }))
+                .map(|problem| format!("{}: {problem}", folder.display())),
+        );
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::Refused(format!(
+            "the migrations changed since they were generated, so nothing was written:\n  {}",
+            problems.join("\n  ")
+        )))
+    }
 }
 
 /// Drops repeated lines (the same change listed by several dialects), keeping order.

@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use crate::driver::MigrationScript;
 use crate::{Error, Result};
 
 /// The integrity file's name inside each dialect folder.
@@ -194,6 +195,35 @@ pub fn write(folder: &Path, files: &[SummedFile<'_>]) -> Result<PathBuf> {
     let path = folder.join(SUM_FILE);
     std::fs::write(&path, compute(files).render()).map_err(|error| Error::io(&path, error))?;
     Ok(path)
+}
+
+/// Hashes the migrations in `folder` as they are now (`strata hash`, and
+/// `generate` after it wrote a migration).
+pub fn rehash(folder: &Path) -> Result<PathBuf> {
+    let scripts = super::dir::load_migrations(folder)?;
+    let names = file_names(&scripts);
+    write(folder, &summed(&scripts, &names))
+}
+
+/// [`verify`] for migrations already loaded from `folder`.
+pub fn verify_scripts(folder: &Path, scripts: &[MigrationScript]) -> Result<Vec<IntegrityProblem>> {
+    let names = file_names(scripts);
+    verify(folder, &summed(scripts, &names))
+}
+
+fn file_names(scripts: &[MigrationScript]) -> Vec<String> {
+    scripts.iter().map(MigrationScript::file_name).collect()
+}
+
+fn summed<'a>(scripts: &'a [MigrationScript], names: &'a [String]) -> Vec<SummedFile<'a>> {
+    scripts
+        .iter()
+        .zip(names)
+        .map(|(script, file_name)| SummedFile {
+            file_name,
+            text: &script.sql,
+        })
+        .collect()
 }
 
 /// Every difference between the files in `folder` (in run order) and its

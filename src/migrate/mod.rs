@@ -2,10 +2,13 @@
 //! pending ones and reporting status.
 
 mod apply;
+pub mod check;
 mod dir;
 mod generate;
 pub mod integrity;
 
-pub use apply::{migrate, migration_status, AppliedEvent, MigrationStatus, StatusLine};
+pub use apply::{
+    integrity_problems, migrate, migration_status, AppliedEvent, MigrationStatus, StatusLine,
+};
 pub use dir::{load_migrations, validate_migration_name};
-pub use generate::{generate, Generated};
+pub use generate::{generate, unsynced_changes, Generated};
