@@ -186,6 +186,8 @@ fn failed_migration_leaves_database_as_it_was() {
         "CREATE TABLE sidekick (id INTEGER PRIMARY KEY);\nALTER TABLE team ADD COLUMN motto VARCHAR;\nINSERT INTO nowhere VALUES (1);\n",
     )
     .unwrap();
+    // A hand-written migration is recorded in the integrity file before it runs.
+    strata_ok(project, &["hash"]);
     let run = strata(project, &["migrate"]);
     assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
     assert!(
@@ -223,6 +225,18 @@ fn edited_applied_migration_is_refused() {
         "{}",
         status.stdout
     );
+    let migrate = strata(project, &["migrate"]);
+    assert_eq!(migrate.code, 5);
+    assert!(
+        migrate.stderr.contains(
+            "nothing was applied:\n  V1__create_team_and_hero.sql was edited after it was generated or hashed"
+        ),
+        "{}",
+        migrate.stderr
+    );
+
+    // Re-hashing does not hide an edit of an applied migration from the database's history.
+    strata_ok(project, &["hash"]);
     let migrate = strata(project, &["migrate"]);
     assert_eq!(migrate.code, 5);
     assert!(
@@ -338,6 +352,7 @@ fn foreign_keys_are_enforced_on_strata_connections() {
         "INSERT INTO hero (name, secret_name, team_id) VALUES ('Nobody', 'No One', 99);\n",
     )
     .unwrap();
+    strata_ok(project, &["hash"]);
     let run = strata(project, &["migrate"]);
     assert_eq!(run.code, 4, "{}", run.stderr);
     assert!(

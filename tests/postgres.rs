@@ -15,7 +15,10 @@ fn example() -> tempfile::TempDir {
 }
 
 fn add_migration(project: &Path, file: &str, sql: &str) {
-    std::fs::write(project.join("migrations/postgres").join(file), sql).unwrap();
+    let folder = project.join("migrations/postgres");
+    std::fs::write(folder.join(file), sql).unwrap();
+    // Hand-written, so recorded in the integrity file as `strata hash` would.
+    strata::migrate::integrity::rehash(&folder).unwrap();
 }
 
 fn history(db: &PgDatabase) -> Vec<String> {
@@ -393,6 +396,7 @@ fn dev_url_honours_hand_edited_postgres_migrations() {
     let mut sql = std::fs::read_to_string(&path).unwrap();
     sql.push_str("\nCREATE INDEX \"ix_hero_secret_name\" ON \"hero\" (\"secret_name\");\n");
     std::fs::write(&path, sql).unwrap();
+    strata::migrate::integrity::rehash(path.parent().unwrap()).unwrap();
     let schema = std::fs::read_to_string(dir.path().join("schema.toml"))
         .unwrap()
         .replace(
