@@ -33,6 +33,26 @@ impl Project {
         self.root.join("patches")
     }
 
+    /// Refuses (exit 2) unless this is a project: the folder exists and holds
+    /// schema.toml. Commands that read or change a database call this first, so a
+    /// typo in `--project` or the wrong working folder never creates a database.
+    pub fn require(&self) -> Result<()> {
+        if !self.root.is_dir() {
+            return Err(Error::Usage(format!(
+                "the project folder {} does not exist; pass --project DIR with the folder that holds schema.toml",
+                self.root.display()
+            )));
+        }
+        if !self.schema_path().is_file() {
+            return Err(Error::Usage(format!(
+                "no strata project here: {} does not exist; run `strata init` to start one, \
+                 or pass --project DIR with the folder that holds schema.toml",
+                self.schema_path().display()
+            )));
+        }
+        Ok(())
+    }
+
     pub fn load_schema(&self) -> Result<SchemaFile> {
         parse_schema_file(&self.schema_path())
     }

@@ -187,6 +187,10 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             ddl_lock_timeout: Duration::from_secs(cli.ddl_lock_timeout),
         },
     };
+    let needs_project = !matches!(cli.command, Command::Init | Command::Pull { .. });
+    if needs_project {
+        context.project.require()?;
+    }
     match &cli.command {
         Command::Init => init::run(&context.project),
         Command::Generate {

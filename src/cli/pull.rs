@@ -18,6 +18,14 @@ pub fn run(context: &Context, output: Option<&Path>, force: bool) -> Result<i32>
             )));
         }
     }
+    if let crate::driver::DatabaseUrl::Sqlite(Some(path)) = &url {
+        // pull only reads: it never creates the file it was asked to read.
+        if !path.exists() {
+            return Err(Error::Usage(format!(
+                "{url}: the database file does not exist; pull reads an existing database"
+            )));
+        }
+    }
     let mut database = connect(&url, context.connect)?;
     let schema = database.inspect()?;
     let text = write_schema(&schema, &[dialect_folder(&url).to_string()]);
