@@ -225,7 +225,7 @@ pub fn check_database(
                 FindingKind::Drift,
                 Some(dialect_name),
                 format!(
-                    "{url} has drifted from what its applied migrations build:\n{}",
+                    "{url} has drifted from what its applied migrations build; these changes would bring it back:\n{}",
                     changes
                         .iter()
                         .map(|c| format!("  {c}"))
