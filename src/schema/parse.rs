@@ -134,8 +134,8 @@ impl<'s> Parser<'s> {
             Some(problem) => {
                 let label = if name.is_empty() {
                     "give it a name"
-                } else if name.contains('\0') {
-                    "remove the NUL character"
+                } else if name.chars().any(char::is_control) {
+                    "remove the control character"
                 } else {
                     "choose a shorter name"
                 };
