@@ -193,6 +193,15 @@ fn name_with_a_line_break() {
 }
 
 #[test]
+fn two_objects_with_one_name() {
+    let stderr = bad_schema("name_collision.toml", "5:8", 1);
+    assert!(stderr.contains(
+        "the unique constraint on `team` (name) and table `team_name_key` would both be named `team_name_key`"
+    ));
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
 fn names_that_differ_only_in_case() {
     let stderr = bad_schema("names_differ_only_in_case.toml", "5:8", 1);
     assert!(stderr.contains("table `Team` differs from `team` only in letter case"));

@@ -198,3 +198,161 @@ fn pull_refuses_a_table_whose_name_has_a_line_break() {
         ["audit\nDROP TABLE hero;\n--", "hero"]
     );
 }
+
+// ---------------------------------------------------------------------------
+// Names at PostgreSQL's 63-byte limit.
+
+/// A table name of exactly 63 bytes, a 40-byte column that is unique and a
+/// foreign key, and an indexed column: every derived name is over 63 bytes before
+/// shortening. Before the fix `<table>_pkey` was cut by PostgreSQL to the table's
+/// own name (`relation … already exists`) while SQLite applied it, and
+/// `index = true` was refused.
+#[test]
+fn table_name_of_63_bytes_migrates_on_sqlite_and_postgresql_and_round_trips() {
+    let table = "a".repeat(63);
+    let column = "b".repeat(40);
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    write(
+        &project.join("schema.toml"),
+        &format!(
+            r#"[project]
+dialects = ["sqlite", "postgres"]
+
+[table.{table}.columns]
+id = {{ type = "integer", primary_key = true }}
+{column} = {{ type = "integer", nullable = true, unique = true, references = "{table}.id" }}
+name = {{ type = "text", index = true }}
+"#
+        ),
+    );
+    strata_ok(project, &["generate", "long_names"]);
+    let pkey = format!("{}_pkey", "a".repeat(58));
+    let key = format!("{}_{}_key", "a".repeat(29), "b".repeat(29));
+    let fkey = format!("{}_{}_fkey", "a".repeat(29), "b".repeat(28));
+    let index = format!("ix_{}_d4ee", "a".repeat(52)); // md5 by Python's hashlib
+    let postgres_sql =
+        std::fs::read_to_string(project.join("migrations/postgres/V1__long_names.sql")).unwrap();
+    for name in [&pkey, &key, &fkey, &index] {
+        assert!(name.len() <= 63);
+        assert!(
+            postgres_sql.contains(&format!("\"{name}\"")),
+            "{name} in:\n{postgres_sql}"
+        );
+    }
+
+    let sqlite = Backend::new(Kind::Sqlite, project);
+    let postgres = Backend::new(Kind::Postgres, project);
+    for backend in [&sqlite, &postgres] {
+        backend.strata_ok(project, &["migrate"]);
+        backend.execute(&format!(
+            "INSERT INTO \"{table}\" (id, \"{column}\", name) VALUES (1, NULL, 'root'), (2, 1, 'child')"
+        ));
+        assert_eq!(
+            backend.rows(&format!("SELECT count(*) FROM \"{table}\"")),
+            ["2"]
+        );
+    }
+    assert_eq!(
+        sqlite.rows(&format!("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = '{table}' AND sql IS NOT NULL")),
+        vec![index.clone()]
+    );
+    assert_eq!(
+        postgres.rows("SELECT conname FROM pg_constraint WHERE connamespace = 'public'::regnamespace AND conname NOT LIKE 'refinery%' ORDER BY contype, conname"),
+        vec![fkey.clone(), pkey.clone(), key.clone()]
+    );
+    assert_eq!(
+        postgres.rows(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = 'public' AND indexname LIKE 'ix%'"
+        ),
+        vec![index.clone()]
+    );
+
+    // Both histories replay to exactly the declared names: from SQLite, and from
+    // PostgreSQL's own catalog through a dev database.
+    let again = strata_ok(project, &["generate", "again"]);
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
+    let server = pg_server_url();
+    let again = strata_ok(project, &["generate", "again", "--dev-url", &server]);
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
+    // And what `pull` reads back from PostgreSQL is the short form again.
+    let pulled = postgres.strata_ok(project, &["pull"]);
+    assert!(
+        pulled.stdout.contains(&format!("{column} = {{ type = \"integer\", nullable = true, unique = true, references = \"{table}.id\" }}")),
+        "{}",
+        pulled.stdout
+    );
+    assert!(
+        pulled
+            .stdout
+            .contains("name = { type = \"text\", index = true }"),
+        "{}",
+        pulled.stdout
+    );
+}
+
+/// Two 59-byte table names that differ only in their last byte: PostgreSQL's rule
+/// cuts both primary keys to the same 58 bytes + `_pkey`. `generate` names both
+/// objects and writes nothing, instead of a migration that fails on PostgreSQL.
+#[test]
+fn derived_names_that_meet_after_shortening_are_refused() {
+    let first = format!("{}1", "x".repeat(58));
+    let second = format!("{}2", "x".repeat(58));
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("schema.toml"),
+        &format!(
+            "[table.{first}.columns]\nid = {{ type = \"integer\", primary_key = true }}\n\n\
+             [table.{second}.columns]\nid = {{ type = \"integer\", primary_key = true }}\n"
+        ),
+    );
+    let run = strata(dir.path(), &["--project", ".", "generate", "x"]);
+    assert_eq!(run.code, INVALID_INPUT, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("./schema.toml:5:1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "the primary key of `{first}` and the primary key of `{second}` would both be named `{}_pkey`",
+            "x".repeat(58)
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("the first is declared at line 2, column 1"),
+        "{}",
+        run.stderr
+    );
+    assert!(!dir.path().join("migrations").exists());
+}
+
+/// A derived name equal to a declared one: `team.name` unique is `team_name_key`,
+/// which is also a table. PostgreSQL would fail on the second CREATE.
+#[test]
+fn a_constraint_named_like_a_table_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        &dir.path().join("schema.toml"),
+        "[table.team.columns]\nid = { type = \"integer\", primary_key = true }\nname = { type = \"text\", unique = true }\n\n\
+         [table.team_name_key.columns]\nid = { type = \"integer\", primary_key = true }\n",
+    );
+    let run = strata(dir.path(), &["--project", ".", "generate", "x"]);
+    assert_eq!(run.code, INVALID_INPUT, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("./schema.toml:5:8"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "the unique constraint on `team` (name) and table `team_name_key` would both be named `team_name_key`; \
+             tables, indexes and constraints share one namespace in PostgreSQL"
+        ),
+        "{}",
+        run.stderr
+    );
+}
