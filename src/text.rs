@@ -61,12 +61,53 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     (line, before[line_start..].chars().count() + 1)
 }
 
+/// Characters that end a line or steer a terminal: every Unicode control character
+/// (Cc: NUL, tab, line feed, carriage return, escape, NEL, …) and the Unicode line
+/// and paragraph separators.
+fn is_unprintable(c: char) -> bool {
+    c.is_control() || c == '\u{2028}' || c == '\u{2029}'
+}
+
+/// `text` with every unprintable character written as an escape (`\n`, `\r`, `\t`,
+/// `\0`, `\u{1b}`), so that a name can go into a `--` comment, a message or a log
+/// line without ending the line or the comment: a line break in a name is what turns
+/// a migration header into SQL. Other characters, backslash included, are kept as
+/// they are, so applying it twice changes nothing.
+pub fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(is_unprintable) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        match c {
+            '\n' => shown.push_str("\\n"),
+            '\r' => shown.push_str("\\r"),
+            '\t' => shown.push_str("\\t"),
+            '\0' => shown.push_str("\\0"),
+            c if is_unprintable(c) => shown.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => shown.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(shown)
+}
+
+/// One line of an SQL `--` comment, ending in a line break. Every comment strata
+/// writes into SQL goes through here, so no text in it can end the comment early.
+pub fn sql_comment(text: &str) -> String {
+    format!("-- {}\n", printable(text))
+}
+
 /// What is wrong with a name used as a SQL identifier, if anything.
 pub fn identifier_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         Some("a name cannot be empty".to_string())
-    } else if name.contains('\0') {
-        Some("a name cannot contain a NUL character".to_string())
+    } else if let Some(c) = name.chars().find(|c| c.is_control()) {
+        Some(format!(
+            "`{}` contains the control character {}; names cannot contain line breaks, \
+             tabs, NUL or other control characters",
+            printable(name),
+            printable(&c.to_string())
+        ))
     } else if name.len() > MAX_IDENTIFIER_BYTES {
         Some(format!(
             "`{name}` is {} bytes long; PostgreSQL allows at most {MAX_IDENTIFIER_BYTES} bytes in a name",
@@ -86,6 +127,38 @@ mod tests {
         assert_eq!(closest("idd", ["id", "name"]), Some("id"));
         assert_eq!(closest("strng", ["text", "string"]), Some("string"));
         assert_eq!(closest("zzzz", ["id", "name"]), None);
+    }
+
+    #[test]
+    fn printable_escapes_every_line_break_and_control_character() {
+        assert_eq!(
+            printable("audit\nDROP TABLE hero;\r\n--\t\0\u{1b}[2J\u{85}\u{2028}"),
+            "audit\\nDROP TABLE hero;\\r\\n--\\t\\0\\u{1b}[2J\\u{85}\\u{2028}"
+        );
+        assert_eq!(printable("naïve \\n café"), "naïve \\n café");
+        assert_eq!(printable(&printable("a\nb")), "a\\nb");
+    }
+
+    #[test]
+    fn a_comment_is_one_line_whatever_it_is_given() {
+        let comment = sql_comment("drop index ix\nDROP TABLE hero;\n-- on hero");
+        assert_eq!(
+            comment,
+            "-- drop index ix\\nDROP TABLE hero;\\n-- on hero\n"
+        );
+        assert_eq!(comment.lines().count(), 1);
+    }
+
+    #[test]
+    fn names_with_control_characters_are_refused() {
+        let problem = identifier_problem("audit\nDROP TABLE hero;\n--").unwrap();
+        assert!(
+            problem.contains("`audit\\nDROP TABLE hero;\\n--` contains the control character \\n"),
+            "{problem}"
+        );
+        assert!(identifier_problem("a\0b").unwrap().contains("\\0"));
+        assert!(identifier_problem("tab\there").is_some());
+        assert_eq!(identifier_problem("naïve café"), None);
     }
 
     #[test]

@@ -181,6 +181,27 @@ fn identifier_longer_than_63_bytes() {
 }
 
 #[test]
+fn name_with_a_line_break() {
+    // The injection of issue #8: a line break would end the migration header's
+    // `--` comment. The name is shown escaped, never with the line break itself.
+    let stderr = bad_schema("control_character_in_name.toml", "4:8", 1);
+    assert!(stderr.contains(
+        "invalid table name: `audit\\nDROP TABLE hero;\\n--` contains the control character \\n"
+    ));
+    assert!(!stderr.lines().any(|line| line.trim() == "DROP TABLE hero;"));
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn two_objects_with_one_name() {
+    let stderr = bad_schema("name_collision.toml", "5:8", 1);
+    assert!(stderr.contains(
+        "the unique constraint on `team` (name) and table `team_name_key` would both be named `team_name_key`"
+    ));
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
 fn names_that_differ_only_in_case() {
     let stderr = bad_schema("names_differ_only_in_case.toml", "5:8", 1);
     assert!(stderr.contains("table `Team` differs from `team` only in letter case"));

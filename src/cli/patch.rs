@@ -5,6 +5,7 @@ use crate::error::exit;
 use crate::migrate::{load_migrations, migration_status};
 use crate::patch::{apply_patches, PatchEvent, PatchOptions};
 use crate::project::Project;
+use crate::text::printable;
 use crate::{Error, Result};
 
 pub fn run(context: &Context, options: PatchOptions, migrate_first: bool) -> Result<i32> {
@@ -69,7 +70,8 @@ pub(crate) fn apply_patches_printing(
                 println!("  SQL: {sql}  [{}]", shown.join(", "));
             }
         }
-        PatchEvent::Row(line) => println!("  {line}"),
+        // Row lines hold table and column names from the database: one line each.
+        PatchEvent::Row(line) => println!("  {}", printable(&line)),
         PatchEvent::MoreRows(count) => println!("  … and {} more", plural(count as usize, "row")),
         PatchEvent::Finished {
             rows_changed,

@@ -4,7 +4,7 @@ use super::migrate::dialect_folder;
 use super::Context;
 use crate::driver::connect;
 use crate::error::exit;
-use crate::schema::write_schema;
+use crate::schema::{unwritable_names, write_schema};
 use crate::{Error, Result};
 
 /// Introspects the live database into schema.toml text.
@@ -28,6 +28,14 @@ pub fn run(context: &Context, output: Option<&Path>, force: bool) -> Result<i32>
     }
     let mut database = connect(&url, context.connect)?;
     let schema = database.inspect()?;
+    let unwritable = unwritable_names(&schema);
+    if !unwritable.is_empty() {
+        return Err(Error::Refused(format!(
+            "{url}: schema.toml cannot hold these names, so nothing was written:\n  {}\n\
+             rename them in the database (ALTER TABLE … RENAME …), then pull again",
+            unwritable.join("\n  ")
+        )));
+    }
     let text = write_schema(&schema, &[dialect_folder(&url).to_string()]);
     match output {
         Some(path) => {

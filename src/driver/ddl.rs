@@ -2,6 +2,7 @@
 
 use super::{quote_identifier as q, quote_literal};
 use crate::schema::{Column, DefaultValue, ForeignKey, ForeignKeyAction, Index};
+use crate::text::printable;
 
 /// `"a", "b"`
 pub fn column_list(columns: &[String]) -> String {
@@ -72,8 +73,9 @@ pub fn column_definition(
 pub fn add_column_problem(table: &str, column: &Column) -> Option<String> {
     (!column.nullable && column.default.is_none()).then(|| {
         format!(
-            "existing rows of {table} need a value for the new NOT NULL column {}: declare a `default`, or `nullable = true`",
-            column.name
+            "existing rows of {} need a value for the new NOT NULL column {}: declare a `default`, or `nullable = true`",
+            printable(table),
+            printable(&column.name)
         )
     })
 }

@@ -276,8 +276,10 @@ impl Session<'_, '_> {
 
     fn echo_statement(&mut self, sql: &str, params: &[SqlValue]) {
         if self.echo {
+            // Built by strata on one line; a line break or control character in it
+            // can only come from a table or column name, so it is shown escaped.
             (self.on_event)(PatchEvent::Statement {
-                sql: sql.to_string(),
+                sql: crate::text::printable(sql).into_owned(),
                 params: params.to_vec(),
             });
         }

@@ -1,7 +1,10 @@
 //! The changes that take a database from one schema to another. The diff produces
 //! them in an order that is safe to apply; each driver's planner turns them into SQL.
 
+use std::borrow::Cow;
 use std::fmt;
+
+use crate::text::printable;
 
 use super::{Column, ForeignKey, Index, PrimaryKey, Table, UniqueConstraint};
 
@@ -102,75 +105,121 @@ impl Change {
 }
 
 fn column_summary(column: &Column) -> String {
-    let mut text = format!("{} {}", column.name, column.ty);
+    let mut text = format!("{} {}", n(&column.name), column.ty);
     text.push_str(if column.nullable {
         " null"
     } else {
         " not null"
     });
     if let Some(default) = &column.default {
-        text.push_str(&format!(" default {default}"));
+        text.push_str(&printable(&format!(" default {default}")));
     }
     text
+}
+
+/// A name or list of names as the summary shows it: line breaks and other control
+/// characters escaped, since these lines go into migration comments and messages.
+fn n(name: &str) -> Cow<'_, str> {
+    printable(name)
+}
+
+fn list(names: &[String]) -> String {
+    printable(&names.join(", ")).into_owned()
 }
 
 impl fmt::Display for Change {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Change::CreateTable(table) => write!(f, "create table {}", table.name),
-            Change::DropTable { table } => write!(f, "drop table {table}"),
-            Change::RenameTable { from, to } => write!(f, "rename table {from} to {to}"),
-            Change::AddColumn { table, column } => {
-                write!(f, "add column {table}.{}", column_summary(column))
+            Change::CreateTable(table) => write!(f, "create table {}", n(&table.name)),
+            Change::DropTable { table } => write!(f, "drop table {}", n(table)),
+            Change::RenameTable { from, to } => {
+                write!(f, "rename table {} to {}", n(from), n(to))
             }
-            Change::DropColumn { table, column } => write!(f, "drop column {table}.{column}"),
+            Change::AddColumn { table, column } => {
+                write!(f, "add column {}.{}", n(table), column_summary(column))
+            }
+            Change::DropColumn { table, column } => {
+                write!(f, "drop column {}.{}", n(table), n(column))
+            }
             Change::RenameColumn { table, from, to } => {
-                write!(f, "rename column {table}.{from} to {to}")
+                write!(f, "rename column {}.{} to {}", n(table), n(from), n(to))
             }
             Change::AlterColumn { table, from, to } => write!(
                 f,
-                "alter column {table}.{} from ({}) to ({})",
-                to.name,
+                "alter column {}.{} from ({}) to ({})",
+                n(table),
+                n(&to.name),
                 column_summary(from),
                 column_summary(to)
             ),
             Change::SetPrimaryKey { table, to, .. } => match to {
                 Some(pk) => write!(
                     f,
-                    "set primary key of {table} to ({})",
-                    pk.columns.join(", ")
+                    "set primary key of {} to ({})",
+                    n(table),
+                    list(&pk.columns)
                 ),
-                None => write!(f, "drop primary key of {table}"),
+                None => write!(f, "drop primary key of {}", n(table)),
             },
             Change::AddForeignKey { table, foreign_key } => write!(
                 f,
-                "add foreign key {table}.({}) -> {}.({})",
-                foreign_key.columns.join(", "),
-                foreign_key.referenced_table,
-                foreign_key.referenced_columns.join(", ")
+                "add foreign key {}.({}) -> {}.({})",
+                n(table),
+                list(&foreign_key.columns),
+                n(&foreign_key.referenced_table),
+                list(&foreign_key.referenced_columns)
             ),
-            Change::DropForeignKey { table, foreign_key } => {
-                write!(f, "drop foreign key {} on {table}", foreign_key.name)
-            }
+            Change::DropForeignKey { table, foreign_key } => write!(
+                f,
+                "drop foreign key {} on {}",
+                n(&foreign_key.name),
+                n(table)
+            ),
             Change::AddUnique { table, unique } => write!(
                 f,
-                "add unique constraint {} on {table} ({})",
-                unique.name,
-                unique.columns.join(", ")
+                "add unique constraint {} on {} ({})",
+                n(&unique.name),
+                n(table),
+                list(&unique.columns)
             ),
-            Change::DropUnique { table, unique } => {
-                write!(f, "drop unique constraint {} on {table}", unique.name)
-            }
+            Change::DropUnique { table, unique } => write!(
+                f,
+                "drop unique constraint {} on {}",
+                n(&unique.name),
+                n(table)
+            ),
             Change::CreateIndex { table, index } => write!(
                 f,
-                "create {}index {} on {table} ({})",
+                "create {}index {} on {} ({})",
                 if index.unique { "unique " } else { "" },
-                index.name,
-                index.columns.join(", ")
+                n(&index.name),
+                n(table),
+                list(&index.columns)
             ),
             Change::DropIndex { table, index } => {
-                write!(f, "drop index {} on {table}", index.name)
+                write!(f, "drop index {} on {}", n(&index.name), n(table))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_summary_never_spans_two_lines() {
+        let change = Change::DropIndex {
+            table: "hero".into(),
+            index: Index {
+                name: "ix\nDROP TABLE hero;\n--".into(),
+                columns: vec!["name\r".into()],
+                unique: false,
+            },
+        };
+        assert_eq!(
+            change.to_string(),
+            "drop index ix\\nDROP TABLE hero;\\n-- on hero"
+        );
     }
 }

@@ -14,4 +14,4 @@ pub use model::{
 };
 pub use parse::{parse_schema_file, parse_schema_text, ProjectConfig, SchemaFile};
 pub use types::Type;
-pub use write::write_schema;
+pub use write::{unwritable_names, write_schema};

@@ -134,22 +134,153 @@ impl Table {
 }
 
 /// Deterministic names, the way PostgreSQL and SQLAlchemy spell them, so that
-/// introspection gives back exactly what was declared.
+/// introspection gives back exactly what was declared. Every name fits PostgreSQL's
+/// 63 bytes and is computed the same way for every dialect (SQLite never truncates,
+/// but then the dialects would disagree on what exists), never cut inside a
+/// UTF-8 character.
+///
+/// - Constraints (`<table>_pkey`, `<table>_<columns>_fkey`, `<table>_<columns>_key`)
+///   use PostgreSQL's own rule (`makeObjectName` in src/backend/commands/indexcmds.c):
+///   the suffix is kept, and the longer of table and columns is shortened first.
+///   That is the name PostgreSQL gives an unnamed constraint, so a database built by
+///   SQLAlchemy's `create_all` has the same names.
+/// - Indexes (`ix_<table>_<columns>`) use SQLAlchemy's rule for naming-convention
+///   names: a name over the limit keeps its first 55 bytes, then `_` and the last
+///   four hex digits of the MD5 of the whole name.
+///
+/// Shortened names of different objects can meet; the schema parser refuses that.
 pub mod names {
+    use md5::{Digest, Md5};
+
+    use crate::text::MAX_IDENTIFIER_BYTES;
+
     pub fn primary_key(table: &str) -> String {
-        format!("{table}_pkey")
+        object_name(table, None, "pkey")
     }
 
     pub fn foreign_key(table: &str, columns: &[String]) -> String {
-        format!("{table}_{}_fkey", columns.join("_"))
+        object_name(table, Some(&columns.join("_")), "fkey")
     }
 
     pub fn unique(table: &str, columns: &[String]) -> String {
-        format!("{table}_{}_key", columns.join("_"))
+        object_name(table, Some(&columns.join("_")), "key")
     }
 
     pub fn index(table: &str, columns: &[String]) -> String {
-        format!("ix_{table}_{}", columns.join("_"))
+        let name = format!("ix_{table}_{}", columns.join("_"));
+        if name.len() <= MAX_IDENTIFIER_BYTES {
+            return name;
+        }
+        let digest = Md5::digest(name.as_bytes());
+        let hex: String = digest.iter().map(|byte| format!("{byte:02x}")).collect();
+        format!(
+            "{}_{}",
+            clip(&name, MAX_IDENTIFIER_BYTES - 8),
+            &hex[hex.len() - 4..]
+        )
+    }
+
+    /// PostgreSQL's `makeObjectName(name1, name2, label)`: `name1_name2_label`,
+    /// shortening the longer of the two names one byte at a time until it fits, then
+    /// backing each off to a character boundary (`pg_mbcliplen`).
+    fn object_name(name1: &str, name2: Option<&str>, label: &str) -> String {
+        let overhead = label.len() + 1 + usize::from(name2.is_some());
+        let available = MAX_IDENTIFIER_BYTES - overhead;
+        let mut length1 = name1.len();
+        let mut length2 = name2.map_or(0, str::len);
+        while length1 + length2 > available {
+            if length1 > length2 {
+                length1 -= 1;
+            } else {
+                length2 -= 1;
+            }
+        }
+        let mut name = clip(name1, length1).to_string();
+        if let Some(name2) = name2 {
+            name.push('_');
+            name.push_str(clip(name2, length2));
+        }
+        name.push('_');
+        name.push_str(label);
+        name
+    }
+
+    /// The longest prefix of `text` of at most `bytes` bytes that ends on a
+    /// character boundary.
+    fn clip(text: &str, bytes: usize) -> &str {
+        &text[..text.floor_char_boundary(bytes.min(text.len()))]
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        fn strings(items: &[&str]) -> Vec<String> {
+            items.iter().map(|item| item.to_string()).collect()
+        }
+
+        #[test]
+        fn short_names_are_the_usual_ones() {
+            assert_eq!(primary_key("hero"), "hero_pkey");
+            assert_eq!(
+                foreign_key("hero", &strings(&["team_id"])),
+                "hero_team_id_fkey"
+            );
+            assert_eq!(unique("t", &strings(&["a", "b"])), "t_a_b_key");
+            assert_eq!(index("hero", &strings(&["name"])), "ix_hero_name");
+        }
+
+        #[test]
+        fn constraint_names_are_cut_the_way_postgresql_cuts_them() {
+            // PostgreSQL 15 names the constraints of CREATE TABLE a…a (63 bytes)
+            // (id int PRIMARY KEY, b…b (40 bytes) int UNIQUE REFERENCES a…a (id))
+            // exactly so.
+            let table = "a".repeat(63);
+            let column = "b".repeat(40);
+            assert_eq!(primary_key(&table), format!("{}_pkey", "a".repeat(58)));
+            assert_eq!(
+                unique(&table, std::slice::from_ref(&column)),
+                format!("{}_{}_key", "a".repeat(29), "b".repeat(29))
+            );
+            assert_eq!(
+                foreign_key(&table, std::slice::from_ref(&column)),
+                format!("{}_{}_fkey", "a".repeat(29), "b".repeat(28))
+            );
+        }
+
+        #[test]
+        fn index_names_are_cut_the_way_sqlalchemy_cuts_them() {
+            // SQLAlchemy's `_truncate_and_render_maxlen_name` with PostgreSQL's 63:
+            // name[:55] + "_" + md5(name).hexdigest()[-4:], here computed by Python's
+            // hashlib for 'ix_' + 'a' * 63 + '_id'.
+            let table = "a".repeat(63);
+            let name = index(&table, &strings(&["id"]));
+            assert_eq!(name.len(), 60);
+            assert_eq!(name, format!("ix_{}_b248", "a".repeat(52)));
+        }
+
+        #[test]
+        fn names_are_never_cut_inside_a_character() {
+            let table = "é".repeat(31); // 62 bytes
+            for name in [
+                primary_key(&table),
+                unique(&table, &strings(&["ü".repeat(20).as_str()])),
+                foreign_key(&table, &strings(&["x"])),
+                index(&table, &strings(&["名前"])),
+            ] {
+                assert!(name.len() <= 63, "{name} is {} bytes", name.len());
+            }
+            // PostgreSQL 15 named the constraints of this table exactly so.
+            assert_eq!(primary_key(&table), format!("{}_pkey", "é".repeat(29)));
+            assert_eq!(
+                foreign_key(&table, &strings(&["x"])),
+                format!("{}_x_fkey", "é".repeat(28))
+            );
+            assert_eq!(
+                unique(&table, &strings(&["ü".repeat(20).as_str()])),
+                format!("{}_{}_key", "é".repeat(14), "ü".repeat(14))
+            );
+        }
     }
 }
 

@@ -17,7 +17,7 @@ use super::{
 };
 use crate::diagnostics::{FileProblems, Problem};
 use crate::spanned_toml::{parse_document, Key, Reader, Value};
-use crate::text::{backticked, closest, did_you_mean, identifier_problem};
+use crate::text::{backticked, closest, did_you_mean, identifier_problem, MAX_IDENTIFIER_BYTES};
 
 /// The `[project]` table.
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -102,12 +102,25 @@ struct PendingReference {
     type_span: Range<usize>,
 }
 
+/// One entry of the schema's namespace: a table, index or constraint.
+struct NamedObject {
+    name: String,
+    /// What it is, for messages: "table `team`", "the index on `hero` (name)".
+    what: String,
+    span: Range<usize>,
+    /// The table it is or belongs to.
+    table: String,
+}
+
 struct Parser<'s> {
     source: &'s str,
     reader: Reader,
     references: Vec<PendingReference>,
-    /// Index name → where it was declared, since index names share one namespace.
-    index_names: HashMap<String, Range<usize>>,
+    /// Every table, index and constraint name (declared or derived) with what it
+    /// names and where, since PostgreSQL keeps them in one namespace per schema.
+    namespace: Vec<NamedObject>,
+    /// The table being parsed, which the objects named now belong to.
+    current_table: String,
     /// Every table and column written in the file, including those that failed to
     /// parse (already reported), so a reference to them is not reported again.
     /// In file order, for suggestions and lists in messages.
@@ -123,7 +136,8 @@ impl<'s> Parser<'s> {
             source,
             reader: Reader::default(),
             references: Vec::new(),
-            index_names: HashMap::new(),
+            namespace: Vec::new(),
+            current_table: String::new(),
             declared: Vec::new(),
             names: Vec::new(),
         }
@@ -134,8 +148,8 @@ impl<'s> Parser<'s> {
             Some(problem) => {
                 let label = if name.is_empty() {
                     "give it a name"
-                } else if name.contains('\0') {
-                    "remove the NUL character"
+                } else if name.chars().any(char::is_control) {
+                    "remove the control character"
                 } else {
                     "choose a shorter name"
                 };
@@ -214,9 +228,11 @@ impl<'s> Parser<'s> {
                     ),
             );
         }
-        if config.dialects.iter().any(|dialect| dialect == "sqlite") {
+        let sqlite = config.dialects.iter().any(|dialect| dialect == "sqlite");
+        if sqlite {
             self.check_names_differing_in_case();
         }
+        self.check_namespace(sqlite);
         self.check_references(&schema);
         (config, schema)
     }
@@ -301,6 +317,10 @@ impl<'s> Parser<'s> {
         self.names
             .push((String::new(), table_name.clone(), name.span()));
         let name_ok = self.identifier(&table_name, name.span(), "table");
+        self.current_table = table_name.clone();
+        if name_ok {
+            self.name_object(&table_name, format!("table `{table_name}`"), name.span());
+        }
         let options = self.reader.table(&format!("table.{table_name}"), body)?;
         let mut table = Table::new(&table_name);
 
@@ -460,17 +480,29 @@ impl<'s> Parser<'s> {
         match index_span {
             Some(span) => {
                 let index_name = names::index(&table.name, &columns);
-                self.register_index_name(&index_name, span);
+                self.name_object(
+                    &index_name,
+                    format!("the index on `{}` ({column_name})", table.name),
+                    span,
+                );
                 table.indexes.push(Index {
                     name: index_name,
                     columns: columns.clone(),
                     unique,
                 });
             }
-            None if unique => table.uniques.push(UniqueConstraint {
-                name: names::unique(&table.name, &columns),
-                columns: columns.clone(),
-            }),
+            None if unique => {
+                let unique_name = names::unique(&table.name, &columns);
+                self.name_object(
+                    &unique_name,
+                    format!("the unique constraint on `{}` ({column_name})", table.name),
+                    name.span(),
+                );
+                table.uniques.push(UniqueConstraint {
+                    name: unique_name,
+                    columns: columns.clone(),
+                })
+            }
             None => {}
         }
         if primary_key {
@@ -486,11 +518,21 @@ impl<'s> Parser<'s> {
                     .label("remove `nullable = true`"),
                 );
             }
-            let pk = table.primary_key.get_or_insert_with(|| PrimaryKey {
-                name: names::primary_key(&table.name),
-                columns: Vec::new(),
-            });
-            pk.columns.push(column_name.clone());
+            if table.primary_key.is_none() {
+                let pk_name = names::primary_key(&table.name);
+                self.name_object(
+                    &pk_name,
+                    format!("the primary key of `{}`", table.name),
+                    name.span(),
+                );
+                table.primary_key = Some(PrimaryKey {
+                    name: pk_name,
+                    columns: Vec::new(),
+                });
+            }
+            if let Some(pk) = &mut table.primary_key {
+                pk.columns.push(column_name.clone());
+            }
         }
         match references {
             Some((target_table, target_column, spans)) => {
@@ -504,8 +546,14 @@ impl<'s> Parser<'s> {
                     type_span,
                 });
                 let columns = vec![column_name.clone()];
+                let fk_name = names::foreign_key(&table.name, &columns);
+                self.name_object(
+                    &fk_name,
+                    format!("the foreign key of `{}` ({column_name})", table.name),
+                    name.span(),
+                );
                 table.foreign_keys.push(ForeignKey {
-                    name: names::foreign_key(&table.name, &columns),
+                    name: fk_name,
                     columns,
                     referenced_table: target_table,
                     referenced_columns: vec![target_column],
@@ -758,22 +806,73 @@ impl<'s> Parser<'s> {
         action
     }
 
-    fn register_index_name(&mut self, name: &str, span: Range<usize>) {
-        if let Some(problem) = identifier_problem(name) {
+    /// Records a table, index or constraint name for [`Self::check_namespace`].
+    fn name_object(&mut self, name: &str, what: String, span: Range<usize>) {
+        self.namespace.push(NamedObject {
+            name: name.to_string(),
+            what,
+            span,
+            table: self.current_table.clone(),
+        });
+    }
+
+    /// Two objects with one name: PostgreSQL refuses the second (`relation … already
+    /// exists`), and SQLite too for tables and indexes. Derived names are cut to 63
+    /// bytes, so long table and column names can meet even when no one wrote the
+    /// name. With SQLite among the dialects, names differing only in ASCII case meet
+    /// too. Two tables are left to [`Self::check_names_differing_in_case`].
+    fn check_namespace(&mut self, fold_case: bool) {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        let objects = std::mem::take(&mut self.namespace);
+        for (position, object) in objects.iter().enumerate() {
+            let key = if fold_case {
+                object.name.to_ascii_lowercase()
+            } else {
+                object.name.clone()
+            };
+            let Some(&first) = seen.get(&key) else {
+                seen.insert(key, position);
+                continue;
+            };
+            let first = &objects[first];
+            let only_case = first.name != object.name;
+            // Tables differing only in case are reported on their own, and then
+            // every name derived from them meets too.
+            if (first.what.starts_with("table ") && object.what.starts_with("table "))
+                || (only_case && first.table != object.table)
+            {
+                continue;
+            }
+            let namespace = if only_case {
+                "SQLite ignores letter case in names, and keeps tables, indexes and \
+                 constraints in one namespace"
+            } else {
+                "tables, indexes and constraints share one namespace in PostgreSQL"
+            };
+            let (line, column) = crate::text::line_column(self.source, first.span.start);
             self.reader.problem(
-                Problem::new(span.clone(), format!("invalid index name: {problem}"))
-                    .label("this index")
-                    .help("declare it under `indexes` with a shorter `name`"),
-            );
-        }
-        if self
-            .index_names
-            .insert(name.to_string(), span.clone())
-            .is_some()
-        {
-            self.reader.problem(
-                Problem::new(span, format!("index name `{name}` is used twice; index names must be unique in the whole schema"))
-                    .label("duplicate index name"),
+                Problem::new(
+                    object.span.clone(),
+                    format!(
+                        "{} and {} would both be named `{}`; {namespace}",
+                        first.what, object.what, object.name
+                    ),
+                )
+                .label(format!("same name as {}", first.what))
+                .help(format!(
+                    "the first is declared at line {line}, column {column}; rename one of them{}{}",
+                    if first.what.starts_with("the index") || object.what.starts_with("the index") {
+                        ", or give the index its own `name` under `indexes`"
+                    } else {
+                        ""
+                    },
+                    // A derived name this long was most likely shortened to fit.
+                    if object.name.len() > MAX_IDENTIFIER_BYTES - 8 {
+                        " (derived names over 63 bytes are shortened, so long names can meet)"
+                    } else {
+                        ""
+                    }
+                )),
             );
         }
     }
@@ -824,8 +923,14 @@ impl<'s> Parser<'s> {
             {
                 column.nullable = false;
             }
+            let pk_name = names::primary_key(&table.name);
+            self.name_object(
+                &pk_name,
+                format!("the primary key of `{}`", table.name),
+                key.span(),
+            );
             table.primary_key = Some(PrimaryKey {
-                name: names::primary_key(&table.name),
+                name: pk_name,
                 columns,
             });
         }
@@ -845,8 +950,18 @@ impl<'s> Parser<'s> {
                 continue;
             };
             if let Some(columns) = self.known_columns(table, &names) {
+                let unique_name = names::unique(&table.name, &columns);
+                self.name_object(
+                    &unique_name,
+                    format!(
+                        "the unique constraint on `{}` ({})",
+                        table.name,
+                        columns.join(", ")
+                    ),
+                    group.span(),
+                );
                 table.uniques.push(UniqueConstraint {
-                    name: names::unique(&table.name, &columns),
+                    name: unique_name,
                     columns,
                 });
             }
@@ -896,7 +1011,20 @@ impl<'s> Parser<'s> {
                 None => names::index(&table.name, &columns),
             };
             let span = options.get("name").map_or(item.span(), |name| name.span());
-            self.register_index_name(&name, span);
+            if options.get("name").is_some() {
+                if let Some(problem) = identifier_problem(&name) {
+                    self.reader.problem(
+                        Problem::new(span.clone(), format!("invalid index name: {problem}"))
+                            .label("this index name")
+                            .help("choose a name of at most 63 bytes without control characters"),
+                    );
+                }
+            }
+            self.name_object(
+                &name,
+                format!("the index on `{}` ({})", table.name, columns.join(", ")),
+                span,
+            );
             table.indexes.push(Index {
                 name,
                 columns,

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use super::model::names;
 use super::{Column, DefaultValue, ForeignKeyAction, Schema, Table, Type};
+use crate::text::{identifier_problem, printable};
 
 pub fn write_schema(schema: &Schema, dialects: &[String]) -> String {
     let mut text = String::from("# Written by `strata pull` from a live database.\n\n[project]\n");
@@ -16,6 +17,29 @@ pub fn write_schema(schema: &Schema, dialects: &[String]) -> String {
         write_table(&mut text, table);
     }
     text
+}
+
+/// Names in `schema` that schema.toml refuses (control characters, longer than
+/// PostgreSQL allows), one line each naming the object. `pull` refuses to write a
+/// file that strata would then refuse to read.
+pub fn unwritable_names(schema: &Schema) -> Vec<String> {
+    let mut problems = Vec::new();
+    for table in &schema.tables {
+        if let Some(problem) = identifier_problem(&table.name) {
+            problems.push(format!("table: {problem}"));
+        }
+        for column in &table.columns {
+            if let Some(problem) = identifier_problem(&column.name) {
+                problems.push(format!("column of `{}`: {problem}", printable(&table.name)));
+            }
+        }
+        for index in &table.indexes {
+            if let Some(problem) = identifier_problem(&index.name) {
+                problems.push(format!("index on `{}`: {problem}", printable(&table.name)));
+            }
+        }
+    }
+    problems
 }
 
 /// A bare key when TOML allows one, a quoted one otherwise.
