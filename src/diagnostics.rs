@@ -72,31 +72,56 @@ impl FileProblems {
     }
 }
 
-impl fmt::Display for FileProblems {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl FileProblems {
+    /// Every problem as codespan renders it, with ANSI colour when `color`.
+    pub fn render(&self, color: bool) -> String {
+        let mut buffer = if color {
+            termcolor::Buffer::ansi()
+        } else {
+            termcolor::Buffer::no_color()
+        };
         let file = SimpleFile::new(self.path.display().to_string(), self.source.as_str());
         let config = term::Config::default();
-        for problem in &self.problems {
-            let end = problem.span.end.min(self.source.len());
-            let start = problem.span.start.min(end);
-            let mut diagnostic = Diagnostic::error()
-                .with_message(&problem.message)
-                .with_labels(vec![
-                    Label::primary((), start..end).with_message(&problem.label)
-                ]);
-            if let Some(help) = &problem.help {
-                diagnostic = diagnostic.with_notes(vec![format!("help: {help}")]);
-            }
-            let rendered =
-                term::emit_into_string(&config, &file, &diagnostic).map_err(|_| fmt::Error)?;
-            f.write_str(&rendered)?;
+        for diagnostic in self.diagnostics() {
+            // Writing into memory cannot fail for any reason but a bug in the renderer.
+            let _ = term::emit_to_write_style(&mut buffer, &config, &file, &diagnostic);
         }
+        let mut text = String::from_utf8_lossy(buffer.as_slice()).into_owned();
+        text.push_str(&self.summary());
+        text
+    }
+
+    fn summary(&self) -> String {
         let count = self.problems.len();
-        write!(
-            f,
+        format!(
             "{}: {count} error{}",
             self.path.display(),
             if count == 1 { "" } else { "s" }
         )
+    }
+
+    fn diagnostics(&self) -> Vec<Diagnostic<()>> {
+        self.problems
+            .iter()
+            .map(|problem| {
+                let end = problem.span.end.min(self.source.len());
+                let start = problem.span.start.min(end);
+                let mut diagnostic = Diagnostic::error()
+                    .with_message(&problem.message)
+                    .with_labels(vec![
+                        Label::primary((), start..end).with_message(&problem.label)
+                    ]);
+                if let Some(help) = &problem.help {
+                    diagnostic = diagnostic.with_notes(vec![format!("help: {help}")]);
+                }
+                diagnostic
+            })
+            .collect()
+    }
+}
+
+impl fmt::Display for FileProblems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render(false))
     }
 }

@@ -225,10 +225,12 @@ fn empty_file_declares_no_tables() {
 
 #[test]
 fn missing_file() {
-    let stderr = generate_fails(None, "./schema.toml");
-    assert!(stderr.contains("no such file"));
-    assert!(stderr.contains("strata init"));
-    insta::assert_snapshot!(stderr);
+    // No schema.toml is not a bad file but no project at all: a usage error (2).
+    let dir = tempfile::tempdir().unwrap();
+    let run = strata(dir.path(), &["--project", ".", "generate", "x"]);
+    assert_eq!(run.code, Some(2), "{}", run.stderr);
+    insta::assert_snapshot!(run.stderr);
+    assert!(std::fs::read_dir(dir.path()).unwrap().next().is_none());
 }
 
 #[test]

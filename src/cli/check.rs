@@ -3,19 +3,14 @@
 
 use std::path::Path;
 
+use super::output::{self, say};
 use super::Context;
 use crate::driver::{connect, DatabaseUrl};
 use crate::error::exit;
 use crate::migrate::check::{check_database, check_files, Finding};
 use crate::{Error, Result};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Format {
-    Human,
-    Json,
-}
-
-pub fn run(context: &Context, dev_url: Option<&str>, format: Format) -> Result<i32> {
+pub fn run(context: &Context, dev_url: Option<&str>) -> Result<i32> {
     let project = &context.project;
     let dev_url = match dev_url {
         Some(text) => Some(DatabaseUrl::parse(text, Path::new("."))?),
@@ -45,9 +40,10 @@ pub fn run(context: &Context, dev_url: Option<&str>, format: Format) -> Result<i
         )?);
     }
     findings.sort_by_key(|finding| finding.kind);
-    match format {
-        Format::Human => print_human(&findings, database_url.as_ref()),
-        Format::Json => print_json(&findings, database_url.as_ref()),
+    if output::json_mode() {
+        print_json(&findings, database_url.as_ref());
+    } else {
+        print_human(&findings, database_url.as_ref());
     }
     Ok(findings
         .first()
@@ -56,24 +52,25 @@ pub fn run(context: &Context, dev_url: Option<&str>, format: Format) -> Result<i
 
 fn print_human(findings: &[Finding], database: Option<&DatabaseUrl>) {
     for finding in findings {
-        eprintln!("{}: {}", finding.kind.name(), finding.message);
+        let mut text = format!("{}: {}\n", finding.kind.name(), finding.message);
         if !finding.sql.is_empty() {
-            eprintln!("  SQL that would reconcile it:");
+            text.push_str("  SQL that would reconcile it:\n");
             for statement in &finding.sql {
                 for line in statement.lines() {
-                    eprintln!("    {line}");
+                    text.push_str(&format!("    {line}\n"));
                 }
             }
         }
+        output::write_stderr(&text);
     }
     let scope = match database {
         Some(url) => format!("schema.toml, the migrations and {url}"),
         None => "schema.toml and the migrations".to_string(),
     };
     if findings.is_empty() {
-        println!("check: {scope} agree; nothing pending.");
+        say!("check: {scope} agree; nothing pending.");
     } else {
-        println!(
+        say!(
             "check: {} in {scope}.",
             super::plural(findings.len(), "finding")
         );
@@ -99,5 +96,5 @@ fn print_json(findings: &[Finding], database: Option<&DatabaseUrl>) {
         "ok": findings.is_empty(),
         "findings": findings,
     });
-    println!("{document:#}");
+    output::json(&document);
 }

@@ -1,3 +1,4 @@
+use super::output::{self, say};
 use std::path::Path;
 
 use crate::driver::DatabaseUrl;
@@ -25,15 +26,33 @@ pub fn run(
     };
     match generate(project, name, allow_destructive, dev_url.as_ref())? {
         Generated::NoChanges => {
-            println!("schema and migrations agree; nothing to generate");
+            say!("schema and migrations agree; nothing to generate");
+            output::json(&serde_json::json!({
+                "command": "generate",
+                "written": false,
+                "version": null,
+                "files": [],
+                "changes": [],
+            }));
         }
-        Generated::Written { files, changes, .. } => {
+        Generated::Written {
+            version,
+            files,
+            changes,
+        } => {
             for file in &files {
-                println!("Wrote {}", file.display());
+                say!("Wrote {}", file.display());
             }
             for change in &changes {
-                println!("  {change}");
+                say!("  {change}");
             }
+            output::json(&serde_json::json!({
+                "command": "generate",
+                "written": true,
+                "version": version,
+                "files": files,
+                "changes": changes,
+            }));
         }
     }
     Ok(exit::OK)

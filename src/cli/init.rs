@@ -1,3 +1,4 @@
+use super::output::{self, say};
 use crate::error::exit;
 use crate::project::Project;
 use crate::{Error, Result};
@@ -28,12 +29,35 @@ pub fn run(project: &Project) -> Result<i32> {
     std::fs::write(&schema, SCHEMA_TEMPLATE).map_err(|error| Error::io(&schema, error))?;
     create_dir(&project.migrations_dir("sqlite"))?;
     create_dir(&patches)?;
-    println!("Created {}", schema.display());
-    println!("Created {}", project.migrations_dir("sqlite").display());
-    println!("Created {}", patches.display());
-    println!();
-    println!("Next: edit schema.toml, then");
-    println!("  strata generate create_tables   # write the first migration");
-    println!("  strata migrate                  # apply it to sqlite:database.db");
+    let created = [schema, project.migrations_dir("sqlite"), patches];
+    for path in &created {
+        say!("Created {}", path.display());
+    }
+    // The next commands must find this project from where the person stands.
+    let in_project = if project.root == std::path::Path::new(".") {
+        String::new()
+    } else {
+        format!(
+            " --project {}",
+            shell_word(&project.root.display().to_string())
+        )
+    };
+    say!();
+    say!("Next: edit schema.toml, then");
+    say!("  strata generate create_tables{in_project}   # write the first migration");
+    say!("  strata migrate{in_project}                  # apply it to sqlite:database.db");
+    output::json(&serde_json::json!({ "command": "init", "created": created }));
     Ok(exit::OK)
+}
+
+/// `path` as one shell word (quoted when it holds anything but safe characters).
+fn shell_word(path: &str) -> String {
+    if path
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || "/._-+,:@".contains(c))
+    {
+        path.to_string()
+    } else {
+        format!("'{}'", path.replace('\'', "'\\''"))
+    }
 }

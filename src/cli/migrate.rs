@@ -1,36 +1,106 @@
+use super::output::{self, say};
 use super::{plural, Context};
 use crate::driver::{connect, Database, DatabaseUrl};
 use crate::error::exit;
-use crate::migrate::migrate;
+use crate::migrate::{migrate, pending_migrations};
 use crate::Result;
 
-pub fn run(context: &Context) -> Result<i32> {
+pub fn run(context: &Context, dry_run: bool) -> Result<i32> {
     let url = context.url()?;
+    if dry_run {
+        // A dry run only reads: a SQLite file that does not exist is not created,
+        // and every migration is pending on it.
+        let mut database = match &url {
+            DatabaseUrl::Sqlite(Some(path)) if !path.exists() => {
+                connect(&DatabaseUrl::Sqlite(None), context.connect)?
+            }
+            _ => connect(&url, context.connect)?,
+        };
+        return dry_run_migrations(context, &url, database.as_mut());
+    }
     let mut database = connect(&url, context.connect)?;
-    println!("Migrating {url}");
-    apply_migrations(context, &url, database.as_mut())?;
+    say!("Migrating {url}");
+    let report = apply_migrations(context, &url, database.as_mut())?;
+    output::json(&serde_json::json!({
+        "command": "migrate",
+        "database": url.to_string(),
+        "dry_run": false,
+        "applied": report.applied_json(),
+        "version": report.version,
+    }));
     Ok(exit::OK)
 }
 
-/// Applies pending migrations, printing each and a summary line. Returns how
-/// many were applied. Shared by `migrate`, `patch --migrate` and `setup`.
+/// What `apply_migrations` did.
+pub(crate) struct MigrationsReport {
+    /// (version, name, milliseconds), in the order applied.
+    pub applied: Vec<(i32, String, u128)>,
+    /// The version the database is at afterwards.
+    pub version: Option<i32>,
+}
+
+impl MigrationsReport {
+    pub fn applied_json(&self) -> serde_json::Value {
+        self.applied
+            .iter()
+            .map(|(version, name, ms)| {
+                serde_json::json!({ "version": version, "name": name, "duration_ms": ms })
+            })
+            .collect()
+    }
+}
+
+/// `migrate --dry-run`: the SQL of every pending migration, in order; nothing runs.
+fn dry_run_migrations(
+    context: &Context,
+    url: &DatabaseUrl,
+    database: &mut dyn Database,
+) -> Result<i32> {
+    let folder = context.project.migrations_dir(dialect_folder(url));
+    let timeout = context.lock_timeout;
+    let mut on_wait = |message: &str| say!("  {message} (giving up after {} s)", timeout.as_secs());
+    let status = pending_migrations(database, &folder, timeout, &mut on_wait)?;
+    let pending = status.pending();
+    say!("Migrating {url} (dry run: nothing is applied)");
+    for script in &pending {
+        say!("-- {}", folder.join(script.file_name()).display());
+        say!("{}", script.sql.trim_end());
+        say!();
+    }
+    say!(
+        "Migrations: dry run; {} would be applied.",
+        plural(pending.len(), "migration")
+    );
+    output::json(&serde_json::json!({
+        "command": "migrate",
+        "database": url.to_string(),
+        "dry_run": true,
+        "pending": pending.iter().map(|script| serde_json::json!({
+            "version": script.version,
+            "name": script.name,
+            "file": folder.join(script.file_name()),
+            "sql": script.sql,
+        })).collect::<Vec<_>>(),
+        "version": status.current_version(),
+    }));
+    Ok(exit::OK)
+}
+
+/// Applies pending migrations, printing each and a summary line. Shared by
+/// `migrate`, `patch --migrate` and `setup`.
 pub(crate) fn apply_migrations(
     context: &Context,
     url: &DatabaseUrl,
     database: &mut dyn Database,
-) -> Result<usize> {
+) -> Result<MigrationsReport> {
     let folder = context.project.migrations_dir(dialect_folder(url));
-    let mut applied = 0;
+    let mut applied = Vec::new();
     let timeout = context.lock_timeout;
-    let mut on_wait =
-        |message: &str| println!("  {message} (giving up after {} s)", timeout.as_secs());
+    let mut on_wait = |message: &str| say!("  {message} (giving up after {} s)", timeout.as_secs());
     let status = migrate(database, &folder, timeout, &mut on_wait, |event| {
-        applied += 1;
-        println!(
-            "  applied {} ({} ms)",
-            event.script.stem(),
-            event.duration.as_millis()
-        );
+        let ms = event.duration.as_millis();
+        say!("  applied {} ({ms} ms)", event.script.stem());
+        applied.push((event.script.version, event.script.name.clone(), ms));
     })?;
     let version = status
         .pending()
@@ -38,15 +108,15 @@ pub(crate) fn apply_migrations(
         .map(|s| s.version)
         .or(status.current_version());
     let at = version.map_or("no migrations".to_string(), |v| format!("V{v}"));
-    if applied == 0 {
-        println!("Migrations: nothing to apply, the database is up to date ({at}).");
+    if applied.is_empty() {
+        say!("Migrations: nothing to apply, the database is up to date ({at}).");
     } else {
-        println!(
+        say!(
             "Migrations: applied {}; the database is at {at}.",
-            plural(applied, "migration")
+            plural(applied.len(), "migration")
         );
     }
-    Ok(applied)
+    Ok(MigrationsReport { applied, version })
 }
 
 /// The migrations folder a database of this kind reads.

@@ -5,6 +5,7 @@ mod generate;
 mod hash;
 mod init;
 mod migrate;
+pub mod output;
 mod patch;
 mod pull;
 mod setup;
@@ -50,6 +51,34 @@ pub struct Cli {
     #[arg(long, global = true, default_value_t = 10, value_name = "SECONDS")]
     pub ddl_lock_timeout: u64,
 
+    /// Output: `human` lines, or one `json` document on stdout (shapes in docs/json.md).
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "human",
+        value_name = "FORMAT"
+    )]
+    pub format: output::Format,
+
+    /// Print only errors and warnings.
+    #[arg(long, short, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Also print every statement and timing (on stderr).
+    #[arg(long, short, global = true)]
+    pub verbose: bool,
+
+    /// Colour: `auto` (terminals only, never with NO_COLOR), `always` or `never`.
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value = "auto",
+        value_name = "WHEN"
+    )]
+    pub color: output::ColorChoice,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -77,7 +106,11 @@ pub enum Command {
         dev_url: Option<String>,
     },
     /// Apply pending migrations to the database.
-    Migrate,
+    Migrate {
+        /// Print the SQL of every pending migration, in order, and apply nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Apply pending data patches from patches/, once each, one transaction each.
     Patch {
         /// Run the patches, show every change and statement, then roll back.
@@ -117,9 +150,6 @@ pub enum Command {
             hide_env_values = true
         )]
         dev_url: Option<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "human")]
-        format: check::Format,
     },
     /// Rewrite the integrity file (migrations/<dialect>/strata.sum) after a
     /// deliberate hand edit of a migration that was never applied anywhere.
@@ -165,13 +195,15 @@ pub fn main() -> i32 {
     match run(cli) {
         Ok(code) => code,
         Err(_) if crate::driver::INTERRUPTED.load(std::sync::atomic::Ordering::SeqCst) => {
-            eprintln!("interrupted; scratch databases were dropped");
+            output::error("interrupted; scratch databases were dropped");
             exit::INTERRUPTED
         }
         Err(error) => {
             match &error {
-                crate::Error::Problems(problems) => eprintln!("{problems}"),
-                other => eprintln!("error: {other}"),
+                crate::Error::Problems(problems) => {
+                    output::write_stderr(&format!("{}\n", problems.render(output::color_stderr())))
+                }
+                other => output::error(&other.to_string()),
             }
             error.exit_code()
         }
@@ -179,6 +211,7 @@ pub fn main() -> i32 {
 }
 
 pub fn run(cli: Cli) -> crate::Result<i32> {
+    output::Settings::new(cli.format, cli.quiet, cli.verbose, cli.color).install();
     let context = Context {
         project: Project::new(&cli.project),
         database_url: cli.database_url,
@@ -203,7 +236,7 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             *allow_destructive,
             dev_url.as_deref(),
         ),
-        Command::Migrate => migrate::run(&context),
+        Command::Migrate { dry_run } => migrate::run(&context, *dry_run),
         Command::Patch {
             dry_run,
             echo,
@@ -218,7 +251,7 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
         ),
         Command::Setup { fresh, yes, echo } => setup::run(&context, *fresh, *yes, *echo),
         Command::Status => status::run(&context),
-        Command::Check { dev_url, format } => check::run(&context, dev_url.as_deref(), *format),
+        Command::Check { dev_url } => check::run(&context, dev_url.as_deref()),
         Command::Hash => hash::run(&context.project),
         Command::Pull { output, force } => pull::run(&context, output.as_deref(), *force),
     }

@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use super::migrate::dialect_folder;
+use super::output::{self, say};
 use super::Context;
 use crate::driver::connect;
 use crate::error::exit;
@@ -8,9 +9,9 @@ use crate::schema::{unwritable_names, write_schema};
 use crate::{Error, Result};
 
 /// Introspects the live database into schema.toml text.
-pub fn run(context: &Context, output: Option<&Path>, force: bool) -> Result<i32> {
+pub fn run(context: &Context, output_path: Option<&Path>, force: bool) -> Result<i32> {
     let url = context.url()?;
-    if let Some(path) = output {
+    if let Some(path) = output_path {
         if path.exists() && !force {
             return Err(Error::Refused(format!(
                 "{} already exists; pass --force to overwrite it",
@@ -37,16 +38,24 @@ pub fn run(context: &Context, output: Option<&Path>, force: bool) -> Result<i32>
         )));
     }
     let text = write_schema(&schema, &[dialect_folder(&url).to_string()]);
-    match output {
+    match output_path {
         Some(path) => {
             std::fs::write(path, &text).map_err(|error| Error::io(path, error))?;
-            eprintln!(
+            say!(
                 "Wrote {} ({} tables from {url})",
                 path.display(),
                 schema.tables.len()
             );
         }
-        None => print!("{text}"),
+        None if !output::json_mode() => output::document(&text),
+        None => {}
     }
+    output::json(&serde_json::json!({
+        "command": "pull",
+        "database": url.to_string(),
+        "tables": schema.tables.len(),
+        "output": output_path,
+        "schema": text,
+    }));
     Ok(exit::OK)
 }

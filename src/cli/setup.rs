@@ -24,7 +24,9 @@ pub fn run(context: &Context, fresh: bool, yes: bool, echo: bool) -> Result<i32>
         "Setting up {url}{}",
         if created { " (created)" } else { "" }
     );
-    let migrations = apply_migrations(context, &url, database.as_mut())?;
+    let migrations = apply_migrations(context, &url, database.as_mut())?
+        .applied
+        .len();
     let patches = apply_patches_printing(
         &context.project,
         database.as_mut(),

@@ -174,6 +174,37 @@ fn refuse_tampered(folder: &std::path::Path, scripts: &[MigrationScript]) -> Res
     )))
 }
 
+/// `migrate --dry-run`: what `migrate` would apply now, read under the migration
+/// lock (so another runner's work in progress is not shown as pending), with the
+/// same refusals; nothing is applied.
+pub fn pending_migrations(
+    database: &mut dyn Database,
+    folder: &std::path::Path,
+    lock_timeout: Duration,
+    on_wait: &mut dyn FnMut(&str),
+) -> Result<MigrationStatus> {
+    let scripts = load_migrations(folder)?;
+    refuse_tampered(folder, &scripts)?;
+    database.lock(lock_timeout, on_wait)?;
+    let result = (|| {
+        let applied = database.applied_migrations()?;
+        let status = migration_status(&applied, &scripts);
+        let problems = status.problems();
+        if !problems.is_empty() {
+            return Err(Error::Refused(format!(
+                "{}: nothing would be applied:\n  {}",
+                database.display_url(),
+                problems.join("\n  ")
+            )));
+        }
+        Ok(status)
+    })();
+    let unlocked = database.unlock();
+    let status = result?;
+    unlocked?;
+    Ok(status)
+}
+
 fn apply_pending(
     database: &mut dyn Database,
     folder: &std::path::Path,

@@ -8,7 +8,8 @@ mod generate;
 pub mod integrity;
 
 pub use apply::{
-    integrity_problems, migrate, migration_status, AppliedEvent, MigrationStatus, StatusLine,
+    integrity_problems, migrate, migration_status, pending_migrations, AppliedEvent,
+    MigrationStatus, StatusLine,
 };
 pub use dir::{load_migrations, validate_migration_name};
 pub use generate::{generate, unsynced_changes, Generated};

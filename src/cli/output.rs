@@ -1,0 +1,167 @@
+//! Everything strata prints goes through here, so that
+//! - a closed stdout (`strata status | head -1`) never panics: the work goes on to
+//!   its end (finished or rolled back, never half-done) and the rest of the output
+//!   is dropped;
+//! - `--quiet` leaves only errors, `--verbose` adds statements and timings;
+//! - `--format json` keeps stdout for one JSON document;
+//! - colour is used only on terminals, never with `NO_COLOR`, as `--color` says.
+
+use std::io::{IsTerminal, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+/// `--format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum Format {
+    /// Lines for people.
+    #[default]
+    Human,
+    /// One JSON document on stdout (shapes in docs/json.md).
+    Json,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// Colour when the stream is a terminal and NO_COLOR is not set.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Settings {
+    pub format: Format,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub color_stdout: bool,
+    pub color_stderr: bool,
+}
+
+static SETTINGS: OnceLock<Settings> = OnceLock::new();
+static STDOUT_CLOSED: AtomicBool = AtomicBool::new(false);
+
+impl Settings {
+    pub fn new(format: Format, quiet: bool, verbose: bool, color: ColorChoice) -> Self {
+        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+        let decide = |terminal: bool| match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => terminal && !no_color,
+        };
+        Settings {
+            format,
+            quiet,
+            verbose,
+            color_stdout: decide(std::io::stdout().is_terminal()),
+            color_stderr: decide(std::io::stderr().is_terminal()),
+        }
+    }
+
+    /// Installs the settings for this process (the first call wins).
+    pub fn install(self) {
+        let _ = SETTINGS.set(self);
+    }
+}
+
+pub fn settings() -> Settings {
+    SETTINGS.get().copied().unwrap_or_default()
+}
+
+pub fn json_mode() -> bool {
+    settings().format == Format::Json
+}
+
+/// Whether stderr gets colour (for diagnostics rendered elsewhere).
+pub fn color_stderr() -> bool {
+    settings().color_stderr
+}
+
+/// Writes to stdout; a closed pipe is remembered and everything after it dropped.
+pub fn write_stdout(text: &str) {
+    if STDOUT_CLOSED.load(Ordering::Relaxed) {
+        return;
+    }
+    let mut stdout = std::io::stdout().lock();
+    if stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .is_err()
+    {
+        // EPIPE (or a full disk behind a redirect): nobody reads any more, but the
+        // work in progress must still finish or roll back cleanly.
+        STDOUT_CLOSED.store(true, Ordering::Relaxed);
+    }
+}
+
+/// Writes to stderr, ignoring failure (there is nowhere left to report it).
+pub fn write_stderr(text: &str) {
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
+/// A line of human output: progress and results. Silent with --quiet or JSON.
+pub fn say_line(line: std::fmt::Arguments<'_>) {
+    let settings = settings();
+    if settings.quiet || settings.format == Format::Json {
+        return;
+    }
+    write_stdout(&format!("{line}\n"));
+}
+
+/// A line shown only with --verbose (statements, timings), on stderr so that it
+/// never mixes into JSON.
+pub fn detail(line: std::fmt::Arguments<'_>) {
+    if settings().verbose {
+        write_stderr(&format!("{line}\n"));
+    }
+}
+
+/// Raw document text for stdout (pull's schema, JSON), shown whatever --quiet says.
+pub fn document(text: &str) {
+    write_stdout(text);
+}
+
+/// A JSON document on stdout (only in JSON mode).
+pub fn json(value: &serde_json::Value) {
+    if json_mode() {
+        write_stdout(&format!("{value:#}\n"));
+    }
+}
+
+const RED_BOLD: &str = "\x1b[1;31m";
+const YELLOW_BOLD: &str = "\x1b[1;33m";
+const GREEN: &str = "\x1b[32m";
+const RESET: &str = "\x1b[0m";
+
+fn painted(color: bool, paint: &str, text: &str) -> String {
+    if color {
+        format!("{paint}{text}{RESET}")
+    } else {
+        text.to_string()
+    }
+}
+
+/// `error: …` on stderr, the prefix red on a terminal.
+pub fn error(message: &str) {
+    let prefix = painted(settings().color_stderr, RED_BOLD, "error:");
+    write_stderr(&format!("{prefix} {message}\n"));
+}
+
+/// `warning: …` on stderr (shown even with --quiet: it is not progress).
+pub fn warning(message: &str) {
+    let prefix = painted(settings().color_stderr, YELLOW_BOLD, "warning:");
+    write_stderr(&format!("{prefix} {message}\n"));
+}
+
+/// The new value of a before → after line, green on a terminal.
+pub fn after(text: &str) -> String {
+    painted(settings().color_stdout, GREEN, text)
+}
+
+/// `say!("…", args)`: a line of human output (see [`say`]).
+macro_rules! say {
+    () => { $crate::cli::output::say_line(format_args!("")) };
+    ($($arg:tt)*) => { $crate::cli::output::say_line(format_args!($($arg)*)) };
+}
+pub(crate) use say;
