@@ -299,6 +299,19 @@ mod tests {
     }
 
     #[test]
+    fn masks_odd_but_valid_urls() {
+        for text in [
+            "postgres://app:s3cret@/db?host=/var/run/postgresql",
+            "postgresql://app:s3cret@[::1]:5432/db",
+            "postgres://app:s3cret@db/prod?options=-c%20search_path%3Dx&password=s3cret",
+        ] {
+            let masked = mask_password(text);
+            assert!(!masked.contains("s3cret"), "{text} → {masked}");
+            assert!(masked.contains("***"), "{text} → {masked}");
+        }
+    }
+
+    #[test]
     fn accepts_libpq_key_value_strings() {
         let url = DatabaseUrl::parse("host=db dbname=app password=x", Path::new(".")).unwrap();
         assert_eq!(url.to_string(), "host=db dbname=app password=***");

@@ -149,7 +149,7 @@ fn connection_error(config: &Config, display: &str, error: &postgres::Error) -> 
                 "database \"{database}\" does not exist on {host}:{port}; create it, or let `strata setup` create it ({display})"
             ),
             "28P01" | "28000" => format!(
-                "login failed for user \"{user}\" on {host}:{port}: check the user name and password in the URL ({display})"
+                "login failed for user \"{user}\" on {host}:{port}: check the user name and the password (in the URL, PGPASSWORD or the password file) ({display})"
             ),
             _ => format!("cannot connect to {display}: {}", one_line(error)),
         });
