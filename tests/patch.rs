@@ -453,8 +453,8 @@ fn setup_fresh_rebuilds_from_nothing(kind: Kind) {
     let (dir, db) = set_up(kind);
     db.strata_ok(dir.path(), &["setup"]);
     db.execute("DELETE FROM hero WHERE name = 'Deadpond';");
-    // Not a terminal here, so no --yes is needed.
-    let run = db.strata_ok(dir.path(), &["setup", "--fresh"]);
+    // --yes is needed even without a terminal (see tests/hostile_urls.rs).
+    let run = db.strata_ok(dir.path(), &["setup", "--fresh", "--yes"]);
     assert!(
         run.stdout.contains("Removed") || run.stdout.contains("Dropped"),
         "{}",

@@ -303,7 +303,10 @@ fn setup_creates_the_database_and_fresh_recreates_it() {
     assert!(db.exists());
     let mut other = db.client(); // --fresh forces other connections off
     other.execute("SELECT 1", &[]).unwrap();
-    let fresh = strata_ok(dir.path(), &["setup", "--fresh", "--database-url", &db.url]);
+    let fresh = strata_ok(
+        dir.path(),
+        &["setup", "--fresh", "--yes", "--database-url", &db.url],
+    );
     assert!(fresh.stdout.contains("Dropped"), "{}", fresh.stdout);
     assert_eq!(db.rows("SELECT count(*) FROM hero"), ["3"]);
 }

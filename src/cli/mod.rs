@@ -32,18 +32,21 @@ pub struct Cli {
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     pub project: PathBuf,
 
-    /// The database: sqlite:PATH, sqlite::memory: or postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=…]
-    /// (default: [project] database in schema.toml, then sqlite:database.db).
+    /// The database: sqlite:PATH, sqlite::memory:, postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=…]
+    /// or libpq settings ("host=… dbname=…"). Default: STRATA_DATABASE_URL, then
+    /// DATABASE_URL, then [project] database in schema.toml, then sqlite:database.db.
+    /// A password here is visible in `ps`; prefer the environment or PGPASSFILE.
     #[arg(
         long,
         global = true,
-        env = "DATABASE_URL",
+        env = "STRATA_DATABASE_URL",
         value_name = "URL",
         hide_env_values = true
     )]
     pub database_url: Option<String>,
 
-    /// Seconds to wait for another strata's migration lock before giving up.
+    /// Seconds to wait for a lock another process holds (another strata's
+    /// migration or patch, or on SQLite the database's write lock) before giving up.
     #[arg(long, global = true, default_value_t = 60, value_name = "SECONDS")]
     pub lock_timeout: u64,
 
@@ -212,12 +215,21 @@ pub fn main() -> i32 {
 
 pub fn run(cli: Cli) -> crate::Result<i32> {
     output::Settings::new(cli.format, cli.quiet, cli.verbose, cli.color).install();
+    // STRATA_DATABASE_URL (read by clap) overrides DATABASE_URL, so an application
+    // whose DATABASE_URL strata cannot read (or should not touch) can point strata
+    // elsewhere. An empty variable counts as unset.
+    let database_url = cli.database_url.filter(|url| !url.is_empty()).or_else(|| {
+        std::env::var("DATABASE_URL")
+            .ok()
+            .filter(|url| !url.is_empty())
+    });
     let context = Context {
         project: Project::new(&cli.project),
-        database_url: cli.database_url,
+        database_url,
         lock_timeout: Duration::from_secs(cli.lock_timeout),
         connect: ConnectOptions {
             ddl_lock_timeout: Duration::from_secs(cli.ddl_lock_timeout),
+            lock_timeout: Duration::from_secs(cli.lock_timeout),
         },
     };
     let needs_project = !matches!(cli.command, Command::Init | Command::Pull { .. });
@@ -246,6 +258,7 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             PatchOptions {
                 dry_run: *dry_run,
                 echo: *echo,
+                lock_timeout: context.lock_timeout,
             },
             *migrate,
         ),

@@ -58,6 +58,10 @@ pub(crate) fn apply_patches_printing(
     options: PatchOptions,
 ) -> Result<usize> {
     let mut on_event = |event: PatchEvent<'_>| match event {
+        PatchEvent::Waiting(message) => println!(
+            "  {message} (giving up after {} s)",
+            options.lock_timeout.as_secs()
+        ),
         PatchEvent::Started(patch) => match &patch.description {
             Some(description) => println!("{}: {description}", patch.name),
             None => println!("{}", patch.name),

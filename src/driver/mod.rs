@@ -113,13 +113,24 @@ pub trait Database {
 
     fn unlock(&mut self) -> Result<()>;
 
-    /// Starts a transaction that holds the database's write lock from its first
-    /// statement, so that two strata processes never both apply the same patch.
-    fn begin_exclusive(&mut self) -> Result<Box<dyn Transaction + '_>>;
+    /// Starts a transaction that holds strata's lock (the migration lock) and the
+    /// database's write lock from its first statement, so that two strata processes
+    /// never both apply the same patch. Waits at most `timeout` for another strata,
+    /// telling `on_wait` once who holds the lock, as [`Database::lock`] does.
+    fn begin_exclusive(
+        &mut self,
+        timeout: Duration,
+        on_wait: &mut dyn FnMut(&str),
+    ) -> Result<Box<dyn Transaction + '_>>;
 
-    /// The patch history, oldest first; empty when no patch ever ran.
+    /// Starts a read-only transaction that takes no lock of strata's, so reading
+    /// history never waits for a running migration or patch.
+    fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>>;
+
+    /// The patch history, oldest first; empty when no patch ever ran. A plain
+    /// read: `status` answers at once while another strata holds the lock.
     fn applied_patches(&mut self) -> Result<Vec<AppliedPatch>> {
-        let mut transaction = self.begin_exclusive()?;
+        let mut transaction = self.begin_read()?;
         patch_history::read(transaction.as_mut())
     }
 }
@@ -159,12 +170,19 @@ pub fn dialect(name: &str) -> Option<Box<dyn Dialect>> {
 pub struct ConnectOptions {
     /// How long one DDL statement may wait for a table lock (PostgreSQL).
     pub ddl_lock_timeout: Duration,
+    /// How long to wait for a lock another process holds: strata's lock, and on
+    /// SQLite the database's write lock (its busy timeout).
+    pub lock_timeout: Duration,
 }
+
+/// `--lock-timeout`'s default.
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(60);
 
 impl Default for ConnectOptions {
     fn default() -> Self {
         ConnectOptions {
             ddl_lock_timeout: postgres::DEFAULT_DDL_LOCK_TIMEOUT,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
 }
@@ -172,7 +190,10 @@ impl Default for ConnectOptions {
 /// Opens the database at `url` (a SQLite file is created when missing).
 pub fn connect(url: &DatabaseUrl, options: ConnectOptions) -> Result<Box<dyn Database>> {
     match url {
-        DatabaseUrl::Sqlite(target) => Ok(Box::new(sqlite::SqliteDatabase::open(target)?)),
+        DatabaseUrl::Sqlite(target) => Ok(Box::new(sqlite::SqliteDatabase::open_waiting(
+            target,
+            options.lock_timeout,
+        )?)),
         DatabaseUrl::Postgres(text) => Ok(Box::new(postgres::PostgresDatabase::connect(
             text,
             options.ddl_lock_timeout,

@@ -19,12 +19,24 @@ use crate::{Error, Result};
 /// Changed rows shown per operation; the rest are counted.
 const SHOWN_ROWS: usize = 20;
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 pub struct PatchOptions {
     /// Run everything, show it, then roll back.
     pub dry_run: bool,
     /// Show every statement with its parameters as it runs.
     pub echo: bool,
+    /// How long to wait for another strata's lock before giving up (`--lock-timeout`).
+    pub lock_timeout: Duration,
+}
+
+impl Default for PatchOptions {
+    fn default() -> Self {
+        PatchOptions {
+            dry_run: false,
+            echo: false,
+            lock_timeout: crate::driver::DEFAULT_LOCK_TIMEOUT,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -44,6 +56,8 @@ pub struct PatchStatusLine {
 }
 
 pub enum PatchEvent<'a> {
+    /// Another strata holds the lock; said once per wait (`waiting for … held by pid N`).
+    Waiting(String),
     Started(&'a PatchFile),
     Statement {
         sql: String,
@@ -141,7 +155,9 @@ pub fn apply_patches(
     let mut applied = 0;
     if options.dry_run {
         // One transaction for all, so later patches see earlier ones; then rolled back.
-        let mut transaction = database.begin_exclusive()?;
+        let mut transaction = database.begin_exclusive(options.lock_timeout, &mut |message| {
+            on_event(PatchEvent::Waiting(message.to_string()))
+        })?;
         for patch in &pending {
             run_patch(transaction.as_mut(), patch, &schema, options, on_event)?;
             applied += 1;
@@ -149,7 +165,9 @@ pub fn apply_patches(
         return Ok(applied);
     }
     for patch in pending {
-        let mut transaction = database.begin_exclusive()?;
+        let mut transaction = database.begin_exclusive(options.lock_timeout, &mut |message| {
+            on_event(PatchEvent::Waiting(message.to_string()))
+        })?;
         ensure_patch_history(transaction.as_mut())?;
         if read_patch_history(transaction.as_mut())?
             .iter()

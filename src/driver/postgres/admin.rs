@@ -42,11 +42,13 @@ pub fn create_database_if_missing(url: &str) -> Result<bool> {
     }
     match client.batch_execute(&format!("CREATE DATABASE {}", q(&name))) {
         Ok(()) => Ok(true),
-        // Another strata setup created it a moment ago.
+        // Another strata setup created it a moment ago: 42P04 (duplicate_database)
+        // when its CREATE committed before ours began, 23505 (unique_violation on
+        // pg_database_datname_index) when both ran at once.
         Err(error)
             if error
                 .as_db_error()
-                .is_some_and(|db| db.code().code() == "42P04") =>
+                .is_some_and(|db| matches!(db.code().code(), "42P04" | "23505")) =>
         {
             Ok(false)
         }
@@ -148,8 +150,12 @@ impl Drop for ScratchDatabase {
     }
 }
 
-/// The same URL naming another database.
+/// The same URL (or libpq string) naming another database.
 fn with_database(url: &str, config: &Config, name: &str) -> String {
+    if crate::driver::url::is_key_value(url) {
+        // A later keyword overrides an earlier one; `name` needs no quoting.
+        return format!("{url} dbname={name}");
+    }
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),

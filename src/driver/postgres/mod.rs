@@ -3,6 +3,7 @@
 
 mod admin;
 mod inspect;
+mod passfile;
 mod plan;
 mod tls;
 mod types;
@@ -11,7 +12,7 @@ mod values;
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use postgres::{Client, Config, NoTls};
+use postgres::{Client, Config, GenericClient, NoTls};
 
 pub use admin::{create_database_if_missing, drop_database};
 
@@ -107,6 +108,7 @@ pub(crate) fn parse_config(url: &str) -> Result<Config> {
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
+    passfile::fill_password(&mut config);
     Ok(config)
 }
 
@@ -115,7 +117,16 @@ pub(crate) fn open(config: &Config, display: &str) -> Result<Client> {
         postgres::config::SslMode::Disable => config.connect(NoTls),
         _ => config.connect(tls::connector()?),
     };
-    result.map_err(|error| connection_error(config, display, &error))
+    let mut client = result.map_err(|error| connection_error(config, display, &error))?;
+    // PostgreSQL 14+ can notice that a client vanished while a statement runs;
+    // without this, a killed strata's long statement (and the locks it holds)
+    // lives on until the statement ends. Older servers, and platforms where the
+    // setting must stay 0, keep the default: the error is ignored on purpose.
+    let _ = client.batch_execute(
+        "SELECT set_config('client_connection_check_interval', '1s', false) \
+         WHERE current_setting('server_version_num')::int >= 140000",
+    );
+    Ok(client)
 }
 
 /// One line that says what to check.
@@ -138,7 +149,7 @@ fn connection_error(config: &Config, display: &str, error: &postgres::Error) -> 
                 "database \"{database}\" does not exist on {host}:{port}; create it, or let `strata setup` create it ({display})"
             ),
             "28P01" | "28000" => format!(
-                "login failed for user \"{user}\" on {host}:{port}: check the user name and password in the URL ({display})"
+                "login failed for user \"{user}\" on {host}:{port}: check the user name and the password (in the URL, PGPASSWORD or the password file) ({display})"
             ),
             _ => format!("cannot connect to {display}: {}", one_line(error)),
         });
@@ -176,19 +187,61 @@ impl PostgresDatabase {
     pub fn client(&mut self) -> &mut Client {
         &mut self.client
     }
+}
 
-    fn lock_holder(&mut self) -> Option<i32> {
-        self.client
-            .query_opt(
-                "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
-                 AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1 \
-                 AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
-                 AND pid <> pg_backend_pid() LIMIT 1",
-                &[&LOCK_KEY],
-            )
-            .ok()
-            .flatten()
-            .map(|row| row.get(0))
+/// The pid of the session holding strata's advisory lock, if another one does.
+fn lock_holder(client: &mut impl GenericClient) -> Option<i32> {
+    client
+        .query_opt(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted \
+             AND classid = ($1::bigint >> 32)::oid AND objid = ($1::bigint & 4294967295)::oid AND objsubid = 1 \
+             AND database = (SELECT oid FROM pg_database WHERE datname = current_database()) \
+             AND pid <> pg_backend_pid() LIMIT 1",
+            &[&LOCK_KEY],
+        )
+        .ok()
+        .flatten()
+        .map(|row| row.get(0))
+}
+
+/// Polls `try_lock` (a query returning whether strata's advisory lock was taken)
+/// until it succeeds, or gives up after `timeout`. Polling rather than a blocking
+/// lock call, so the wait is bounded by `--lock-timeout`, not by `lock_timeout`,
+/// and `on_wait` can name the holder once.
+fn wait_for_lock(
+    client: &mut impl GenericClient,
+    try_lock: &str,
+    timeout: Duration,
+    on_wait: &mut dyn FnMut(&str),
+    display: &str,
+) -> Result<()> {
+    let started = Instant::now();
+    let mut told = false;
+    loop {
+        let acquired: bool = client
+            .query_one(try_lock, &[&LOCK_KEY])
+            .map_err(|e| query_error(&e))?
+            .get(0);
+        if acquired {
+            return Ok(());
+        }
+        let holder = lock_holder(client);
+        if !told {
+            match holder {
+                Some(pid) => on_wait(&format!("waiting for the migration lock held by pid {pid}")),
+                None => on_wait("waiting for the migration lock"),
+            }
+            told = true;
+        }
+        if started.elapsed() >= timeout {
+            return Err(Error::Refused(format!(
+                "gave up after {} s waiting for the migration lock{} on {display}; another strata is migrating or patching \
+                 (raise --lock-timeout to wait longer)",
+                timeout.as_secs(),
+                holder.map(|pid| format!(" held by pid {pid}")).unwrap_or_default(),
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -238,38 +291,13 @@ impl Database for PostgresDatabase {
     }
 
     fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()> {
-        let started = Instant::now();
-        let mut told = false;
-        loop {
-            let acquired: bool = self
-                .client
-                .query_one("SELECT pg_try_advisory_lock($1)", &[&LOCK_KEY])
-                .map_err(|e| query_error(&e))?
-                .get(0);
-            if acquired {
-                return Ok(());
-            }
-            let holder = self.lock_holder();
-            if !told {
-                match holder {
-                    Some(pid) => {
-                        on_wait(&format!("waiting for the migration lock held by pid {pid}"))
-                    }
-                    None => on_wait("waiting for the migration lock"),
-                }
-                told = true;
-            }
-            if started.elapsed() >= timeout {
-                return Err(Error::Refused(format!(
-                    "gave up after {} s waiting for the migration lock{} on {}; another strata is migrating or patching \
-                     (raise --lock-timeout to wait longer)",
-                    timeout.as_secs(),
-                    holder.map(|pid| format!(" held by pid {pid}")).unwrap_or_default(),
-                    self.display
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        wait_for_lock(
+            &mut self.client,
+            "SELECT pg_try_advisory_lock($1)",
+            timeout,
+            on_wait,
+            &self.display,
+        )
     }
 
     fn unlock(&mut self) -> Result<()> {
@@ -279,11 +307,29 @@ impl Database for PostgresDatabase {
             .map_err(|e| query_error(&e))
     }
 
-    fn begin_exclusive(&mut self) -> Result<Box<dyn Transaction + '_>> {
+    fn begin_exclusive(
+        &mut self,
+        timeout: Duration,
+        on_wait: &mut dyn FnMut(&str),
+    ) -> Result<Box<dyn Transaction + '_>> {
         let mut transaction = self.client.transaction().map_err(|e| query_error(&e))?;
         // The same key as migrations; a transaction-level lock ends with the transaction.
-        transaction
-            .execute("SELECT pg_advisory_xact_lock($1)", &[&LOCK_KEY])
+        wait_for_lock(
+            &mut transaction,
+            "SELECT pg_try_advisory_xact_lock($1)",
+            timeout,
+            on_wait,
+            &self.display,
+        )?;
+        Ok(Box::new(PostgresTransaction { transaction }))
+    }
+
+    fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>> {
+        let transaction = self
+            .client
+            .build_transaction()
+            .read_only(true)
+            .start()
             .map_err(|e| query_error(&e))?;
         Ok(Box::new(PostgresTransaction { transaction }))
     }

@@ -70,16 +70,18 @@ fn database_error(error: rusqlite::Error) -> Error {
 fn configure(connection: &Connection) -> Result<()> {
     connection
         .execute_batch("PRAGMA foreign_keys = ON;")
-        .map_err(database_error)?;
-    // Another strata (or the application) may hold the write lock for a moment.
-    connection
-        .busy_timeout(Duration::from_secs(30))
         .map_err(database_error)
 }
 
 impl SqliteDatabase {
     /// Opens `path` (creating the file if missing), or an in-memory database.
     pub fn open(path: &Option<PathBuf>) -> Result<Self> {
+        Self::open_waiting(path, super::DEFAULT_LOCK_TIMEOUT)
+    }
+
+    /// Like [`SqliteDatabase::open`]; a write lock held by another process (the
+    /// application, say) is waited for up to `busy_timeout` (`--lock-timeout`).
+    pub fn open_waiting(path: &Option<PathBuf>, busy_timeout: Duration) -> Result<Self> {
         let connection = match path {
             None => Connection::open_in_memory(),
             Some(path) => {
@@ -105,6 +107,9 @@ impl SqliteDatabase {
             None => database_error(error),
         })?;
         configure(&connection)?;
+        connection
+            .busy_timeout(busy_timeout)
+            .map_err(database_error)?;
         // Opening does not read the file; this fails early on a file that is not SQLite.
         connection
             .query_row("SELECT count(*) FROM sqlite_schema", [], |_| Ok(()))
@@ -183,16 +188,74 @@ impl Database for SqliteDatabase {
         super::run_migrations(&mut self.connection, applied, pending, on_applied)
     }
 
-    /// SQLite has no session locks, so migrations are serialised with an OS file
-    /// lock beside the database; the OS drops it when the process dies.
+    /// SQLite has no session locks, so migrations and patches are serialised with
+    /// an OS file lock beside the database; the OS drops it when the process dies.
     fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()> {
-        let Some(path) = &self.path else {
-            return Ok(());
+        if self.lock_file.is_none() {
+            self.lock_file = self.take_lock_file(timeout, on_wait)?;
+        }
+        Ok(())
+    }
+
+    fn unlock(&mut self) -> Result<()> {
+        // Closing the file releases the lock.
+        self.lock_file = None;
+        Ok(())
+    }
+
+    fn begin_exclusive(
+        &mut self,
+        timeout: Duration,
+        on_wait: &mut dyn FnMut(&str),
+    ) -> Result<Box<dyn Transaction + '_>> {
+        // strata's own lock first (unless this process holds it already), so a
+        // patch waits for a running migration or patch up to --lock-timeout and
+        // names its pid, like `migrate` does.
+        let lock_file = match self.lock_file {
+            Some(_) => None,
+            None => self.take_lock_file(timeout, on_wait)?,
         };
+        // IMMEDIATE takes the write lock now, not at the first write, so a second
+        // process waits here (busy_timeout) instead of reading a stale history.
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(database_error)?;
+        Ok(Box::new(SqliteTransaction {
+            transaction,
+            _lock_file: lock_file,
+        }))
+    }
+
+    fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>> {
+        // DEFERRED: a plain read, which SQLite serves while a writer works.
+        let transaction = self.connection.transaction().map_err(database_error)?;
+        Ok(Box::new(SqliteTransaction {
+            transaction,
+            _lock_file: None,
+        }))
+    }
+}
+
+impl SqliteDatabase {
+    /// Locks `<database>.strata-lock`, waiting at most `timeout`; `None` for an
+    /// in-memory database. The file holds the pid of the process holding it, for
+    /// the waiting message. The path is canonical, so a symlink to the database and
+    /// the database itself share one lock.
+    fn take_lock_file(
+        &self,
+        timeout: Duration,
+        on_wait: &mut dyn FnMut(&str),
+    ) -> Result<Option<std::fs::File>> {
+        let Some(path) = &self.path else {
+            return Ok(None);
+        };
+        let path = std::fs::canonicalize(path).unwrap_or_else(|_| path.clone());
         let lock_path = PathBuf::from(format!("{}.strata-lock", path.display()));
-        let file = std::fs::OpenOptions::new()
+        let mut file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
+            .read(true)
             .write(true)
             .open(&lock_path)
             .map_err(|error| Error::io(&lock_path, error))?;
@@ -202,16 +265,22 @@ impl Database for SqliteDatabase {
             match file.try_lock() {
                 Ok(()) => break,
                 Err(std::fs::TryLockError::WouldBlock) => {
+                    let holder = std::fs::read_to_string(&lock_path)
+                        .ok()
+                        .and_then(|text| text.trim().parse::<u32>().ok())
+                        .map(|pid| format!(" held by pid {pid}"))
+                        .unwrap_or_default();
                     if !told {
                         on_wait(&format!(
-                            "waiting for the migration lock ({} is held by another process)",
+                            "waiting for the migration lock{holder} ({})",
                             lock_path.display()
                         ));
                         told = true;
                     }
                     if started.elapsed() >= timeout {
                         return Err(Error::Refused(format!(
-                            "gave up after {} s waiting for the migration lock {}; is another strata running?",
+                            "gave up after {} s waiting for the migration lock{holder} ({}); \
+                             another strata is migrating or patching (raise --lock-timeout to wait longer)",
                             timeout.as_secs(),
                             lock_path.display()
                         )));
@@ -223,29 +292,21 @@ impl Database for SqliteDatabase {
                 }
             }
         }
-        self.lock_file = Some(file);
-        Ok(())
-    }
-
-    fn unlock(&mut self) -> Result<()> {
-        // Closing the file releases the lock.
-        self.lock_file = None;
-        Ok(())
-    }
-
-    fn begin_exclusive(&mut self) -> Result<Box<dyn Transaction + '_>> {
-        // IMMEDIATE takes the write lock now, not at the first write, so a second
-        // process waits here (busy_timeout) instead of reading a stale history.
-        let transaction = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(database_error)?;
-        Ok(Box::new(SqliteTransaction { transaction }))
+        // Best effort: the pid is only for messages; the lock is what counts.
+        use std::io::{Seek, Write};
+        let _ = file
+            .set_len(0)
+            .and_then(|()| file.rewind())
+            .and_then(|()| write!(file, "{}", std::process::id()))
+            .and_then(|()| file.flush());
+        Ok(Some(file))
     }
 }
 
 struct SqliteTransaction<'c> {
     transaction: rusqlite::Transaction<'c>,
+    /// strata's lock file, released after the transaction ends (fields drop in order).
+    _lock_file: Option<std::fs::File>,
 }
 
 impl ToSql for SqlValue {
@@ -327,6 +388,8 @@ impl Transaction for SqliteTransaction<'_> {
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
-        self.transaction.commit().map_err(database_error)
+        let this = *self;
+        this.transaction.commit().map_err(database_error)
+        // `this._lock_file` is dropped here, after the commit.
     }
 }
