@@ -267,7 +267,7 @@ fn build_database(schema: &str) -> (tempfile::TempDir, rusqlite::Connection) {
     let url = format!("sqlite:{}", database.display());
     for args in [
         vec!["--project", ".", "generate", "init"],
-        vec!["--project", ".", "--database-url", &url, "migrate"],
+        vec!["--project", ".", "migrate", "--database-url", &url],
     ] {
         let run = strata(dir.path(), &args);
         assert_eq!(

@@ -14,7 +14,7 @@ mod status;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
 
 use crate::driver::{ConnectOptions, DatabaseUrl};
 use crate::error::exit;
@@ -31,28 +31,6 @@ pub struct Cli {
     /// The project folder (holding schema.toml, migrations/ and patches/).
     #[arg(long, global = true, default_value = ".", value_name = "DIR")]
     pub project: PathBuf,
-
-    /// The database: sqlite:PATH, sqlite::memory:, postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=…]
-    /// or libpq settings ("host=… dbname=…"). Default: STRATA_DATABASE_URL, then
-    /// DATABASE_URL, then [project] database in schema.toml, then sqlite:database.db.
-    /// A password here is visible in `ps`; prefer the environment or PGPASSFILE.
-    #[arg(
-        long,
-        global = true,
-        env = "STRATA_DATABASE_URL",
-        value_name = "URL",
-        hide_env_values = true
-    )]
-    pub database_url: Option<String>,
-
-    /// Seconds to wait for a lock another process holds (another strata's
-    /// migration or patch, or on SQLite the database's write lock) before giving up.
-    #[arg(long, global = true, default_value_t = 60, value_name = "SECONDS")]
-    pub lock_timeout: u64,
-
-    /// Seconds one DDL statement may wait for a table lock on PostgreSQL (lock_timeout).
-    #[arg(long, global = true, default_value_t = 10, value_name = "SECONDS")]
-    pub ddl_lock_timeout: u64,
 
     /// Output: `human` lines, or one `json` document on stdout (shapes in docs/json.md).
     #[arg(
@@ -86,6 +64,41 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// The options of commands that talk to a database (only those commands list them).
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// The database: sqlite:PATH, sqlite::memory:, postgres://USER:PASSWORD@HOST:PORT/DB[?sslmode=…]
+    /// or libpq settings ("host=… dbname=…"). Default: STRATA_DATABASE_URL, then
+    /// DATABASE_URL, then [project] database in schema.toml, then sqlite:database.db.
+    /// A password here is visible in `ps`; prefer the environment or PGPASSFILE.
+    #[arg(
+        long,
+        env = "STRATA_DATABASE_URL",
+        value_name = "URL",
+        hide_env_values = true
+    )]
+    pub database_url: Option<String>,
+
+    /// Seconds to wait for a lock another process holds (another strata's
+    /// migration or patch, or on SQLite the database's write lock) before giving up.
+    #[arg(long, default_value_t = 60, value_name = "SECONDS")]
+    pub lock_timeout: u64,
+
+    /// Seconds one DDL statement may wait for a table lock on PostgreSQL (lock_timeout).
+    #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+    pub ddl_lock_timeout: u64,
+}
+
+impl Default for DatabaseArgs {
+    fn default() -> Self {
+        DatabaseArgs {
+            database_url: None,
+            lock_timeout: 60,
+            ddl_lock_timeout: 10,
+        }
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Start a project: a commented schema.toml, migrations/ and patches/.
@@ -110,12 +123,16 @@ pub enum Command {
     },
     /// Apply pending migrations to the database.
     Migrate {
+        #[command(flatten)]
+        db: DatabaseArgs,
         /// Print the SQL of every pending migration, in order, and apply nothing.
         #[arg(long)]
         dry_run: bool,
     },
     /// Apply pending data patches from patches/, once each, one transaction each.
     Patch {
+        #[command(flatten)]
+        db: DatabaseArgs,
         /// Run the patches, show every change and statement, then roll back.
         #[arg(long)]
         dry_run: bool,
@@ -128,6 +145,8 @@ pub enum Command {
     },
     /// CI database setup: create the database if missing, migrate, patch.
     Setup {
+        #[command(flatten)]
+        db: DatabaseArgs,
         /// Remove the database first and build it from nothing.
         #[arg(long)]
         fresh: bool,
@@ -139,11 +158,16 @@ pub enum Command {
         echo: bool,
     },
     /// Show applied and pending migrations and patches.
-    Status,
+    Status {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
     /// CI gate: migration files intact (strata.sum), dialects in lockstep,
     /// schema.toml and migrations agree, and with --database-url no drift and
     /// nothing pending. Exit 0 when clean; see the README for the other codes.
     Check {
+        #[command(flatten)]
+        db: DatabaseArgs,
         /// A PostgreSQL server where scratch databases replay migrations/postgres
         /// (default for the drift check: the --database-url server).
         #[arg(
@@ -154,11 +178,21 @@ pub enum Command {
         )]
         dev_url: Option<String>,
     },
+    /// Print a shell completion script: `strata completions bash > /etc/bash_completion.d/strata`.
+    Completions {
+        /// bash, zsh, fish, powershell or elvish.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff): `strata man > strata.1 && man ./strata.1`.
+    Man,
     /// Rewrite the integrity file (migrations/<dialect>/strata.sum) after a
     /// deliberate hand edit of a migration that was never applied anywhere.
     Hash,
     /// Introspect the live database and print it as schema.toml.
     Pull {
+        #[command(flatten)]
+        db: DatabaseArgs,
         /// Write to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
@@ -166,6 +200,25 @@ pub enum Command {
         #[arg(long)]
         force: bool,
     },
+}
+
+impl Command {
+    /// The database options, for the commands that have them.
+    fn database_args(&self) -> Option<&DatabaseArgs> {
+        match self {
+            Command::Migrate { db, .. }
+            | Command::Patch { db, .. }
+            | Command::Setup { db, .. }
+            | Command::Status { db }
+            | Command::Check { db, .. }
+            | Command::Pull { db, .. } => Some(db),
+            Command::Init
+            | Command::Generate { .. }
+            | Command::Hash
+            | Command::Completions { .. }
+            | Command::Man => None,
+        }
+    }
 }
 
 /// What every command that touches a database needs.
@@ -218,7 +271,8 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
     // STRATA_DATABASE_URL (read by clap) overrides DATABASE_URL, so an application
     // whose DATABASE_URL strata cannot read (or should not touch) can point strata
     // elsewhere. An empty variable counts as unset.
-    let database_url = cli.database_url.filter(|url| !url.is_empty()).or_else(|| {
+    let db = cli.command.database_args().cloned().unwrap_or_default();
+    let database_url = db.database_url.filter(|url| !url.is_empty()).or_else(|| {
         std::env::var("DATABASE_URL")
             .ok()
             .filter(|url| !url.is_empty())
@@ -226,13 +280,16 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
     let context = Context {
         project: Project::new(&cli.project),
         database_url,
-        lock_timeout: Duration::from_secs(cli.lock_timeout),
+        lock_timeout: Duration::from_secs(db.lock_timeout),
         connect: ConnectOptions {
-            ddl_lock_timeout: Duration::from_secs(cli.ddl_lock_timeout),
-            lock_timeout: Duration::from_secs(cli.lock_timeout),
+            ddl_lock_timeout: Duration::from_secs(db.ddl_lock_timeout),
+            lock_timeout: Duration::from_secs(db.lock_timeout),
         },
     };
-    let needs_project = !matches!(cli.command, Command::Init | Command::Pull { .. });
+    let needs_project = !matches!(
+        cli.command,
+        Command::Init | Command::Pull { .. } | Command::Completions { .. } | Command::Man
+    );
     if needs_project {
         context.project.require()?;
     }
@@ -248,11 +305,12 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             *allow_destructive,
             dev_url.as_deref(),
         ),
-        Command::Migrate { dry_run } => migrate::run(&context, *dry_run),
+        Command::Migrate { dry_run, .. } => migrate::run(&context, *dry_run),
         Command::Patch {
             dry_run,
             echo,
             migrate,
+            ..
         } => patch::run(
             &context,
             PatchOptions {
@@ -262,11 +320,27 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             },
             *migrate,
         ),
-        Command::Setup { fresh, yes, echo } => setup::run(&context, *fresh, *yes, *echo),
-        Command::Status => status::run(&context),
-        Command::Check { dev_url } => check::run(&context, dev_url.as_deref()),
+        Command::Setup {
+            fresh, yes, echo, ..
+        } => setup::run(&context, *fresh, *yes, *echo),
+        Command::Status { .. } => status::run(&context),
+        Command::Check { dev_url, .. } => check::run(&context, dev_url.as_deref()),
         Command::Hash => hash::run(&context.project),
-        Command::Pull { output, force } => pull::run(&context, output.as_deref(), *force),
+        Command::Completions { shell } => {
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut Cli::command(), "strata", &mut script);
+            output::document(&String::from_utf8_lossy(&script));
+            Ok(exit::OK)
+        }
+        Command::Man => {
+            let mut page = Vec::new();
+            clap_mangen::Man::new(Cli::command())
+                .render(&mut page)
+                .map_err(|error| crate::Error::io("<stdout>", error))?;
+            output::document(&String::from_utf8_lossy(&page));
+            Ok(exit::OK)
+        }
+        Command::Pull { output, force, .. } => pull::run(&context, output.as_deref(), *force),
     }
 }
 
