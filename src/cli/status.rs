@@ -1,9 +1,10 @@
 use super::migrate::dialect_folder;
+use super::output::{self, say};
 use super::Context;
 use crate::driver::{connect, DatabaseUrl};
 use crate::error::exit;
 use crate::migrate::{load_migrations, migration_status, StatusLine};
-use crate::patch::{load_patches, patch_problems, patch_status, PatchState};
+use crate::patch::{load_patches, patch_problems, patch_status, PatchState, PatchStatusLine};
 use crate::Result;
 
 pub fn run(context: &Context) -> Result<i32> {
@@ -23,53 +24,55 @@ pub fn run(context: &Context) -> Result<i32> {
     let status = migration_status(&applied, &scripts);
     let patch_lines = patch_status(&applied_patches, &patches);
 
-    println!(
+    say!(
         "Database: {url}{}",
         if missing { " (does not exist yet)" } else { "" }
     );
-    println!("Migrations ({}):", folder.display());
+    say!("Migrations ({}):", folder.display());
     for line in &status.lines {
         match line {
             StatusLine::Applied(a) => {
-                println!("  applied   V{}__{}  {}", a.version, a.name, a.applied_on)
+                say!("  applied   V{}__{}  {}", a.version, a.name, a.applied_on)
             }
-            StatusLine::Pending(s) => println!("  pending   {}", s.stem()),
-            StatusLine::Changed(a) => println!(
+            StatusLine::Pending(s) => say!("  pending   {}", s.stem()),
+            StatusLine::Changed(a) => say!(
                 "  CHANGED   V{}__{}  file differs from what was applied",
-                a.version, a.name
+                a.version,
+                a.name
             ),
-            StatusLine::Missing(a) => println!(
+            StatusLine::Missing(a) => say!(
                 "  MISSING   V{}__{}  applied, but the file is gone",
-                a.version, a.name
+                a.version,
+                a.name
             ),
-            StatusLine::OutOfOrder(s) => println!(
+            StatusLine::OutOfOrder(s) => say!(
                 "  OUT OF ORDER  {}  older than applied migrations",
                 s.stem()
             ),
         }
     }
     if status.lines.is_empty() {
-        println!("  (none)");
+        say!("  (none)");
     }
-    println!("Patches ({}):", project.patches_dir().display());
+    say!("Patches ({}):", project.patches_dir().display());
     if patch_lines.is_empty() {
-        println!("  (none)");
+        say!("  (none)");
     }
     for line in &patch_lines {
         match &line.state {
-            PatchState::Applied(a) => println!(
+            PatchState::Applied(a) => say!(
                 "  applied   {}  {}  {}",
                 line.name,
                 a.applied_at,
                 super::plural(a.rows_changed as usize, "row")
             ),
-            PatchState::Pending => println!("  pending   {}", line.name),
-            PatchState::Changed(_) => println!(
+            PatchState::Pending => say!("  pending   {}", line.name),
+            PatchState::Changed(_) => say!(
                 "  CHANGED   {}  file differs from what was applied",
                 line.name
             ),
             PatchState::Missing(_) => {
-                println!("  MISSING   {}  applied, but the file is gone", line.name)
+                say!("  MISSING   {}  applied, but the file is gone", line.name)
             }
         }
     }
@@ -81,7 +84,7 @@ pub fn run(context: &Context) -> Result<i32> {
         .iter()
         .filter(|l| matches!(l.state, PatchState::Applied(_)))
         .count();
-    println!(
+    say!(
         "Migrations: {} applied, {} pending. Patches: {applied_patch_count} applied, {pending_patches} pending.",
         status.applied_count(),
         status.pending().len()
@@ -89,12 +92,51 @@ pub fn run(context: &Context) -> Result<i32> {
     let mut problems = crate::migrate::integrity_problems(&folder, &scripts)?;
     problems.extend(status.problems());
     problems.extend(patch_problems(&patch_lines));
+    output::json(&serde_json::json!({
+        "command": "status",
+        "database": url.to_string(),
+        "exists": !missing,
+        "migrations": status.lines.iter().map(migration_json).collect::<Vec<_>>(),
+        "patches": patch_lines.iter().map(patch_json).collect::<Vec<_>>(),
+        "problems": problems,
+    }));
     if problems.is_empty() {
         Ok(exit::OK)
     } else {
         for problem in problems {
-            eprintln!("error: {problem}");
+            output::error(&problem);
         }
         Ok(exit::REFUSED)
     }
+}
+
+fn migration_json(line: &StatusLine) -> serde_json::Value {
+    let (state, version, name, applied_on) = match line {
+        StatusLine::Applied(a) => ("applied", a.version, &a.name, Some(&a.applied_on)),
+        StatusLine::Changed(a) => ("changed", a.version, &a.name, Some(&a.applied_on)),
+        StatusLine::Missing(a) => ("missing", a.version, &a.name, Some(&a.applied_on)),
+        StatusLine::Pending(s) => ("pending", s.version, &s.name, None),
+        StatusLine::OutOfOrder(s) => ("out_of_order", s.version, &s.name, None),
+    };
+    serde_json::json!({
+        "version": version,
+        "name": name,
+        "state": state,
+        "applied_on": applied_on,
+    })
+}
+
+fn patch_json(line: &PatchStatusLine) -> serde_json::Value {
+    let (state, applied) = match &line.state {
+        PatchState::Applied(a) => ("applied", Some(a)),
+        PatchState::Pending => ("pending", None),
+        PatchState::Changed(a) => ("changed", Some(a)),
+        PatchState::Missing(a) => ("missing", Some(a)),
+    };
+    serde_json::json!({
+        "name": line.name,
+        "state": state,
+        "applied_at": applied.map(|a| a.applied_at.clone()),
+        "rows_changed": applied.map(|a| a.rows_changed),
+    })
 }
