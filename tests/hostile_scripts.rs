@@ -239,16 +239,24 @@ fn sqlite_insert_per_line_migration_applies_every_row_and_names_a_failing_line()
     let (dir, db) = set_up(Kind::Sqlite);
     let mut sql = String::from("CREATE TABLE bulk (id INTEGER PRIMARY KEY, note TEXT);\n");
     for i in 0..20_000 {
-        sql.push_str(&format!("INSERT INTO bulk (id, note) VALUES ({i}, 'row; {i}');\n"));
+        sql.push_str(&format!(
+            "INSERT INTO bulk (id, note) VALUES ({i}, 'row; {i}');\n"
+        ));
     }
     write_migration(dir.path(), Kind::Sqlite, "V2__bulk.sql", &sql);
     db.strata_ok(dir.path(), &["migrate"]);
-    assert_eq!(db.rows("SELECT count(*), sum(id) FROM bulk"), ["20000|199990000"]);
+    assert_eq!(
+        db.rows("SELECT count(*), sum(id) FROM bulk"),
+        ["20000|199990000"]
+    );
 
     let before = db.snapshot();
     let mut broken = String::new();
     for i in 0..1_000 {
-        broken.push_str(&format!("INSERT INTO bulk (id) VALUES ({});\n", 100_000 + i));
+        broken.push_str(&format!(
+            "INSERT INTO bulk (id) VALUES ({});\n",
+            100_000 + i
+        ));
     }
     broken.push_str("INSERT INTO bulk (id) VALUES (0);\n");
     write_migration(dir.path(), Kind::Sqlite, "V3__clash.sql", &broken);

@@ -4,8 +4,8 @@
 use std::ops::Range;
 
 use crate::diagnostics::{FileProblems, Problem};
-use crate::script::{self, Engine, Kind};
 use crate::schema::{Schema, Table, Type};
+use crate::script::{self, Engine, Kind};
 use crate::text::{backticked, did_you_mean};
 
 use super::file::{Assignment, OperationKind, PatchBody, PatchFile, PatchValue, ValueKind};

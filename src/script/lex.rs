@@ -7,8 +7,9 @@
 //! `/* */` comments (nested on PostgreSQL, not on SQLite, as each engine reads
 //! them), parentheses, and bodies whose semicolons do not end the statement:
 //! `CREATE TRIGGER … BEGIN … END` on SQLite and `CREATE FUNCTION|PROCEDURE …
-//! BEGIN ATOMIC … END` on PostgreSQL (counted like psql does: BEGIN and CASE open,
-//! END closes). Everything else is an opaque token.
+//! BEGIN ATOMIC … END` on PostgreSQL (counted as psql counts them: outside
+//! parentheses, BEGIN and, inside it, CASE open; END closes). Everything else is
+//! an opaque token.
 //!
 //! It is streaming and allocation-free (one pass, byte ranges into the text), so
 //! checking a 50 MB migration costs about as much as reading it; that, and compile
@@ -243,10 +244,10 @@ impl Statement {
 
     /// Whether the leading words are `expected`, ignoring case.
     pub fn starts_with(&self, text: &str, expected: &[&str]) -> bool {
-        expected
-            .iter()
-            .enumerate()
-            .all(|(i, word)| self.word(text, i).is_some_and(|w| w.eq_ignore_ascii_case(word)))
+        expected.iter().enumerate().all(|(i, word)| {
+            self.word(text, i)
+                .is_some_and(|w| w.eq_ignore_ascii_case(word))
+        })
     }
 
     fn keyword_at(&self, text: &str, n: usize, candidates: &[&str]) -> bool {
@@ -330,9 +331,13 @@ impl Iterator for Statements<'_> {
                         statement.word_count += 1;
                         body = statement.has_body(self.text, self.lexer.engine);
                     }
-                    if body {
+                    // As psql counts: outside parentheses only, and CASE only
+                    // inside a BEGIN (elsewhere its END closes nothing we track).
+                    if body && parens == 0 {
                         let word = &self.text[range];
-                        if word.eq_ignore_ascii_case("BEGIN") || word.eq_ignore_ascii_case("CASE") {
+                        if word.eq_ignore_ascii_case("BEGIN")
+                            || (blocks > 0 && word.eq_ignore_ascii_case("CASE"))
+                        {
                             blocks += 1;
                         } else if word.eq_ignore_ascii_case("END") {
                             blocks = blocks.saturating_sub(1);
@@ -361,13 +366,18 @@ mod tests {
         let text = "SELECT 'a;b''c;' ; -- x; y\nSELECT \"q;\"\"\" /* ; */ ;;\nSELECT 1";
         assert_eq!(
             split(Engine::Postgres, text),
-            ["SELECT 'a;b''c;' ;", "SELECT \"q;\"\"\" /* ; */ ;", "SELECT 1"]
+            [
+                "SELECT 'a;b''c;' ;",
+                "SELECT \"q;\"\"\" /* ; */ ;",
+                "SELECT 1"
+            ]
         );
     }
 
     #[test]
     fn postgres_dollar_quotes_escape_strings_and_nested_comments() {
-        let text = "CREATE FUNCTION f() RETURNS int AS $body$ BEGIN; COMMIT; $$ END $body$ LANGUAGE sql;\
+        let text =
+            "CREATE FUNCTION f() RETURNS int AS $body$ BEGIN; COMMIT; $$ END $body$ LANGUAGE sql;\
                     SELECT E'it\\'s; fine', $1, a$b;\
                     /* outer /* inner; */ still; */ SELECT 2;";
         assert_eq!(split(Engine::Postgres, text).len(), 3);
@@ -392,11 +402,22 @@ mod tests {
         let parts = split(Engine::Postgres, atomic);
         assert_eq!(parts.len(), 2);
         assert_eq!(parts[1], "COMMIT;");
+        // An END outside a BEGIN (a CASE's) closes nothing: the `;` after it ends.
+        let case = "CREATE FUNCTION f(x int) RETURNS int LANGUAGE sql \
+                    RETURN CASE WHEN x > 0 THEN 1 END; COMMIT;";
+        assert_eq!(split(Engine::Postgres, case).len(), 2);
+        let nested = "CREATE TRIGGER t AFTER INSERT ON a BEGIN \
+                      SELECT (CASE WHEN 1 THEN 2 END); SELECT CASE WHEN 1 THEN (SELECT 2) END; END; END;";
+        assert_eq!(split(Engine::Sqlite, nested).len(), 2);
     }
 
     #[test]
     fn unterminated_things_run_to_the_end() {
-        for text in ["SELECT 'abc; COMMIT;", "SELECT $x$ ; COMMIT;", "/* ; COMMIT;"] {
+        for text in [
+            "SELECT 'abc; COMMIT;",
+            "SELECT $x$ ; COMMIT;",
+            "/* ; COMMIT;",
+        ] {
             assert!(split(Engine::Postgres, text).len() <= 1, "{text}");
         }
     }

@@ -57,12 +57,7 @@ pub fn check(engine: Engine, text: &str, kind: Kind) -> Vec<Problem> {
 }
 
 /// [`check`] for a whole file, as the error strata reports.
-pub fn check_file(
-    engine: Engine,
-    path: &Path,
-    text: &str,
-    kind: Kind,
-) -> Result<(), FileProblems> {
+pub fn check_file(engine: Engine, path: &Path, text: &str, kind: Kind) -> Result<(), FileProblems> {
     let problems = check(engine, text, kind);
     if problems.is_empty() {
         Ok(())
@@ -263,7 +258,8 @@ mod tests {
 
     #[test]
     fn bodies_strings_and_comments_are_not_transaction_control() {
-        let sqlite = "CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO b VALUES ('COMMIT'); END;\n\
+        let sqlite =
+            "CREATE TRIGGER t AFTER INSERT ON a BEGIN INSERT INTO b VALUES ('COMMIT'); END;\n\
                       -- COMMIT;\n/* ROLLBACK; */ SELECT \"begin\", [end] FROM a;";
         assert!(refused(Engine::Sqlite, sqlite).is_empty());
         let postgres = "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$ BEGIN PERFORM 'COMMIT'; COMMIT; END $$;\n\

