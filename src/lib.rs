@@ -4,6 +4,7 @@
 //! - [`schema`] is the model and the schema.toml parser; it knows no database.
 //! - [`diff`] turns two models into an ordered list of [`schema::Change`]s.
 //! - [`driver`] holds the shared traits and one folder per database.
+//! - [`script`] splits and checks the SQL users wrote before it runs.
 //! - [`migrate`] owns the migrations folder, `generate` and `apply`.
 //! - [`cli`] is the thin clap layer on top.
 
@@ -16,6 +17,7 @@ pub mod migrate;
 pub mod patch;
 pub mod project;
 pub mod schema;
+pub mod script;
 pub mod spanned_toml;
 pub mod text;
 

@@ -86,6 +86,9 @@ pub trait Dialect {
 
 /// A live database.
 pub trait Database {
+    /// Whose SQL this database reads (for checking scripts before they run).
+    fn engine(&self) -> crate::script::Engine;
+
     /// The URL, with any password masked, for messages.
     fn display_url(&self) -> String;
 

@@ -4,6 +4,7 @@ use std::time::{Duration, Instant};
 
 use super::dir::load_migrations;
 use crate::driver::{AppliedMigration, Database, MigrationScript};
+use crate::script::{self, Kind};
 use crate::{Error, Result};
 
 /// One line of status: a migration and where it stands.
@@ -222,6 +223,16 @@ fn apply_pending(
         )));
     }
     let pending = status.pending();
+    // Every pending file is checked before the first one runs, so a refused file
+    // leaves the database and its history as they were.
+    for script in &pending {
+        script::check_file(
+            database.engine(),
+            &folder.join(script.file_name()),
+            &script.sql,
+            Kind::Migration,
+        )?;
+    }
     let mut done = 0;
     let mut started = Instant::now();
     let result = database.apply_migrations(&applied, &pending, &mut |script| {

@@ -9,6 +9,7 @@ use crate::diff::diff;
 use crate::driver::{self, DatabaseUrl, Dialect};
 use crate::project::Project;
 use crate::schema::Change;
+use crate::script::{self, Engine, Kind};
 use crate::text::sql_comment;
 use crate::{Error, Result};
 
@@ -130,7 +131,19 @@ fn diff_every_dialect(
                 project.schema_path().display()
             ))
         })?;
-        let scripts = load_migrations(&project.migrations_dir(dialect_name))?;
+        let folder = project.migrations_dir(dialect_name);
+        let scripts = load_migrations(&folder)?;
+        // Replaying runs the files, so they are checked as `migrate` checks them.
+        if let Some(engine) = Engine::of_dialect(dialect_name) {
+            for script in &scripts {
+                script::check_file(
+                    engine,
+                    &folder.join(script.file_name()),
+                    &script.sql,
+                    Kind::Migration,
+                )?;
+            }
+        }
         next_version = next_version.max(scripts.last().map_or(0, |s| s.version) + 1);
         let current = dialect.replay(&scripts, dev_url)?;
         replayed.push((dialect, current));

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use super::file::{
     load_patches, Assignment, OperationKind, PatchBody, PatchFile, PatchValue, ValueKind,
 };
-use super::validate::validate_patch;
+use super::validate::{check_sql, validate_patch};
 use crate::driver::{
     ensure_patch_history, quote_identifier as q, read_patch_history, record_patch, AppliedPatch,
     Database, SqlValue, Transaction,
@@ -149,6 +149,9 @@ pub fn apply_patches(
     }
     let schema = database.inspect()?;
     for patch in &pending {
+        // Before anything runs, dry run or not: SQL that ends strata's transaction
+        // would commit behind its back.
+        check_sql(patch, database.engine())?;
         validate_patch(patch, &schema)?;
     }
 
@@ -331,7 +334,9 @@ impl Session<'_, '_> {
                 check_expected("delete", *expect_rows, count)?;
                 Ok(count)
             }
-            OperationKind::Sql { statement, params } => {
+            OperationKind::Sql {
+                statement, params, ..
+            } => {
                 let mut values = Vec::new();
                 for param in params {
                     match &param.kind {

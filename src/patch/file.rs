@@ -63,6 +63,8 @@ pub enum OperationKind {
     },
     Sql {
         statement: String,
+        /// Where the statement's TOML string is in the file.
+        statement_span: Range<usize>,
         params: Vec<PatchValue>,
     },
 }
@@ -310,7 +312,11 @@ fn operation(
                     }
                 },
             };
-            Some(OperationKind::Sql { statement, params })
+            Some(OperationKind::Sql {
+                statement,
+                statement_span: statement_value.span(),
+                params,
+            })
         }
     }
 }

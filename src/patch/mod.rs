@@ -14,4 +14,4 @@ pub use file::{
     load_patch, load_patches, Assignment, Operation, OperationKind, PatchBody, PatchFile,
     PatchValue, ValueKind,
 };
-pub use validate::validate_patch;
+pub use validate::{check_sql, validate_patch};

@@ -1,11 +1,74 @@
 //! Checks a patch against the live database's schema before anything runs:
 //! tables and columns exist, values fit their columns, refs sit on foreign keys.
 
+use std::ops::Range;
+
 use crate::diagnostics::{FileProblems, Problem};
 use crate::schema::{Schema, Table, Type};
+use crate::script::{self, Engine, Kind};
 use crate::text::{backticked, did_you_mean};
 
 use super::file::{Assignment, OperationKind, PatchBody, PatchFile, PatchValue, ValueKind};
+
+/// Refuses transaction control (and statements that cannot run in a transaction)
+/// in a `.sql` patch or a `[[sql]]` statement, pointing at it in the file.
+pub fn check_sql(patch: &PatchFile, engine: Engine) -> Result<(), FileProblems> {
+    let problems = match &patch.body {
+        PatchBody::Sql(sql) => script::check(engine, sql, Kind::Patch),
+        PatchBody::Operations(operations) => operations
+            .iter()
+            .filter_map(|operation| match &operation.kind {
+                OperationKind::Sql {
+                    statement,
+                    statement_span,
+                    ..
+                } => Some((statement, statement_span)),
+                _ => None,
+            })
+            .flat_map(|(statement, span)| {
+                let start = statement_start(&patch.source, span, statement);
+                script::check(engine, statement, Kind::Patch)
+                    .into_iter()
+                    .map(move |mut problem| {
+                        problem.span = match start {
+                            Some(start) => start + problem.span.start..start + problem.span.end,
+                            None => span.clone(),
+                        };
+                        problem
+                    })
+            })
+            .collect(),
+    };
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(FileProblems::new(&patch.path, &patch.source, problems))
+    }
+}
+
+/// Where `statement` starts in the file when its TOML string is written without
+/// escapes, so that offsets in the statement are offsets in the file; `None` when
+/// escapes make them differ (messages then point at the whole string).
+fn statement_start(source: &str, span: &Range<usize>, statement: &str) -> Option<usize> {
+    let raw = source.get(span.clone())?;
+    for quote in ["'''", "\"\"\"", "'", "\""] {
+        let Some(inner) = raw
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+        else {
+            continue;
+        };
+        // A newline right after an opening triple quote is not part of the string.
+        let skipped = match quote.len() {
+            3 if inner.starts_with("\r\n") => 2,
+            3 if inner.starts_with('\n') => 1,
+            _ => 0,
+        };
+        let inner = &inner[skipped..];
+        return (inner == statement).then_some(span.start + quote.len() + skipped);
+    }
+    None
+}
 
 pub fn validate_patch(patch: &PatchFile, schema: &Schema) -> Result<(), FileProblems> {
     let PatchBody::Operations(operations) = &patch.body else {

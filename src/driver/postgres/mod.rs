@@ -113,11 +113,20 @@ pub(crate) fn parse_config(url: &str) -> Result<Config> {
 }
 
 pub(crate) fn open(config: &Config, display: &str) -> Result<Client> {
+    // strata reads every file's strings as the server will (crate::script), with
+    // backslashes literal outside E'…': the PostgreSQL default, pinned here so a
+    // server, role or database setting cannot change how files are split.
+    let mut config = config.clone();
+    let options = match config.get_options() {
+        Some(options) => format!("{options} -c standard_conforming_strings=on"),
+        None => "-c standard_conforming_strings=on".to_string(),
+    };
+    config.options(&options);
     let result = match config.get_ssl_mode() {
         postgres::config::SslMode::Disable => config.connect(NoTls),
         _ => config.connect(tls::connector()?),
     };
-    let mut client = result.map_err(|error| connection_error(config, display, &error))?;
+    let mut client = result.map_err(|error| connection_error(&config, display, &error))?;
     // PostgreSQL 14+ can notice that a client vanished while a statement runs;
     // without this, a killed strata's long statement (and the locks it holds)
     // lives on until the statement ends. Older servers, and platforms where the
@@ -246,6 +255,10 @@ fn wait_for_lock(
 }
 
 impl Database for PostgresDatabase {
+    fn engine(&self) -> crate::script::Engine {
+        crate::script::Engine::Postgres
+    }
+
     fn display_url(&self) -> String {
         self.display.clone()
     }

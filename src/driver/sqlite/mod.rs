@@ -2,6 +2,7 @@
 
 mod inspect;
 mod plan;
+mod script;
 mod types;
 
 use std::path::{Path, PathBuf};
@@ -14,6 +15,7 @@ use super::{
     AppliedMigration, Database, Dialect, MigrationScript, SqlValue, Transaction, Unsupported,
 };
 use crate::schema::{Change, Schema};
+use crate::script::Engine;
 use crate::{Error, Result};
 
 use super::HISTORY_TABLE;
@@ -37,17 +39,15 @@ impl Dialect for SqliteDialect {
         let connection = Connection::open_in_memory().map_err(database_error)?;
         configure(&connection)?;
         for script in scripts {
-            connection
-                .execute_batch(&script.sql)
-                .map_err(|error| Error::InvalidFile {
-                    path: Path::new("migrations")
-                        .join(self.name())
-                        .join(script.file_name()),
-                    message: format!(
+            script::run_script(&connection, &script.sql).map_err(|error| Error::InvalidFile {
+                path: Path::new("migrations")
+                    .join(self.name())
+                    .join(script.file_name()),
+                message: format!(
                     "replaying the migrations on an empty SQLite database failed here: {error}; \
                      fix the file so the history replays"
                 ),
-                })?;
+            })?;
         }
         inspect::inspect(&connection)
             .map(Some)
@@ -144,6 +144,10 @@ impl SqliteDatabase {
 }
 
 impl Database for SqliteDatabase {
+    fn engine(&self) -> Engine {
+        Engine::Sqlite
+    }
+
     fn display_url(&self) -> String {
         match &self.path {
             Some(path) => format!("sqlite:{}", path.display()),
@@ -185,7 +189,12 @@ impl Database for SqliteDatabase {
         pending: &[&MigrationScript],
         on_applied: &mut dyn FnMut(&MigrationScript),
     ) -> Result<()> {
-        super::run_migrations(&mut self.connection, applied, pending, on_applied)
+        super::run_migrations(
+            &mut LinearScripts(&mut self.connection),
+            applied,
+            pending,
+            on_applied,
+        )
     }
 
     /// SQLite has no session locks, so migrations and patches are serialised with
@@ -370,9 +379,7 @@ impl Transaction for SqliteTransaction<'_> {
 
     fn execute_script(&mut self, sql: &str) -> Result<Option<u64>> {
         let before = self.transaction.total_changes();
-        self.transaction
-            .execute_batch(sql)
-            .map_err(database_error)?;
+        script::run_script(&self.transaction, sql).map_err(database_error)?;
         Ok(Some(self.transaction.total_changes() - before))
     }
 
@@ -393,3 +400,32 @@ impl Transaction for SqliteTransaction<'_> {
         // `this._lock_file` is dropped here, after the commit.
     }
 }
+
+/// The connection as refinery's runner sees it: refinery's own rusqlite runner
+/// calls `execute_batch`, which is quadratic in the script's length, so migrations
+/// and their history rows go through [`script::run_script`] instead, in the same
+/// one transaction per call that refinery's runner uses.
+struct LinearScripts<'c>(&'c mut Connection);
+
+impl refinery_core::traits::sync::Transaction for LinearScripts<'_> {
+    type Error = rusqlite::Error;
+
+    fn execute<'a, T: Iterator<Item = &'a str>>(&mut self, queries: T) -> rusqlite::Result<usize> {
+        let transaction = self.0.transaction()?;
+        let mut count = 0;
+        for query in queries {
+            script::run_script(&transaction, query)?;
+            count += 1;
+        }
+        transaction.commit()?;
+        Ok(count)
+    }
+}
+
+impl refinery_core::traits::sync::Query<Vec<refinery::Migration>> for LinearScripts<'_> {
+    fn query(&mut self, query: &str) -> rusqlite::Result<Vec<refinery::Migration>> {
+        refinery_core::traits::sync::Query::query(self.0, query)
+    }
+}
+
+impl refinery::Migrate for LinearScripts<'_> {}
