@@ -213,3 +213,30 @@ fn apply_pending(
     }
     Ok(status)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite ran BOM-prefixed migrations before the BOM was stripped on reading,
+    /// and recorded the checksum of the text with it: that history must still match.
+    #[test]
+    fn a_checksum_recorded_with_a_bom_still_matches() {
+        let script = MigrationScript {
+            version: 2,
+            name: "sidekick".into(),
+            sql: "CREATE TABLE sidekick (id INTEGER);\n".into(),
+        };
+        let with_bom = MigrationScript {
+            sql: format!("\u{FEFF}{}", script.sql),
+            ..script.clone()
+        };
+        assert!(same_checksum(&script, checksum(&with_bom)));
+        assert!(same_checksum(&script, checksum(&script)));
+        let edited = MigrationScript {
+            sql: "CREATE TABLE sidekick (id BIGINT);\n".into(),
+            ..script.clone()
+        };
+        assert!(!same_checksum(&script, checksum(&edited)));
+    }
+}

@@ -20,12 +20,9 @@ pub fn chunks(rows: &[Vec<Assignment>], max_parameters: usize) -> Vec<Range<usiz
     let mut ranges = Vec::new();
     let mut start = 0;
     while start < rows.len() {
-        let width = rows[start].len();
-        let limit = if width == 0 {
-            1
-        } else {
-            (max_parameters / width).clamp(1, MAX_ROWS_PER_STATEMENT)
-        };
+        let limit = max_parameters
+            .checked_div(rows[start].len())
+            .map_or(1, |rows| rows.clamp(1, MAX_ROWS_PER_STATEMENT));
         let mut end = start + 1;
         while end < rows.len() && end - start < limit && same_columns(&rows[start], &rows[end]) {
             end += 1;
@@ -81,4 +78,45 @@ pub fn insert_sql(
         sql.push(')');
     }
     sql
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::patch::{PatchValue, ValueKind};
+    use toml::Spanned;
+
+    fn row(columns: &[&str]) -> Vec<Assignment> {
+        columns
+            .iter()
+            .map(|c| Assignment {
+                column: Spanned::new(0..0, c.to_string()),
+                value: PatchValue {
+                    span: 0..0,
+                    kind: ValueKind::Integer(1),
+                },
+            })
+            .collect()
+    }
+
+    #[test]
+    fn chunks_follow_columns_and_limits() {
+        let mut rows = vec![row(&["a", "b"]); 2500];
+        rows.push(row(&["a"]));
+        rows.push(row(&[]));
+        rows.push(row(&[]));
+        assert_eq!(
+            chunks(&rows, 65_535),
+            [
+                0..1000,
+                1000..2000,
+                2000..2500,
+                2500..2501,
+                2501..2502,
+                2502..2503
+            ]
+        );
+        // 999 parameters hold 499 rows of two columns.
+        assert_eq!(chunks(&rows[..1000], 999), [0..499, 499..998, 998..1000]);
+    }
 }
