@@ -183,33 +183,10 @@ fn parse_operations(
     let mut reader = Reader::default();
     let mut description = None;
     let mut operations = Vec::new();
-    // The document is consumed as it is read: each row's part of the TOML tree is
-    // freed once the row is converted, so a big patch does not hold both whole.
-    for (key, value) in document.into_inner() {
+    for (key, value) in document.get_ref().iter() {
         let name = key.get_ref().as_ref();
         match name {
-            "description" => description = reader.string("description", &value),
-            "insert" => {
-                if !matches!(value.get_ref(), DeValue::Array(_)) {
-                    reader.problem(
-                        Problem::new(
-                            key.span(),
-                            "`insert` must be written as [[insert]] sections",
-                        )
-                        .label("write [[insert]]"),
-                    );
-                    continue;
-                }
-                let DeValue::Array(items) = value.into_inner() else {
-                    continue;
-                };
-                for item in items {
-                    let span = item.span();
-                    if let Some(kind) = insert(&mut reader, item) {
-                        operations.push(Operation { span, kind });
-                    }
-                }
-            }
+            "description" => description = reader.string("description", value),
             _ if OPERATIONS.contains(&name) => {
                 let DeValue::Array(items) = value.get_ref() else {
                     reader.problem(
@@ -233,7 +210,7 @@ fn parse_operations(
                 }
             }
             _ => reader.unknown_key(
-                &key,
+                key,
                 "a patch (operations are [[insert]], [[update]], [[delete]] and [[sql]])",
                 TOP_KEYS,
             ),
@@ -268,6 +245,30 @@ fn operation(
         value
     };
     match name {
+        "insert" => {
+            reader.only_keys(table, &context, &["table", "rows"]);
+            let table_value = required(reader, "table", "table = \"NAME\"")?;
+            let table_name = table_name(reader, table_value)?;
+            let rows_value = required(reader, "rows", "rows = [{ column = value }, ...]")?;
+            let DeValue::Array(items) = rows_value.get_ref() else {
+                reader.wrong_type(
+                    "rows",
+                    rows_value,
+                    "an array of rows such as [{ name = \"Preventers\" }]",
+                );
+                return None;
+            };
+            let mut rows = Vec::new();
+            for item in items.iter() {
+                if let Some(row) = reader.table("rows", item) {
+                    rows.push(assignments(reader, row));
+                }
+            }
+            Some(OperationKind::Insert {
+                table: table_name,
+                rows,
+            })
+        }
         "update" => {
             reader.only_keys(table, &context, &["table", "where", "set", "expect_rows"]);
             let (table_name, filter) = table_and_filter(reader, table, span.clone(), &context)?;
@@ -322,52 +323,6 @@ fn operation(
             Some(OperationKind::Sql { statement, params })
         }
     }
-}
-
-/// An `[[insert]]`, taking its part of the TOML tree so that each row's table is
-/// freed as soon as the row is converted.
-fn insert(reader: &mut Reader, item: Value<'_>) -> Option<OperationKind> {
-    let span = item.span();
-    reader.table("insert", &item)?;
-    let DeValue::Table(mut table) = item.into_inner() else {
-        return None;
-    };
-    reader.only_keys(&table, "[[insert]]", &["table", "rows"]);
-    let Some(table_value) = table.get("table") else {
-        reader.missing(span.clone(), "table", "[[insert]]", "table = \"NAME\"");
-        return None;
-    };
-    let table_name = table_name(reader, table_value)?;
-    let Some(rows_value) = table.remove("rows") else {
-        reader.missing(
-            span,
-            "rows",
-            "[[insert]]",
-            "rows = [{ column = value }, ...]",
-        );
-        return None;
-    };
-    if !matches!(rows_value.get_ref(), DeValue::Array(_)) {
-        reader.wrong_type(
-            "rows",
-            &rows_value,
-            "an array of rows such as [{ name = \"Preventers\" }]",
-        );
-        return None;
-    }
-    let DeValue::Array(items) = rows_value.into_inner() else {
-        return None;
-    };
-    let mut rows = Vec::with_capacity(items.len());
-    for item in items {
-        if let Some(row) = reader.table("rows", &item) {
-            rows.push(assignments(reader, row));
-        }
-    }
-    Some(OperationKind::Insert {
-        table: table_name,
-        rows,
-    })
 }
 
 /// `table` and `where`, which update and delete both require.
