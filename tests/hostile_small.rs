@@ -531,3 +531,51 @@ fn failure_in_the_last_chunk_leaves_the_table_unchanged(kind: Kind) {
     );
     assert_eq!(db.snapshot(), before);
 }
+
+/// PostgreSQL's honest read-only database: `default_transaction_read_only`.
+/// A migration or patch stopped by it is the database's fault: exit 1, not 4.
+#[test]
+fn migrate_and_patch_on_a_read_only_postgres_database_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example_project(dir.path());
+    let db = Backend::new(Kind::Postgres, dir.path());
+    db.strata_ok(dir.path(), &["setup"]);
+    let Backend::Postgres(database) = &db else {
+        unreachable!()
+    };
+    database.execute(&format!(
+        "ALTER DATABASE \"{}\" SET default_transaction_read_only = on",
+        database.name
+    ));
+    let before = db.snapshot();
+    std::fs::write(
+        dir.path().join("patches/0003_more.toml"),
+        "[[insert]]\ntable = \"team\"\nrows = [{ name = \"X\", headquarters = \"Y\" }]\n",
+    )
+    .unwrap();
+    let run = db.strata(dir.path(), &["patch"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("patch 0003_more failed")
+            && run.stderr.contains("read-only transaction")
+            && run.stderr.contains("rolled back"),
+        "{}",
+        run.stderr
+    );
+    std::fs::remove_file(dir.path().join("patches/0003_more.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("migrations/postgres/V2__villain.sql"),
+        "CREATE TABLE villain (id INTEGER PRIMARY KEY);\n",
+    )
+    .unwrap();
+    let run = db.strata(dir.path(), &["migrate"]);
+    assert_eq!(run.code, 1, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("V2__villain.sql failed")
+            && run.stderr.contains("read-only transaction")
+            && run.stderr.contains("rolled back"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(db.snapshot(), before);
+}
