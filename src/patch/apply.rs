@@ -168,8 +168,14 @@ pub fn apply_patches(
             applied_at: now_rfc3339(),
             duration_ms: started.elapsed().as_millis() as i64,
         };
-        record_patch(transaction.as_mut(), &record)?;
-        transaction.commit()?;
+        // A full disk often shows only here, when the changes reach the file.
+        record_patch(transaction.as_mut(), &record)
+            .and_then(|()| transaction.commit())
+            .map_err(|error| {
+                let storage = matches!(error, Error::Storage(_));
+                let message = format!("recording and committing it failed: {error}");
+                failed(patch, None, &message, storage)
+            })?;
         applied += 1;
     }
     Ok(applied)
