@@ -9,7 +9,9 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 /// Exit codes, documented in the README.
 pub mod exit {
     pub const OK: i32 = 0;
-    /// A database or file could not be read, written or reached.
+    /// A database or file could not be read, written or reached, including a
+    /// migration or patch stopped by the database itself (read-only, disk full,
+    /// I/O error, connection lost): rolled back too, but not the file's fault.
     pub const RUNTIME: i32 = 1;
     /// The command line itself is wrong (clap uses 2 as well).
     pub const USAGE: i32 = 2;
@@ -44,6 +46,11 @@ pub enum Error {
     #[error("{0}")]
     Database(String),
 
+    /// The database could not do what was asked of it for reasons outside the
+    /// statement: read-only, disk full, I/O error, connection lost.
+    #[error("{0}")]
+    Storage(String),
+
     #[error("{0}")]
     MigrationFailed(String),
 
@@ -59,7 +66,7 @@ impl Error {
         match self {
             Error::Problems(_) | Error::InvalidFile { .. } => exit::INVALID_INPUT,
             Error::Usage(_) => exit::USAGE,
-            Error::Io { .. } | Error::Database(_) => exit::RUNTIME,
+            Error::Io { .. } | Error::Database(_) | Error::Storage(_) => exit::RUNTIME,
             Error::MigrationFailed(_) | Error::PatchFailed(_) => exit::MIGRATION_FAILED,
             Error::Refused(_) => exit::REFUSED,
         }

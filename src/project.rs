@@ -104,3 +104,102 @@ pub fn utf8_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
         Error::from(FileProblems::new(path, &lossy, vec![problem]))
     })
 }
+
+/// Reads a migration or patch file, refusing anything that is not a regular file
+/// inside the project before opening it: a symbolic link leading out of the project
+/// (its content could end up in an error message), a FIFO (reading blocks
+/// forever), a device (`/dev/zero` never ends), a folder or a socket.
+///
+/// A symbolic link whose target is a regular file inside `root` is allowed (one
+/// migration shared by two dialect folders, say): the project's own files are
+/// what strata reads anyway.
+pub fn read_project_file(path: &Path, root: &Path) -> Result<Vec<u8>> {
+    let refuse = |what: &str, fix: &str| {
+        Error::InvalidFile {
+        path: path.to_path_buf(),
+        message: format!(
+            "{what}; strata reads only regular files inside the project, so it was not opened: {fix}"
+        ),
+    }
+    };
+    let metadata = std::fs::symlink_metadata(path).map_err(|error| Error::io(path, error))?;
+    let file_type = metadata.file_type();
+    if file_type.is_symlink() {
+        let target = std::fs::canonicalize(path)
+            .map_err(|_| refuse("is a symbolic link to nothing", "remove it"))?;
+        let inside = std::fs::canonicalize(root)
+            .map(|root| target.starts_with(root))
+            .unwrap_or(false);
+        if !inside {
+            return Err(refuse(
+                "is a symbolic link to a file outside the project",
+                "copy the file into the project instead of linking to it",
+            ));
+        }
+        let target_type = std::fs::metadata(&target)
+            .map_err(|error| Error::io(path, error))?
+            .file_type();
+        if !target_type.is_file() {
+            return Err(refuse(
+                &format!("is a symbolic link to {}", describe_file_type(&target_type)),
+                "replace it with the file itself",
+            ));
+        }
+    } else if !file_type.is_file() {
+        return Err(refuse(
+            &format!("is {}", describe_file_type(&file_type)),
+            "remove it, or replace it with a regular file",
+        ));
+    }
+    let mut file = std::fs::File::open(path).map_err(|error| Error::io(path, error))?;
+    // Checked again on the open file, in case it was swapped since.
+    let opened = file.metadata().map_err(|error| Error::io(path, error))?;
+    if !opened.is_file() {
+        return Err(refuse(
+            &format!("is {}", describe_file_type(&opened.file_type())),
+            "remove it, or replace it with a regular file",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(opened.len() as usize);
+    std::io::Read::read_to_end(&mut file, &mut bytes).map_err(|error| Error::io(path, error))?;
+    Ok(bytes)
+}
+
+fn describe_file_type(file_type: &std::fs::FileType) -> &'static str {
+    use std::os::unix::fs::FileTypeExt;
+    if file_type.is_dir() {
+        "a folder"
+    } else if file_type.is_fifo() {
+        "a named pipe (FIFO)"
+    } else if file_type.is_char_device() || file_type.is_block_device() {
+        "a device"
+    } else if file_type.is_socket() {
+        "a socket"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else {
+        "not a regular file"
+    }
+}
+
+/// A migration's or patch's text: UTF-8 (reported like any other problem when
+/// not), without a leading byte-order mark, and without NUL bytes. Editors on
+/// Windows write the BOM; SQLite skips it but PostgreSQL reads it as part of the
+/// first word, so it is dropped here for every engine alike. NUL cannot reach
+/// either engine (C strings end there; PostgreSQL text cannot hold it).
+pub fn source_text(path: &Path, bytes: Vec<u8>) -> Result<String> {
+    let mut text = utf8_text(path, bytes)?;
+    if text.starts_with(BOM) {
+        text.drain(..BOM.len_utf8());
+    }
+    if let Some(offset) = text.find('\0') {
+        let problem = Problem::new(offset..offset + 1, "the file contains a NUL byte")
+            .label("NUL byte")
+            .help("remove it: neither SQLite nor PostgreSQL can run text with NUL bytes");
+        return Err(FileProblems::new(path, &text, vec![problem]).into());
+    }
+    Ok(text)
+}
+
+/// U+FEFF, the byte-order mark some editors put at the start of UTF-8 files.
+pub const BOM: char = '\u{FEFF}';

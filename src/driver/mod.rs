@@ -144,6 +144,12 @@ pub trait Transaction {
     /// value going into a column of type `ty` when that is known.
     fn placeholder(&self, n: usize, ty: Option<&Type>) -> String;
 
+    /// How many bound parameters one statement may have (multi-row INSERTs are
+    /// cut to fit). 999 is what every SQLite build accepts.
+    fn max_parameters(&self) -> usize {
+        999
+    }
+
     /// Runs a statement that returns rows.
     fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>>;
 
@@ -258,13 +264,22 @@ fn run_migrations<C: refinery::Migrate>(
             .run(&mut known)
             .map_err(|error| {
                 let source = std::error::Error::source(&error);
-                let reason = match source.and_then(|s| s.downcast_ref::<::postgres::Error>()) {
+                let pg = source.and_then(|s| s.downcast_ref::<::postgres::Error>());
+                let lite = source.and_then(|s| s.downcast_ref::<rusqlite::Error>());
+                let reason = match pg {
                     Some(pg) => postgres::one_line(pg),
                     None => source
                         .map(ToString::to_string)
                         .unwrap_or_else(|| error.to_string()),
                 };
-                crate::Error::MigrationFailed(reason)
+                // The database's fault (read-only, disk full, I/O): exit 1, not 4.
+                if pg.is_some_and(postgres::is_storage_error)
+                    || lite.is_some_and(sqlite::is_storage_error)
+                {
+                    crate::Error::Storage(reason)
+                } else {
+                    crate::Error::MigrationFailed(reason)
+                }
             })?;
         known
             .applied

@@ -88,7 +88,7 @@ pub fn migration_status(
     let mut lines = Vec::new();
     for row in applied {
         let line = match scripts.iter().find(|s| s.version == row.version) {
-            Some(script) if checksum(script) == row.checksum => StatusLine::Applied(row.clone()),
+            Some(script) if same_checksum(script, row.checksum) => StatusLine::Applied(row.clone()),
             Some(_) => StatusLine::Changed(row.clone()),
             None => StatusLine::Missing(row.clone()),
         };
@@ -109,6 +109,18 @@ pub fn migration_status(
         StatusLine::Pending(s) | StatusLine::OutOfOrder(s) => s.version,
     });
     MigrationStatus { lines }
+}
+
+/// Whether `script` is what was applied. The byte-order mark is stripped when a
+/// file is read, but SQLite used to run (and checksum) files with it, so the
+/// checksum of the text with a BOM also counts: adding or removing an invisible
+/// BOM is not an edit.
+fn same_checksum(script: &MigrationScript, recorded: u64) -> bool {
+    checksum(script) == recorded
+        || checksum(&MigrationScript {
+            sql: format!("{}{}", crate::project::BOM, script.sql),
+            ..script.clone()
+        }) == recorded
 }
 
 /// refinery's checksum, so that strata and refinery agree on what "changed" means.
@@ -244,7 +256,12 @@ fn apply_pending(
         started = Instant::now();
     });
     match result {
-        Err(Error::MigrationFailed(reason)) => {
+        Err(error @ (Error::MigrationFailed(_) | Error::Storage(_))) => {
+            let (storage, reason) = match error {
+                Error::Storage(reason) => (true, reason),
+                Error::MigrationFailed(reason) => (false, reason),
+                other => return Err(other),
+            };
             let failed = pending[done.min(pending.len() - 1)];
             let before = if done > 0 {
                 format!("at V{}", pending[done - 1].version)
@@ -254,13 +271,46 @@ fn apply_pending(
                     None => "no migration applied".to_string(),
                 }
             };
-            return Err(Error::MigrationFailed(format!(
+            let message = format!(
                 "migration {} failed: {reason}\n  {} was rolled back; the database is as it was before it ({before})",
                 folder.join(failed.file_name()).display(),
                 failed.file_name(),
-            )));
+            );
+            // The database, not the migration, is at fault: exit 1, not 4.
+            return Err(if storage {
+                Error::Storage(message)
+            } else {
+                Error::MigrationFailed(message)
+            });
         }
         other => other?,
     }
     Ok(status)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SQLite ran BOM-prefixed migrations before the BOM was stripped on reading,
+    /// and recorded the checksum of the text with it: that history must still match.
+    #[test]
+    fn a_checksum_recorded_with_a_bom_still_matches() {
+        let script = MigrationScript {
+            version: 2,
+            name: "sidekick".into(),
+            sql: "CREATE TABLE sidekick (id INTEGER);\n".into(),
+        };
+        let with_bom = MigrationScript {
+            sql: format!("\u{FEFF}{}", script.sql),
+            ..script.clone()
+        };
+        assert!(same_checksum(&script, checksum(&with_bom)));
+        assert!(same_checksum(&script, checksum(&script)));
+        let edited = MigrationScript {
+            sql: "CREATE TABLE sidekick (id BIGINT);\n".into(),
+            ..script.clone()
+        };
+        assert!(!same_checksum(&script, checksum(&edited)));
+    }
 }

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::driver::MigrationScript;
-use crate::project::utf8_text;
+use crate::project::{read_project_file, source_text};
 use crate::{Error, Result};
 
 /// Every migration in `folder`, ordered by version. A missing folder has none.
@@ -14,6 +14,8 @@ pub fn load_migrations(folder: &Path) -> Result<Vec<MigrationScript>> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
         Err(error) => return Err(Error::io(folder, error)),
     };
+    // `<root>/migrations/<dialect>`: links may point anywhere inside `<root>`.
+    let root = folder.parent().and_then(Path::parent).unwrap_or(folder);
     let mut scripts = Vec::new();
     let mut seen: HashMap<i32, String> = HashMap::new();
     for entry in entries {
@@ -25,31 +27,64 @@ pub fn load_migrations(folder: &Path) -> Result<Vec<MigrationScript>> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
-        let (version, name) = parse_file_name(&file_name).ok_or_else(|| Error::InvalidFile {
-            path: path.clone(),
-            message: "not a migration file name: expected V<number>__<name>.sql, e.g. V2__add_hero_power.sql".to_string(),
-        })?;
+        let (version, name) =
+            parse_file_name(&file_name).map_err(|message| Error::InvalidFile {
+                path: path.clone(),
+                message,
+            })?;
         if let Some(other) = seen.insert(version, file_name.clone()) {
             return Err(Error::InvalidFile {
                 path: path.clone(),
                 message: format!("version {version} is also used by {other}; give one of them the next free number"),
             });
         }
-        let bytes = std::fs::read(&path).map_err(|error| Error::io(&path, error))?;
-        let sql = utf8_text(&path, bytes)?;
+        let bytes = read_project_file(&path, root)?;
+        let sql = source_text(&path, bytes)?;
         scripts.push(MigrationScript { version, name, sql });
     }
     scripts.sort_by_key(|script| script.version);
     Ok(scripts)
 }
 
-/// `V12__add_power.sql` → (12, "add_power").
-fn parse_file_name(file_name: &str) -> Option<(i32, String)> {
-    let stem = file_name.strip_suffix(".sql")?;
-    let (version, name) = stem.strip_prefix('V')?.split_once("__")?;
-    let version: i32 = version.parse().ok().filter(|v| *v > 0)?;
-    validate_migration_name(name).ok()?;
-    Some((version, name.to_string()))
+/// `V12__add_power.sql` → (12, "add_power"), or why the name is not a migration's.
+///
+/// The version must be written the one way it is printed back (`V3`, not `V03`,
+/// `V+3` or `V 3`), so that two files can never mean the same version, and must
+/// fit refinery's 32-bit version column instead of wrapping around.
+fn parse_file_name(file_name: &str) -> Result<(i32, String), String> {
+    const EXPECTED: &str = "expected V<number>__<name>.sql, e.g. V2__add_hero_power.sql";
+    let not_a_migration = || format!("not a migration file name: {EXPECTED}");
+    let stem = file_name.strip_suffix(".sql").ok_or_else(not_a_migration)?;
+    let (digits, name) = stem
+        .strip_prefix('V')
+        .and_then(|rest| rest.split_once("__"))
+        .ok_or_else(not_a_migration)?;
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "the version `{digits}` is not a plain number: write only the digits after V, \
+             without sign, space or other characters ({EXPECTED})"
+        ));
+    }
+    let plain = digits.trim_start_matches('0');
+    if plain.is_empty() {
+        return Err(format!(
+            "the version must be 1 or more, not {digits} ({EXPECTED})"
+        ));
+    }
+    if plain.len() != digits.len() {
+        return Err(format!(
+            "the version `{digits}` has leading zeros, which make it ambiguous (V{digits} and V{plain} would be the same version): rename the file to V{plain}__{name}.sql"
+        ));
+    }
+    let version: i32 = digits.parse().map_err(|_| {
+        format!(
+            "the version {digits} is larger than {}, the largest the migration history can store: \
+             number migrations upwards from the newest one instead",
+            i32::MAX
+        )
+    })?;
+    validate_migration_name(name).map_err(|error| error.to_string())?;
+    Ok((version, name.to_string()))
 }
 
 /// Names become part of file names and of refinery's history, so they are kept
@@ -91,11 +126,25 @@ mod tests {
     fn file_names() {
         assert_eq!(
             parse_file_name("V2__add_power.sql"),
-            Some((2, "add_power".into()))
+            Ok((2, "add_power".into()))
         );
-        assert_eq!(parse_file_name("V0__x.sql"), None);
-        assert_eq!(parse_file_name("2__x.sql"), None);
-        assert_eq!(parse_file_name("V2_x.sql"), None);
+        assert_eq!(
+            parse_file_name("V2147483647__x.sql"),
+            Ok((i32::MAX, "x".into()))
+        );
+        for bad in [
+            "V0__x.sql",
+            "2__x.sql",
+            "V2_x.sql",
+            "V+3__x.sql",
+            "V03__x.sql",
+            "V 3__x.sql",
+            "V-3__x.sql",
+            "V2147483648__x.sql",
+            "V__x.sql",
+        ] {
+            assert!(parse_file_name(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

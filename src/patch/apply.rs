@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
+use super::batch;
 use super::file::{
     load_patches, Assignment, OperationKind, PatchBody, PatchFile, PatchValue, ValueKind,
 };
@@ -188,8 +189,14 @@ pub fn apply_patches(
             applied_at: now_rfc3339(),
             duration_ms: started.elapsed().as_millis() as i64,
         };
-        record_patch(transaction.as_mut(), &record)?;
-        transaction.commit()?;
+        // A full disk often shows only here, when the changes reach the file.
+        record_patch(transaction.as_mut(), &record)
+            .and_then(|()| transaction.commit())
+            .map_err(|error| {
+                let storage = matches!(error, Error::Storage(_));
+                let message = format!("recording and committing it failed: {error}");
+                failed(patch, None, &message, storage)
+            })?;
         applied += 1;
     }
     Ok(applied)
@@ -216,6 +223,7 @@ fn run_patch(
         echo: options.echo || options.dry_run,
         on_event,
         refs: HashMap::new(),
+        storage_failed: false,
     };
     let rows_changed = match &patch.body {
         PatchBody::Sql(sql) => {
@@ -228,15 +236,22 @@ fn run_patch(
             session
                 .transaction
                 .execute_script(sql)
-                .map_err(|error| failed(patch, None, &error.to_string()))?
+                .map_err(|error| {
+                    let storage = matches!(error, Error::Storage(_));
+                    failed(patch, None, &error.to_string(), storage)
+                })?
                 .unwrap_or(0)
         }
         PatchBody::Operations(operations) => {
             let mut total = 0;
             for operation in operations {
-                total += session
-                    .operation(&operation.kind)
-                    .map_err(|message| failed(patch, Some(operation.span.start), &message))?;
+                match session.operation(&operation.kind) {
+                    Ok(count) => total += count,
+                    Err(message) => {
+                        let offset = Some(operation.span.start);
+                        return Err(failed(patch, offset, &message, session.storage_failed));
+                    }
+                }
             }
             total
         }
@@ -249,7 +264,9 @@ fn run_patch(
     Ok(rows_changed)
 }
 
-fn failed(patch: &PatchFile, offset: Option<usize>, message: &str) -> Error {
+/// The error of a patch that failed and was rolled back: exit 4, or exit 1 when
+/// the database itself failed (`storage`: read-only, disk full, I/O).
+fn failed(patch: &PatchFile, offset: Option<usize>, message: &str, storage: bool) -> Error {
     let place = match offset {
         Some(offset) => {
             let (line, column) = line_column(&patch.source, offset);
@@ -257,10 +274,15 @@ fn failed(patch: &PatchFile, offset: Option<usize>, message: &str) -> Error {
         }
         None => patch.path.display().to_string(),
     };
-    Error::PatchFailed(format!(
+    let message = format!(
         "patch {} failed at {place}: {message}\n  it was rolled back: nothing it did was kept, and later patches were not applied",
         patch.name
-    ))
+    );
+    if storage {
+        Error::Storage(message)
+    } else {
+        Error::PatchFailed(message)
+    }
 }
 
 /// A value resolved for binding, with a note for people (`(team "Preventers")`).
@@ -276,6 +298,8 @@ struct Session<'a, 'e> {
     on_event: &'a mut dyn FnMut(PatchEvent<'e>),
     /// Natural key → resolved key, so a ref used on many rows is looked up once.
     refs: HashMap<String, Resolved>,
+    /// A statement failed because of the database, not the patch (exit 1).
+    storage_failed: bool,
 }
 
 type Outcome<T> = std::result::Result<T, String>;
@@ -283,16 +307,19 @@ type Outcome<T> = std::result::Result<T, String>;
 impl Session<'_, '_> {
     fn query(&mut self, sql: &str, params: &[SqlValue]) -> Outcome<Vec<Vec<SqlValue>>> {
         self.echo_statement(sql, params);
-        self.transaction
-            .query(sql, params)
-            .map_err(|e| e.to_string())
+        let result = self.transaction.query(sql, params);
+        result.map_err(|e| self.error_text(e))
+    }
+
+    fn error_text(&mut self, error: Error) -> String {
+        self.storage_failed |= matches!(error, Error::Storage(_));
+        error.to_string()
     }
 
     fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Outcome<u64> {
         self.echo_statement(sql, params);
-        self.transaction
-            .execute(sql, params)
-            .map_err(|e| e.to_string())
+        let result = self.transaction.execute(sql, params);
+        result.map_err(|e| self.error_text(e))
     }
 
     fn echo_statement(&mut self, sql: &str, params: &[SqlValue]) {
@@ -454,77 +481,69 @@ impl Session<'_, '_> {
         }
     }
 
+    /// The first [`SHOWN_ROWS`] rows one statement each, with RETURNING, so that
+    /// each is reported with its key; the rest in multi-row statements
+    /// ([`batch`]), which is what makes big inserts fast on PostgreSQL.
     fn insert(&mut self, table_name: &str, rows: &[Vec<Assignment>]) -> Outcome<u64> {
         let table = self.table(table_name)?.clone();
         let identity = RowIdentity::of(&table);
-        let mut statement_columns: Vec<&str> = Vec::new();
-        let mut statement = self.insert_statement(&table, &[]);
-        for (shown, row) in rows.iter().enumerate() {
+        let shown = rows.len().min(SHOWN_ROWS);
+        let mut changed = 0;
+        for row in &rows[..shown] {
             let mut values = Vec::with_capacity(row.len());
             let mut described = Vec::new();
             for assignment in row {
                 let resolved = self.resolve(&table, assignment)?;
-                if shown < SHOWN_ROWS {
-                    described.push(format!(
-                        "{} = {}{}",
-                        assignment.column.get_ref(),
-                        resolved.value,
-                        resolved.note.map(|n| format!(" {n}")).unwrap_or_default()
-                    ));
-                }
+                described.push(format!(
+                    "{} = {}{}",
+                    assignment.column.get_ref(),
+                    resolved.value,
+                    resolved.note.map(|n| format!(" {n}")).unwrap_or_default()
+                ));
                 values.push(resolved.value);
             }
-            // Rows of one insert usually name the same columns: build their SQL once.
-            let column_names: Vec<&str> = row.iter().map(|a| a.column.get_ref().as_str()).collect();
-            if statement_columns != column_names {
-                statement = self.insert_statement(&table, row);
-                statement_columns = column_names;
-            }
-            if shown < SHOWN_ROWS && !identity.columns.is_empty() {
+            let statement = self.insert_statement(&table, row, 1);
+            let label = if identity.columns.is_empty() {
+                changed += self.execute(&statement, &values)?;
+                table.name.clone()
+            } else {
                 let sql = format!("{statement} RETURNING {}", identity.select_list());
                 let returned = self.query(&sql, &values)?;
-                let label = returned
+                changed += returned.len() as u64;
+                returned
                     .first()
                     .map(|r| identity.label(&table.name, r))
-                    .unwrap_or_else(|| table.name.clone());
-                (self.on_event)(PatchEvent::Row(format!(
-                    "{label}: inserted {}",
-                    described.join(", ")
-                )));
-            } else {
-                self.execute(&statement, &values)?;
-                if shown < SHOWN_ROWS {
-                    (self.on_event)(PatchEvent::Row(format!(
-                        "{}: inserted {}",
-                        table.name,
-                        described.join(", ")
-                    )));
+                    .unwrap_or_else(|| table.name.clone())
+            };
+            (self.on_event)(PatchEvent::Row(format!(
+                "{label}: inserted {}",
+                described.join(", ")
+            )));
+        }
+        let rest = &rows[shown..];
+        let max_parameters = self.transaction.max_parameters();
+        for chunk in batch::chunks(rest, max_parameters) {
+            let chunk = &rest[chunk];
+            let mut values = Vec::with_capacity(chunk.len() * chunk[0].len());
+            for row in chunk {
+                for assignment in row {
+                    values.push(self.resolve(&table, assignment)?.value);
                 }
             }
+            let statement = self.insert_statement(&table, &chunk[0], chunk.len());
+            changed += self.execute(&statement, &values)?;
         }
         if rows.len() > SHOWN_ROWS {
             (self.on_event)(PatchEvent::MoreRows((rows.len() - SHOWN_ROWS) as u64));
         }
-        Ok(rows.len() as u64)
+        Ok(changed)
     }
 
-    /// `INSERT INTO "t" ("a", "b") VALUES (?1, ?2)` for the columns `row` names.
-    fn insert_statement(&self, table: &Table, row: &[Assignment]) -> String {
-        if row.is_empty() {
-            return format!("INSERT INTO {} DEFAULT VALUES", q(&table.name));
-        }
-        let columns: Vec<String> = row.iter().map(|a| q(a.column.get_ref())).collect();
-        let placeholders: Vec<String> = row
-            .iter()
-            .enumerate()
-            .map(|(i, a)| self.transaction.placeholder(i + 1, column_type(table, a)))
-            .collect();
-        format!(
-            "INSERT INTO {} ({}) VALUES ({})",
-            q(&table.name),
-            columns.join(", "),
-            placeholders.join(", ")
-        )
+    /// `INSERT INTO "t" ("a", "b") VALUES (?1, ?2), …` for `rows` rows naming the
+    /// columns `first` names.
+    fn insert_statement(&self, table: &Table, first: &[Assignment], rows: usize) -> String {
+        let transaction = &*self.transaction;
+        batch::insert_sql(table, first, rows, &|n, ty| transaction.placeholder(n, ty))
     }
 
     fn update(

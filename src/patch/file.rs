@@ -8,7 +8,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::diagnostics::{FileProblems, Problem};
-use crate::project::utf8_text;
+use crate::project::{read_project_file, source_text};
 use crate::spanned_toml::{parse_document, Reader, Value};
 use crate::{Error, Result};
 
@@ -118,9 +118,11 @@ pub fn load_patches(folder: &Path) -> Result<Vec<PatchFile>> {
         })
         .collect();
     paths.sort();
+    // `<root>/patches`: links may point anywhere inside `<root>`.
+    let root = folder.parent().unwrap_or(folder);
     let mut patches = Vec::new();
     for path in paths {
-        let patch = load_patch(&path)?;
+        let patch = load_patch_in(&path, root)?;
         if let Some(other) = patches.iter().find(|p: &&PatchFile| p.name == patch.name) {
             return Err(Error::InvalidFile {
                 path: path.clone(),
@@ -136,12 +138,20 @@ pub fn load_patches(folder: &Path) -> Result<Vec<PatchFile>> {
 }
 
 pub fn load_patch(path: &Path) -> Result<PatchFile> {
-    let bytes = std::fs::read(path).map_err(|error| Error::io(path, error))?;
+    let folder = path.parent().unwrap_or(Path::new("."));
+    load_patch_in(path, folder.parent().unwrap_or(folder))
+}
+
+/// A patch of the project at `root` (see [`read_project_file`]).
+fn load_patch_in(path: &Path, root: &Path) -> Result<PatchFile> {
+    let bytes = read_project_file(path, root)?;
+    // Of the bytes as they are on disk, BOM included, so that patches applied
+    // before the BOM was stripped keep their recorded checksum.
     let checksum: String = Sha256::digest(&bytes)
         .iter()
         .map(|byte| format!("{byte:02x}"))
         .collect();
-    let source = utf8_text(path, bytes)?;
+    let source = source_text(path, bytes)?;
     let name = path
         .file_stem()
         .map(|stem| stem.to_string_lossy().into_owned())

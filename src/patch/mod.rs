@@ -3,6 +3,7 @@
 //! every row changed.
 
 mod apply;
+mod batch;
 pub(crate) mod file;
 mod validate;
 

@@ -79,6 +79,7 @@ pub fn validate_patch(patch: &PatchFile, schema: &Schema) -> Result<(), FileProb
         problems: Vec::new(),
     };
     for operation in operations {
+        checker.no_nul_bytes(&operation.kind);
         let Some(table_name) = operation.kind.table() else {
             continue;
         };
@@ -135,6 +136,43 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// PostgreSQL text cannot hold U+0000 and SQLite's C strings end there, so a
+    /// `"\u0000"` is refused here, on every engine, rather than at run time on one.
+    fn no_nul_bytes(&mut self, kind: &OperationKind) {
+        fn add<'v>(assignments: &'v [Assignment], values: &mut Vec<&'v PatchValue>) {
+            for assignment in assignments {
+                if let ValueKind::Ref(key) = &assignment.value.kind {
+                    values.extend(key.iter().map(|a| &a.value));
+                } else {
+                    values.push(&assignment.value);
+                }
+            }
+        }
+        let mut values: Vec<&PatchValue> = Vec::new();
+        match kind {
+            OperationKind::Insert { rows, .. } => {
+                for row in rows {
+                    add(row, &mut values);
+                }
+            }
+            OperationKind::Update { filter, set, .. } => {
+                add(filter, &mut values);
+                add(set, &mut values);
+            }
+            OperationKind::Delete { filter, .. } => add(filter, &mut values),
+            OperationKind::Sql { params, .. } => values.extend(params),
+        }
+        for value in values {
+            if matches!(&value.kind, ValueKind::Text(text) if text.contains('\0')) {
+                self.problems.push(
+                    Problem::new(value.span.clone(), "the string contains a NUL character (\\u0000)")
+                        .label("NUL character")
+                        .help("remove it: PostgreSQL text cannot store it, so strata refuses it on every engine"),
+                );
+            }
+        }
+    }
+
     fn assignments(&mut self, table: &Table, assignments: &[Assignment], writing: bool) {
         for assignment in assignments {
             let name = assignment.column.get_ref();

@@ -88,7 +88,27 @@ pub(crate) fn one_line(error: &postgres::Error) -> String {
 }
 
 fn query_error(error: &postgres::Error) -> Error {
-    Error::Database(format!("PostgreSQL: {}", one_line(error)))
+    if is_storage_error(error) {
+        Error::Storage(format!("PostgreSQL: {}", one_line(error)))
+    } else {
+        Error::Database(format!("PostgreSQL: {}", one_line(error)))
+    }
+}
+
+/// Errors of the server rather than of the statement: a read-only transaction
+/// (a standby, `default_transaction_read_only`), insufficient resources (disk
+/// full, out of memory), system I/O errors, shutdowns and lost connections.
+pub(crate) fn is_storage_error(error: &postgres::Error) -> bool {
+    match error.code().map(|code| code.code()) {
+        Some(code) => {
+            code == "25006"
+                || code.starts_with("53")
+                || code.starts_with("58")
+                || code.starts_with("08")
+                || code.starts_with("57P")
+        }
+        None => error.is_closed(),
+    }
 }
 
 pub struct PostgresDatabase {
@@ -362,6 +382,11 @@ impl Transaction for PostgresTransaction<'_> {
         }
     }
 
+    /// The protocol counts parameters in 16 bits.
+    fn max_parameters(&self) -> usize {
+        u16::MAX as usize
+    }
+
     fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>> {
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             params.iter().map(|p| p as _).collect();
@@ -387,11 +412,29 @@ impl Transaction for PostgresTransaction<'_> {
             .map_err(|e| query_error(&e))
     }
 
+    /// Rows changed: the sum of the counts PostgreSQL reports for the statements
+    /// that return no rows (INSERT, UPDATE, DELETE, MERGE, COPY …), as SQLite's
+    /// change counter does; a SELECT's row count is not a change.
     fn execute_script(&mut self, sql: &str) -> Result<Option<u64>> {
-        self.transaction
-            .batch_execute(sql)
+        let messages = self
+            .transaction
+            .simple_query(sql)
             .map_err(|e| query_error(&e))?;
-        Ok(None)
+        let mut changed = 0;
+        let mut returns_rows = false;
+        for message in messages {
+            match message {
+                postgres::SimpleQueryMessage::RowDescription(_) => returns_rows = true,
+                postgres::SimpleQueryMessage::CommandComplete(count) => {
+                    if !returns_rows {
+                        changed += count;
+                    }
+                    returns_rows = false;
+                }
+                _ => {}
+            }
+        }
+        Ok(Some(changed))
     }
 
     fn table_exists(&mut self, name: &str) -> Result<bool> {

@@ -63,7 +63,20 @@ pub struct SqliteDatabase {
 }
 
 fn database_error(error: rusqlite::Error) -> Error {
-    Error::Database(format!("SQLite: {error}"))
+    if is_storage_error(&error) {
+        Error::Storage(format!("SQLite: {error}"))
+    } else {
+        Error::Database(format!("SQLite: {error}"))
+    }
+}
+
+/// Errors of the file rather than of the statement: read-only, full disk, I/O.
+pub(crate) fn is_storage_error(error: &rusqlite::Error) -> bool {
+    use rusqlite::ErrorCode::*;
+    matches!(
+        error.sqlite_error_code(),
+        Some(ReadOnly | DiskFull | SystemIoFailure | CannotOpen | PermissionDenied)
+    )
 }
 
 /// Settings every connection strata opens gets.
@@ -344,6 +357,11 @@ fn sql_value(value: ValueRef<'_>) -> SqlValue {
 impl Transaction for SqliteTransaction<'_> {
     fn placeholder(&self, n: usize, _ty: Option<&crate::schema::Type>) -> String {
         format!("?{n}")
+    }
+
+    /// SQLITE_MAX_VARIABLE_NUMBER of the bundled SQLite (the default since 3.32).
+    fn max_parameters(&self) -> usize {
+        32_766
     }
 
     fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>> {
