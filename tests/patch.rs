@@ -116,7 +116,7 @@ fn dry_run_shows_changes_and_statements_but_changes_nothing(kind: Kind) {
     let run = db.strata_ok(dir.path(), &["patch", "--dry-run"]);
     assert!(
         run.stdout
-            .contains("team_id null → 1 (team \"Preventers\")"),
+            .contains("hero id=3 (provisional) \"Spider-Boy\": team_id null → 1 (team \"Preventers\", provisional)"),
         "{}",
         run.stdout
     );

@@ -16,6 +16,7 @@ pub fn run(context: &Context, dev_url: Option<&str>) -> Result<i32> {
         Some(text) => Some(DatabaseUrl::parse(text, Path::new("."))?),
         None => None,
     };
+    let progress = output::Progress::spinner("checking");
     let mut findings = check_files(project, dev_url.as_ref())?;
     // The live database is checked only when one is named on the command line
     // (or DATABASE_URL): a CI job without a database still gets the file checks.
@@ -39,6 +40,7 @@ pub fn run(context: &Context, dev_url: Option<&str>) -> Result<i32> {
             dev_url.as_ref(),
         )?);
     }
+    drop(progress);
     findings.sort_by_key(|finding| finding.kind);
     if output::json_mode() {
         print_json(&findings, database_url.as_ref());

@@ -24,7 +24,10 @@ pub fn run(
         },
         None => None,
     };
-    match generate(project, name, allow_destructive, dev_url.as_ref())? {
+    let progress = output::Progress::spinner("replaying the migrations");
+    let generated = generate(project, name, allow_destructive, dev_url.as_ref());
+    drop(progress);
+    match generated? {
         Generated::NoChanges => {
             say!("schema and migrations agree; nothing to generate");
             output::json(&serde_json::json!({

@@ -97,11 +97,19 @@ pub(crate) fn apply_migrations(
     let mut applied = Vec::new();
     let timeout = context.lock_timeout;
     let mut on_wait = |message: &str| say!("  {message} (giving up after {} s)", timeout.as_secs());
+    let progress = output::Progress::start("migrating", "applied");
     let status = migrate(database, &folder, timeout, &mut on_wait, |event| {
         let ms = event.duration.as_millis();
+        progress.advance(1, &event.script.stem());
         say!("  applied {} ({ms} ms)", event.script.stem());
+        output::detail(format_args!(
+            "{}:\n{}",
+            folder.join(event.script.file_name()).display(),
+            event.script.sql.trim_end()
+        ));
         applied.push((event.script.version, event.script.name.clone(), ms));
     })?;
+    drop(progress);
     let version = status
         .pending()
         .last()

@@ -6,6 +6,10 @@
 //! - `--format json` keeps stdout for one JSON document;
 //! - colour is used only on terminals, never with `NO_COLOR`, as `--color` says.
 
+mod progress;
+
+pub use progress::Progress;
+
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -37,6 +41,8 @@ pub struct Settings {
     pub verbose: bool,
     pub color_stdout: bool,
     pub color_stderr: bool,
+    /// Progress bars on stderr: a terminal, human output, not --quiet.
+    pub progress: bool,
 }
 
 static SETTINGS: OnceLock<Settings> = OnceLock::new();
@@ -56,6 +62,7 @@ impl Settings {
             verbose,
             color_stdout: decide(std::io::stdout().is_terminal()),
             color_stderr: decide(std::io::stderr().is_terminal()),
+            progress: std::io::stderr().is_terminal() && !quiet && format == Format::Human,
         }
     }
 
@@ -83,12 +90,13 @@ pub fn write_stdout(text: &str) {
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
-    let mut stdout = std::io::stdout().lock();
-    if stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .is_err()
-    {
+    let written = progress::suspended(|| {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(text.as_bytes())
+            .and_then(|()| stdout.flush())
+    });
+    if written.is_err() {
         // EPIPE (or a full disk behind a redirect): nobody reads any more, but the
         // work in progress must still finish or roll back cleanly.
         STDOUT_CLOSED.store(true, Ordering::Relaxed);
@@ -97,7 +105,9 @@ pub fn write_stdout(text: &str) {
 
 /// Writes to stderr, ignoring failure (there is nowhere left to report it).
 pub fn write_stderr(text: &str) {
-    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    progress::suspended(|| {
+        let _ = std::io::stderr().lock().write_all(text.as_bytes());
+    });
 }
 
 /// A line of human output: progress and results. Silent with --quiet or JSON.
@@ -132,6 +142,8 @@ pub fn json(value: &serde_json::Value) {
 const RED_BOLD: &str = "\x1b[1;31m";
 const YELLOW_BOLD: &str = "\x1b[1;33m";
 const GREEN: &str = "\x1b[32m";
+const RED: &str = "\x1b[31m";
+const YELLOW: &str = "\x1b[33m";
 const RESET: &str = "\x1b[0m";
 
 fn painted(color: bool, paint: &str, text: &str) -> String {
@@ -157,6 +169,16 @@ pub fn warning(message: &str) {
 /// The new value of a before → after line, green on a terminal.
 pub fn after(text: &str) -> String {
     painted(settings().color_stdout, GREEN, text)
+}
+
+/// The old value of a before → after line, red on a terminal.
+pub fn before(text: &str) -> String {
+    painted(settings().color_stdout, RED, text)
+}
+
+/// A remark on stdout (`(provisional)`), yellow on a terminal.
+pub fn remark(text: &str) -> String {
+    painted(settings().color_stdout, YELLOW, text)
 }
 
 /// `say!("…", args)`: a line of human output (see [`say`]).

@@ -1,9 +1,14 @@
+use std::collections::HashSet;
+
+use serde_json::{json, Value};
+
 use super::migrate::{apply_migrations, dialect_folder};
+use super::output::{self, say};
 use super::{plural, Context};
-use crate::driver::{connect, Database, DatabaseUrl};
+use crate::driver::{connect, Database, DatabaseUrl, SqlValue};
 use crate::error::exit;
 use crate::migrate::{load_migrations, migration_status};
-use crate::patch::{apply_patches, PatchEvent, PatchOptions};
+use crate::patch::{apply_patches, Change, PatchEvent, PatchOptions, RowChange};
 use crate::project::Project;
 use crate::text::printable;
 use crate::{Error, Result};
@@ -11,16 +16,28 @@ use crate::{Error, Result};
 pub fn run(context: &Context, options: PatchOptions, migrate_first: bool) -> Result<i32> {
     let url = context.url()?;
     let mut database = connect(&url, context.connect)?;
-    println!(
+    say!(
         "Patching {url}{}",
         if options.dry_run { " (dry run)" } else { "" }
     );
-    if migrate_first {
-        apply_migrations(context, &url, database.as_mut())?;
+    let migrations = if migrate_first {
+        Some(apply_migrations(context, &url, database.as_mut())?)
     } else {
         require_migrated(&context.project, &url, database.as_mut())?;
+        None
+    };
+    let report = apply_patches_printing(&context.project, database.as_mut(), options)?;
+    let mut document = json!({
+        "command": "patch",
+        "database": url.to_string(),
+        "dry_run": options.dry_run,
+    });
+    if let Some(migrations) = &migrations {
+        document["migrations"] = migrations.applied_json();
     }
-    apply_patches_printing(&context.project, database.as_mut(), options)?;
+    document["patches"] = Value::Array(report.patches);
+    document["skipped"] = json!(report.skipped);
+    output::json(&document);
     Ok(exit::OK)
 }
 
@@ -51,60 +68,307 @@ fn require_migrated(
     }
 }
 
+/// What `apply_patches_printing` did, for the JSON document.
+pub(crate) struct PatchesReport {
+    /// One object per patch run (shape in docs/json.md).
+    pub patches: Vec<Value>,
+    /// Patches another strata applied while this one waited.
+    pub skipped: Vec<String>,
+}
+
+impl PatchesReport {
+    pub fn applied(&self) -> usize {
+        self.patches.len()
+    }
+}
+
 /// Applies pending patches, printing every changed row. Shared with `setup`.
 pub(crate) fn apply_patches_printing(
     project: &Project,
     database: &mut dyn Database,
     options: PatchOptions,
-) -> Result<usize> {
-    let mut on_event = |event: PatchEvent<'_>| match event {
-        PatchEvent::Waiting(message) => println!(
-            "  {message} (giving up after {} s)",
-            options.lock_timeout.as_secs()
-        ),
-        PatchEvent::Started(patch) => match &patch.description {
-            Some(description) => println!("{}: {description}", patch.name),
-            None => println!("{}", patch.name),
+) -> Result<PatchesReport> {
+    let verbose = output::settings().verbose;
+    let mut printer = Printer {
+        // Statements: on stdout (and in JSON) when asked for with --echo or
+        // --dry-run; on stderr with --verbose.
+        statements_on_stdout: options.echo || options.dry_run,
+        dry_run: options.dry_run,
+        lock_timeout: options.lock_timeout.as_secs(),
+        provisional: HashSet::new(),
+        current: None,
+        report: PatchesReport {
+            patches: Vec::new(),
+            skipped: Vec::new(),
         },
-        PatchEvent::Statement { sql, params } => {
-            if params.is_empty() {
-                println!("  SQL: {sql}");
-            } else {
-                let shown: Vec<String> = params.iter().map(ToString::to_string).collect();
-                println!("  SQL: {sql}  [{}]", shown.join(", "));
-            }
-        }
-        // Row lines hold table and column names from the database: one line each.
-        PatchEvent::Row(line) => println!("  {}", printable(&line)),
-        PatchEvent::MoreRows(count) => println!("  … and {} more", plural(count as usize, "row")),
-        PatchEvent::Finished {
-            rows_changed,
-            duration,
-            ..
-        } => {
-            println!(
-                "  {} changed ({} ms)",
-                plural(rows_changed as usize, "row"),
-                duration.as_millis()
-            )
-        }
-        PatchEvent::AppliedElsewhere(patch) => {
-            println!(
-                "{}: already applied by another strata run; skipped",
-                patch.name
-            )
-        }
+        progress: output::Progress::start("patching", "rows"),
     };
-    let applied = apply_patches(database, &project.patches_dir(), options, &mut on_event)?;
+    let options = PatchOptions {
+        echo: options.echo || verbose,
+        ..options
+    };
+    let applied = apply_patches(database, &project.patches_dir(), options, &mut |event| {
+        printer.event(event)
+    })?;
+    drop(printer.progress);
     if options.dry_run {
-        println!(
+        say!(
             "Patches: dry run of {}; rolled back, nothing was changed.",
             plural(applied, "patch")
         );
     } else if applied == 0 {
-        println!("Patches: nothing to apply, every patch is applied.");
+        say!("Patches: nothing to apply, every patch is applied.");
     } else {
-        println!("Patches: applied {}.", plural(applied, "patch"));
+        say!("Patches: applied {}.", plural(applied, "patch"));
     }
-    Ok(applied)
+    Ok(printer.report)
+}
+
+/// Turns patch events into lines for people and the JSON document.
+struct Printer {
+    statements_on_stdout: bool,
+    dry_run: bool,
+    lock_timeout: u64,
+    /// In a dry run, (table, key) of rows whose key the database generated: the
+    /// real run will not use those values on PostgreSQL (sequences are not rolled
+    /// back), so they, and refs and later rows that carry them, are provisional.
+    provisional: HashSet<(String, Vec<String>)>,
+    /// The patch running now, as JSON.
+    current: Option<Value>,
+    report: PatchesReport,
+    progress: output::Progress,
+}
+
+impl Printer {
+    fn event(&mut self, event: PatchEvent<'_>) {
+        match event {
+            PatchEvent::Waiting(message) => {
+                say!("  {message} (giving up after {} s)", self.lock_timeout)
+            }
+            PatchEvent::Started(patch) => {
+                match &patch.description {
+                    Some(description) => say!("{}: {}", patch.name, printable(description)),
+                    None => say!("{}", patch.name),
+                }
+                self.progress.message(&patch.name);
+                self.current = Some(json!({
+                    "name": patch.name,
+                    "description": patch.description,
+                    "rows_changed": 0,
+                    "duration_ms": 0,
+                    "rows": [],
+                    "more_rows": 0,
+                }));
+                if self.statements_on_stdout {
+                    self.current_mut()["statements"] = json!([]);
+                }
+            }
+            PatchEvent::Statement { sql, params } => {
+                let shown: Vec<String> = params.iter().map(ToString::to_string).collect();
+                let line = if params.is_empty() {
+                    format!("  SQL: {sql}")
+                } else {
+                    format!("  SQL: {sql}  [{}]", shown.join(", "))
+                };
+                if self.statements_on_stdout {
+                    say!("{line}");
+                    let params: Vec<Value> = params.iter().map(value_json).collect();
+                    if let Some(list) = self.current_mut()["statements"].as_array_mut() {
+                        list.push(json!({ "sql": sql, "params": params }));
+                    }
+                } else {
+                    output::detail(format_args!("{}", line.trim_start()));
+                }
+            }
+            PatchEvent::Row(row) => {
+                self.progress.advance(1, &row.identity());
+                let json = self.row(&row);
+                if let Some(list) = self.current_mut()["rows"].as_array_mut() {
+                    list.push(json);
+                }
+            }
+            PatchEvent::SqlRows(count) => {
+                self.progress.advance(count, "sql");
+                say!("  sql: {}", plural(count as usize, "row") + " changed");
+                if let Some(list) = self.current_mut()["rows"].as_array_mut() {
+                    list.push(json!({ "action": "sql", "rows_changed": count }));
+                }
+            }
+            PatchEvent::MoreRows(count) => {
+                self.progress.advance(count, "");
+                say!("  … and {} more", plural(count as usize, "row"));
+                let current = self.current_mut();
+                current["more_rows"] = json!(current["more_rows"].as_u64().unwrap_or(0) + count);
+            }
+            PatchEvent::Finished {
+                rows_changed,
+                duration,
+                ..
+            } => {
+                say!(
+                    "  {} changed ({} ms)",
+                    plural(rows_changed as usize, "row"),
+                    duration.as_millis()
+                );
+                let mut current = self.current.take().unwrap_or_else(|| json!({}));
+                current["rows_changed"] = json!(rows_changed);
+                current["duration_ms"] = json!(duration.as_millis() as u64);
+                self.report.patches.push(current);
+            }
+            PatchEvent::AppliedElsewhere(patch) => {
+                say!(
+                    "{}: already applied by another strata run; skipped",
+                    patch.name
+                );
+                self.report.skipped.push(patch.name.clone());
+            }
+        }
+    }
+
+    fn current_mut(&mut self) -> &mut Value {
+        self.current.get_or_insert_with(|| json!({}))
+    }
+
+    /// Prints one changed row and returns it as JSON.
+    fn row(&mut self, row: &RowChange) -> Value {
+        let key = row_key(&row.table, &row.key_values());
+        if self.dry_run && !row.generated.is_empty() {
+            self.provisional.insert(key.clone());
+        }
+        let provisional = self.dry_run && self.provisional.contains(&key);
+        let is_provisional = |table: &str, value: &SqlValue| {
+            self.dry_run
+                && self
+                    .provisional
+                    .contains(&row_key(table, std::slice::from_ref(value)))
+        };
+        // Row lines hold table and column names from the database: one line each.
+        let mut identity = printable(&row.table).into_owned();
+        for (column, value) in &row.key {
+            identity.push_str(&format!(
+                " {}={}",
+                printable(column),
+                printable(value.to_string().trim_matches('"'))
+            ));
+        }
+        if provisional {
+            identity.push_str(&format!(" {}", output::remark("(provisional)")));
+        }
+        if let Some(label) = &row.label {
+            identity.push_str(&format!(" {}", printable(&label.to_string())));
+        }
+        // `1 (team "Preventers")`, `1 (team "Preventers", provisional)`.
+        let noted = |value: &SqlValue, reference: &Option<crate::patch::Reference>| {
+            let shown = printable(&value.to_string()).into_owned();
+            match reference {
+                Some(r) if is_provisional(&r.table, value) => format!(
+                    "{shown} ({}, {})",
+                    printable(&r.description),
+                    output::remark("provisional")
+                ),
+                Some(r) => format!("{shown} ({})", printable(&r.description)),
+                None => shown,
+            }
+        };
+        let reference_json = |value: &SqlValue, reference: &Option<crate::patch::Reference>| {
+            reference.as_ref().map(|r| {
+                json!({
+                    "table": r.table,
+                    "row": r.description,
+                    "provisional": is_provisional(&r.table, value),
+                })
+            })
+        };
+        let (action, text, values) = match &row.change {
+            Change::Inserted(values) => {
+                let parts: Vec<String> = values
+                    .iter()
+                    .map(|v| {
+                        let value = noted(&v.value, &v.reference);
+                        format!("{} = {}", printable(&v.column), output::after(&value))
+                    })
+                    .collect();
+                let json: Vec<Value> = values
+                    .iter()
+                    .map(|v| {
+                        json!({
+                            "column": v.column,
+                            "value": value_json(&v.value),
+                            "reference": reference_json(&v.value, &v.reference),
+                        })
+                    })
+                    .collect();
+                ("inserted", format!("inserted {}", parts.join(", ")), json)
+            }
+            Change::Updated(changes) if changes.is_empty() => {
+                ("unchanged", "unchanged".to_string(), Vec::new())
+            }
+            Change::Updated(changes) => {
+                let parts: Vec<String> = changes
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{} {} → {}",
+                            printable(&c.column),
+                            output::before(&printable(&c.before.to_string())),
+                            output::after(&noted(&c.after, &c.reference))
+                        )
+                    })
+                    .collect();
+                let json: Vec<Value> = changes
+                    .iter()
+                    .map(|c| {
+                        json!({
+                            "column": c.column,
+                            "before": value_json(&c.before),
+                            "after": value_json(&c.after),
+                            "reference": reference_json(&c.after, &c.reference),
+                        })
+                    })
+                    .collect();
+                ("updated", parts.join(", "), json)
+            }
+            Change::Deleted => ("deleted", "deleted".to_string(), Vec::new()),
+        };
+        say!("  {identity}: {text}");
+        let key_json: serde_json::Map<String, Value> = row
+            .key
+            .iter()
+            .map(|(column, value)| (column.clone(), value_json(value)))
+            .collect();
+        json!({
+            "table": row.table,
+            "key": key_json,
+            "label": row.label.as_ref().map(value_json),
+            "action": action,
+            "provisional": provisional,
+            "generated": row.generated,
+            "columns": values,
+        })
+    }
+}
+
+/// A row's identity for the provisional set: table and key values as text.
+fn row_key(table: &str, values: &[SqlValue]) -> (String, Vec<String>) {
+    (
+        table.to_string(),
+        values.iter().map(ToString::to_string).collect(),
+    )
+}
+
+/// A value as JSON: null, number, string, boolean; bytes as `{"base64": …}`.
+pub(crate) fn value_json(value: &SqlValue) -> Value {
+    match value {
+        SqlValue::Null => Value::Null,
+        SqlValue::Integer(n) => json!(n),
+        SqlValue::Float(n) => serde_json::Number::from_f64(*n)
+            .map(Value::Number)
+            .unwrap_or_else(|| json!(n.to_string())),
+        SqlValue::Text(text) => json!(text),
+        SqlValue::Boolean(flag) => json!(flag),
+        SqlValue::Bytes(bytes) => {
+            use base64::Engine;
+            json!({ "base64": base64::engine::general_purpose::STANDARD.encode(bytes) })
+        }
+    }
 }

@@ -27,8 +27,10 @@ pub fn run(context: &Context, output_path: Option<&Path>, force: bool) -> Result
             )));
         }
     }
+    let progress = output::Progress::spinner("reading the database");
     let mut database = connect(&url, context.connect)?;
     let schema = database.inspect()?;
+    drop(progress);
     let unwritable = unwritable_names(&schema);
     if !unwritable.is_empty() {
         return Err(Error::Refused(format!(

@@ -2,8 +2,9 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::migrate::apply_migrations;
+use super::output::{self, say};
 use super::patch::apply_patches_printing;
-use super::Context;
+use super::{plural, Context};
 use crate::driver::postgres::{create_database_if_missing, drop_database};
 use crate::driver::{connect, DatabaseUrl};
 use crate::error::exit;
@@ -12,22 +13,18 @@ use crate::{Error, Result};
 
 pub fn run(context: &Context, fresh: bool, yes: bool, echo: bool) -> Result<i32> {
     let url = context.url()?;
-    if fresh {
-        remove_database(&url, yes)?;
-    }
+    let removed = fresh && remove_database(&url, yes)?;
     let created = match &url {
         DatabaseUrl::Sqlite(Some(path)) => !path.exists(),
         DatabaseUrl::Sqlite(None) => true,
         DatabaseUrl::Postgres(text) => create_database_if_missing(text)?,
     };
     let mut database = connect(&url, context.connect)?;
-    println!(
+    say!(
         "Setting up {url}{}",
         if created { " (created)" } else { "" }
     );
-    let migrations = apply_migrations(context, &url, database.as_mut())?
-        .applied
-        .len();
+    let migrations = apply_migrations(context, &url, database.as_mut())?;
     let patches = apply_patches_printing(
         &context.project,
         database.as_mut(),
@@ -37,24 +34,34 @@ pub fn run(context: &Context, fresh: bool, yes: bool, echo: bool) -> Result<i32>
             lock_timeout: context.lock_timeout,
         },
     )?;
-    println!(
-        "Ready: {url} ({migrations} migration{} and {patches} patch{} applied now).",
-        if migrations == 1 { "" } else { "s" },
-        if patches == 1 { "" } else { "es" }
+    say!(
+        "Ready: {url} ({} and {} applied now).",
+        plural(migrations.applied.len(), "migration"),
+        plural(patches.applied(), "patch")
     );
+    output::json(&serde_json::json!({
+        "command": "setup",
+        "database": url.to_string(),
+        "removed": removed,
+        "created": created,
+        "migrations": migrations.applied_json(),
+        "version": migrations.version,
+        "patches": patches.patches,
+        "skipped": patches.skipped,
+    }));
     Ok(exit::OK)
 }
 
 /// `--fresh`: the database goes, but only with `--yes`, whether or not a person is
 /// at a terminal: a script or CI job that names the wrong database must not lose it
-/// because nobody could be asked.
-fn remove_database(url: &DatabaseUrl, yes: bool) -> Result<()> {
+/// because nobody could be asked. Returns whether there was a database to remove.
+fn remove_database(url: &DatabaseUrl, yes: bool) -> Result<bool> {
     match url {
-        DatabaseUrl::Sqlite(None) => Ok(()),
+        DatabaseUrl::Sqlite(None) => Ok(false),
         DatabaseUrl::Sqlite(Some(path)) => {
             let metadata = match std::fs::metadata(path) {
                 Ok(metadata) => metadata,
-                Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(false),
                 Err(error) => return Err(Error::io(path, error)),
             };
             // Through a symlink, the file it points to is the database, and SQLite
@@ -79,8 +86,8 @@ fn remove_database(url: &DatabaseUrl, yes: bool) -> Result<()> {
                     std::fs::remove_file(&file).map_err(|error| Error::io(&file, error))?;
                 }
             }
-            println!("Removed {}", path.display());
-            Ok(())
+            say!("Removed {}", path.display());
+            Ok(true)
         }
         DatabaseUrl::Postgres(text) => {
             if !yes {
@@ -89,8 +96,8 @@ fn remove_database(url: &DatabaseUrl, yes: bool) -> Result<()> {
                 )));
             }
             drop_database(text)?;
-            println!("Dropped {url}");
-            Ok(())
+            say!("Dropped {url}");
+            Ok(true)
         }
     }
 }

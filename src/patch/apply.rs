@@ -8,6 +8,7 @@ use super::batch;
 use super::file::{
     load_patches, Assignment, OperationKind, PatchBody, PatchFile, PatchValue, ValueKind,
 };
+use super::row::{Change, ColumnChange, ColumnValue, Reference, RowChange};
 use super::validate::{check_sql, validate_patch};
 use crate::driver::{
     ensure_patch_history, quote_identifier as q, read_patch_history, record_patch, AppliedPatch,
@@ -64,7 +65,10 @@ pub enum PatchEvent<'a> {
         sql: String,
         params: Vec<SqlValue>,
     },
-    Row(String),
+    /// A row changed (in the first [`SHOWN_ROWS`] of an operation).
+    Row(RowChange),
+    /// A `[[sql]]` statement changed this many rows.
+    SqlRows(u64),
     MoreRows(u64),
     Finished {
         patch: &'a PatchFile,
@@ -285,10 +289,10 @@ fn failed(patch: &PatchFile, offset: Option<usize>, message: &str, storage: bool
     }
 }
 
-/// A value resolved for binding, with a note for people (`(team "Preventers")`).
+/// A value resolved for binding, with where a `ref` found it (`(team "Preventers")`).
 struct Resolved {
     value: SqlValue,
-    note: Option<String>,
+    reference: Option<Reference>,
 }
 
 struct Session<'a, 'e> {
@@ -377,7 +381,7 @@ impl Session<'_, '_> {
                     }
                 }
                 let count = self.execute(statement, &values)?;
-                (self.on_event)(PatchEvent::Row(format!("sql: {count} rows changed")));
+                (self.on_event)(PatchEvent::SqlRows(count));
                 Ok(count)
             }
         }
@@ -387,7 +391,7 @@ impl Session<'_, '_> {
         let ValueKind::Ref(key) = &assignment.value.kind else {
             return Ok(Resolved {
                 value: plain_value(&assignment.value),
-                note: None,
+                reference: None,
             });
         };
         let column = assignment.column.get_ref();
@@ -409,7 +413,7 @@ impl Session<'_, '_> {
         if let Some(hit) = self.refs.get(&cache_key) {
             return Ok(Resolved {
                 value: hit.value.clone(),
-                note: hit.note.clone(),
+                reference: hit.reference.clone(),
             });
         }
         let params: Vec<SqlValue> = key.iter().map(|a| plain_value(&a.value)).collect();
@@ -440,15 +444,18 @@ impl Session<'_, '_> {
             [] => return Err(format!("{description}: no such row")),
             _ => return Err(format!("{description}: more than one row matches; add columns to the ref so that it names one row")),
         };
-        let note = Some(format!("({})", short_key(&fk.referenced_table, key)));
+        let reference = Some(Reference {
+            table: fk.referenced_table.clone(),
+            description: short_key(&fk.referenced_table, key),
+        });
         self.refs.insert(
             cache_key,
             Resolved {
                 value: value.clone(),
-                note: note.clone(),
+                reference: reference.clone(),
             },
         );
-        Ok(Resolved { value, note })
+        Ok(Resolved { value, reference })
     }
 
     /// `"c" = ?1 AND "d" IS NULL`, and the parameters it binds after `offset`.
@@ -494,31 +501,33 @@ impl Session<'_, '_> {
             let mut described = Vec::new();
             for assignment in row {
                 let resolved = self.resolve(&table, assignment)?;
-                described.push(format!(
-                    "{} = {}{}",
-                    assignment.column.get_ref(),
-                    resolved.value,
-                    resolved.note.map(|n| format!(" {n}")).unwrap_or_default()
-                ));
+                described.push(ColumnValue {
+                    column: assignment.column.get_ref().clone(),
+                    value: resolved.value.clone(),
+                    reference: resolved.reference,
+                });
                 values.push(resolved.value);
             }
             let statement = self.insert_statement(&table, row, 1);
-            let label = if identity.columns.is_empty() {
+            let returned = if identity.columns.is_empty() {
                 changed += self.execute(&statement, &values)?;
-                table.name.clone()
+                Vec::new()
             } else {
                 let sql = format!("{statement} RETURNING {}", identity.select_list());
                 let returned = self.query(&sql, &values)?;
                 changed += returned.len() as u64;
                 returned
-                    .first()
-                    .map(|r| identity.label(&table.name, r))
-                    .unwrap_or_else(|| table.name.clone())
             };
-            (self.on_event)(PatchEvent::Row(format!(
-                "{label}: inserted {}",
-                described.join(", ")
-            )));
+            let mut change =
+                identity.row(&table.name, returned.first(), Change::Inserted(described));
+            // Key columns the patch did not give: the database chose them.
+            change.generated = identity
+                .columns
+                .iter()
+                .filter(|column| !row.iter().any(|a| a.column.get_ref() == *column))
+                .cloned()
+                .collect();
+            (self.on_event)(PatchEvent::Row(change));
         }
         let rest = &rows[shown..];
         let max_parameters = self.transaction.max_parameters();
@@ -600,25 +609,18 @@ impl Session<'_, '_> {
                 let old = &row[offset + i];
                 let new = &new_values[i];
                 if *old != new.value {
-                    changes.push(format!(
-                        "{} {old} → {}{}",
-                        assignment.column.get_ref(),
-                        new.value,
-                        new.note
-                            .as_ref()
-                            .map(|n| format!(" {n}"))
-                            .unwrap_or_default()
-                    ));
+                    changes.push(ColumnChange {
+                        column: assignment.column.get_ref().clone(),
+                        before: old.clone(),
+                        after: new.value.clone(),
+                        reference: new.reference.clone(),
+                    });
                 }
             }
-            let summary = if changes.is_empty() {
-                "unchanged".to_string()
-            } else {
-                changes.join(", ")
-            };
-            (self.on_event)(PatchEvent::Row(format!(
-                "{}: {summary}",
-                identity.label(&table.name, row)
+            (self.on_event)(PatchEvent::Row(identity.row(
+                &table.name,
+                Some(row),
+                Change::Updated(changes),
             )));
         }
         if count > before.len() as u64 {
@@ -649,9 +651,10 @@ impl Session<'_, '_> {
             &params,
         )?;
         for row in &before {
-            (self.on_event)(PatchEvent::Row(format!(
-                "{}: deleted",
-                identity.label(&table.name, row)
+            (self.on_event)(PatchEvent::Row(identity.row(
+                &table.name,
+                Some(row),
+                Change::Deleted,
             )));
         }
         if count > before.len() as u64 {
@@ -748,17 +751,25 @@ impl RowIdentity {
         self.columns.len() + usize::from(self.label.is_some())
     }
 
-    fn label(&self, table: &str, row: &[SqlValue]) -> String {
-        let mut text = table.to_string();
-        for (i, column) in self.columns.iter().enumerate() {
-            text.push_str(&format!(
-                " {column}={}",
-                row[i].to_string().trim_matches('"')
-            ));
+    /// The changed row `row` (selected by [`Self::select_items`]) names.
+    fn row(&self, table: &str, row: Option<&Vec<SqlValue>>, change: Change) -> RowChange {
+        let (key, label) = match row {
+            Some(row) => (
+                self.columns
+                    .iter()
+                    .cloned()
+                    .zip(row.iter().cloned())
+                    .collect(),
+                self.label.as_ref().map(|_| row[self.columns.len()].clone()),
+            ),
+            None => (Vec::new(), None),
+        };
+        RowChange {
+            table: table.to_string(),
+            key,
+            label,
+            generated: Vec::new(),
+            change,
         }
-        if self.label.is_some() {
-            text.push_str(&format!(" {}", row[self.columns.len()]));
-        }
-        text
     }
 }

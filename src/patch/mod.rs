@@ -5,6 +5,7 @@
 mod apply;
 mod batch;
 pub(crate) mod file;
+pub(crate) mod row;
 mod validate;
 
 pub use apply::{
@@ -15,4 +16,5 @@ pub use file::{
     load_patch, load_patches, Assignment, Operation, OperationKind, PatchBody, PatchFile,
     PatchValue, ValueKind,
 };
+pub use row::{Change, ColumnChange, ColumnValue, Reference, RowChange};
 pub use validate::{check_sql, validate_patch};
