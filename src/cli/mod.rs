@@ -150,7 +150,8 @@ pub enum Command {
         /// Remove the database first and build it from nothing.
         #[arg(long)]
         fresh: bool,
-        /// Do not ask before --fresh removes a database (needed on a terminal).
+        /// Confirm that --fresh may remove the database. Required: strata never
+        /// asks, on a terminal or not, and refuses --fresh without it.
         #[arg(long)]
         yes: bool,
         /// Print every patch statement with its parameters as it runs.
