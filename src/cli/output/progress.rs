@@ -16,6 +16,16 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 /// How long work runs before its bar appears.
 const DELAY: Duration = Duration::from_secs(1);
 
+/// How long work runs before its bar appears: [`DELAY`], or
+/// `STRATA_PROGRESS_AFTER_MS` (documented; tests use 0 to see a bar without
+/// depending on how fast the machine is).
+fn delay() -> Duration {
+    std::env::var("STRATA_PROGRESS_AFTER_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(DELAY, Duration::from_millis)
+}
+
 /// The bar on screen (at most one at a time), for [`suspended`].
 static SHOWN: Mutex<Option<ProgressBar>> = Mutex::new(None);
 
@@ -64,7 +74,7 @@ impl Progress {
         let _ = std::thread::Builder::new()
             .name("strata-progress".into())
             .spawn(move || {
-                std::thread::sleep(DELAY);
+                std::thread::sleep(delay());
                 let Ok(done) = flag.lock() else { return };
                 if !*done {
                     later.set_draw_target(ProgressDrawTarget::stderr());
