@@ -70,7 +70,7 @@ pub fn parse_schema_file(path: &Path) -> crate::Result<SchemaFile> {
         },
         _ => crate::Error::io(path, error),
     })?;
-    let text = crate::project::utf8_text(path, bytes)?;
+    let text = crate::file_text::utf8_text(path, bytes)?;
     Ok(parse_schema_text(path, &text)?)
 }
 
