@@ -28,6 +28,16 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
         .unwrap_or_default()
 }
 
+/// `1 thing` / `2 things` (`patches`: words ending in "ch" take "es").
+pub fn plural(count: usize, word: &str) -> String {
+    if count == 1 {
+        format!("{count} {word}")
+    } else {
+        let ending = if word.ends_with("ch") { "es" } else { "s" };
+        format!("{count} {word}{ending}")
+    }
+}
+
 /// A list of names for a message: `a`, `b`, `c`.
 pub fn backticked(names: impl IntoIterator<Item = impl AsRef<str>>) -> String {
     names
@@ -111,6 +121,13 @@ mod tests {
         assert_eq!(closest("idd", ["id", "name"]), Some("id"));
         assert_eq!(closest("strng", ["text", "string"]), Some("string"));
         assert_eq!(closest("zzzz", ["id", "name"]), None);
+    }
+
+    #[test]
+    fn plural_counts_and_spells() {
+        assert_eq!(plural(1, "migration"), "1 migration");
+        assert_eq!(plural(0, "row"), "0 rows");
+        assert_eq!(plural(2, "patch"), "2 patches");
     }
 
     #[test]

@@ -38,9 +38,9 @@ pub fn run(context: &Context, fresh: bool, yes: bool, echo: bool) -> Result<i32>
         },
     )?;
     println!(
-        "Ready: {url} ({migrations} migration{} and {patches} patch{} applied now).",
-        if migrations == 1 { "" } else { "s" },
-        if patches == 1 { "" } else { "es" }
+        "Ready: {url} ({} and {} applied now).",
+        crate::text::plural(migrations, "migration"),
+        crate::text::plural(patches, "patch")
     );
     Ok(exit::OK)
 }
