@@ -94,9 +94,9 @@ impl FileProblems {
     fn summary(&self) -> String {
         let count = self.problems.len();
         format!(
-            "{}: {count} error{}",
+            "{}: {}",
             self.path.display(),
-            if count == 1 { "" } else { "s" }
+            crate::text::plural(count, "error")
         )
     }
 

@@ -13,6 +13,7 @@ pub mod diagnostics;
 pub mod diff;
 pub mod driver;
 pub mod error;
+pub mod file_text;
 pub mod migrate;
 pub mod patch;
 pub mod project;

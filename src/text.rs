@@ -3,22 +3,6 @@
 /// PostgreSQL's limit on identifier length, in bytes (NAMEDATALEN - 1).
 pub const MAX_IDENTIFIER_BYTES: usize = 63;
 
-/// Levenshtein distance; used only for "did you mean" hints on short words, so the
-/// quadratic cost is irrelevant and a crate would be overkill.
-pub fn edit_distance(a: &str, b: &str) -> usize {
-    let b_chars: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b_chars.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut current = vec![i + 1];
-        for (j, cb) in b_chars.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current.push(substitution.min(previous[j + 1] + 1).min(current[j] + 1));
-        }
-        previous = current;
-    }
-    previous[b_chars.len()]
-}
-
 /// The closest candidate to `word`, if it is close enough to be a plausible typo.
 pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let lowered = word.to_lowercase();
@@ -26,7 +10,7 @@ pub fn closest<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str>) ->
         .into_iter()
         .map(|candidate| {
             (
-                edit_distance(&lowered, &candidate.to_lowercase()),
+                strsim::levenshtein(&lowered, &candidate.to_lowercase()),
                 candidate,
             )
         })
@@ -42,6 +26,16 @@ pub fn did_you_mean<'a>(word: &str, candidates: impl IntoIterator<Item = &'a str
     closest(word, candidates)
         .map(|hit| format!("; did you mean `{hit}`?"))
         .unwrap_or_default()
+}
+
+/// `1 thing` / `2 things` (`patches`: words ending in "ch" take "es").
+pub fn plural(count: usize, word: &str) -> String {
+    if count == 1 {
+        format!("{count} {word}")
+    } else {
+        let ending = if word.ends_with("ch") { "es" } else { "s" };
+        format!("{count} {word}{ending}")
+    }
 }
 
 /// A list of names for a message: `a`, `b`, `c`.
@@ -127,6 +121,13 @@ mod tests {
         assert_eq!(closest("idd", ["id", "name"]), Some("id"));
         assert_eq!(closest("strng", ["text", "string"]), Some("string"));
         assert_eq!(closest("zzzz", ["id", "name"]), None);
+    }
+
+    #[test]
+    fn plural_counts_and_spells() {
+        assert_eq!(plural(1, "migration"), "1 migration");
+        assert_eq!(plural(0, "row"), "0 rows");
+        assert_eq!(plural(2, "patch"), "2 patches");
     }
 
     #[test]

@@ -599,3 +599,52 @@ fn sslmode_require_encrypts_and_disable_does_not() {
     assert!(run.stdout.contains("sslmode=require"), "{}", run.stdout);
     assert!(!run.stdout.contains("strata-test-secret"), "{}", run.stdout);
 }
+
+/// The reverse SQL a plan carries runs on a real server: every step forward, a row
+/// in each table, then every reverse from the last step to the first leaves the
+/// database without a table, index or sequence.
+#[test]
+fn plan_reverses_undo_the_plan_on_postgres() {
+    let dir = example();
+    let declared = strata::project::Project::new(dir.path())
+        .load_schema()
+        .unwrap();
+    let mut changes = strata::diff::diff(&strata::schema::Schema::default(), &declared.schema);
+    changes.push(strata::schema::Change::AddColumn {
+        table: "team".into(),
+        column: strata::schema::Column {
+            name: "motto".into(),
+            ty: strata::schema::Type::Text,
+            nullable: true,
+            default: None,
+            renamed_from: None,
+        },
+    });
+    let plan = strata::driver::dialect("postgres")
+        .unwrap()
+        .plan(&changes)
+        .unwrap();
+    assert!(plan.transactional());
+
+    let db = PgDatabase::create();
+    for step in &plan.steps {
+        db.execute(&step.sql);
+    }
+    db.execute(
+        "INSERT INTO team (name, headquarters, motto) VALUES ('Preventers', 'Sharp Tower', 'x');
+         INSERT INTO hero (name, secret_name, team_id) VALUES ('Deadpond', 'Dive Wilson', 1);",
+    );
+    for step in plan.steps.iter().rev() {
+        match &step.reverse {
+            strata::driver::Reverse::Sql(sql) => db.execute(sql),
+            strata::driver::Reverse::Irreversible(why) => panic!("{}: {why}", step.comment),
+        }
+    }
+    assert_eq!(
+        db.rows(
+            "SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
+             WHERE n.nspname = 'public'"
+        ),
+        ["0"]
+    );
+}

@@ -345,12 +345,4 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
     }
 }
 
-/// `N thing` / `N things`.
-pub(crate) fn plural(count: usize, word: &str) -> String {
-    if count == 1 {
-        format!("{count} {word}")
-    } else {
-        let ending = if word.ends_with("ch") { "es" } else { "s" };
-        format!("{count} {word}{ending}")
-    }
-}
+pub(crate) use crate::text::plural;

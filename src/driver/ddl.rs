@@ -46,6 +46,16 @@ pub fn create_index(table: &str, index: &Index) -> String {
     )
 }
 
+/// `DROP TABLE "table";`, the reverse of creating it.
+pub fn drop_table(table: &str) -> String {
+    format!("DROP TABLE {};", q(table))
+}
+
+/// `ALTER TABLE "table" DROP COLUMN "column";`, the reverse of adding it.
+pub fn drop_column(table: &str, column: &str) -> String {
+    format!("ALTER TABLE {} DROP COLUMN {};", q(table), q(column))
+}
+
 /// `DROP INDEX "ix";`
 pub fn drop_index(index: &Index) -> String {
     format!("DROP INDEX {};", q(&index.name))

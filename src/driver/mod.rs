@@ -3,6 +3,7 @@
 
 pub(crate) mod ddl;
 mod patch_history;
+mod plan;
 pub mod postgres;
 pub mod sqlite;
 pub(crate) mod url;
@@ -12,6 +13,7 @@ pub use patch_history::{
     ensure as ensure_patch_history, read as read_patch_history, record as record_patch,
     AppliedPatch,
 };
+pub use plan::{Plan, Reverse, Step};
 pub use url::DatabaseUrl;
 pub use value::SqlValue;
 
@@ -70,9 +72,10 @@ pub trait Dialect {
     /// The folder name under `migrations/`.
     fn name(&self) -> &'static str;
 
-    /// The SQL statements (each ending in `;`) for `changes`, or every change
+    /// The steps that carry out `changes` in order, each with its SQL, what it
+    /// does, its reverse and whether it may run in a transaction; or every change
     /// that cannot be planned.
-    fn plan(&self, changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>>;
+    fn plan(&self, changes: &[Change]) -> Result<Plan, Vec<Unsupported>>;
 
     /// The schema the scripts build when run in order on an empty database, or
     /// `None` when this dialect cannot replay them here (PostgreSQL without a dev

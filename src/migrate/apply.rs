@@ -118,7 +118,7 @@ pub fn migration_status(
 fn same_checksum(script: &MigrationScript, recorded: u64) -> bool {
     checksum(script) == recorded
         || checksum(&MigrationScript {
-            sql: format!("{}{}", crate::project::BOM, script.sql),
+            sql: format!("{}{}", crate::file_text::BOM, script.sql),
             ..script.clone()
         }) == recorded
 }

@@ -234,7 +234,7 @@ pub fn check_database(
                 ),
             );
             finding.sql = match dialect.plan(&changes) {
-                Ok(statements) => statements,
+                Ok(plan) => plan.statements().map(str::to_string).collect(),
                 Err(unsupported) => unsupported
                     .iter()
                     .map(|u| format!("-- cannot reconcile {}: {}", u.change, u.reason))

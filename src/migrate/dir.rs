@@ -4,7 +4,8 @@ use std::collections::HashMap;
 use std::path::Path;
 
 use crate::driver::MigrationScript;
-use crate::project::{read_project_file, source_text};
+use crate::file_text::source_text;
+use crate::project::read_project_file;
 use crate::{Error, Result};
 
 /// Every migration in `folder`, ordered by version. A missing folder has none.

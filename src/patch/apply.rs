@@ -673,8 +673,8 @@ fn column_type<'t>(table: &'t Table, assignment: &Assignment) -> Option<&'t crat
 fn check_expected(what: &str, expected: Option<u64>, actual: u64) -> Outcome<()> {
     match expected {
         Some(expected) if expected != actual => Err(format!(
-            "expect_rows = {expected}, but the {what} changed {actual} row{}",
-            if actual == 1 { "" } else { "s" }
+            "expect_rows = {expected}, but the {what} changed {}",
+            crate::text::plural(actual as usize, "row")
         )),
         _ => Ok(()),
     }

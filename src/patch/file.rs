@@ -8,7 +8,8 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 use crate::diagnostics::{FileProblems, Problem};
-use crate::project::{read_project_file, source_text};
+use crate::file_text::source_text;
+use crate::project::read_project_file;
 use crate::spanned_toml::{parse_document, Reader, Value};
 use crate::{Error, Result};
 

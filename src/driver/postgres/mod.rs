@@ -41,7 +41,7 @@ impl Dialect for PostgresDialect {
         "postgres"
     }
 
-    fn plan(&self, changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
+    fn plan(&self, changes: &[Change]) -> Result<super::Plan, Vec<Unsupported>> {
         plan::plan(changes)
     }
 

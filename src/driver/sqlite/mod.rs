@@ -27,7 +27,7 @@ impl Dialect for SqliteDialect {
         "sqlite"
     }
 
-    fn plan(&self, changes: &[Change]) -> Result<Vec<String>, Vec<Unsupported>> {
+    fn plan(&self, changes: &[Change]) -> Result<super::Plan, Vec<Unsupported>> {
         plan::plan(changes)
     }
 

@@ -1,0 +1,58 @@
+//! What a dialect's planner returns: not bare SQL but ordered steps that each say
+//! what they do, how they are undone, and whether they may run in a transaction
+//! (atlas's `migrate.Plan` and `migrate.Change`). The migration writer uses the
+//! comments for the file header; down migrations and statements that must run
+//! outside a transaction (`CREATE INDEX CONCURRENTLY`) build on the rest.
+
+/// The steps that carry out a list of changes, in the order they must run.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Plan {
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// Whether the whole plan may run inside one transaction: every step may.
+    pub fn transactional(&self) -> bool {
+        self.steps.iter().all(|step| step.transactional)
+    }
+
+    /// The forward statements, in order.
+    pub fn statements(&self) -> impl Iterator<Item = &str> {
+        self.steps.iter().map(|step| step.sql.as_str())
+    }
+}
+
+/// One statement of a plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The statement, ending in `;`.
+    pub sql: String,
+    /// What it does, in one line for people ("create table hero"); names in it are
+    /// already escaped with [`crate::text::printable`].
+    pub comment: String,
+    /// How to undo it, run in reverse step order.
+    pub reverse: Reverse,
+    /// Whether it may run inside a transaction with the other steps.
+    pub transactional: bool,
+}
+
+impl Step {
+    /// A step that may run inside a transaction, as all DDL strata plans today can.
+    pub fn new(sql: String, comment: impl Into<String>, reverse: Reverse) -> Self {
+        Step {
+            sql,
+            comment: comment.into(),
+            reverse,
+            transactional: true,
+        }
+    }
+}
+
+/// The way back from a step.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reverse {
+    /// The statement that undoes the step, ending in `;`.
+    Sql(String),
+    /// The step cannot be undone by SQL alone, and why (shown to the user).
+    Irreversible(String),
+}

@@ -1,0 +1,50 @@
+//! The `[project]` table: dialects and the default database.
+
+use toml::de::DeTable;
+
+use super::{Parser, ProjectConfig};
+use crate::diagnostics::Problem;
+use crate::text::{backticked, did_you_mean};
+
+pub const KNOWN_DIALECTS: &[&str] = &["sqlite", "postgres"];
+const PROJECT_KEYS: &[&str] = &["dialects", "database"];
+
+impl Parser<'_> {
+    pub(super) fn project(&mut self, table: &DeTable<'_>, config: &mut ProjectConfig) {
+        for (key, value) in table.iter() {
+            match key.get_ref().as_ref() {
+                "dialects" => {
+                    let Some(list) = self.string_list("dialects", value) else {
+                        continue;
+                    };
+                    let mut dialects = Vec::new();
+                    for dialect in list {
+                        if KNOWN_DIALECTS.contains(&dialect.get_ref().as_str()) {
+                            if !dialects.contains(dialect.get_ref()) {
+                                dialects.push(dialect.get_ref().clone());
+                            }
+                        } else {
+                            self.reader.problem(
+                                Problem::new(
+                                    dialect.span(),
+                                    format!(
+                                        "unknown dialect `{}`{}",
+                                        dialect.get_ref(),
+                                        did_you_mean(
+                                            dialect.get_ref(),
+                                            KNOWN_DIALECTS.iter().copied()
+                                        )
+                                    ),
+                                )
+                                .label(format!("expected one of {}", backticked(KNOWN_DIALECTS))),
+                            );
+                        }
+                    }
+                    config.dialects = dialects;
+                }
+                "database" => config.database = self.reader.string("database", value),
+                _ => self.reader.unknown_key(key, "[project]", PROJECT_KEYS),
+            }
+        }
+    }
+}
