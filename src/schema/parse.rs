@@ -35,7 +35,6 @@ pub struct SchemaFile {
     pub schema: Schema,
 }
 
-pub const KNOWN_DIALECTS: &[&str] = &["sqlite", "postgres"];
 const TOP_KEYS: &[&str] = &["project", "table"];
 const PROJECT_KEYS: &[&str] = &["dialects", "database"];
 const TABLE_KEYS: &[&str] = &[
@@ -189,7 +188,7 @@ impl<'s> Parser<'s> {
 
     fn document(&mut self, root: &DeTable<'_>, length: usize) -> (ProjectConfig, Schema) {
         let mut config = ProjectConfig {
-            dialects: vec!["sqlite".to_string()],
+            dialects: vec![crate::driver::ENGINES[0].name().to_string()],
             database: None,
         };
         let mut schema = Schema::default();
@@ -228,7 +227,10 @@ impl<'s> Parser<'s> {
                     ),
             );
         }
-        let sqlite = config.dialects.iter().any(|dialect| dialect == "sqlite");
+        // Names that one engine (SQLite) compares ignoring case must differ in more than case.
+        let sqlite = config.dialects.iter().any(|dialect| {
+            crate::driver::registry::engine(dialect).is_some_and(|engine| engine.folds_name_case())
+        });
         if sqlite {
             self.check_names_differing_in_case();
         }
@@ -281,8 +283,10 @@ impl<'s> Parser<'s> {
                         continue;
                     };
                     let mut dialects = Vec::new();
+                    // The dialects accepted are the registered engines'.
+                    let known = crate::driver::dialect_names();
                     for dialect in list {
-                        if KNOWN_DIALECTS.contains(&dialect.get_ref().as_str()) {
+                        if known.contains(&dialect.get_ref().as_str()) {
                             if !dialects.contains(dialect.get_ref()) {
                                 dialects.push(dialect.get_ref().clone());
                             }
@@ -293,13 +297,10 @@ impl<'s> Parser<'s> {
                                     format!(
                                         "unknown dialect `{}`{}",
                                         dialect.get_ref(),
-                                        did_you_mean(
-                                            dialect.get_ref(),
-                                            KNOWN_DIALECTS.iter().copied()
-                                        )
+                                        did_you_mean(dialect.get_ref(), known.iter().copied())
                                     ),
                                 )
-                                .label(format!("expected one of {}", backticked(KNOWN_DIALECTS))),
+                                .label(format!("expected one of {}", backticked(&known))),
                             );
                         }
                     }
