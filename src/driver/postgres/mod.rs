@@ -193,7 +193,9 @@ fn connection_error(config: &Config, display: &str, error: &postgres::Error) -> 
     }
     // tokio-postgres says only "password missing" when the server asks for a
     // password and none was given: a mistake in the command line, exit 2.
-    if error.to_string().contains("password missing") {
+    let password_missing = std::error::Error::source(error)
+        .is_some_and(|source| source.to_string().contains("password missing"));
+    if password_missing {
         return Error::Usage(format!(
             "{display}: the server asks user \"{user}\" for a password and none was given; \
              put it in the URL (postgres://{user}:PASSWORD@{host}:{port}/{database}), \
