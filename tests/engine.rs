@@ -71,7 +71,8 @@ fn a_history_row_with_a_checksum_that_is_not_a_number_is_an_error_naming_it() {
         &database,
         "UPDATE refinery_schema_history SET checksum = 'not-a-checksum' WHERE version = 1",
     );
-    let url = DatabaseUrl::parse(&format!("sqlite:{}", database.display()), Path::new(".")).unwrap();
+    let url =
+        DatabaseUrl::parse(&format!("sqlite:{}", database.display()), Path::new(".")).unwrap();
     let mut connection = driver::connect(&url, options()).unwrap();
     let error = connection.applied_migrations().unwrap_err().to_string();
     assert!(error.contains("refinery_schema_history"), "{error}");
@@ -111,7 +112,8 @@ fn a_history_row_with_a_value_of_the_wrong_type_is_an_error_naming_it() {
     let run = strata(dir.path(), &["status"]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stderr.contains("row 1 version is \"one\", not an integer"),
+        run.stderr
+            .contains("row 1 version is \"one\", not an integer"),
         "{}",
         run.stderr
     );
@@ -141,7 +143,11 @@ fn lock_is_free(url: &DatabaseUrl) -> bool {
 
 fn lock_released_after_a_failed_migration(url: &DatabaseUrl, dir: &Path) {
     let folder = dir.join("migrations").join(url.dialect_name());
-    std::fs::write(folder.join("V90__broken.sql"), "CREATE TABLE broken (id INTEGER;\n").unwrap();
+    std::fs::write(
+        folder.join("V90__broken.sql"),
+        "CREATE TABLE broken (id INTEGER;\n",
+    )
+    .unwrap();
     strata::migrate::integrity::rehash(&folder).unwrap();
     let mut database = driver::connect(url, options()).unwrap();
     {
@@ -158,7 +164,11 @@ fn lock_released_after_a_failed_migration(url: &DatabaseUrl, dir: &Path) {
         |_| {},
     )
     .unwrap_err();
-    assert_eq!(error.exit_code(), strata::error::exit::MIGRATION_FAILED, "{error}");
+    assert_eq!(
+        error.exit_code(),
+        strata::error::exit::MIGRATION_FAILED,
+        "{error}"
+    );
     assert!(error.to_string().contains("V90__broken.sql"), "{error}");
     // The same connection is still open: only the guard can have released it.
     assert!(lock_is_free(url), "the lock was released on the error path");
@@ -189,7 +199,11 @@ fn sqlite_uri_parameters_open_the_file_and_never_create_one_named_after_them() {
     let database = migrated_sqlite(dir.path());
     let url = format!("sqlite:{}?mode=ro", database.display());
     let run = strata_ok(dir.path(), &["status", "--database-url", &url]);
-    assert!(run.stdout.contains("Migrations: 1 applied") || run.stdout.contains("applied"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("Migrations: 1 applied") || run.stdout.contains("applied"),
+        "{}",
+        run.stdout
+    );
     // Read-only really is read-only.
     let run = strata(dir.path(), &["patch", "--database-url", &url]);
     assert_ne!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
@@ -199,7 +213,10 @@ fn sqlite_uri_parameters_open_the_file_and_never_create_one_named_after_them() {
         .collect();
     assert!(!names.iter().any(|name| name.contains('?')), "{names:?}");
     // On a file that does not exist, status says so and creates nothing.
-    let run = strata_ok(dir.path(), &["status", "--database-url", "sqlite:missing.db?mode=ro"]);
+    let run = strata_ok(
+        dir.path(),
+        &["status", "--database-url", "sqlite:missing.db?mode=ro"],
+    );
     assert!(run.stdout.contains("does not exist yet"), "{}", run.stdout);
     assert!(!dir.path().join("missing.db").exists());
     assert!(!dir.path().join("missing.db?mode=ro").exists());
@@ -253,5 +270,8 @@ fn a_missing_password_the_server_asks_for_is_a_usage_error() {
     }
     assert_eq!(output.status.code(), Some(2), "{stderr}");
     assert!(stderr.contains("asks user"), "{stderr}");
-    assert!(stderr.contains("for a password and none was given"), "{stderr}");
+    assert!(
+        stderr.contains("for a password and none was given"),
+        "{stderr}"
+    );
 }

@@ -11,11 +11,11 @@ mod statements;
 pub(crate) mod url;
 mod value;
 
+pub use lock::LockGuard;
 pub use patch_history::{
     ensure as ensure_patch_history, read as read_patch_history, record as record_patch,
     AppliedPatch,
 };
-pub use lock::LockGuard;
 pub use registry::{dialect_names, Engine, ENGINES};
 pub use statements::Condition;
 pub use url::DatabaseUrl;

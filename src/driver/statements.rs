@@ -51,7 +51,11 @@ pub fn returning(insert: &str, columns: &[&str]) -> String {
 }
 
 /// ` WHERE "a" = $1 AND "b" IS NULL`, or nothing without conditions.
-fn where_clause(conditions: &[Condition<'_>], first: usize, placeholder: Placeholder<'_>) -> String {
+fn where_clause(
+    conditions: &[Condition<'_>],
+    first: usize,
+    placeholder: Placeholder<'_>,
+) -> String {
     let mut n = first;
     let parts: Vec<String> = conditions
         .iter()

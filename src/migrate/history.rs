@@ -18,7 +18,9 @@ pub fn read_in(transaction: &mut dyn Transaction) -> Result<Vec<AppliedMigration
         return Ok(Vec::new());
     }
     let rows = transaction.query(
-        &format!("SELECT version, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"),
+        &format!(
+            "SELECT version, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"
+        ),
         &[],
     )?;
     rows.iter()

@@ -546,19 +546,16 @@ impl Session<'_, '_> {
     ) -> Outcome<Vec<Vec<SqlValue>>> {
         let echo = self.echo;
         let on_event = &mut *self.on_event;
-        let result = self.transaction.insert_returning(
-            insert,
-            params,
-            returning,
-            &mut |sql, params| {
-                if echo {
-                    on_event(PatchEvent::Statement {
-                        sql: crate::text::printable(sql).into_owned(),
-                        params: params.to_vec(),
-                    });
-                }
-            },
-        );
+        let result =
+            self.transaction
+                .insert_returning(insert, params, returning, &mut |sql, params| {
+                    if echo {
+                        on_event(PatchEvent::Statement {
+                            sql: crate::text::printable(sql).into_owned(),
+                            params: params.to_vec(),
+                        });
+                    }
+                });
         result.map_err(|e| self.error_text(e))
     }
 

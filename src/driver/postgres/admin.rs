@@ -88,13 +88,13 @@ pub struct ScratchDatabase {
 
 impl ScratchDatabase {
     pub fn create(dev_url: &str) -> Result<Self> {
-        let config = parse_config(dev_url)?;
+        parse_config(dev_url)?;
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
         let name = format!("strata_dev_{}_{nanos}", std::process::id());
-        let url = with_database(dev_url, &config, &name);
+        let url = with_database(dev_url, &name);
         CTRL_C.call_once(|| {
             let _ = ctrlc::set_handler(|| {
                 crate::driver::INTERRUPTED.store(true, std::sync::atomic::Ordering::SeqCst);
@@ -151,10 +151,18 @@ impl Drop for ScratchDatabase {
 }
 
 /// The same URL (or libpq string) naming another database.
-fn with_database(url: &str, config: &Config, name: &str) -> String {
+fn with_database(url: &str, name: &str) -> String {
     if crate::driver::url::is_key_value(url) {
         // A later keyword overrides an earlier one; `name` needs no quoting.
         return format!("{url} dbname={name}");
+    }
+    // The url crate knows where the path is; a URL it cannot parse (several
+    // hosts, `h1:5432,h2:5433`) is split at the first `/` after the authority.
+    if let Ok(mut parsed) = url::Url::parse(url) {
+        if parsed.has_host() {
+            parsed.set_path(&format!("/{name}"));
+            return parsed.to_string();
+        }
     }
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
@@ -168,7 +176,6 @@ fn with_database(url: &str, config: &Config, name: &str) -> String {
         Some(i) => &base[..i],
         None => base,
     };
-    let _ = config;
     match query {
         Some(query) => format!("{without_path}/{name}?{query}"),
         None => format!("{without_path}/{name}"),

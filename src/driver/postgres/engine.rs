@@ -16,7 +16,8 @@ pub struct PostgresEngine;
 /// The registry's handle on PostgreSQL.
 pub static POSTGRES: PostgresEngine = PostgresEngine;
 
-pub(crate) const FORMS: &str = "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require], \
+pub(crate) const FORMS: &str =
+    "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?sslmode=disable|prefer|require], \
                                 libpq settings (host=… dbname=…)";
 
 /// The `sslmode` values strata can honour (the TLS it uses encrypts but does
@@ -75,7 +76,8 @@ pub fn parse(text: &str) -> Result<PostgresTarget> {
         }
     }
     let config = config_of(text)?;
-    if config.get_hosts().is_empty() && config.get_dbname().is_none() && config.get_user().is_none() {
+    if config.get_hosts().is_empty() && config.get_dbname().is_none() && config.get_user().is_none()
+    {
         return Err(Error::Usage(format!(
             "`{masked}` names no server, user or database; expected {FORMS}, \
              e.g. postgres://app@localhost:5432/app"
@@ -162,8 +164,14 @@ mod tests {
             let error = parse(text).unwrap_err();
             assert_eq!(error.exit_code(), crate::error::exit::USAGE, "{text}");
             let message = error.to_string();
-            assert!(message.contains("names no server, user or database"), "{message}");
-            assert!(message.contains("postgres://USER[:PASSWORD]@HOST"), "{message}");
+            assert!(
+                message.contains("names no server, user or database"),
+                "{message}"
+            );
+            assert!(
+                message.contains("postgres://USER[:PASSWORD]@HOST"),
+                "{message}"
+            );
         }
         assert!(parse("postgres://app@localhost/app").is_ok());
         assert!(parse("host=db dbname=app").is_ok());

@@ -346,16 +346,28 @@ mod tests {
             target.uri().as_deref(),
             Some("file:/proj/app.db?mode=ro&cache=shared")
         );
-        assert_eq!(target.to_string(), "sqlite:/proj/app.db?mode=ro&cache=shared");
+        assert_eq!(
+            target.to_string(),
+            "sqlite:/proj/app.db?mode=ro&cache=shared"
+        );
         assert_eq!(path("sqlite:app.db").unwrap().uri(), None);
     }
 
     #[test]
     fn unknown_parameters_and_values_list_what_is_accepted() {
         let message = path("sqlite:app.db?mdoe=ro").unwrap_err().to_string();
-        assert!(message.contains("unknown SQLite URI parameter `mdoe`"), "{message}");
-        assert!(message.contains("mode, cache, vfs, immutable, nolock, psow"), "{message}");
+        assert!(
+            message.contains("unknown SQLite URI parameter `mdoe`"),
+            "{message}"
+        );
+        assert!(
+            message.contains("mode, cache, vfs, immutable, nolock, psow"),
+            "{message}"
+        );
         let message = path("sqlite:app.db?mode=readonly").unwrap_err().to_string();
-        assert!(message.contains("takes one of ro, rw, rwc, memory"), "{message}");
+        assert!(
+            message.contains("takes one of ro, rw, rwc, memory"),
+            "{message}"
+        );
     }
 }

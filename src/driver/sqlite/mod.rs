@@ -100,7 +100,11 @@ impl SqliteDatabase {
     /// Opens the database a URL names; `create` creates a missing file. A write
     /// lock held by another process (the application, say) is waited for up to
     /// `busy_timeout` (`--lock-timeout`).
-    pub fn open_target(target: &SqliteTarget, busy_timeout: Duration, create: bool) -> Result<Self> {
+    pub fn open_target(
+        target: &SqliteTarget,
+        busy_timeout: Duration,
+        create: bool,
+    ) -> Result<Self> {
         let path = &target.path;
         let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
         flags |= if target.read_only() {
@@ -130,8 +134,14 @@ impl SqliteDatabase {
             }
         }
         .map_err(|error| match path {
-            Some(path) if !create && error.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) => {
-                Error::Database(format!("cannot open {}: the database file does not exist or cannot be read ({error})", path.display()))
+            Some(path)
+                if !create
+                    && error.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) =>
+            {
+                Error::Database(format!(
+                    "cannot open {}: the database file does not exist or cannot be read ({error})",
+                    path.display()
+                ))
             }
             Some(path) => Error::Database(format!("cannot open {}: {error}", path.display())),
             None => database_error(error),
