@@ -221,8 +221,14 @@ fn pgpassword_and_pgpassfile_supply_a_missing_password() {
         with_file.stdout
     );
 
+    // No password anywhere: a usage error (exit 2) saying where one can go.
     let without = strata_env(dir.path(), &["status", "--database-url", &url], &[]);
-    assert_eq!(without.code, 1, "{}\n{}", without.stdout, without.stderr);
+    assert_eq!(without.code, 2, "{}\n{}", without.stdout, without.stderr);
+    assert!(
+        without.stderr.contains("for a password and none was given"),
+        "{}",
+        without.stderr
+    );
 }
 
 #[test]

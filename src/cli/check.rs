@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::output::{self, say};
 use super::Context;
-use crate::driver::{connect, DatabaseUrl};
+use crate::driver::{open_existing, DatabaseUrl};
 use crate::error::exit;
 use crate::migrate::check::{check_database, check_files, Finding};
 use crate::{Error, Result};
@@ -25,14 +25,11 @@ pub fn run(context: &Context, dev_url: Option<&str>) -> Result<i32> {
         None => None,
     };
     if let Some(url) = &database_url {
-        if let DatabaseUrl::Sqlite(Some(path)) = url {
-            if !path.exists() {
-                return Err(Error::Usage(format!(
-                    "{url}: the database file does not exist (check never creates one)"
-                )));
-            }
-        }
-        let mut database = connect(url, context.connect)?;
+        let Some(mut database) = open_existing(url, context.connect)? else {
+            return Err(Error::Usage(format!(
+                "{url}: the database file does not exist (check never creates one)"
+            )));
+        };
         findings.extend(check_database(
             project,
             url,

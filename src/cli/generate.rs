@@ -15,7 +15,7 @@ pub fn run(
 ) -> Result<i32> {
     let dev_url = match dev_url {
         Some(text) => match DatabaseUrl::parse(text, Path::new("."))? {
-            url @ DatabaseUrl::Postgres(_) => Some(url),
+            url if url.engine().hosts_scratch_databases() => Some(url),
             other => {
                 return Err(Error::Usage(format!(
                     "--dev-url must be a postgres:// URL, not {other}"

@@ -27,9 +27,11 @@ pub fn run(project: &Project) -> Result<i32> {
     };
     create_dir(&project.root)?;
     std::fs::write(&schema, SCHEMA_TEMPLATE).map_err(|error| Error::io(&schema, error))?;
-    create_dir(&project.migrations_dir("sqlite"))?;
+    // The default dialect: the registry's first engine, as schema.toml's default.
+    let migrations = project.migrations_dir(crate::driver::ENGINES[0].name());
+    create_dir(&migrations)?;
     create_dir(&patches)?;
-    let created = [schema, project.migrations_dir("sqlite"), patches];
+    let created = [schema, migrations, patches];
     for path in &created {
         say!("Created {}", path.display());
     }

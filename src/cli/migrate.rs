@@ -1,6 +1,6 @@
 use super::output::{self, say};
 use super::{plural, Context};
-use crate::driver::{connect, Database, DatabaseUrl};
+use crate::driver::{connect, open_existing, Database, DatabaseUrl};
 use crate::error::exit;
 use crate::migrate::{migrate, pending_migrations};
 use crate::Result;
@@ -8,15 +8,11 @@ use crate::Result;
 pub fn run(context: &Context, dry_run: bool) -> Result<i32> {
     let url = context.url()?;
     if dry_run {
-        // A dry run only reads: a SQLite file that does not exist is not created,
+        // A dry run only reads: a database that does not exist is not created,
         // and every migration is pending on it.
-        let mut database = match &url {
-            DatabaseUrl::Sqlite(Some(path)) if !path.exists() => {
-                connect(&DatabaseUrl::Sqlite(None), context.connect)?
-            }
-            _ => connect(&url, context.connect)?,
-        };
-        return dry_run_migrations(context, &url, database.as_mut());
+        let mut database = open_existing(&url, context.connect)?;
+        let database = database.as_mut().map(|db| db.as_mut() as &mut dyn Database);
+        return dry_run_migrations(context, &url, database);
     }
     let mut database = connect(&url, context.connect)?;
     say!("Migrating {url}");
@@ -54,7 +50,7 @@ impl MigrationsReport {
 fn dry_run_migrations(
     context: &Context,
     url: &DatabaseUrl,
-    database: &mut dyn Database,
+    database: Option<&mut dyn Database>,
 ) -> Result<i32> {
     let folder = context.project.migrations_dir(dialect_folder(url));
     let timeout = context.lock_timeout;
@@ -127,10 +123,7 @@ pub(crate) fn apply_migrations(
     Ok(MigrationsReport { applied, version })
 }
 
-/// The migrations folder a database of this kind reads.
+/// The migrations folder a database of this kind reads: its engine's name.
 pub(crate) fn dialect_folder(url: &DatabaseUrl) -> &'static str {
-    match url {
-        DatabaseUrl::Sqlite(_) => "sqlite",
-        DatabaseUrl::Postgres(_) => "postgres",
-    }
+    url.dialect_name()
 }

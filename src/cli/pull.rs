@@ -3,7 +3,7 @@ use std::path::Path;
 use super::migrate::dialect_folder;
 use super::output::{self, say};
 use super::Context;
-use crate::driver::connect;
+use crate::driver::open_existing;
 use crate::error::exit;
 use crate::schema::{unwritable_names, write_schema};
 use crate::{Error, Result};
@@ -19,16 +19,13 @@ pub fn run(context: &Context, output_path: Option<&Path>, force: bool) -> Result
             )));
         }
     }
-    if let crate::driver::DatabaseUrl::Sqlite(Some(path)) = &url {
-        // pull only reads: it never creates the file it was asked to read.
-        if !path.exists() {
-            return Err(Error::Usage(format!(
-                "{url}: the database file does not exist; pull reads an existing database"
-            )));
-        }
-    }
+    // pull only reads: it never creates the database it was asked to read.
+    let Some(mut database) = open_existing(&url, context.connect)? else {
+        return Err(Error::Usage(format!(
+            "{url}: the database file does not exist; pull reads an existing database"
+        )));
+    };
     let progress = output::Progress::spinner("reading the database");
-    let mut database = connect(&url, context.connect)?;
     let schema = database.inspect()?;
     drop(progress);
     let unwritable = unwritable_names(&schema);

@@ -1,7 +1,7 @@
 use super::migrate::dialect_folder;
 use super::output::{self, say};
 use super::Context;
-use crate::driver::{connect, DatabaseUrl};
+use crate::driver::open_existing;
 use crate::error::exit;
 use crate::migrate::{load_migrations, migration_status, StatusLine};
 use crate::patch::{load_patches, patch_problems, patch_status, PatchState, PatchStatusLine};
@@ -13,13 +13,14 @@ pub fn run(context: &Context) -> Result<i32> {
     let folder = project.migrations_dir(dialect_folder(&url));
     let scripts = load_migrations(&folder)?;
     let patches = load_patches(&project.patches_dir())?;
-    // Status only looks: a database file that does not exist yet is not created.
-    let missing = matches!(&url, DatabaseUrl::Sqlite(Some(path)) if !path.exists());
-    let (applied, applied_patches) = if missing {
-        (Vec::new(), Vec::new())
-    } else {
-        let mut database = connect(&url, context.connect)?;
-        (database.applied_migrations()?, database.applied_patches()?)
+    // Status only looks: a database that does not exist yet is not created.
+    let (missing, applied, applied_patches) = match open_existing(&url, context.connect)? {
+        None => (true, Vec::new(), Vec::new()),
+        Some(mut database) => (
+            false,
+            database.applied_migrations()?,
+            database.applied_patches()?,
+        ),
     };
     let status = migration_status(&applied, &scripts);
     let patch_lines = patch_status(&applied_patches, &patches);

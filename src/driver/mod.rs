@@ -2,24 +2,28 @@
 //! Each engine lives in its own folder; nothing outside `driver/` knows SQL dialects.
 
 pub(crate) mod ddl;
+mod lock;
 mod patch_history;
 mod plan;
 pub mod postgres;
+pub mod registry;
 pub mod sqlite;
+mod statements;
 pub(crate) mod url;
 mod value;
 
+pub use lock::LockGuard;
 pub use patch_history::{
     ensure as ensure_patch_history, read as read_patch_history, record as record_patch,
     AppliedPatch,
 };
 pub use plan::{Plan, Reverse, Step};
+pub use registry::{dialect_names, Engine, ENGINES};
+pub use statements::Condition;
 pub use url::DatabaseUrl;
 pub use value::SqlValue;
 
 use std::time::Duration;
-
-use refinery_core::traits::sync as runner;
 
 use crate::schema::{Change, Schema, Type};
 use crate::Result;
@@ -98,7 +102,12 @@ pub trait Database {
     fn inspect(&mut self) -> Result<Schema>;
 
     /// The migration history, oldest first; empty when no migration ever ran.
-    fn applied_migrations(&mut self) -> Result<Vec<AppliedMigration>>;
+    /// Read by `migrate::history` through [`Database::begin_read`], the same for
+    /// every engine; a malformed row is an error naming it.
+    fn applied_migrations(&mut self) -> Result<Vec<AppliedMigration>> {
+        let mut transaction = self.begin_read()?;
+        crate::migrate::history::read_in(transaction.as_mut())
+    }
 
     /// Applies `pending` in order, each in one transaction together with its
     /// history row, calling `on_applied` after each. `applied` is the history as
@@ -113,11 +122,13 @@ pub trait Database {
     ) -> Result<()>;
 
     /// Takes the migration lock, waiting at most `timeout` for another strata to
-    /// release it (`on_wait` is told once who holds it). Held until `unlock` or
-    /// until the connection closes, so a killed strata never leaves it behind.
-    fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()>;
+    /// release it (`on_wait` is told once who holds it). Held until
+    /// `release_lock` or until the connection closes, so a killed strata never
+    /// leaves it behind. Callers use [`LockGuard::take`], which releases it on drop.
+    fn take_lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()>;
 
-    fn unlock(&mut self) -> Result<()>;
+    /// Releases what `take_lock` took; only [`LockGuard`] calls it.
+    fn release_lock(&mut self) -> Result<()>;
 
     /// Starts a transaction that holds strata's lock (the migration lock) and the
     /// database's write lock from its first statement, so that two strata processes
@@ -165,16 +176,67 @@ pub trait Transaction {
     /// Whether a table exists (the patch history, say).
     fn table_exists(&mut self, name: &str) -> Result<bool>;
 
+    // The statement shapes the patch engine needs. The defaults are standard
+    // SQL; an engine whose SQL differs overrides them.
+
+    /// `INSERT INTO t (a, b) VALUES (…), (…)` for `rows` rows of `columns`
+    /// (`DEFAULT VALUES` when there are none).
+    fn insert_sql(&self, table: &str, columns: &[(&str, Option<&Type>)], rows: usize) -> String {
+        statements::insert(table, columns, rows, &|n, ty| self.placeholder(n, ty))
+    }
+
+    /// Runs `insert` (one row, from [`Transaction::insert_sql`]) and returns the
+    /// `returning` columns of the inserted row. `on_statement` sees each statement
+    /// run, for `--echo`. The default uses `RETURNING`.
+    fn insert_returning(
+        &mut self,
+        insert: &str,
+        params: &[SqlValue],
+        returning: &[&str],
+        on_statement: &mut dyn FnMut(&str, &[SqlValue]),
+    ) -> Result<Vec<Vec<SqlValue>>> {
+        let sql = statements::returning(insert, returning);
+        on_statement(&sql, params);
+        self.query(&sql, params)
+    }
+
+    /// `SELECT columns FROM t WHERE conditions LIMIT limit`; the placeholders of
+    /// the conditions are numbered from `first_parameter`.
+    fn select_sql(
+        &self,
+        table: &str,
+        columns: &[&str],
+        conditions: &[Condition<'_>],
+        first_parameter: usize,
+        limit: usize,
+    ) -> String {
+        statements::select(table, columns, conditions, limit, &|n, ty| {
+            self.placeholder(first_parameter + n - 1, ty)
+        })
+    }
+
+    /// `UPDATE t SET a = $1, … WHERE conditions`: the new values bind first,
+    /// then the conditions' values.
+    fn update_sql(
+        &self,
+        table: &str,
+        set: &[(&str, Option<&Type>)],
+        conditions: &[Condition<'_>],
+    ) -> String {
+        statements::update(table, set, conditions, &|n, ty| self.placeholder(n, ty))
+    }
+
+    /// `DELETE FROM t WHERE conditions`.
+    fn delete_sql(&self, table: &str, conditions: &[Condition<'_>]) -> String {
+        statements::delete(table, conditions, &|n, ty| self.placeholder(n, ty))
+    }
+
     fn commit(self: Box<Self>) -> Result<()>;
 }
 
-/// The dialect of a name listed in `[project] dialects`.
+/// The dialect of a name listed in `[project] dialects`, from the registry.
 pub fn dialect(name: &str) -> Option<Box<dyn Dialect>> {
-    match name {
-        "sqlite" => Some(Box::new(sqlite::SqliteDialect)),
-        "postgres" => Some(Box::new(postgres::PostgresDialect)),
-        _ => None,
-    }
+    registry::engine(name).map(|engine| engine.dialect())
 }
 
 /// Settings for a connection that the command line may change.
@@ -199,18 +261,19 @@ impl Default for ConnectOptions {
     }
 }
 
-/// Opens the database at `url` (a SQLite file is created when missing).
+/// Opens the database at `url` through its engine (a SQLite file is created
+/// when missing).
 pub fn connect(url: &DatabaseUrl, options: ConnectOptions) -> Result<Box<dyn Database>> {
-    match url {
-        DatabaseUrl::Sqlite(target) => Ok(Box::new(sqlite::SqliteDatabase::open_waiting(
-            target,
-            options.lock_timeout,
-        )?)),
-        DatabaseUrl::Postgres(text) => Ok(Box::new(postgres::PostgresDatabase::connect(
-            text,
-            options.ddl_lock_timeout,
-        )?)),
-    }
+    url.engine().connect(url, options)
+}
+
+/// Opens the database at `url` only if it exists (never creating it); `None`
+/// when its engine can tell it does not.
+pub fn open_existing(
+    url: &DatabaseUrl,
+    options: ConnectOptions,
+) -> Result<Option<Box<dyn Database>>> {
+    url.engine().open_existing(url, options)
 }
 
 /// Double-quotes an identifier, doubling embedded quotes. Every name strata writes
@@ -222,119 +285,4 @@ pub fn quote_identifier(name: &str) -> String {
 /// Single-quotes a string literal, doubling embedded quotes.
 pub fn quote_literal(text: &str) -> String {
     format!("'{}'", text.replace('\'', "''"))
-}
-
-/// Applies `pending` in order with refinery's runner, each migration together
-/// with its history row in one transaction ("grouped", targeted at exactly that
-/// version), so a crash never leaves a migration applied but unrecorded.
-///
-/// strata has already read and checked the history under its lock, so refinery
-/// is handed that history ([`KnownHistory`]) instead of re-reading it and
-/// re-creating its table before every migration: one round trip per statement,
-/// not a dozen per migration.
-fn run_migrations<C: refinery::Migrate>(
-    connection: &mut C,
-    applied: &[AppliedMigration],
-    pending: &[&MigrationScript],
-    on_applied: &mut dyn FnMut(&MigrationScript),
-) -> Result<()> {
-    let mut known = KnownHistory {
-        connection,
-        // refinery compares version, name and checksum; the date is not consulted.
-        applied: applied
-            .iter()
-            .map(|a| {
-                refinery::Migration::applied(
-                    a.version,
-                    a.name.clone(),
-                    time::OffsetDateTime::UNIX_EPOCH,
-                    a.checksum,
-                )
-            })
-            .collect(),
-        table_ready: false,
-    };
-    for script in pending {
-        let migration = refinery::Migration::unapplied(&script.stem(), &script.sql)
-            .map_err(|error| crate::Error::Database(format!("refinery: {error}")))?;
-        let report = refinery::Runner::new(std::slice::from_ref(&migration))
-            .set_target(refinery::Target::Version(script.version))
-            .set_grouped(true)
-            .set_abort_divergent(true)
-            // Only this migration is handed over; strata checked the rest of the
-            // history against the files (edited, missing, out of order) already.
-            .set_abort_missing(false)
-            .run(&mut known)
-            .map_err(|error| {
-                let source = std::error::Error::source(&error);
-                let pg = source.and_then(|s| s.downcast_ref::<::postgres::Error>());
-                let lite = source.and_then(|s| s.downcast_ref::<rusqlite::Error>());
-                let reason = match pg {
-                    Some(pg) => postgres::one_line(pg),
-                    None => source
-                        .map(ToString::to_string)
-                        .unwrap_or_else(|| error.to_string()),
-                };
-                // The database's fault (read-only, disk full, I/O): exit 1, not 4.
-                if pg.is_some_and(postgres::is_storage_error)
-                    || lite.is_some_and(sqlite::is_storage_error)
-                {
-                    crate::Error::Storage(reason)
-                } else {
-                    crate::Error::MigrationFailed(reason)
-                }
-            })?;
-        known
-            .applied
-            .extend(report.applied_migrations().iter().cloned());
-        on_applied(script);
-    }
-    Ok(())
-}
-
-/// A connection whose migration history refinery need not read again.
-struct KnownHistory<'c, C> {
-    connection: &'c mut C,
-    applied: Vec<refinery::Migration>,
-    table_ready: bool,
-}
-
-impl<C: runner::Transaction> runner::Transaction for KnownHistory<'_, C> {
-    type Error = C::Error;
-
-    fn execute<'a, T: Iterator<Item = &'a str>>(
-        &mut self,
-        queries: T,
-    ) -> std::result::Result<usize, Self::Error> {
-        self.connection.execute(queries)
-    }
-}
-
-impl<C: runner::Query<Vec<refinery::Migration>>> runner::Query<Vec<refinery::Migration>>
-    for KnownHistory<'_, C>
-{
-    fn query(&mut self, query: &str) -> std::result::Result<Vec<refinery::Migration>, Self::Error> {
-        self.connection.query(query)
-    }
-}
-
-impl<C: refinery::Migrate> refinery::Migrate for KnownHistory<'_, C> {
-    fn assert_migrations_table(
-        &mut self,
-        table: &str,
-    ) -> std::result::Result<usize, refinery::Error> {
-        if self.table_ready {
-            return Ok(0);
-        }
-        let created = self.connection.assert_migrations_table(table)?;
-        self.table_ready = true;
-        Ok(created)
-    }
-
-    fn get_applied_migrations(
-        &mut self,
-        _table: &str,
-    ) -> std::result::Result<Vec<refinery::Migration>, refinery::Error> {
-        Ok(self.applied.clone())
-    }
 }

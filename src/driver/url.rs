@@ -2,53 +2,62 @@
 //! `key=value` connection strings. Every place that shows one goes through
 //! [`mask_password`], so a password never reaches a message, whatever its form.
 
+use std::any::Any;
 use std::fmt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
+use std::sync::Arc;
 
+use super::registry::{self, Engine};
 use crate::{Error, Result};
 
-#[derive(Clone, PartialEq, Eq)]
-pub enum DatabaseUrl {
-    /// A file path, or `None` for an in-memory database.
-    Sqlite(Option<PathBuf>),
-    /// A `postgres://` URL or a libpq `key=value` string, as given; shown only
-    /// through `Display` (and `Debug`), which mask the password.
-    Postgres(String),
+/// A parsed database URL: the engine it belongs to and that engine's own
+/// reading of it. Only the engine looks inside ([`DatabaseUrl::target`]); the
+/// rest of strata asks the engine for what it needs.
+#[derive(Clone)]
+pub struct DatabaseUrl {
+    engine: &'static dyn Engine,
+    target: Arc<dyn Target>,
 }
 
+/// An engine's parsed URL. `Display` must mask any password: it is what every
+/// message shows.
+pub trait Target: Any + Send + Sync + fmt::Display + fmt::Debug {}
+
 impl DatabaseUrl {
-    /// Parses `text`; a relative SQLite path is taken relative to `base`.
+    /// Parses `text` with the engine whose scheme it starts with; a relative
+    /// file path is taken relative to `base`.
     pub fn parse(text: &str, base: &Path) -> Result<Self> {
-        let text = text.trim();
-        if let Some(rest) = text.strip_prefix("sqlite:") {
-            let path = rest.strip_prefix("//").unwrap_or(rest);
-            if path == ":memory:" {
-                return Ok(DatabaseUrl::Sqlite(None));
-            }
-            if path.is_empty() {
-                return Err(Error::Usage(
-                    "`sqlite:` needs a file path, e.g. sqlite:database.db".to_string(),
-                ));
-            }
-            let path = Path::new(path);
-            let full = if path.is_absolute() {
-                path.to_path_buf()
-            } else {
-                base.join(path)
-            };
-            return Ok(DatabaseUrl::Sqlite(Some(full)));
+        registry::parse_url(text, base)
+    }
+
+    /// Made by an engine's `parse_url`.
+    pub(crate) fn new(engine: &'static dyn Engine, target: impl Target) -> Self {
+        DatabaseUrl {
+            engine,
+            target: Arc::new(target),
         }
-        if text.starts_with("postgres://")
-            || text.starts_with("postgresql://")
-            || is_key_value(text)
-        {
-            return Ok(DatabaseUrl::Postgres(text.to_string()));
-        }
-        Err(Error::Usage(format!(
-            "unrecognised database URL `{}`: expected sqlite:PATH, sqlite::memory:, \
-             postgres://USER@HOST/DB or libpq settings (host=… dbname=…)",
-            mask_password(text)
-        )))
+    }
+
+    /// The engine this URL belongs to.
+    pub fn engine(&self) -> &'static dyn Engine {
+        self.engine
+    }
+
+    /// The dialect name (and migrations folder) of this URL's engine.
+    pub fn dialect_name(&self) -> &'static str {
+        self.engine.name()
+    }
+
+    /// The engine's own reading of the URL; an error (never a panic) if a URL
+    /// of another engine is handed over.
+    pub(crate) fn target<T: Target>(&self) -> Result<&T> {
+        let target: &dyn Any = &*self.target;
+        target.downcast_ref::<T>().ok_or_else(|| {
+            Error::Usage(format!(
+                "{self} is a {} URL, not one this engine can use",
+                self.engine.name()
+            ))
+        })
     }
 }
 
@@ -215,24 +224,14 @@ fn escaped_length(text: &str, i: usize) -> usize {
 
 impl fmt::Display for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DatabaseUrl::Sqlite(None) => f.write_str("sqlite::memory:"),
-            DatabaseUrl::Sqlite(Some(path)) => write!(f, "sqlite:{}", path.display()),
-            DatabaseUrl::Postgres(url) => f.write_str(&mask_password(url)),
-        }
+        fmt::Display::fmt(&*self.target, f)
     }
 }
 
 /// Masked too: a `{:?}` in an error or a log must not show the password either.
 impl fmt::Debug for DatabaseUrl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            DatabaseUrl::Sqlite(path) => f.debug_tuple("Sqlite").field(path).finish(),
-            DatabaseUrl::Postgres(url) => f
-                .debug_tuple("Postgres")
-                .field(&mask_password(url))
-                .finish(),
-        }
+        fmt::Debug::fmt(&*self.target, f)
     }
 }
 
@@ -243,14 +242,10 @@ mod tests {
     #[test]
     fn parses_sqlite_paths_relative_to_base() {
         let url = DatabaseUrl::parse("sqlite:data/app.db", Path::new("/proj")).unwrap();
-        assert_eq!(
-            url,
-            DatabaseUrl::Sqlite(Some(PathBuf::from("/proj/data/app.db")))
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite::memory:", Path::new(".")).unwrap(),
-            DatabaseUrl::Sqlite(None)
-        );
+        assert_eq!(url.to_string(), "sqlite:/proj/data/app.db");
+        assert_eq!(url.dialect_name(), "sqlite");
+        let memory = DatabaseUrl::parse("sqlite::memory:", Path::new(".")).unwrap();
+        assert_eq!(memory.to_string(), "sqlite::memory:");
     }
 
     #[test]

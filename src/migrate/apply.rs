@@ -3,7 +3,7 @@
 use std::time::{Duration, Instant};
 
 use super::dir::load_migrations;
-use crate::driver::{AppliedMigration, Database, MigrationScript};
+use crate::driver::{AppliedMigration, Database, LockGuard, MigrationScript};
 use crate::script::{self, Kind};
 use crate::{Error, Result};
 
@@ -147,12 +147,10 @@ pub fn migrate(
     let scripts = load_migrations(folder)?;
     refuse_tampered(folder, &scripts)?;
     // The lock comes before the history is read, so two runners never both see
-    // the same migration as pending.
-    database.lock(lock_timeout, on_wait)?;
-    let result = apply_pending(database, folder, &scripts, &mut on_applied);
-    let unlocked = database.unlock();
-    let status = result?;
-    unlocked?;
+    // the same migration as pending. The guard releases it on every path.
+    let mut locked = LockGuard::take(database, lock_timeout, on_wait)?;
+    let status = apply_pending(&mut *locked, folder, &scripts, &mut on_applied)?;
+    locked.release()?;
     Ok(status)
 }
 
@@ -189,32 +187,31 @@ fn refuse_tampered(folder: &std::path::Path, scripts: &[MigrationScript]) -> Res
 
 /// `migrate --dry-run`: what `migrate` would apply now, read under the migration
 /// lock (so another runner's work in progress is not shown as pending), with the
-/// same refusals; nothing is applied.
+/// same refusals; nothing is applied. `None`: the database does not exist yet,
+/// so every migration is pending.
 pub fn pending_migrations(
-    database: &mut dyn Database,
+    database: Option<&mut dyn Database>,
     folder: &std::path::Path,
     lock_timeout: Duration,
     on_wait: &mut dyn FnMut(&str),
 ) -> Result<MigrationStatus> {
     let scripts = load_migrations(folder)?;
     refuse_tampered(folder, &scripts)?;
-    database.lock(lock_timeout, on_wait)?;
-    let result = (|| {
-        let applied = database.applied_migrations()?;
-        let status = migration_status(&applied, &scripts);
-        let problems = status.problems();
-        if !problems.is_empty() {
-            return Err(Error::Refused(format!(
-                "{}: nothing would be applied:\n  {}",
-                database.display_url(),
-                problems.join("\n  ")
-            )));
-        }
-        Ok(status)
-    })();
-    let unlocked = database.unlock();
-    let status = result?;
-    unlocked?;
+    let Some(database) = database else {
+        return Ok(migration_status(&[], &scripts));
+    };
+    let mut locked = LockGuard::take(database, lock_timeout, on_wait)?;
+    let applied = locked.applied_migrations()?;
+    let status = migration_status(&applied, &scripts);
+    let problems = status.problems();
+    if !problems.is_empty() {
+        return Err(Error::Refused(format!(
+            "{}: nothing would be applied:\n  {}",
+            locked.display_url(),
+            problems.join("\n  ")
+        )));
+    }
+    locked.release()?;
     Ok(status)
 }
 

@@ -278,8 +278,5 @@ pub fn sum_path(project: &Project, dialect: &str) -> PathBuf {
 }
 
 fn dialect_of(url: &DatabaseUrl) -> &'static str {
-    match url {
-        DatabaseUrl::Sqlite(_) => "sqlite",
-        DatabaseUrl::Postgres(_) => "postgres",
-    }
+    url.dialect_name()
 }

@@ -9,7 +9,7 @@ use crate::diff::diff;
 use crate::driver::{self, DatabaseUrl, Dialect, Plan};
 use crate::project::Project;
 use crate::schema::Change;
-use crate::script::{self, Engine, Kind};
+use crate::script::{self, Kind};
 use crate::text::sql_comment;
 use crate::{Error, Result};
 
@@ -135,7 +135,7 @@ fn diff_every_dialect(
         let folder = project.migrations_dir(dialect_name);
         let scripts = load_migrations(&folder)?;
         // Replaying runs the files, so they are checked as `migrate` checks them.
-        if let Some(engine) = Engine::of_dialect(dialect_name) {
+        if let Some(engine) = driver::registry::engine(dialect_name).map(|e| e.script_engine()) {
             for script in &scripts {
                 script::check_file(
                     engine,

@@ -5,7 +5,9 @@ mod apply;
 pub mod check;
 mod dir;
 mod generate;
+pub mod history;
 pub mod integrity;
+pub mod runner;
 
 pub use apply::{
     integrity_problems, migrate, migration_status, pending_migrations, AppliedEvent,

@@ -11,8 +11,8 @@ use super::file::{
 use super::row::{Change, ColumnChange, ColumnValue, Reference, RowChange};
 use super::validate::{check_sql, validate_patch};
 use crate::driver::{
-    ensure_patch_history, quote_identifier as q, read_patch_history, record_patch, AppliedPatch,
-    Database, SqlValue, Transaction,
+    ensure_patch_history, read_patch_history, record_patch, AppliedPatch, Condition, Database,
+    SqlValue, Transaction,
 };
 use crate::schema::{Schema, Table};
 use crate::text::line_column;
@@ -418,25 +418,22 @@ impl Session<'_, '_> {
         }
         let params: Vec<SqlValue> = key.iter().map(|a| plain_value(&a.value)).collect();
         let target = self.schema.table(&fk.referenced_table);
-        let conditions: Vec<String> = key
+        let conditions: Vec<Condition<'_>> = key
             .iter()
-            .enumerate()
-            .map(|(i, a)| {
-                let ty = target
+            .map(|a| Condition {
+                column: a.column.get_ref(),
+                ty: target
                     .and_then(|t| t.column(a.column.get_ref()))
-                    .map(|c| &c.ty);
-                format!(
-                    "{} = {}",
-                    q(a.column.get_ref()),
-                    self.transaction.placeholder(i + 1, ty)
-                )
+                    .map(|c| &c.ty),
+                null: false,
             })
             .collect();
-        let sql = format!(
-            "SELECT {} FROM {} WHERE {} LIMIT 2",
-            q(&fk.referenced_columns[0]),
-            q(&fk.referenced_table),
-            conditions.join(" AND ")
+        let sql = self.transaction.select_sql(
+            &fk.referenced_table,
+            &[fk.referenced_columns[0].as_str()],
+            &conditions,
+            1,
+            2,
         );
         let rows = self.query(&sql, &params)?;
         let value = match rows.as_slice() {
@@ -458,34 +455,28 @@ impl Session<'_, '_> {
         Ok(Resolved { value, reference })
     }
 
-    /// `"c" = ?1 AND "d" IS NULL`, and the parameters it binds after `offset`.
-    fn where_clause(
+    /// `c = value` (or `d IS NULL`) for each filter entry, and the values the
+    /// conditions bind, in order.
+    fn conditions<'t>(
         &mut self,
-        table: &Table,
-        filter: &[Assignment],
-        offset: usize,
-    ) -> Outcome<(String, Vec<SqlValue>)> {
+        table: &'t Table,
+        filter: &'t [Assignment],
+    ) -> Outcome<(Vec<Condition<'t>>, Vec<SqlValue>)> {
         let mut conditions = Vec::new();
         let mut params = Vec::new();
         for assignment in filter {
             let resolved = self.resolve(table, assignment)?;
-            if resolved.value == SqlValue::Null {
-                conditions.push(format!("{} IS NULL", q(assignment.column.get_ref())));
-            } else {
+            let null = resolved.value == SqlValue::Null;
+            if !null {
                 params.push(resolved.value);
-                conditions.push(format!(
-                    "{} = {}",
-                    q(assignment.column.get_ref()),
-                    self.transaction
-                        .placeholder(offset + params.len(), column_type(table, assignment))
-                ));
             }
+            conditions.push(Condition {
+                column: assignment.column.get_ref(),
+                ty: column_type(table, assignment),
+                null,
+            });
         }
-        if conditions.is_empty() {
-            Ok((String::new(), params))
-        } else {
-            Ok((format!(" WHERE {}", conditions.join(" AND ")), params))
-        }
+        Ok((conditions, params))
     }
 
     /// The first [`SHOWN_ROWS`] rows one statement each, with RETURNING, so that
@@ -513,8 +504,7 @@ impl Session<'_, '_> {
                 changed += self.execute(&statement, &values)?;
                 Vec::new()
             } else {
-                let sql = format!("{statement} RETURNING {}", identity.select_list());
-                let returned = self.query(&sql, &values)?;
+                let returned = self.insert_returning(&statement, &values, &identity.names())?;
                 changed += returned.len() as u64;
                 returned
             };
@@ -551,8 +541,31 @@ impl Session<'_, '_> {
     /// `INSERT INTO "t" ("a", "b") VALUES (?1, ?2), …` for `rows` rows naming the
     /// columns `first` names.
     fn insert_statement(&self, table: &Table, first: &[Assignment], rows: usize) -> String {
-        let transaction = &*self.transaction;
-        batch::insert_sql(table, first, rows, &|n, ty| transaction.placeholder(n, ty))
+        let columns = batch::columns(table, first);
+        self.transaction.insert_sql(&table.name, &columns, rows)
+    }
+
+    /// One row inserted, returning its identity columns, however the engine
+    /// does that (`RETURNING` where it has it).
+    fn insert_returning(
+        &mut self,
+        insert: &str,
+        params: &[SqlValue],
+        returning: &[&str],
+    ) -> Outcome<Vec<Vec<SqlValue>>> {
+        let echo = self.echo;
+        let on_event = &mut *self.on_event;
+        let result =
+            self.transaction
+                .insert_returning(insert, params, returning, &mut |sql, params| {
+                    if echo {
+                        on_event(PatchEvent::Statement {
+                            sql: crate::text::printable(sql).into_owned(),
+                            params: params.to_vec(),
+                        });
+                    }
+                });
+        result.map_err(|e| self.error_text(e))
     }
 
     fn update(
@@ -563,44 +576,29 @@ impl Session<'_, '_> {
     ) -> Outcome<u64> {
         let table = self.table(table_name)?.clone();
         let identity = RowIdentity::of(&table);
-        let mut assignments = Vec::new();
         let mut new_values = Vec::new();
-        for (i, assignment) in set.iter().enumerate() {
-            let resolved = self.resolve(&table, assignment)?;
-            assignments.push(format!(
-                "{} = {}",
-                q(assignment.column.get_ref()),
-                self.transaction
-                    .placeholder(i + 1, column_type(&table, assignment))
-            ));
-            new_values.push(resolved);
+        for assignment in set {
+            new_values.push(self.resolve(&table, assignment)?);
         }
-        let (where_sql, where_params) = self.where_clause(&table, filter, set.len())?;
-        let (before_where, before_params) = self.where_clause(&table, filter, 0)?;
+        let set_columns: Vec<(&str, Option<&crate::schema::Type>)> = set
+            .iter()
+            .map(|a| (a.column.get_ref().as_str(), column_type(&table, a)))
+            .collect();
+        let (conditions, where_params) = self.conditions(&table, filter)?;
 
-        let set_columns: Vec<String> = set.iter().map(|a| q(a.column.get_ref())).collect();
-        let mut select = identity.select_items();
-        select.extend(set_columns.iter().cloned());
-        let before = self.query(
-            &format!(
-                "SELECT {} FROM {}{before_where} LIMIT {}",
-                select.join(", "),
-                q(&table.name),
-                SHOWN_ROWS
-            ),
-            &before_params,
-        )?;
+        let mut select = identity.names();
+        select.extend(set_columns.iter().map(|(column, _)| *column));
+        let before_sql =
+            self.transaction
+                .select_sql(&table.name, &select, &conditions, 1, SHOWN_ROWS);
+        let before = self.query(&before_sql, &where_params)?;
 
         let mut params: Vec<SqlValue> = new_values.iter().map(|r| r.value.clone()).collect();
         params.extend(where_params);
-        let count = self.execute(
-            &format!(
-                "UPDATE {} SET {}{where_sql}",
-                q(&table.name),
-                assignments.join(", ")
-            ),
-            &params,
-        )?;
+        let update_sql = self
+            .transaction
+            .update_sql(&table.name, &set_columns, &conditions);
+        let count = self.execute(&update_sql, &params)?;
 
         let offset = identity.width();
         for row in &before {
@@ -632,24 +630,13 @@ impl Session<'_, '_> {
     fn delete(&mut self, table_name: &str, filter: &[Assignment]) -> Outcome<u64> {
         let table = self.table(table_name)?.clone();
         let identity = RowIdentity::of(&table);
-        let (where_sql, params) = self.where_clause(&table, filter, 0)?;
-        let mut select = identity.select_items();
-        if select.is_empty() {
-            select.push("1".to_string());
-        }
-        let before = self.query(
-            &format!(
-                "SELECT {} FROM {}{where_sql} LIMIT {}",
-                select.join(", "),
-                q(&table.name),
-                SHOWN_ROWS
-            ),
-            &params,
-        )?;
-        let count = self.execute(
-            &format!("DELETE FROM {}{where_sql}", q(&table.name)),
-            &params,
-        )?;
+        let (conditions, params) = self.conditions(&table, filter)?;
+        let select_sql =
+            self.transaction
+                .select_sql(&table.name, &identity.names(), &conditions, 1, SHOWN_ROWS);
+        let before = self.query(&select_sql, &params)?;
+        let delete_sql = self.transaction.delete_sql(&table.name, &conditions);
+        let count = self.execute(&delete_sql, &params)?;
         for row in &before {
             (self.on_event)(PatchEvent::Row(identity.row(
                 &table.name,
@@ -735,16 +722,13 @@ impl RowIdentity {
         RowIdentity { columns, label }
     }
 
-    fn select_items(&self) -> Vec<String> {
+    /// The columns to read back: the key, then the label.
+    fn names(&self) -> Vec<&str> {
         self.columns
             .iter()
             .chain(self.label.iter())
-            .map(|c| q(c))
+            .map(String::as_str)
             .collect()
-    }
-
-    fn select_list(&self) -> String {
-        self.select_items().join(", ")
     }
 
     fn width(&self) -> usize {

@@ -1,12 +1,11 @@
 //! Multi-row INSERTs: the rows of an `[[insert]]` go to the database in chunks of
 //! `INSERT … VALUES (…), (…), …` instead of one statement (one round trip on
-//! PostgreSQL) each. Kept apart from the rest of the patch engine so that the
-//! SQL shape can move into the dialects later without touching the chunking.
+//! PostgreSQL) each. The SQL itself is the engine's
+//! ([`crate::driver::Transaction::insert_sql`]); this module only chunks.
 
 use std::ops::Range;
 
 use super::file::Assignment;
-use crate::driver::quote_identifier as q;
 use crate::schema::{Table, Type};
 
 /// Rows per statement at most: past a few hundred rows a bigger statement saves
@@ -40,44 +39,16 @@ fn same_columns(a: &[Assignment], b: &[Assignment]) -> bool {
             .all(|(x, y)| x.column.get_ref() == y.column.get_ref())
 }
 
-/// `INSERT INTO "t" ("a", "b") VALUES (?1, ?2), (?3, ?4)` for `rows` rows naming
-/// the columns of `first`; `placeholder(n, type)` writes the dialect's `n`-th
-/// bound parameter.
-pub fn insert_sql(
-    table: &Table,
-    first: &[Assignment],
-    rows: usize,
-    placeholder: &dyn Fn(usize, Option<&Type>) -> String,
-) -> String {
-    if first.is_empty() {
-        return format!("INSERT INTO {} DEFAULT VALUES", q(&table.name));
-    }
-    let columns: Vec<String> = first.iter().map(|a| q(a.column.get_ref())).collect();
-    let types: Vec<Option<&Type>> = first
+/// The columns the rows of a chunk name (those of its first row), with their
+/// declared types, for [`crate::driver::Transaction::insert_sql`].
+pub fn columns<'t>(table: &'t Table, first: &'t [Assignment]) -> Vec<(&'t str, Option<&'t Type>)> {
+    first
         .iter()
-        .map(|a| table.column(a.column.get_ref()).map(|c| &c.ty))
-        .collect();
-    let mut sql = format!(
-        "INSERT INTO {} ({}) VALUES ",
-        q(&table.name),
-        columns.join(", ")
-    );
-    let mut n = 0;
-    for row in 0..rows {
-        if row > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for (i, ty) in types.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            n += 1;
-            sql.push_str(&placeholder(n, *ty));
-        }
-        sql.push(')');
-    }
-    sql
+        .map(|a| {
+            let column = a.column.get_ref().as_str();
+            (column, table.column(column).map(|c| &c.ty))
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -20,17 +20,6 @@ use std::path::Path;
 
 pub use lex::{statements, Engine, Statement};
 
-impl Engine {
-    /// The engine of a dialect named in `[project] dialects`.
-    pub fn of_dialect(name: &str) -> Option<Engine> {
-        match name {
-            "sqlite" => Some(Engine::Sqlite),
-            "postgres" => Some(Engine::Postgres),
-            _ => None,
-        }
-    }
-}
-
 use crate::diagnostics::{FileProblems, Problem};
 
 /// What the checked text is, for the messages.

@@ -157,6 +157,14 @@ fn with_database(url: &str, name: &str) -> String {
         // A later keyword overrides an earlier one; `name` needs no quoting.
         return format!("{url} dbname={name}");
     }
+    // The url crate knows where the path is; a URL it cannot parse (several
+    // hosts, `h1:5432,h2:5433`) is split at the first `/` after the authority.
+    if let Ok(mut parsed) = url::Url::parse(url) {
+        if parsed.has_host() {
+            parsed.set_path(&format!("/{name}"));
+            return parsed.to_string();
+        }
+    }
     let (base, query) = match url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (url, None),

@@ -2,6 +2,7 @@
 //! runs migrations, an advisory lock keeps concurrent runners apart.
 
 mod admin;
+mod engine;
 mod inspect;
 mod passfile;
 mod plan;
@@ -14,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use postgres::{Client, Config, GenericClient, NoTls};
 
-pub use admin::{create_database_if_missing, drop_database};
+pub use engine::{PostgresEngine, PostgresTarget, POSTGRES};
 
 use super::{
     AppliedMigration, Database, DatabaseUrl, Dialect, MigrationScript, SqlValue, Transaction,
@@ -23,7 +24,6 @@ use super::{
 use crate::schema::{Change, Schema, Type};
 use crate::{Error, Result};
 
-use super::HISTORY_TABLE;
 /// The advisory lock every strata migrate and patch takes ("strata" in ASCII).
 const LOCK_KEY: i64 = 0x7374_7261_7461;
 
@@ -50,10 +50,11 @@ impl Dialect for PostgresDialect {
         scripts: &[MigrationScript],
         dev_url: Option<&DatabaseUrl>,
     ) -> Result<Option<Schema>> {
-        let Some(DatabaseUrl::Postgres(url)) = dev_url else {
+        // Only a PostgreSQL server can host the scratch database.
+        let Some(target) = dev_url.and_then(|url| url.target::<PostgresTarget>().ok()) else {
             return Ok(None);
         };
-        let scratch = admin::ScratchDatabase::create(url)?;
+        let scratch = admin::ScratchDatabase::create(&target.text)?;
         let mut client = scratch.connect()?;
         for script in scripts {
             client
@@ -116,15 +117,22 @@ pub struct PostgresDatabase {
     display: String,
 }
 
-/// Parses a postgres:// URL into the driver's config, never echoing the password.
-pub(crate) fn parse_config(url: &str) -> Result<Config> {
-    let mut config = Config::from_str(url).map_err(|error| {
+/// Parses a postgres:// URL or libpq string, never echoing the password.
+pub(crate) fn config_of(url: &str) -> Result<Config> {
+    Config::from_str(url).map_err(|error| {
         Error::Usage(format!(
-            "invalid PostgreSQL URL {}: {}",
+            "invalid PostgreSQL URL {}: {}; expected {}",
             super::url::mask_password(url),
-            error.to_string().replace(url, "…")
+            error.to_string().replace(url, "…"),
+            engine::FORMS
         ))
-    })?;
+    })
+}
+
+/// The driver's config for `url`, with a connect timeout and the password from
+/// the environment or the password file when the URL has none.
+pub(crate) fn parse_config(url: &str) -> Result<Config> {
+    let mut config = config_of(url)?;
     if config.get_connect_timeout().is_none() {
         config.connect_timeout(Duration::from_secs(10));
     }
@@ -182,6 +190,17 @@ fn connection_error(config: &Config, display: &str, error: &postgres::Error) -> 
             ),
             _ => format!("cannot connect to {display}: {}", one_line(error)),
         });
+    }
+    // tokio-postgres says only "password missing" when the server asks for a
+    // password and none was given: a mistake in the command line, exit 2.
+    let password_missing = std::error::Error::source(error)
+        .is_some_and(|source| source.to_string().contains("password missing"));
+    if password_missing {
+        return Error::Usage(format!(
+            "{display}: the server asks user \"{user}\" for a password and none was given; \
+             put it in the URL (postgres://{user}:PASSWORD@{host}:{port}/{database}), \
+             in PGPASSWORD or in the password file (~/.pgpass or PGPASSFILE)"
+        ));
     }
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
     while let Some(inner) = source {
@@ -287,43 +306,19 @@ impl Database for PostgresDatabase {
         inspect::inspect(&mut self.client).map_err(|e| query_error(&e))
     }
 
-    fn applied_migrations(&mut self) -> Result<Vec<AppliedMigration>> {
-        let exists: bool = self
-            .client
-            .query_one(TABLE_EXISTS, &[&HISTORY_TABLE])
-            .map_err(|e| query_error(&e))?
-            .get(0);
-        if !exists {
-            return Ok(Vec::new());
-        }
-        let rows = self
-            .client
-            .query(&format!("SELECT version, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"), &[])
-            .map_err(|e| query_error(&e))?;
-        Ok(rows
-            .iter()
-            .map(|row| AppliedMigration {
-                version: row.get(0),
-                name: row.get::<_, Option<String>>(1).unwrap_or_default(),
-                applied_on: row.get::<_, Option<String>>(2).unwrap_or_default(),
-                checksum: row
-                    .get::<_, Option<String>>(3)
-                    .and_then(|c| c.parse().ok())
-                    .unwrap_or_default(),
-            })
-            .collect())
-    }
-
     fn apply_migrations(
         &mut self,
         applied: &[AppliedMigration],
         pending: &[&MigrationScript],
         on_applied: &mut dyn FnMut(&MigrationScript),
     ) -> Result<()> {
-        super::run_migrations(&mut self.client, applied, pending, on_applied)
+        crate::migrate::runner::run(&mut self.client, applied, pending, on_applied, &|error| {
+            let error = error.downcast_ref::<postgres::Error>()?;
+            Some((one_line(error), is_storage_error(error)))
+        })
     }
 
-    fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()> {
+    fn take_lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()> {
         wait_for_lock(
             &mut self.client,
             "SELECT pg_try_advisory_lock($1)",
@@ -333,7 +328,7 @@ impl Database for PostgresDatabase {
         )
     }
 
-    fn unlock(&mut self) -> Result<()> {
+    fn release_lock(&mut self) -> Result<()> {
         self.client
             .query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
             .map(|_| ())

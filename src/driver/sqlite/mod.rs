@@ -1,5 +1,6 @@
 //! SQLite: the embedded default. rusqlite talks to it; refinery runs migrations.
 
+mod engine;
 mod inspect;
 mod plan;
 mod script;
@@ -18,7 +19,7 @@ use crate::schema::{Change, Schema};
 use crate::script::Engine;
 use crate::{Error, Result};
 
-use super::HISTORY_TABLE;
+pub use engine::{SqliteEngine, SqliteTarget, SQLITE};
 
 pub struct SqliteDialect;
 
@@ -89,17 +90,39 @@ fn configure(connection: &Connection) -> Result<()> {
 impl SqliteDatabase {
     /// Opens `path` (creating the file if missing), or an in-memory database.
     pub fn open(path: &Option<PathBuf>) -> Result<Self> {
-        Self::open_waiting(path, super::DEFAULT_LOCK_TIMEOUT)
+        let target = SqliteTarget {
+            path: path.clone(),
+            parameters: Vec::new(),
+        };
+        Self::open_target(&target, super::DEFAULT_LOCK_TIMEOUT, true)
     }
 
-    /// Like [`SqliteDatabase::open`]; a write lock held by another process (the
-    /// application, say) is waited for up to `busy_timeout` (`--lock-timeout`).
-    pub fn open_waiting(path: &Option<PathBuf>, busy_timeout: Duration) -> Result<Self> {
-        let connection = match path {
-            None => Connection::open_in_memory(),
-            Some(path) => {
+    /// Opens the database a URL names; `create` creates a missing file. A write
+    /// lock held by another process (the application, say) is waited for up to
+    /// `busy_timeout` (`--lock-timeout`).
+    pub fn open_target(
+        target: &SqliteTarget,
+        busy_timeout: Duration,
+        create: bool,
+    ) -> Result<Self> {
+        let path = &target.path;
+        let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        flags |= if target.read_only() {
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+        } else {
+            OpenFlags::SQLITE_OPEN_READ_WRITE
+        };
+        if create && !target.read_only() {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let connection = match (target.uri(), path) {
+            // SQLite's URI parameters (`mode=ro`, `cache=shared` …) only count
+            // when the name is opened as a URI.
+            (Some(uri), _) => Connection::open_with_flags(uri, flags | OpenFlags::SQLITE_OPEN_URI),
+            (None, None) => Connection::open_in_memory(),
+            (None, Some(path)) => {
                 if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-                    if !parent.is_dir() {
+                    if create && !parent.is_dir() {
                         return Err(Error::Database(format!(
                             "cannot create {}: the folder {} does not exist",
                             path.display(),
@@ -107,15 +130,19 @@ impl SqliteDatabase {
                         )));
                     }
                 }
-                Connection::open_with_flags(
-                    path,
-                    OpenFlags::SQLITE_OPEN_READ_WRITE
-                        | OpenFlags::SQLITE_OPEN_CREATE
-                        | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-                )
+                Connection::open_with_flags(path, flags)
             }
         }
         .map_err(|error| match path {
+            Some(path)
+                if !create
+                    && error.sqlite_error_code() == Some(rusqlite::ErrorCode::CannotOpen) =>
+            {
+                Error::Database(format!(
+                    "cannot open {}: the database file does not exist or cannot be read ({error})",
+                    path.display()
+                ))
+            }
             Some(path) => Error::Database(format!("cannot open {}: {error}", path.display())),
             None => database_error(error),
         })?;
@@ -143,17 +170,6 @@ impl SqliteDatabase {
     pub fn connection(&mut self) -> &mut Connection {
         &mut self.connection
     }
-
-    fn has_history_table(&self) -> Result<bool> {
-        self.connection
-            .query_row(
-                "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = ?1",
-                [HISTORY_TABLE],
-                |row| row.get::<_, i64>(0),
-            )
-            .map(|count| count > 0)
-            .map_err(database_error)
-    }
 }
 
 impl Database for SqliteDatabase {
@@ -172,54 +188,34 @@ impl Database for SqliteDatabase {
         inspect::inspect(&self.connection).map_err(database_error)
     }
 
-    fn applied_migrations(&mut self) -> Result<Vec<AppliedMigration>> {
-        if !self.has_history_table()? {
-            return Ok(Vec::new());
-        }
-        let mut statement = self
-            .connection
-            .prepare(&format!(
-                "SELECT version, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"
-            ))
-            .map_err(database_error)?;
-        let rows = statement
-            .query_map([], |row| {
-                Ok(AppliedMigration {
-                    version: row.get(0)?,
-                    name: row.get(1)?,
-                    applied_on: row.get(2)?,
-                    checksum: row.get::<_, String>(3)?.parse().unwrap_or_default(),
-                })
-            })
-            .map_err(database_error)?;
-        rows.collect::<rusqlite::Result<Vec<_>>>()
-            .map_err(database_error)
-    }
-
     fn apply_migrations(
         &mut self,
         applied: &[AppliedMigration],
         pending: &[&MigrationScript],
         on_applied: &mut dyn FnMut(&MigrationScript),
     ) -> Result<()> {
-        super::run_migrations(
+        crate::migrate::runner::run(
             &mut LinearScripts(&mut self.connection),
             applied,
             pending,
             on_applied,
+            &|error| {
+                let error = error.downcast_ref::<rusqlite::Error>()?;
+                Some((error.to_string(), is_storage_error(error)))
+            },
         )
     }
 
     /// SQLite has no session locks, so migrations and patches are serialised with
     /// an OS file lock beside the database; the OS drops it when the process dies.
-    fn lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()> {
+    fn take_lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()> {
         if self.lock_file.is_none() {
             self.lock_file = self.take_lock_file(timeout, on_wait)?;
         }
         Ok(())
     }
 
-    fn unlock(&mut self) -> Result<()> {
+    fn release_lock(&mut self) -> Result<()> {
         // Closing the file releases the lock.
         self.lock_file = None;
         Ok(())

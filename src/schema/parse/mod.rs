@@ -156,7 +156,7 @@ impl<'s> Parser<'s> {
 
     fn document(&mut self, root: &DeTable<'_>, length: usize) -> (ProjectConfig, Schema) {
         let mut config = ProjectConfig {
-            dialects: vec!["sqlite".to_string()],
+            dialects: vec![crate::driver::ENGINES[0].name().to_string()],
             database: None,
         };
         let mut schema = Schema::default();
@@ -195,7 +195,10 @@ impl<'s> Parser<'s> {
                     ),
             );
         }
-        let sqlite = config.dialects.iter().any(|dialect| dialect == "sqlite");
+        // Names that one engine (SQLite) compares ignoring case must differ in more than case.
+        let sqlite = config.dialects.iter().any(|dialect| {
+            crate::driver::registry::engine(dialect).is_some_and(|engine| engine.folds_name_case())
+        });
         if sqlite {
             self.check_names_differing_in_case();
         }

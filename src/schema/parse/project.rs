@@ -6,7 +6,6 @@ use super::{Parser, ProjectConfig};
 use crate::diagnostics::Problem;
 use crate::text::{backticked, did_you_mean};
 
-pub const KNOWN_DIALECTS: &[&str] = &["sqlite", "postgres"];
 const PROJECT_KEYS: &[&str] = &["dialects", "database"];
 
 impl Parser<'_> {
@@ -18,8 +17,10 @@ impl Parser<'_> {
                         continue;
                     };
                     let mut dialects = Vec::new();
+                    // The dialects accepted are the registered engines'.
+                    let known = crate::driver::dialect_names();
                     for dialect in list {
-                        if KNOWN_DIALECTS.contains(&dialect.get_ref().as_str()) {
+                        if known.contains(&dialect.get_ref().as_str()) {
                             if !dialects.contains(dialect.get_ref()) {
                                 dialects.push(dialect.get_ref().clone());
                             }
@@ -30,13 +31,10 @@ impl Parser<'_> {
                                     format!(
                                         "unknown dialect `{}`{}",
                                         dialect.get_ref(),
-                                        did_you_mean(
-                                            dialect.get_ref(),
-                                            KNOWN_DIALECTS.iter().copied()
-                                        )
+                                        did_you_mean(dialect.get_ref(), known.iter().copied())
                                     ),
                                 )
-                                .label(format!("expected one of {}", backticked(KNOWN_DIALECTS))),
+                                .label(format!("expected one of {}", backticked(&known))),
                             );
                         }
                     }

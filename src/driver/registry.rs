@@ -1,0 +1,140 @@
+//! The engine registry: every database engine strata knows registers here once,
+//! and the rest of strata asks the registry (by dialect name or by URL) instead
+//! of naming an engine. Adding an engine is one folder under `src/driver/` that
+//! implements [`Engine`], plus one line in [`ENGINES`].
+
+use std::path::Path;
+
+use super::{ConnectOptions, Database, DatabaseUrl, Dialect};
+use crate::{Error, Result};
+
+/// What an engine implements, besides the [`Dialect`] (planning, replay) and
+/// [`Database`] (a live connection: introspection, history, locks, patches)
+/// it hands out. Shaped after sqlx's `MigrateDatabase` and atlas's drivers.
+pub trait Engine: Sync {
+    /// The dialect name: what `[project] dialects` lists and the folder under
+    /// `migrations/` this engine's files live in.
+    fn name(&self) -> &'static str;
+
+    /// How the URLs this engine accepts begin (`sqlite:`, `postgres://`),
+    /// compared ignoring case.
+    fn url_prefixes(&self) -> &'static [&'static str];
+
+    /// Whether `text`, which starts with none of the registered prefixes, is still
+    /// this engine's (PostgreSQL's libpq `key=value` strings).
+    fn claims(&self, _text: &str) -> bool {
+        false
+    }
+
+    /// The accepted URL forms, for error messages: `sqlite:PATH, sqlite::memory:`.
+    fn url_forms(&self) -> &'static str;
+
+    /// Parses a URL this engine accepts; a relative file path is taken relative
+    /// to `base`. Errors say what was wrong and the accepted forms.
+    fn parse_url(&'static self, text: &str, base: &Path) -> Result<DatabaseUrl>;
+
+    /// Planning and replay, which need no user database.
+    fn dialect(&self) -> Box<dyn Dialect>;
+
+    /// How strata's statement lexer reads this engine's SQL.
+    fn script_engine(&self) -> crate::script::Engine;
+
+    /// Double-quotes an identifier, doubling embedded quotes (standard SQL).
+    fn quote_identifier(&self, name: &str) -> String {
+        super::quote_identifier(name)
+    }
+
+    /// Opens the database, creating it when the engine can do so implicitly (a
+    /// SQLite file).
+    fn connect(&self, url: &DatabaseUrl, options: ConnectOptions) -> Result<Box<dyn Database>>;
+
+    /// Opens the database only if it exists, never creating it: `None` when the
+    /// engine can tell that it does not exist (a missing SQLite file). Used by
+    /// the commands that only read (`status`, `pull`, `check`, `migrate --dry-run`).
+    fn open_existing(
+        &self,
+        url: &DatabaseUrl,
+        options: ConnectOptions,
+    ) -> Result<Option<Box<dyn Database>>>;
+
+    /// Creates the database unless it exists; returns whether it created it.
+    fn create_database(&self, url: &DatabaseUrl) -> Result<bool>;
+
+    /// Deletes the database (`setup --fresh`), or refuses with why when what the
+    /// URL names does not look like a database of this engine. Returns what was
+    /// done, for the user ("Removed x.db"), or `None` when there was nothing to do.
+    /// Without `yes` it refuses (after those checks), saying what would go.
+    fn drop_database(&self, url: &DatabaseUrl, yes: bool) -> Result<Option<String>>;
+
+    /// Whether the engine compares names ignoring ASCII letter case and keeps
+    /// tables, indexes and constraints in one namespace (schema.toml refuses
+    /// names that would collide there).
+    fn folds_name_case(&self) -> bool {
+        false
+    }
+
+    /// Whether a URL of this engine can serve as `--dev-url`: a server where
+    /// scratch databases are created to replay migrations into.
+    fn hosts_scratch_databases(&self) -> bool {
+        false
+    }
+}
+
+/// Every engine strata knows. The first is the default for `[project] dialects`.
+pub static ENGINES: &[&dyn Engine] = &[&super::sqlite::SQLITE, &super::postgres::POSTGRES];
+
+/// The engine of a dialect name listed in `[project] dialects`.
+pub fn engine(name: &str) -> Option<&'static dyn Engine> {
+    ENGINES.iter().copied().find(|engine| engine.name() == name)
+}
+
+/// The dialect names, in registry order.
+pub fn dialect_names() -> Vec<&'static str> {
+    ENGINES.iter().map(|engine| engine.name()).collect()
+}
+
+/// The engine a URL belongs to, by how it begins (or by a syntax an engine claims).
+pub(crate) fn parse_url(text: &str, base: &Path) -> Result<DatabaseUrl> {
+    let text = text.trim();
+    for engine in ENGINES {
+        let ours = engine.url_prefixes().iter().any(|prefix| {
+            text.get(..prefix.len())
+                .is_some_and(|start| start.eq_ignore_ascii_case(prefix))
+        });
+        if ours {
+            return engine.parse_url(text, base);
+        }
+    }
+    if let Some(engine) = ENGINES.iter().find(|engine| engine.claims(text)) {
+        return engine.parse_url(text, base);
+    }
+    Err(Error::Usage(format!(
+        "unrecognised database URL `{}`: expected {}",
+        super::url::mask_password(text),
+        accepted_forms()
+    )))
+}
+
+/// Every engine's accepted URL forms, for messages.
+pub(crate) fn accepted_forms() -> String {
+    ENGINES
+        .iter()
+        .map(|engine| engine.url_forms())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_engine_is_found_by_name_and_by_url_scheme() {
+        for each in ENGINES {
+            assert_eq!(engine(each.name()).map(|e| e.name()), Some(each.name()));
+            assert_eq!(each.dialect().name(), each.name());
+        }
+        assert!(engine("oracle").is_none());
+        assert_eq!(dialect_names(), ["sqlite", "postgres"]);
+    }
+}
