@@ -622,7 +622,11 @@ fn plan_reverses_undo_the_plan_on_postgres() {
     });
     let plan = strata::driver::dialect("postgres")
         .unwrap()
-        .plan(&changes)
+        .plan(
+            &strata::schema::Schema::default(),
+            &declared.schema,
+            &changes,
+        )
         .unwrap();
     assert!(plan.transactional());
 

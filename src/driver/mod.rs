@@ -76,10 +76,16 @@ pub trait Dialect {
     /// The folder name under `migrations/`.
     fn name(&self) -> &'static str;
 
-    /// The steps that carry out `changes` in order, each with its SQL, what it
-    /// does, its reverse and whether it may run in a transaction; or every change
-    /// that cannot be planned.
-    fn plan(&self, changes: &[Change]) -> Result<Plan, Vec<Unsupported>>;
+    /// The steps that carry out `changes` (the diff from `current` to `target`) in
+    /// order, each with its SQL, what it does, its reverse and whether it may run
+    /// in a transaction; or every change that cannot be planned. The schemas are
+    /// there for changes that need a table's whole shape (SQLite's rebuild).
+    fn plan(
+        &self,
+        current: &Schema,
+        target: &Schema,
+        changes: &[Change],
+    ) -> Result<Plan, Vec<Unsupported>>;
 
     /// The schema the scripts build when run in order on an empty database, or
     /// `None` when this dialect cannot replay them here (PostgreSQL without a dev

@@ -233,7 +233,7 @@ pub fn check_database(
                         .join("\n")
                 ),
             );
-            finding.sql = match dialect.plan(&changes) {
+            finding.sql = match dialect.plan(&live, &expected, &changes) {
                 Ok(plan) => plan.statements().map(str::to_string).collect(),
                 Err(unsupported) => unsupported
                     .iter()

@@ -8,7 +8,7 @@ use super::integrity::{self, IntegrityProblem};
 use crate::diff::diff;
 use crate::driver::{self, DatabaseUrl, Dialect, Plan};
 use crate::project::Project;
-use crate::schema::Change;
+use crate::schema::{Change, Schema};
 use crate::script::{self, Kind};
 use crate::text::sql_comment;
 use crate::{Error, Result};
@@ -25,6 +25,9 @@ pub enum Generated {
 
 struct DialectPlan {
     dialect: Box<dyn Dialect>,
+    /// What this dialect's migrations build now, and what schema.toml declares.
+    current: Schema,
+    target: Schema,
     changes: Vec<Change>,
     /// Filled in once every dialect's changes are known to be allowed.
     plan: Plan,
@@ -59,7 +62,10 @@ pub fn generate(
 
     let mut refusals = Vec::new();
     for plan in &mut plans {
-        match plan.dialect.plan(&plan.changes) {
+        match plan
+            .dialect
+            .plan(&plan.current, &plan.target, &plan.changes)
+        {
             Ok(steps) => plan.plan = steps,
             Err(unsupported) => refusals.extend(
                 unsupported
@@ -169,6 +175,8 @@ fn diff_every_dialect(
         let changes = diff(&current, &declared.schema);
         plans.push(DialectPlan {
             dialect,
+            current,
+            target: declared.schema.clone(),
             changes,
             plan: Plan::default(),
         });

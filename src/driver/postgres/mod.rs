@@ -41,7 +41,12 @@ impl Dialect for PostgresDialect {
         "postgres"
     }
 
-    fn plan(&self, changes: &[Change]) -> Result<super::Plan, Vec<Unsupported>> {
+    fn plan(
+        &self,
+        _current: &Schema,
+        _target: &Schema,
+        changes: &[Change],
+    ) -> Result<super::Plan, Vec<Unsupported>> {
         plan::plan(changes)
     }
 

@@ -28,7 +28,12 @@ impl Dialect for SqliteDialect {
         "sqlite"
     }
 
-    fn plan(&self, changes: &[Change]) -> Result<super::Plan, Vec<Unsupported>> {
+    fn plan(
+        &self,
+        _current: &Schema,
+        _target: &Schema,
+        changes: &[Change],
+    ) -> Result<super::Plan, Vec<Unsupported>> {
         plan::plan(changes)
     }
 
