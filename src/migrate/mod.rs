@@ -6,6 +6,7 @@ pub mod check;
 mod dir;
 mod generate;
 pub mod integrity;
+pub mod replay_cache;
 
 pub use apply::{
     integrity_problems, migrate, migration_status, pending_migrations, AppliedEvent,
