@@ -259,3 +259,258 @@ fn a_corrupt_cache_is_ignored_and_rebuilt() {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), good, "{text:?}");
     }
 }
+
+/// PostgreSQL databases a template test makes beside its own, dropped at the end.
+struct DropAfter {
+    names: Vec<String>,
+}
+
+impl Drop for DropAfter {
+    fn drop(&mut self) {
+        if let Ok(mut admin) = postgres::Client::connect(&pg_server_url(), postgres::NoTls) {
+            for name in &self.names {
+                // Two statements: DROP DATABASE cannot run inside a transaction block.
+                let _ =
+                    admin.batch_execute(&format!("ALTER DATABASE \"{name}\" IS_TEMPLATE false"));
+                let _ = admin
+                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"));
+            }
+        }
+    }
+}
+
+/// A project on `kind`, the URL `strata` is given, and what a clone called
+/// `name` is (its URL, and the argument `strata clone` takes).
+struct TemplateCase {
+    dir: tempfile::TempDir,
+    base: Option<PgDatabase>,
+    _drop: DropAfter,
+}
+
+impl TemplateCase {
+    fn new(kind: Kind) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy_example_project(dir.path());
+        let base = matches!(kind, Kind::Postgres).then(PgDatabase::named);
+        let names = match &base {
+            Some(base) => ["_template", "_c1", "_c2", "_c3"]
+                .iter()
+                .map(|suffix| format!("{}{suffix}", base.name))
+                .collect(),
+            None => Vec::new(),
+        };
+        TemplateCase {
+            dir,
+            base,
+            _drop: DropAfter { names },
+        }
+    }
+
+    fn project(&self) -> &std::path::Path {
+        self.dir.path()
+    }
+
+    fn strata(&self, args: &[&str]) -> Run {
+        let mut all = args.to_vec();
+        if let Some(base) = &self.base {
+            all.extend(["--database-url", base.url.as_str()]);
+        }
+        strata(self.project(), &all)
+    }
+
+    fn strata_ok(&self, args: &[&str]) -> Run {
+        let run = self.strata(args);
+        assert_eq!(run.code, 0, "{args:?}:\n{}\n{}", run.stdout, run.stderr);
+        run
+    }
+
+    /// The name `strata clone` takes for clone `n`.
+    fn clone_name(&self, n: usize) -> String {
+        match &self.base {
+            Some(base) => format!("{}_c{n}", base.name),
+            None => format!("clone{n}.db"),
+        }
+    }
+
+    fn clone_rows(&self, n: usize, sql: &str) -> Vec<String> {
+        match &self.base {
+            Some(base) => {
+                let url = base.url.replace(&base.name, &self.clone_name(n));
+                let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+                client
+                    .simple_query(sql)
+                    .unwrap()
+                    .into_iter()
+                    .filter_map(|m| match m {
+                        postgres::SimpleQueryMessage::Row(row) => Some(
+                            (0..row.len())
+                                .map(|i| row.get(i).unwrap_or("null").to_string())
+                                .collect::<Vec<_>>()
+                                .join("|"),
+                        ),
+                        _ => None,
+                    })
+                    .collect()
+            }
+            None => sqlite_strings(&self.project().join(self.clone_name(n)), sql),
+        }
+    }
+
+    fn clone_execute(&self, n: usize, sql: &str) {
+        match &self.base {
+            Some(base) => {
+                let url = base.url.replace(&base.name, &self.clone_name(n));
+                postgres::Client::connect(&url, postgres::NoTls)
+                    .unwrap()
+                    .batch_execute(sql)
+                    .unwrap()
+            }
+            None => rusqlite::Connection::open(self.project().join(self.clone_name(n)))
+                .unwrap()
+                .execute_batch(sql)
+                .unwrap(),
+        }
+    }
+}
+
+const SPIDER_BOY: &str = "SELECT team.name FROM hero JOIN team ON team.id = hero.team_id \
+                          WHERE hero.name = 'Spider-Boy'";
+
+fn clone_has_the_migrated_and_patched_data(kind: Kind) {
+    let case = TemplateCase::new(kind);
+    let run = case.strata_ok(&["setup", "--template"]);
+    assert!(run.stdout.contains("Built the template"), "{}", run.stdout);
+    let run = case.strata_ok(&["setup", "--template"]);
+    assert!(run.stdout.contains("is up to date"), "{}", run.stdout);
+
+    let run = case.strata_ok(&["clone", &case.clone_name(1)]);
+    assert!(run.stdout.contains("Cloned"), "{}", run.stdout);
+    assert_eq!(case.clone_rows(1, SPIDER_BOY), vec!["Preventers"]);
+    // The history came along: the clone is up to date.
+    assert_eq!(
+        case.clone_rows(1, "SELECT count(*) FROM refinery_schema_history"),
+        vec!["1"]
+    );
+    // An existing database is never overwritten.
+    let run = case.strata(&["clone", &case.clone_name(1)]);
+    assert_eq!(run.code, 5, "{}\n{}", run.stdout, run.stderr);
+    assert!(run.stderr.contains("already exists"), "{}", run.stderr);
+}
+
+#[test]
+fn a_sqlite_clone_has_the_migrated_and_patched_data() {
+    clone_has_the_migrated_and_patched_data(Kind::Sqlite);
+}
+
+#[test]
+fn a_postgres_clone_has_the_migrated_and_patched_data() {
+    clone_has_the_migrated_and_patched_data(Kind::Postgres);
+}
+
+fn template_is_rebuilt_when_migrations_or_patches_change(kind: Kind) {
+    let case = TemplateCase::new(kind);
+    case.strata_ok(&["setup", "--template"]);
+    let sidekick = "CREATE TABLE sidekick (id INTEGER PRIMARY KEY, name TEXT);\n";
+    add_migration(case.project(), "sqlite", "V2__sidekick.sql", sidekick);
+    add_migration(case.project(), "postgres", "V2__sidekick.sql", sidekick);
+    // `clone` notices by itself.
+    let run = case.strata_ok(&["clone", &case.clone_name(1)]);
+    assert!(run.stdout.contains("Built the template"), "{}", run.stdout);
+    assert_eq!(
+        case.clone_rows(1, "SELECT count(*) FROM sidekick"),
+        vec!["0"]
+    );
+
+    std::fs::write(
+        case.project().join("patches/0003_sidekick.toml"),
+        "[[insert]]\ntable = \"sidekick\"\nrows = [{ id = 1, name = \"Dormammu\" }]\n",
+    )
+    .unwrap();
+    let run = case.strata_ok(&["setup", "--template"]);
+    assert!(run.stdout.contains("Built the template"), "{}", run.stdout);
+    case.strata_ok(&["clone", &case.clone_name(2)]);
+    assert_eq!(
+        case.clone_rows(2, "SELECT name FROM sidekick"),
+        vec!["Dormammu"]
+    );
+    assert_eq!(case.clone_rows(2, SPIDER_BOY), vec!["Preventers"]);
+    if case.base.is_none() {
+        // The template of the old key is gone; one file is left.
+        let templates = std::fs::read_dir(case.project().join(".strata/cache"))
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name().into_string().unwrap();
+                name.starts_with("template-") && name.ends_with(".db")
+            })
+            .count();
+        assert_eq!(templates, 1);
+    }
+}
+
+#[test]
+fn a_sqlite_template_is_rebuilt_when_migrations_or_patches_change() {
+    template_is_rebuilt_when_migrations_or_patches_change(Kind::Sqlite);
+}
+
+#[test]
+fn a_postgres_template_is_rebuilt_when_migrations_or_patches_change() {
+    template_is_rebuilt_when_migrations_or_patches_change(Kind::Postgres);
+}
+
+fn clones_are_independent(kind: Kind) {
+    let case = TemplateCase::new(kind);
+    case.strata_ok(&["clone", &case.clone_name(1)]);
+    case.strata_ok(&["clone", &case.clone_name(2)]);
+    case.clone_execute(
+        1,
+        "UPDATE hero SET team_id = (SELECT id FROM team WHERE name = 'Z-Force') \
+         WHERE name = 'Spider-Boy'",
+    );
+    assert_eq!(case.clone_rows(1, SPIDER_BOY), vec!["Z-Force"]);
+    assert_eq!(case.clone_rows(2, SPIDER_BOY), vec!["Preventers"]);
+    // The template did not change either.
+    case.strata_ok(&["clone", &case.clone_name(3)]);
+    assert_eq!(case.clone_rows(3, SPIDER_BOY), vec!["Preventers"]);
+}
+
+#[test]
+fn sqlite_clones_are_independent() {
+    clones_are_independent(Kind::Sqlite);
+}
+
+#[test]
+fn postgres_clones_are_independent() {
+    clones_are_independent(Kind::Postgres);
+}
+
+/// The library helper test suites call, once per test.
+#[test]
+fn clone_database_gives_each_test_its_own_database() {
+    let case = TemplateCase::new(Kind::Postgres);
+    let project = strata::project::Project::new(case.project());
+    let base = case.base.as_ref().unwrap();
+    let url = strata::driver::DatabaseUrl::Postgres(base.url.clone());
+    let first =
+        strata::migrate::template::clone_database(&project, &url, &case.clone_name(1)).unwrap();
+    assert!(first.template.built);
+    let second =
+        strata::migrate::template::clone_database(&project, &url, &case.clone_name(2)).unwrap();
+    assert!(!second.template.built);
+    assert_eq!(
+        second.url.to_string(),
+        strata::driver::DatabaseUrl::Postgres(base.url.replace(&base.name, &case.clone_name(2)))
+            .to_string()
+    );
+    assert_eq!(case.clone_rows(2, SPIDER_BOY), vec!["Preventers"]);
+
+    let sqlite = strata::driver::DatabaseUrl::Sqlite(None);
+    let target = case.project().join("test.db");
+    let cloned =
+        strata::migrate::template::clone_database(&project, &sqlite, target.to_str().unwrap())
+            .unwrap();
+    assert_eq!(
+        cloned.url.to_string(),
+        format!("sqlite:{}", target.display())
+    );
+    assert_eq!(sqlite_strings(&target, SPIDER_BOY), vec!["Preventers"]);
+}

@@ -7,6 +7,7 @@ mod dir;
 mod generate;
 pub mod integrity;
 pub mod replay_cache;
+pub mod template;
 
 pub use apply::{
     integrity_problems, migrate, migration_status, pending_migrations, AppliedEvent,

@@ -89,10 +89,8 @@ fn digest(body: &str) -> String {
     base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body.as_bytes()))
 }
 
-/// Writes through a temporary file and a rename, so a reader (another strata)
-/// sees the old file or the new one, never half of one.
-fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
-    let folder = path.parent().unwrap_or(Path::new("."));
+/// Creates the cache folder with a `.gitignore` that keeps all of it out of git.
+pub(crate) fn prepare_cache_dir(folder: &Path) -> std::io::Result<()> {
     std::fs::create_dir_all(folder)?;
     let ignore = folder.join(".gitignore");
     if !ignore.exists() {
@@ -101,6 +99,14 @@ fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
             "# strata's cache: safe to delete, never committed.\n*\n",
         )?;
     }
+    Ok(())
+}
+
+/// Writes through a temporary file and a rename, so a reader (another strata)
+/// sees the old file or the new one, never half of one.
+fn write_atomically(path: &Path, text: &str) -> std::io::Result<()> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    prepare_cache_dir(folder)?;
     let temporary = folder.join(format!(
         ".{}.{}.tmp",
         path.file_name().and_then(|n| n.to_str()).unwrap_or("cache"),

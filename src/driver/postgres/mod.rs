@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use postgres::{Client, Config, GenericClient, NoTls};
 
-pub use admin::{create_database_if_missing, drop_database};
+pub use admin::{create_database_if_missing, database_name, drop_database, ServerAdmin};
 
 use super::{
     AppliedMigration, Database, DatabaseUrl, Dialect, MigrationScript, SqlValue, Transaction,
