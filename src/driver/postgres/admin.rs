@@ -229,13 +229,30 @@ impl ServerAdmin {
     }
 
     /// Drops `name` if it exists (template or not, forcing connections off) and
-    /// creates it empty.
+    /// creates it empty, in the tablespace it was in: a template moved to fast
+    /// storage (`ALTER DATABASE … SET TABLESPACE`) stays there, and so do its clones.
     pub fn recreate(&mut self, name: &str) -> Result<()> {
-        if self.comment(name)?.is_some() {
+        let tablespace: Option<String> = self
+            .client
+            .query_opt(
+                "SELECT t.spcname::text FROM pg_database d JOIN pg_tablespace t \
+                 ON t.oid = d.dattablespace WHERE d.datname = $1",
+                &[&name],
+            )
+            .map_err(|e| Error::Database(one_line(&e)))?
+            .map(|row| row.get(0));
+        if tablespace.is_some() {
             self.run(&format!("ALTER DATABASE {} IS_TEMPLATE false", q(name)))?;
             self.run(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", q(name)))?;
         }
-        self.run(&format!("CREATE DATABASE {}", q(name)))
+        match tablespace {
+            Some(tablespace) if tablespace != "pg_default" => self.run(&format!(
+                "CREATE DATABASE {} TABLESPACE {}",
+                q(name),
+                q(&tablespace)
+            )),
+            _ => self.run(&format!("CREATE DATABASE {}", q(name))),
+        }
     }
 
     /// Marks `name` a template (any role with CREATEDB may copy it) and records
