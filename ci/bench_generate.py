@@ -16,8 +16,9 @@
         Reads hyperfine's --export-json FILE, prints "NAME median_ms min_ms max_ms".
 
     bench_generate.py table RESULTS_FILE
-        RESULTS_FILE holds lines "key median min max" for the keys init, again,
-        sqlite3; prints the summary table and the ratio again / sqlite3.
+        RESULTS_FILE holds lines "key median min max" for the keys init, cold,
+        again, sqlite3; prints the summary table and the ratios cold / sqlite3
+        and again / sqlite3.
 """
 
 import json
@@ -28,6 +29,7 @@ import sys
 import time
 
 GOAL = 2.0
+HIT_GOAL = 0.25
 
 
 def schema(n):
@@ -109,17 +111,20 @@ def table(path):
             rows[key] = (float(median), float(low), float(high))
     labels = [
         ("init", "strata generate init (empty history, writes V1)"),
-        ("again", "strata generate again (no change)"),
+        ("cold", "strata generate again (no change, no cache)"),
+        ("again", "strata generate again (no change, cache hit)"),
         ("sqlite3", "sqlite3 :memory: < V1__init.sql"),
     ]
     print(f"{'':52} {'median ms':>10} {'min ms':>10} {'max ms':>10}")
     for key, label in labels:
         median, low, high = rows[key]
         print(f"{label:52} {median:10.1f} {low:10.1f} {high:10.1f}")
-    ratio = rows["again"][0] / rows["sqlite3"][0]
-    verdict = "meets" if ratio <= GOAL else "misses"
-    print(f"ratio (no-change generate) / (sqlite3 executing the history): {ratio:.2f}"
-          f"  ({verdict} the goal <= {GOAL})")
+    for key, label, goal in [("cold", "no-change generate, no cache", GOAL),
+                             ("again", "no-change generate, cache hit", HIT_GOAL)]:
+        ratio = rows[key][0] / rows["sqlite3"][0]
+        verdict = "meets" if ratio <= goal else "misses"
+        print(f"ratio ({label}) / (sqlite3 executing the history): {ratio:.2f}"
+              f"  ({verdict} the goal <= {goal})")
 
 
 def main(argv):

@@ -1,6 +1,7 @@
 //! The command line: clap parses, one file per command does the talking.
 
 mod check;
+mod clone;
 mod generate;
 mod hash;
 mod init;
@@ -157,6 +158,20 @@ pub enum Command {
         /// Print every patch statement with its parameters as it runs.
         #[arg(long)]
         echo: bool,
+        /// Build the template for `strata clone` instead (PostgreSQL: the database
+        /// <db>_template; SQLite: a file in .strata/cache), only when it is missing
+        /// or the migrations or patches changed.
+        #[arg(long, conflicts_with_all = ["fresh", "echo"])]
+        template: bool,
+    },
+    /// Create a new database NAME, migrated and patched, by copying the template
+    /// (built first when missing or out of date): PostgreSQL `CREATE DATABASE NAME
+    /// TEMPLATE <db>_template` on the --database-url server; SQLite a copy to the file NAME.
+    Clone {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The new database: a database name (PostgreSQL) or a file path (SQLite).
+        name: String,
     },
     /// Show applied and pending migrations and patches.
     Status {
@@ -210,6 +225,7 @@ impl Command {
             Command::Migrate { db, .. }
             | Command::Patch { db, .. }
             | Command::Setup { db, .. }
+            | Command::Clone { db, .. }
             | Command::Status { db }
             | Command::Check { db, .. }
             | Command::Pull { db, .. } => Some(db),
@@ -321,9 +337,11 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             },
             *migrate,
         ),
+        Command::Setup { template: true, .. } => clone::setup_template(&context),
         Command::Setup {
             fresh, yes, echo, ..
         } => setup::run(&context, *fresh, *yes, *echo),
+        Command::Clone { name, .. } => clone::run(&context, name),
         Command::Status { .. } => status::run(&context),
         Command::Check { dev_url, .. } => check::run(&context, dev_url.as_deref()),
         Command::Hash => hash::run(&context.project),

@@ -127,6 +127,13 @@ pub trait Database {
         on_applied: &mut dyn FnMut(&MigrationScript),
     ) -> Result<()>;
 
+    /// Whether `apply_migrations` after `applied` runs every pending migration in
+    /// one transaction (a SQLite file this connection created): a failure then
+    /// undoes all of them and the new file is removed.
+    fn all_or_nothing(&self, _applied: &[AppliedMigration]) -> bool {
+        false
+    }
+
     /// Takes the migration lock, waiting at most `timeout` for another strata to
     /// release it (`on_wait` is told once who holds it). Held until
     /// `release_lock` or until the connection closes, so a killed strata never

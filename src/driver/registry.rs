@@ -73,11 +73,48 @@ pub trait Engine: Sync {
         false
     }
 
+    /// Template databases (`setup --template`, `strata clone`): `None` when this
+    /// engine has none.
+    fn templates(&self) -> Option<&dyn Templates> {
+        None
+    }
+
     /// Whether a URL of this engine can serve as `--dev-url`: a server where
     /// scratch databases are created to replay migrations into.
     fn hosts_scratch_databases(&self) -> bool {
         false
     }
+}
+
+/// A template database, and whether this call built it (it was missing or out
+/// of date).
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub url: DatabaseUrl,
+    pub built: bool,
+}
+
+/// Migrates and patches a new template (supplied by `migrate/`, which owns
+/// migrations and patches; engines only store and copy databases).
+pub type Fill<'a> = &'a mut dyn FnMut(&mut dyn Database) -> Result<()>;
+
+/// How an engine keeps templates and copies them.
+pub trait Templates {
+    /// The template for databases like `url`, holding `key`: returned as it is
+    /// when one with that key exists, otherwise (re)built with `fill`. `cache`
+    /// is the project's cache folder, for engines that keep templates as files.
+    fn ensure(
+        &self,
+        url: &DatabaseUrl,
+        cache: &Path,
+        key: &str,
+        fill: Fill<'_>,
+    ) -> Result<Template>;
+
+    /// A new database `name` (a database on `url`'s server, or a file path),
+    /// copied from `template`; never overwrites an existing one.
+    fn clone_into(&self, url: &DatabaseUrl, template: &Template, name: &str)
+        -> Result<DatabaseUrl>;
 }
 
 /// Every engine strata knows. The first is the default for `[project] dialects`.

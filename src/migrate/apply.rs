@@ -242,6 +242,7 @@ fn apply_pending(
             Kind::Migration,
         )?;
     }
+    let all_or_nothing = database.all_or_nothing(&applied);
     let mut done = 0;
     let mut started = Instant::now();
     let result = database.apply_migrations(&applied, &pending, &mut |script| {
@@ -268,11 +269,19 @@ fn apply_pending(
                     None => "no migration applied".to_string(),
                 }
             };
-            let message = format!(
-                "migration {} failed: {reason}\n  {} was rolled back; the database is as it was before it ({before})",
-                folder.join(failed.file_name()).display(),
-                failed.file_name(),
-            );
+            let message = if all_or_nothing {
+                format!(
+                    "migration {} failed: {reason}\n  the new database got every migration in one \
+                     transaction, so nothing was applied and the database file was removed",
+                    folder.join(failed.file_name()).display(),
+                )
+            } else {
+                format!(
+                    "migration {} failed: {reason}\n  {} was rolled back; the database is as it was before it ({before})",
+                    folder.join(failed.file_name()).display(),
+                    failed.file_name(),
+                )
+            };
             // The database, not the migration, is at fault: exit 1, not 4.
             return Err(if storage {
                 Error::Storage(message)

@@ -217,7 +217,16 @@ pub fn check_database(
     // PostgreSQL replays on a scratch database; without --dev-url the target's
     // own server is used (which needs the CREATEDB privilege).
     let replay_server = dev_url.unwrap_or(url);
-    if let Some(expected) = dialect.replay(&applied_scripts, Some(replay_server))? {
+    // When every migration is applied this is the replay `generate` cached; a
+    // database behind is replayed as it is, without replacing that cache.
+    let (expected, _) = super::replay_cache::replay(
+        project,
+        dialect.as_ref(),
+        &applied_scripts,
+        Some(replay_server),
+        false,
+    )?;
+    if let Some(expected) = expected {
         let live = database.inspect()?;
         let changes = diff(&live, &expected);
         if !changes.is_empty() {

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use super::dir::{load_migrations, validate_migration_name};
 use super::integrity::{self, IntegrityProblem};
+use super::replay_cache::ReplayCache;
 use crate::diff::diff;
 use crate::driver::{self, DatabaseUrl, Dialect, Plan};
 use crate::project::Project;
@@ -140,6 +141,14 @@ fn diff_every_dialect(
         })?;
         let folder = project.migrations_dir(dialect_name);
         let scripts = load_migrations(&folder)?;
+        next_version = next_version.max(scripts.last().map_or(0, |s| s.version) + 1);
+        // The same files replayed before (cached under their hashes) build the
+        // same schema: no replay, no dev server, no checking the files again.
+        let cache = ReplayCache::new(project, dialect_name, &scripts);
+        if let Some(cached) = cache.load() {
+            replayed.push((dialect, Some(cached)));
+            continue;
+        }
         // Replaying runs the files, so they are checked as `migrate` checks them.
         if let Some(engine) = driver::registry::engine(dialect_name).map(|e| e.script_engine()) {
             for script in &scripts {
@@ -151,8 +160,10 @@ fn diff_every_dialect(
                 )?;
             }
         }
-        next_version = next_version.max(scripts.last().map_or(0, |s| s.version) + 1);
         let current = dialect.replay(&scripts, dev_url)?;
+        if let Some(schema) = &current {
+            cache.store(schema);
+        }
         replayed.push((dialect, current));
     }
     // Migrations are generated in lockstep, so a dialect that cannot replay its

@@ -211,6 +211,13 @@ pub fn verify_scripts(folder: &Path, scripts: &[MigrationScript]) -> Result<Vec<
     verify(folder, &summed(scripts, &names))
 }
 
+/// The integrity hashes of migrations already loaded (what `strata hash` would
+/// record for them); its `total` changes with any edit, addition, removal or rename.
+pub fn sum_of_scripts(scripts: &[MigrationScript]) -> Sum {
+    let names = file_names(scripts);
+    compute(&summed(scripts, &names))
+}
+
 fn file_names(scripts: &[MigrationScript]) -> Vec<String> {
     scripts.iter().map(MigrationScript::file_name).collect()
 }

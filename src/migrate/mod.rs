@@ -7,7 +7,9 @@ mod dir;
 mod generate;
 pub mod history;
 pub mod integrity;
+pub mod replay_cache;
 pub mod runner;
+pub mod template;
 
 pub use apply::{
     integrity_problems, migrate, migration_status, pending_migrations, AppliedEvent,

@@ -4,7 +4,7 @@ use std::fmt;
 
 /// A column type. The portable set maps to each dialect's natural type; `Custom`
 /// carries a type name strata does not know, written as the database spells it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Type {
     Integer,
     BigInt,

@@ -182,3 +182,128 @@ fn with_database(url: &str, name: &str) -> String {
         None => format!("{without_path}/{name}"),
     }
 }
+
+/// The advisory lock taken while a template database is (re)built, so parallel
+/// test runs build it once ("strata_t" in ASCII; not the migration lock).
+const TEMPLATE_LOCK_KEY: i64 = 0x7374_7261_7461_5f74;
+
+/// The server's maintenance database, for template databases and their clones
+/// (`strata setup --template`, `strata clone`).
+pub struct ServerAdmin {
+    client: Client,
+    url: String,
+    name: String,
+}
+
+impl ServerAdmin {
+    pub fn connect(url: &str) -> Result<Self> {
+        let (name, client) = maintenance(url)?;
+        Ok(ServerAdmin {
+            client,
+            url: url.to_string(),
+            name,
+        })
+    }
+
+    /// The database the URL names.
+    pub fn database_name(&self) -> &str {
+        &self.name
+    }
+
+    /// The URL of the database `name` on the same server.
+    pub fn url_of(&self, name: &str) -> String {
+        with_database(&self.url, name)
+    }
+
+    /// Waits for other strata processes building a template; held until dropped.
+    pub fn lock_templates(&mut self) -> Result<()> {
+        self.client
+            .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK_KEY])
+            .map(|_| ())
+            .map_err(|e| Error::Database(one_line(&e)))
+    }
+
+    /// The comment on database `name`: `None` when it does not exist.
+    pub fn comment(&mut self, name: &str) -> Result<Option<String>> {
+        self.client
+            .query_opt(
+                "SELECT coalesce(shobj_description(oid, 'pg_database'), '') FROM pg_database WHERE datname = $1",
+                &[&name],
+            )
+            .map(|row| row.map(|row| row.get(0)))
+            .map_err(|e| Error::Database(one_line(&e)))
+    }
+
+    /// Drops `name` if it exists (template or not, forcing connections off) and
+    /// creates it empty, in the tablespace it was in: a template moved to fast
+    /// storage (`ALTER DATABASE … SET TABLESPACE`) stays there, and so do its clones.
+    pub fn recreate(&mut self, name: &str) -> Result<()> {
+        let tablespace: Option<String> = self
+            .client
+            .query_opt(
+                "SELECT t.spcname::text FROM pg_database d JOIN pg_tablespace t \
+                 ON t.oid = d.dattablespace WHERE d.datname = $1",
+                &[&name],
+            )
+            .map_err(|e| Error::Database(one_line(&e)))?
+            .map(|row| row.get(0));
+        if tablespace.is_some() {
+            self.run(&format!("ALTER DATABASE {} IS_TEMPLATE false", q(name)))?;
+            self.run(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", q(name)))?;
+        }
+        match tablespace {
+            Some(tablespace) if tablespace != "pg_default" => self.run(&format!(
+                "CREATE DATABASE {} TABLESPACE {}",
+                q(name),
+                q(&tablespace)
+            )),
+            _ => self.run(&format!("CREATE DATABASE {}", q(name))),
+        }
+    }
+
+    /// Marks `name` a template (any role with CREATEDB may copy it) and records
+    /// `comment` on it (the key it was built for).
+    pub fn mark_template(&mut self, name: &str, comment: &str) -> Result<()> {
+        self.run(&format!("ALTER DATABASE {} IS_TEMPLATE true", q(name)))?;
+        self.run(&format!(
+            "COMMENT ON DATABASE {} IS {}",
+            q(name),
+            crate::driver::quote_literal(comment)
+        ))
+    }
+
+    /// `CREATE DATABASE name TEMPLATE template`: a file-level copy.
+    pub fn clone_from(&mut self, name: &str, template: &str) -> Result<()> {
+        let sql = format!("CREATE DATABASE {} TEMPLATE {}", q(name), q(template));
+        match self.client.batch_execute(&sql) {
+            Ok(()) => Ok(()),
+            Err(error) if error.code().is_some_and(|c| c.code() == "42P04") => {
+                Err(Error::Refused(format!(
+                    "the database \"{name}\" already exists on {}; clone into a new name \
+                     (or drop it first)",
+                    mask_password(&self.url)
+                )))
+            }
+            Err(error) => Err(Error::Database(format!(
+                "cannot copy the template \"{template}\" into \"{name}\": {}",
+                one_line(&error)
+            ))),
+        }
+    }
+
+    fn run(&mut self, sql: &str) -> Result<()> {
+        self.client
+            .batch_execute(sql)
+            .map_err(|error| Error::Database(format!("{sql}: {}", one_line(&error))))
+    }
+}
+
+/// The database a URL names (its user's name when it names none).
+pub fn database_name(url: &str) -> Result<String> {
+    let config = parse_config(url)?;
+    config
+        .get_dbname()
+        .or(config.get_user())
+        .map(str::to_string)
+        .ok_or_else(|| Error::Usage(format!("{}: the URL names no database", mask_password(url))))
+}

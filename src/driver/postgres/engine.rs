@@ -152,6 +152,10 @@ impl Engine for PostgresEngine {
     fn hosts_scratch_databases(&self) -> bool {
         true
     }
+
+    fn templates(&self) -> Option<&dyn crate::driver::registry::Templates> {
+        Some(&super::template::PostgresTemplates)
+    }
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@ mod engine;
 mod inspect;
 mod passfile;
 mod plan;
+mod template;
 mod tls;
 mod types;
 mod values;

@@ -202,6 +202,10 @@ impl Engine for SqliteEngine {
         true
     }
 
+    fn templates(&self) -> Option<&dyn crate::driver::registry::Templates> {
+        Some(&super::template::SqliteTemplates)
+    }
+
     fn connect(&self, url: &DatabaseUrl, options: ConnectOptions) -> Result<Box<dyn Database>> {
         Ok(Box::new(SqliteDatabase::open_target(
             url.target::<SqliteTarget>()?,

@@ -4,6 +4,7 @@ mod engine;
 mod inspect;
 mod plan;
 mod script;
+mod template;
 mod types;
 
 use std::path::{Path, PathBuf};
@@ -64,6 +65,9 @@ impl Dialect for SqliteDialect {
 pub struct SqliteDatabase {
     connection: Connection,
     path: Option<PathBuf>,
+    /// The file did not exist before this connection created it (or the database
+    /// is in memory): its first migrations may run in one transaction.
+    created: bool,
     /// `<database>.strata-lock`, locked while migrating (see `lock`).
     lock_file: Option<std::fs::File>,
 }
@@ -111,6 +115,7 @@ impl SqliteDatabase {
         create: bool,
     ) -> Result<Self> {
         let path = &target.path;
+        let created = path.as_ref().is_none_or(|path| !path.exists());
         let mut flags = OpenFlags::SQLITE_OPEN_NO_MUTEX;
         flags |= if target.read_only() {
             OpenFlags::SQLITE_OPEN_READ_ONLY
@@ -168,6 +173,7 @@ impl SqliteDatabase {
         Ok(SqliteDatabase {
             connection,
             path: path.clone(),
+            created,
             lock_file: None,
         })
     }
@@ -199,16 +205,59 @@ impl Database for SqliteDatabase {
         pending: &[&MigrationScript],
         on_applied: &mut dyn FnMut(&MigrationScript),
     ) -> Result<()> {
-        crate::migrate::runner::run(
-            &mut LinearScripts(&mut self.connection),
+        let classify = |error: &(dyn std::error::Error + 'static)| {
+            let error = error.downcast_ref::<rusqlite::Error>()?;
+            Some((error.to_string(), is_storage_error(error)))
+        };
+        if !self.all_or_nothing(applied) {
+            return crate::migrate::runner::run(
+                &mut LinearScripts {
+                    connection: &mut self.connection,
+                    outer_transaction: false,
+                },
+                applied,
+                pending,
+                on_applied,
+                &classify,
+            );
+        }
+        // A database this run created has nothing to protect: every migration
+        // and its history row go into one transaction, one commit (one set of
+        // fsyncs) instead of one per migration. On failure nothing is left, not
+        // even the file.
+        self.connection
+            .execute_batch("BEGIN IMMEDIATE")
+            .map_err(database_error)?;
+        let result = crate::migrate::runner::run(
+            &mut LinearScripts {
+                connection: &mut self.connection,
+                outer_transaction: true,
+            },
             applied,
             pending,
             on_applied,
-            &|error| {
-                let error = error.downcast_ref::<rusqlite::Error>()?;
-                Some((error.to_string(), is_storage_error(error)))
-            },
+            &classify,
         )
+        .and_then(|()| {
+            self.connection
+                .execute_batch("COMMIT")
+                .map_err(database_error)
+        });
+        match result {
+            Ok(()) => {
+                self.created = false;
+                Ok(())
+            }
+            Err(error) => {
+                let _ = self.connection.execute_batch("ROLLBACK");
+                self.remove_new_file()?;
+                Err(error)
+            }
+        }
+    }
+
+    fn all_or_nothing(&self, applied: &[AppliedMigration]) -> bool {
+        self.created && applied.is_empty()
     }
 
     /// SQLite has no session locks, so migrations and patches are serialised with
@@ -261,6 +310,31 @@ impl Database for SqliteDatabase {
 }
 
 impl SqliteDatabase {
+    /// After a failed first migration run on a file this connection created:
+    /// closes the file and removes it, so the failure leaves no database behind.
+    /// The connection becomes an in-memory one. A file something else wrote into
+    /// meanwhile (not empty) is left alone.
+    fn remove_new_file(&mut self) -> Result<()> {
+        let Some(path) = self.path.clone() else {
+            return Ok(());
+        };
+        let memory = Connection::open_in_memory().map_err(database_error)?;
+        drop(std::mem::replace(&mut self.connection, memory));
+        self.path = None;
+        if std::fs::metadata(&path).is_ok_and(|m| m.len() == 0) {
+            for suffix in ["", "-journal", "-wal", "-shm"] {
+                let file = PathBuf::from(format!("{}{suffix}", path.display()));
+                match std::fs::remove_file(&file) {
+                    Err(error) if error.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io(&file, error))
+                    }
+                    _ => {}
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Locks `<database>.strata-lock`, waiting at most `timeout`; `None` for an
     /// in-memory database. The file holds the pid of the process holding it, for
     /// the waiting message. The path is canonical, so a symlink to the database and
@@ -423,14 +497,26 @@ impl Transaction for SqliteTransaction<'_> {
 /// The connection as refinery's runner sees it: refinery's own rusqlite runner
 /// calls `execute_batch`, which is quadratic in the script's length, so migrations
 /// and their history rows go through [`script::run_script`] instead, in the same
-/// one transaction per call that refinery's runner uses.
-struct LinearScripts<'c>(&'c mut Connection);
+/// one transaction per call that refinery's runner uses, or inside the caller's
+/// transaction when `outer_transaction` (a new database, see `apply_migrations`).
+struct LinearScripts<'c> {
+    connection: &'c mut Connection,
+    outer_transaction: bool,
+}
 
 impl refinery_core::traits::sync::Transaction for LinearScripts<'_> {
     type Error = rusqlite::Error;
 
     fn execute<'a, T: Iterator<Item = &'a str>>(&mut self, queries: T) -> rusqlite::Result<usize> {
-        let transaction = self.0.transaction()?;
+        if self.outer_transaction {
+            let mut count = 0;
+            for query in queries {
+                script::run_script(self.connection, query)?;
+                count += 1;
+            }
+            return Ok(count);
+        }
+        let transaction = self.connection.transaction()?;
         let mut count = 0;
         for query in queries {
             script::run_script(&transaction, query)?;
@@ -442,8 +528,10 @@ impl refinery_core::traits::sync::Transaction for LinearScripts<'_> {
 }
 
 impl refinery_core::traits::sync::Query<Vec<refinery::Migration>> for LinearScripts<'_> {
+    // Never reached inside an outer transaction: strata hands refinery the
+    // history it read (`KnownHistory`), so refinery does not query it.
     fn query(&mut self, query: &str) -> rusqlite::Result<Vec<refinery::Migration>> {
-        refinery_core::traits::sync::Query::query(self.0, query)
+        refinery_core::traits::sync::Query::query(self.connection, query)
     }
 }
 
