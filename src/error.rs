@@ -43,6 +43,17 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The database could not be reached, or refused the login. `database` is
+    /// the URL with any password masked.
+    #[error("{message}")]
+    Connection {
+        database: String,
+        message: String,
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
+    /// A statement strata itself sent failed.
     #[error("{0}")]
     Database(String),
 
@@ -51,11 +62,41 @@ pub enum Error {
     #[error("{0}")]
     Storage(String),
 
-    #[error("{0}")]
-    MigrationFailed(String),
+    /// A migration failed and was rolled back: `file` is the migration,
+    /// `message` what the database said, `outcome` what state the database is in
+    /// now. `by_storage`: the database itself (read-only, disk full, lost
+    /// connection) stopped it, not its SQL.
+    #[error("migration {} failed: {message}\n  {outcome}", file.display())]
+    MigrationFailed {
+        file: PathBuf,
+        message: String,
+        outcome: String,
+        by_storage: bool,
+    },
 
     #[error("{0}")]
     PatchFailed(String),
+
+    /// Another process held the migration lock for longer than `--lock-timeout`.
+    #[error(
+        "gave up after {waited_secs} s waiting for the migration lock{} {place}; another strata \
+         is migrating or patching (raise --lock-timeout to wait longer)",
+        holder.as_ref().map(|h| format!(" held by {h}")).unwrap_or_default()
+    )]
+    LockTimeout {
+        waited_secs: u64,
+        /// Who holds it (`pid 123`), when the engine can tell.
+        holder: Option<String>,
+        /// Where the lock is (`on postgres://…`, `(app.db.strata-lock)`).
+        place: String,
+    },
+
+    /// The live database differs from what its applied migrations build.
+    #[error("{database} has drifted from what its applied migrations build:\n  {}", differences.join("\n  "))]
+    Drift {
+        database: String,
+        differences: Vec<String>,
+    },
 
     #[error("{0}")]
     Refused(String),
@@ -66,9 +107,20 @@ impl Error {
         match self {
             Error::Problems(_) | Error::InvalidFile { .. } => exit::INVALID_INPUT,
             Error::Usage(_) => exit::USAGE,
-            Error::Io { .. } | Error::Database(_) | Error::Storage(_) => exit::RUNTIME,
-            Error::MigrationFailed(_) | Error::PatchFailed(_) => exit::MIGRATION_FAILED,
-            Error::Refused(_) => exit::REFUSED,
+            Error::Io { .. }
+            | Error::Connection { .. }
+            | Error::Database(_)
+            | Error::Storage(_) => exit::RUNTIME,
+            Error::MigrationFailed { by_storage, .. } => {
+                if *by_storage {
+                    exit::RUNTIME
+                } else {
+                    exit::MIGRATION_FAILED
+                }
+            }
+            Error::PatchFailed(_) => exit::MIGRATION_FAILED,
+            Error::Refused(_) | Error::LockTimeout { .. } => exit::REFUSED,
+            Error::Drift { .. } => crate::migrate::check::FindingKind::Drift.exit_code(),
         }
     }
 

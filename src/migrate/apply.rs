@@ -254,12 +254,11 @@ fn apply_pending(
         started = Instant::now();
     });
     match result {
-        Err(error @ (Error::MigrationFailed(_) | Error::Storage(_))) => {
-            let (storage, reason) = match error {
-                Error::Storage(reason) => (true, reason),
-                Error::MigrationFailed(reason) => (false, reason),
-                other => return Err(other),
-            };
+        Err(Error::MigrationFailed {
+            message,
+            by_storage,
+            ..
+        }) => {
             let failed = pending[done.min(pending.len() - 1)];
             let before = if done > 0 {
                 format!("at V{}", pending[done - 1].version)
@@ -269,24 +268,22 @@ fn apply_pending(
                     None => "no migration applied".to_string(),
                 }
             };
-            let message = if all_or_nothing {
-                format!(
-                    "migration {} failed: {reason}\n  the new database got every migration in one \
-                     transaction, so nothing was applied and the database file was removed",
-                    folder.join(failed.file_name()).display(),
-                )
+            let outcome = if all_or_nothing {
+                "the new database got every migration in one transaction, so nothing was \
+                 applied and the database file was removed"
+                    .to_string()
             } else {
                 format!(
-                    "migration {} failed: {reason}\n  {} was rolled back; the database is as it was before it ({before})",
-                    folder.join(failed.file_name()).display(),
-                    failed.file_name(),
+                    "{} was rolled back; the database is as it was before it ({before})",
+                    failed.file_name()
                 )
             };
-            // The database, not the migration, is at fault: exit 1, not 4.
-            return Err(if storage {
-                Error::Storage(message)
-            } else {
-                Error::MigrationFailed(message)
+            // `by_storage`: the database, not the migration, is at fault (exit 1, not 4).
+            return Err(Error::MigrationFailed {
+                file: folder.join(failed.file_name()),
+                message,
+                outcome,
+                by_storage,
             });
         }
         other => other?,

@@ -289,3 +289,35 @@ pub fn sum_path(project: &Project, dialect: &str) -> PathBuf {
 fn dialect_of(url: &DatabaseUrl) -> &'static str {
     url.dialect_name()
 }
+
+/// For applications and scripts: `Err(Error::Drift)` when the live database
+/// differs from what its applied migrations build (each difference is a change
+/// that would bring it back), `Ok(())` otherwise. Pending work is not drift.
+pub fn ensure_no_drift(
+    project: &Project,
+    url: &DatabaseUrl,
+    database: &mut dyn Database,
+    dev_url: Option<&DatabaseUrl>,
+) -> Result<()> {
+    let differences: Vec<String> = check_database(project, url, database, dev_url)?
+        .into_iter()
+        .filter(|finding| finding.kind == FindingKind::Drift)
+        .flat_map(|finding| {
+            // The first line says what the finding is; the changes follow, indented.
+            finding
+                .message
+                .lines()
+                .skip(1)
+                .map(|line| line.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    if differences.is_empty() {
+        Ok(())
+    } else {
+        Err(crate::Error::Drift {
+            database: url.to_string(),
+            differences,
+        })
+    }
+}

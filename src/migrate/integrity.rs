@@ -149,12 +149,14 @@ impl Sum {
     }
 
     /// Reads an integrity file's text; `Err` says why it is not one.
-    pub fn parse(text: &str) -> std::result::Result<Sum, String> {
+    pub fn parse(text: &str) -> std::result::Result<Sum, NotASum> {
         let mut lines = text.lines();
         let total = lines
             .next()
             .filter(|line| line.starts_with("h1:"))
-            .ok_or("its first line must be the total hash, `h1:…`")?
+            .ok_or(NotASum(
+                "its first line must be the total hash, `h1:…`".into(),
+            ))?
             .trim_end_matches('\r')
             .to_string();
         let mut files = Vec::new();
@@ -166,24 +168,31 @@ impl Sum {
             let (name, hash) = line
                 .rsplit_once(' ')
                 .filter(|(name, hash)| !name.is_empty() && hash.starts_with("h1:"))
-                .ok_or_else(|| format!("line {} is not `<file> h1:<hash>`", i + 2))?;
+                .ok_or_else(|| NotASum(format!("line {} is not `<file> h1:<hash>`", i + 2)))?;
             files.push((name.to_string(), hash.to_string()));
         }
         let sum = Sum { total, files };
         if total_hash(&sum.files) != sum.total {
-            return Err("its total hash does not match its lines (was it edited by hand?)".into());
+            return Err(NotASum(
+                "its total hash does not match its lines (was it edited by hand?)".into(),
+            ));
         }
         Ok(sum)
     }
 }
 
+/// Why a file is not a valid integrity file.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct NotASum(pub String);
+
 /// Reads `folder`'s integrity file, `None` when there is none.
-pub fn read(folder: &Path) -> Result<Option<std::result::Result<Sum, String>>> {
+pub fn read(folder: &Path) -> Result<Option<std::result::Result<Sum, NotASum>>> {
     let path = folder.join(SUM_FILE);
     match std::fs::read(&path) {
         Ok(bytes) => Ok(Some(match String::from_utf8(bytes) {
             Ok(text) => Sum::parse(&text),
-            Err(_) => Err("it is not UTF-8 text".to_string()),
+            Err(_) => Err(NotASum("it is not UTF-8 text".to_string())),
         })),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(Error::io(path, error)),
@@ -240,7 +249,9 @@ pub fn verify(folder: &Path, files: &[SummedFile<'_>]) -> Result<Vec<IntegrityPr
     let recorded = match read(folder)? {
         None if files.is_empty() => return Ok(Vec::new()),
         None => return Ok(vec![IntegrityProblem::NoSumFile { sum_path }]),
-        Some(Err(reason)) => return Ok(vec![IntegrityProblem::Corrupt { sum_path, reason }]),
+        Some(Err(NotASum(reason))) => {
+            return Ok(vec![IntegrityProblem::Corrupt { sum_path, reason }])
+        }
         Some(Ok(sum)) => sum,
     };
     Ok(compare(&recorded, &compute(files)))
@@ -344,7 +355,7 @@ mod tests {
         let text = sum(&[("V1__a.sql", "x")])
             .render()
             .replace("V1__a.sql", "V1__b.sql");
-        assert!(Sum::parse(&text).unwrap_err().contains("total hash"));
+        assert!(Sum::parse(&text).unwrap_err().0.contains("total hash"));
     }
 
     #[test]

@@ -56,14 +56,18 @@ pub fn run<C: refinery::Migrate>(
             .run(&mut known)
             .map_err(|error| {
                 let classified = std::error::Error::source(&error).and_then(classify);
-                match classified {
-                    Some((reason, true)) => Error::Storage(reason),
-                    Some((reason, false)) => Error::MigrationFailed(reason),
-                    None => Error::MigrationFailed(
-                        std::error::Error::source(&error)
-                            .map(ToString::to_string)
-                            .unwrap_or_else(|| error.to_string()),
-                    ),
+                let (message, by_storage) = classified.unwrap_or_else(|| {
+                    let message = std::error::Error::source(&error)
+                        .map(ToString::to_string)
+                        .unwrap_or_else(|| error.to_string());
+                    (message, false)
+                });
+                // The caller knows the folder and what state the database is in.
+                Error::MigrationFailed {
+                    file: script.file_name().into(),
+                    message,
+                    outcome: String::new(),
+                    by_storage,
                 }
             })?;
         known

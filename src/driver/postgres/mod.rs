@@ -160,7 +160,7 @@ pub(crate) fn open(config: &Config, display: &str) -> Result<Client> {
         postgres::config::SslMode::Disable => config.connect(NoTls),
         _ => config.connect(tls::connector()?),
     };
-    let mut client = result.map_err(|error| connection_error(&config, display, &error))?;
+    let mut client = result.map_err(|error| connection_error(&config, display, error))?;
     // PostgreSQL 14+ can notice that a client vanished while a statement runs;
     // without this, a killed strata's long statement (and the locks it holds)
     // lives on until the statement ends. Older servers, and platforms where the
@@ -173,7 +173,13 @@ pub(crate) fn open(config: &Config, display: &str) -> Result<Client> {
 }
 
 /// One line that says what to check.
-fn connection_error(config: &Config, display: &str, error: &postgres::Error) -> Error {
+/// What to tell the user about a failed connection; a mistake on the command
+/// line (no password) is a usage error instead.
+fn connection_message(
+    config: &Config,
+    display: &str,
+    error: &postgres::Error,
+) -> std::result::Result<String, Error> {
     let host = config
         .get_hosts()
         .first()
@@ -187,7 +193,7 @@ fn connection_error(config: &Config, display: &str, error: &postgres::Error) -> 
     let database = config.get_dbname().unwrap_or(user);
     if let Some(db) = error.as_db_error() {
         let code = db.code().code();
-        return Error::Database(match code {
+        return Ok(match code {
             "3D000" => format!(
                 "database \"{database}\" does not exist on {host}:{port}; create it, or let `strata setup` create it ({display})"
             ),
@@ -202,24 +208,36 @@ fn connection_error(config: &Config, display: &str, error: &postgres::Error) -> 
     let password_missing = std::error::Error::source(error)
         .is_some_and(|source| source.to_string().contains("password missing"));
     if password_missing {
-        return Error::Usage(format!(
+        return Err(Error::Usage(format!(
             "{display}: the server asks user \"{user}\" for a password and none was given; \
              put it in the URL (postgres://{user}:PASSWORD@{host}:{port}/{database}), \
              in PGPASSWORD or in the password file (~/.pgpass or PGPASSFILE)"
-        ));
+        )));
     }
     let mut source: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(error);
     while let Some(inner) = source {
         if let Some(io) = inner.downcast_ref::<std::io::Error>() {
             if io.kind() == std::io::ErrorKind::ConnectionRefused {
-                return Error::Database(format!(
+                return Ok(format!(
                     "cannot connect to {display}: connection refused; is PostgreSQL running and listening on {host}:{port}?"
                 ));
             }
         }
         source = inner.source();
     }
-    Error::Database(format!("cannot connect to {display}: {}", one_line(error)))
+    Ok(format!("cannot connect to {display}: {}", one_line(error)))
+}
+
+/// [`Error::Connection`], with the driver's error as its source.
+fn connection_error(config: &Config, display: &str, error: postgres::Error) -> Error {
+    match connection_message(config, display, &error) {
+        Ok(message) => Error::Connection {
+            database: display.to_string(),
+            message,
+            source: Some(Box::new(error)),
+        },
+        Err(usage) => usage,
+    }
 }
 
 impl PostgresDatabase {
@@ -288,12 +306,11 @@ fn wait_for_lock(
             told = true;
         }
         if started.elapsed() >= timeout {
-            return Err(Error::Refused(format!(
-                "gave up after {} s waiting for the migration lock{} on {display}; another strata is migrating or patching \
-                 (raise --lock-timeout to wait longer)",
-                timeout.as_secs(),
-                holder.map(|pid| format!(" held by pid {pid}")).unwrap_or_default(),
-            )));
+            return Err(Error::LockTimeout {
+                waited_secs: timeout.as_secs(),
+                holder: holder.map(|pid| format!("pid {pid}")),
+                place: format!("on {display}"),
+            });
         }
         std::thread::sleep(Duration::from_millis(100));
     }

@@ -362,9 +362,10 @@ impl SqliteDatabase {
             match file.try_lock() {
                 Ok(()) => break,
                 Err(std::fs::TryLockError::WouldBlock) => {
-                    let holder = std::fs::read_to_string(&lock_path)
+                    let pid = std::fs::read_to_string(&lock_path)
                         .ok()
-                        .and_then(|text| text.trim().parse::<u32>().ok())
+                        .and_then(|text| text.trim().parse::<u32>().ok());
+                    let holder = pid
                         .map(|pid| format!(" held by pid {pid}"))
                         .unwrap_or_default();
                     if !told {
@@ -375,12 +376,11 @@ impl SqliteDatabase {
                         told = true;
                     }
                     if started.elapsed() >= timeout {
-                        return Err(Error::Refused(format!(
-                            "gave up after {} s waiting for the migration lock{holder} ({}); \
-                             another strata is migrating or patching (raise --lock-timeout to wait longer)",
-                            timeout.as_secs(),
-                            lock_path.display()
-                        )));
+                        return Err(Error::LockTimeout {
+                            waited_secs: timeout.as_secs(),
+                            holder: pid.map(|pid| format!("pid {pid}")),
+                            place: format!("({})", lock_path.display()),
+                        });
                     }
                     std::thread::sleep(Duration::from_millis(50));
                 }
