@@ -157,6 +157,24 @@ pub trait Database {
     /// history never waits for a running migration or patch.
     fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>>;
 
+    /// The rows of refinery's history table (version, name, applied_on,
+    /// checksum), oldest first; `None` when the table does not exist. Checked by
+    /// `migrate::history`. Engines may read it in fewer round trips than this.
+    fn history_rows(&mut self) -> Result<Option<Vec<Vec<SqlValue>>>> {
+        let mut transaction = self.begin_read()?;
+        if !transaction.table_exists(HISTORY_TABLE)? {
+            return Ok(None);
+        }
+        transaction
+            .query(
+                &format!(
+                    "SELECT version, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"
+                ),
+                &[],
+            )
+            .map(Some)
+    }
+
     /// The patch history, oldest first; empty when no patch ever ran. A plain
     /// read: `status` answers at once while another strata holds the lock.
     fn applied_patches(&mut self) -> Result<Vec<AppliedPatch>> {

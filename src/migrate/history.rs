@@ -8,8 +8,10 @@ use crate::{Error, Result};
 
 /// The migration history, oldest first; empty when no migration ever ran.
 pub fn read(database: &mut dyn Database) -> Result<Vec<AppliedMigration>> {
-    let mut transaction = database.begin_read()?;
-    read_in(transaction.as_mut())
+    let Some(rows) = database.history_rows()? else {
+        return Ok(Vec::new());
+    };
+    parse_rows(&rows)
 }
 
 /// [`read`], inside a transaction already open.
@@ -23,6 +25,10 @@ pub fn read_in(transaction: &mut dyn Transaction) -> Result<Vec<AppliedMigration
         ),
         &[],
     )?;
+    parse_rows(&rows)
+}
+
+fn parse_rows(rows: &[Vec<SqlValue>]) -> Result<Vec<AppliedMigration>> {
     rows.iter()
         .enumerate()
         .map(|(index, row)| parse_row(index, row))

@@ -242,17 +242,18 @@ fn connection_error(config: &Config, display: &str, error: postgres::Error) -> E
 
 impl PostgresDatabase {
     pub fn connect(url: &str, ddl_lock_timeout: Duration) -> Result<Self> {
-        let config = parse_config(url)?;
+        let mut config = parse_config(url)?;
         let display = super::url::mask_password(url);
-        let mut client = open(&config, &display)?;
         // A migration stuck behind a long transaction fails after this instead of
-        // queueing every other query on the table behind it.
-        client
-            .batch_execute(&format!(
-                "SET lock_timeout = '{}ms'",
-                ddl_lock_timeout.as_millis()
-            ))
-            .map_err(|e| query_error(&e))?;
+        // queueing every other query on the table behind it. Set at login (no
+        // round trip of its own).
+        let lock_timeout = format!("-c lock_timeout={}", ddl_lock_timeout.as_millis());
+        let options = match config.get_options() {
+            Some(options) => format!("{options} {lock_timeout}"),
+            None => lock_timeout,
+        };
+        config.options(&options);
+        let client = open(&config, &display)?;
         Ok(PostgresDatabase { client, display })
     }
 
@@ -290,10 +291,16 @@ fn wait_for_lock(
     let started = Instant::now();
     let mut told = false;
     loop {
-        let acquired: bool = client
-            .query_one(try_lock, &[&LOCK_KEY])
+        // The key is strata's constant, so the simple protocol can carry it:
+        // one round trip instead of a prepare and an execute.
+        let acquired = client
+            .simple_query(&try_lock.replace("$1", &LOCK_KEY.to_string()))
             .map_err(|e| query_error(&e))?
-            .get(0);
+            .into_iter()
+            .any(|message| match message {
+                postgres::SimpleQueryMessage::Row(row) => row.get(0) == Some("t"),
+                _ => false,
+            });
         if acquired {
             return Ok(());
         }
@@ -335,7 +342,7 @@ impl Database for PostgresDatabase {
         pending: &[&MigrationScript],
         on_applied: &mut dyn FnMut(&MigrationScript),
     ) -> Result<()> {
-        crate::migrate::runner::run(&mut self.client, applied, pending, on_applied, &|error| {
+        crate::migrate::runner::run(&mut OneBatch(&mut self.client), applied, pending, on_applied, &|error| {
             let error = error.downcast_ref::<postgres::Error>()?;
             Some((one_line(error), is_storage_error(error)))
         })
@@ -353,7 +360,7 @@ impl Database for PostgresDatabase {
 
     fn release_lock(&mut self) -> Result<()> {
         self.client
-            .query_one("SELECT pg_advisory_unlock($1)", &[&LOCK_KEY])
+            .simple_query(&format!("SELECT pg_advisory_unlock({LOCK_KEY})"))
             .map(|_| ())
             .map_err(|e| query_error(&e))
     }
@@ -373,6 +380,39 @@ impl Database for PostgresDatabase {
             &self.display,
         )?;
         Ok(Box::new(PostgresTransaction { transaction }))
+    }
+
+    /// One statement, one round trip; a missing table (42P01) is no history.
+    fn history_rows(&mut self) -> Result<Option<Vec<Vec<SqlValue>>>> {
+        let sql = format!(
+            "SELECT version, name, applied_on, checksum FROM {} ORDER BY version",
+            super::HISTORY_TABLE
+        );
+        let messages = match self.client.simple_query(&sql) {
+            Ok(messages) => messages,
+            Err(error)
+                if error.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) =>
+            {
+                return Ok(None)
+            }
+            Err(error) => return Err(query_error(&error)),
+        };
+        let mut rows = Vec::new();
+        for message in messages {
+            if let postgres::SimpleQueryMessage::Row(row) = message {
+                // The simple protocol gives text; the version column is an integer.
+                let version = match row.get(0) {
+                    Some(text) => text
+                        .parse::<i64>()
+                        .map(SqlValue::Integer)
+                        .unwrap_or_else(|_| SqlValue::Text(text.to_string())),
+                    None => SqlValue::Null,
+                };
+                let text = |i: usize| row.get(i).map_or(SqlValue::Null, |t| SqlValue::Text(t.to_string()));
+                rows.push(vec![version, text(1), text(2), text(3)]);
+            }
+        }
+        Ok(Some(rows))
     }
 
     fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>> {
@@ -468,3 +508,48 @@ impl Transaction for PostgresTransaction<'_> {
         self.transaction.commit().map_err(|e| query_error(&e))
     }
 }
+
+/// refinery's PostgreSQL connection sends BEGIN, each statement and COMMIT as
+/// separate messages: four round trips per migration, which dominate against a
+/// database 20-50 ms away. This sends the migration, its history row and the
+/// transaction around them as one simple-query message: one round trip. If a
+/// statement fails, the server skips the rest of the message (COMMIT included)
+/// and the transaction is rolled back here.
+struct OneBatch<'c>(&'c mut Client);
+
+impl refinery_core::traits::sync::Transaction for OneBatch<'_> {
+    type Error = postgres::Error;
+
+    fn execute<'a, T: Iterator<Item = &'a str>>(
+        &mut self,
+        queries: T,
+    ) -> std::result::Result<usize, postgres::Error> {
+        let mut batch = String::from("BEGIN;\n");
+        let mut count = 0;
+        for query in queries {
+            batch.push_str(query);
+            // A newline first: the query may end in a `--` comment.
+            batch.push_str("\n;\n");
+            count += 1;
+        }
+        batch.push_str("COMMIT;");
+        match self.0.batch_execute(&batch) {
+            Ok(()) => Ok(count),
+            Err(error) => {
+                // The session is in an aborted transaction (or none, if BEGIN
+                // itself failed); either way this leaves it clean.
+                let _ = self.0.batch_execute("ROLLBACK");
+                Err(error)
+            }
+        }
+    }
+}
+
+impl refinery_core::traits::sync::Query<Vec<refinery::Migration>> for OneBatch<'_> {
+    // Not reached in practice: strata hands refinery the history it read.
+    fn query(&mut self, query: &str) -> std::result::Result<Vec<refinery::Migration>, postgres::Error> {
+        refinery_core::traits::sync::Query::query(self.0, query)
+    }
+}
+
+impl refinery::Migrate for OneBatch<'_> {}
