@@ -2,10 +2,12 @@
 //! runs migrations, an advisory lock keeps concurrent runners apart.
 
 mod admin;
+mod alter;
 mod engine;
 mod inspect;
 mod passfile;
 mod plan;
+mod renames;
 mod tls;
 mod types;
 mod values;
@@ -43,11 +45,11 @@ impl Dialect for PostgresDialect {
 
     fn plan(
         &self,
-        _current: &Schema,
-        _target: &Schema,
+        current: &Schema,
+        target: &Schema,
         changes: &[Change],
     ) -> Result<super::Plan, Vec<Unsupported>> {
-        plan::plan(changes)
+        plan::plan(current, target, changes)
     }
 
     fn replay(

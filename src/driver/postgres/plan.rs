@@ -4,18 +4,24 @@
 
 use std::collections::HashSet;
 
+use super::alter::alter_column;
+use super::renames::{carry, Renames};
 use super::types::{declared_type, serial_type};
 use crate::driver::ddl::{
     self, column_list, create_index, drop_column, drop_index, drop_table, references,
 };
 use crate::driver::{quote_identifier as q, Plan, Reverse, Step, Unsupported};
-use crate::schema::{Change, Column, ForeignKey, Table};
+use crate::schema::{names, Change, Column, ForeignKey, PrimaryKey, Schema, Table};
+use crate::text::printable;
 
-pub fn plan(changes: &[Change]) -> Result<Plan, Vec<Unsupported>> {
+/// The steps for `changes`, the diff from `current` to `target`; the schemas say
+/// which constraints, indexes and sequences a rename carries along.
+pub fn plan(current: &Schema, target: &Schema, changes: &[Change]) -> Result<Plan, Vec<Unsupported>> {
     let mut steps = Vec::new();
     let mut deferred_foreign_keys = Vec::new();
     let mut unsupported = Vec::new();
     let mut created: HashSet<&str> = HashSet::new();
+    let mut dropped: HashSet<&str> = HashSet::new();
     let new_tables: HashSet<&str> = changes
         .iter()
         .filter_map(|c| match c {
@@ -23,6 +29,22 @@ pub fn plan(changes: &[Change]) -> Result<Plan, Vec<Unsupported>> {
             _ => None,
         })
         .collect();
+    let renames = Renames::of(changes);
+    let mut carried = carry(current, target, &renames);
+    // Objects of tables that keep their name are renamed before anything else;
+    // those of a renamed table right after it.
+    let mut first: Vec<(String, Vec<Step>)> = carried
+        .steps
+        .iter()
+        .filter(|(table, _)| renames.old_table(table) == table.as_str())
+        .map(|(table, steps)| (table.clone(), steps.clone()))
+        .collect();
+    first.sort_by(|a, b| a.0.cmp(&b.0));
+    for (table, table_steps) in first {
+        carried.steps.remove(&table);
+        steps.extend(table_steps);
+    }
+
     for change in changes {
         match change {
             Change::CreateTable(table) => {
@@ -43,16 +65,59 @@ pub fn plan(changes: &[Change]) -> Result<Plan, Vec<Unsupported>> {
                 deferred_foreign_keys
                     .extend(later.into_iter().map(|fk| add_foreign_key(&table.name, fk)));
             }
-            Change::CreateIndex { table, index } => steps.push(Step::new(
-                create_index(table, index),
-                change.to_string(),
-                Reverse::Sql(drop_index(index)),
-            )),
-            Change::DropIndex { table, index } => steps.push(Step::new(
-                drop_index(index),
-                change.to_string(),
-                Reverse::Sql(create_index(table, index)),
-            )),
+            Change::DropTable { table } => {
+                // A foreign key of another table dropped later in this migration
+                // would block the drop (tables that reference each other).
+                for other in current.tables.iter().filter(|other| {
+                    other.name != *table
+                        && !dropped.contains(other.name.as_str())
+                        && changes.iter().any(|c| {
+                            matches!(c, Change::DropTable { table: t } if *t == other.name)
+                        })
+                }) {
+                    for fk in other
+                        .foreign_keys
+                        .iter()
+                        .filter(|fk| fk.referenced_table == *table)
+                    {
+                        steps.push(drop_foreign_key(&other.name, fk));
+                    }
+                }
+                dropped.insert(table.as_str());
+                steps.push(Step::new(
+                    drop_table(table),
+                    change.to_string(),
+                    Reverse::Irreversible(format!(
+                        "dropping table {} deleted its rows",
+                        printable(table)
+                    )),
+                ));
+            }
+            Change::RenameTable { from, to } => {
+                steps.push(Step::new(
+                    rename_table(from, to),
+                    change.to_string(),
+                    Reverse::Sql(rename_table(to, from)),
+                ));
+                if let Some(table_steps) = carried.steps.remove(to) {
+                    steps.extend(table_steps);
+                }
+            }
+            Change::RenameColumn { table, from, to } => {
+                let rename = |a: &str, b: &str| {
+                    format!(
+                        "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                        q(table),
+                        q(a),
+                        q(b)
+                    )
+                };
+                steps.push(Step::new(
+                    rename(from, to),
+                    change.to_string(),
+                    Reverse::Sql(rename(to, from)),
+                ));
+            }
             Change::AddColumn { table, column } => {
                 if let Some(reason) = ddl::add_column_problem(table, column) {
                     unsupported.push(Unsupported {
@@ -71,32 +136,151 @@ pub fn plan(changes: &[Change]) -> Result<Plan, Vec<Unsupported>> {
                     ));
                 }
             }
-            Change::AddForeignKey { table, foreign_key } => {
-                deferred_foreign_keys.push(add_foreign_key(table, foreign_key))
-            }
-            Change::AddUnique { table, unique } => steps.push(Step::new(
-                format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({});",
-                    q(table),
-                    q(&unique.name),
-                    column_list(&unique.columns)
-                ),
+            Change::DropColumn { table, column } => steps.push(Step::new(
+                drop_column(table, column),
                 change.to_string(),
-                Reverse::Sql(drop_constraint(table, &unique.name)),
+                Reverse::Irreversible(format!(
+                    "dropping column {}.{} deleted its values",
+                    printable(table),
+                    printable(column)
+                )),
             )),
-            other => unsupported.push(Unsupported {
-                change: other.to_string(),
-                reason: "strata does not generate this change yet; write this migration by hand"
-                    .to_string(),
-            }),
+            Change::AlterColumn { table, from, to } => {
+                let sequence = serial_sequence(current, &renames, table, from, to);
+                steps.extend(alter_column(table, from, to, sequence.as_deref()));
+            }
+            Change::SetPrimaryKey { table, from, to } => {
+                let kept = matches!((from, to), (Some(a), Some(b))
+                    if carried.skips_constraint_drop(table, &a.name)
+                        && carried.skips_constraint_add(table, &b.name));
+                if !kept {
+                    if let Some(pk) = from {
+                        steps.push(Step::new(
+                            drop_constraint(table, &pk.name),
+                            format!(
+                                "drop primary key {} of {}",
+                                printable(&pk.name),
+                                printable(table)
+                            ),
+                            Reverse::Sql(add_primary_key(table, pk)),
+                        ));
+                    }
+                    if let Some(pk) = to {
+                        steps.push(Step::new(
+                            add_primary_key(table, pk),
+                            change.to_string(),
+                            Reverse::Sql(drop_constraint(table, &pk.name)),
+                        ));
+                    }
+                }
+            }
+            Change::CreateIndex { table, index } => {
+                if !carried.skips_index_add(table, &index.name) {
+                    steps.push(Step::new(
+                        create_index(table, index),
+                        change.to_string(),
+                        Reverse::Sql(drop_index(index)),
+                    ))
+                }
+            }
+            Change::DropIndex { table, index } => {
+                if !carried.skips_index_drop(table, &index.name) {
+                    steps.push(Step::new(
+                        drop_index(index),
+                        change.to_string(),
+                        Reverse::Sql(create_index(table, index)),
+                    ))
+                }
+            }
+            Change::AddForeignKey { table, foreign_key } => {
+                if !carried.skips_constraint_add(table, &foreign_key.name) {
+                    deferred_foreign_keys.push(add_foreign_key(table, foreign_key))
+                }
+            }
+            Change::DropForeignKey { table, foreign_key } => {
+                if !carried.skips_constraint_drop(table, &foreign_key.name) {
+                    steps.push(drop_foreign_key(table, foreign_key));
+                }
+            }
+            Change::AddUnique { table, unique } => {
+                if !carried.skips_constraint_add(table, &unique.name) {
+                    steps.push(Step::new(
+                        add_unique(table, &unique.name, &unique.columns),
+                        change.to_string(),
+                        Reverse::Sql(drop_constraint(table, &unique.name)),
+                    ))
+                }
+            }
+            Change::DropUnique { table, unique } => {
+                if !carried.skips_constraint_drop(table, &unique.name) {
+                    steps.push(Step::new(
+                        drop_constraint(table, &unique.name),
+                        change.to_string(),
+                        Reverse::Sql(add_unique(table, &unique.name, &unique.columns)),
+                    ))
+                }
+            }
         }
     }
+    // Renamed objects of a table whose rename is not among the changes (cannot
+    // happen with the diff's changes, but a plan never loses steps).
+    let mut rest: Vec<_> = carried.steps.into_iter().collect();
+    rest.sort_by(|a, b| a.0.cmp(&b.0));
+    steps.extend(rest.into_iter().flat_map(|(_, s)| s));
     steps.extend(deferred_foreign_keys);
     if unsupported.is_empty() {
         Ok(Plan { steps })
     } else {
         Err(unsupported)
     }
+}
+
+/// The sequence of a column that is SERIAL in the current schema, by the name it
+/// has when the change runs (after renames, which carry it along).
+fn serial_sequence(
+    current: &Schema,
+    renames: &Renames,
+    table: &str,
+    from: &Column,
+    to: &Column,
+) -> Option<String> {
+    let old_table = current.table(renames.old_table(table))?;
+    let column = old_table.column(&from.name)?;
+    is_serial(old_table, column).then(|| names::sequence(table, &to.name))
+}
+
+fn rename_table(from: &str, to: &str) -> String {
+    format!("ALTER TABLE {} RENAME TO {};", q(from), q(to))
+}
+
+fn add_primary_key(table: &str, pk: &PrimaryKey) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({});",
+        q(table),
+        q(&pk.name),
+        column_list(&pk.columns)
+    )
+}
+
+fn add_unique(table: &str, name: &str, columns: &[String]) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({});",
+        q(table),
+        q(name),
+        column_list(columns)
+    )
+}
+
+fn drop_foreign_key(table: &str, fk: &ForeignKey) -> Step {
+    let change = Change::DropForeignKey {
+        table: table.to_string(),
+        foreign_key: fk.clone(),
+    };
+    Step::new(
+        drop_constraint(table, &fk.name),
+        change.to_string(),
+        Reverse::Sql(add_foreign_key(table, fk).sql),
+    )
 }
 
 /// `serial` marks the single integer primary key, which PostgreSQL numbers itself.
@@ -177,7 +361,7 @@ fn create_table(table: &Table, foreign_keys: &[&ForeignKey]) -> String {
     )
 }
 
-fn postgres_boolean(value: bool) -> &'static str {
+pub(super) fn postgres_boolean(value: bool) -> &'static str {
     if value {
         "true"
     } else {
@@ -285,7 +469,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
 
     #[test]
     fn every_step_has_its_sql_comment_reverse_and_transaction_flag() {
-        let plan = plan(&changes()).unwrap();
+        let plan = plan(&Schema::default(), &schema(), &changes()).unwrap();
         let expected = vec![
             // team's foreign key to hero waits until hero exists.
             step(
@@ -337,16 +521,5 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
         ];
         assert_eq!(plan.steps, expected);
         assert!(plan.transactional());
-    }
-
-    #[test]
-    fn a_change_strata_does_not_generate_yet_is_unsupported() {
-        let refused = plan(&[Change::DropTable {
-            table: "hero".into(),
-        }])
-        .unwrap_err();
-        assert_eq!(refused.len(), 1);
-        assert_eq!(refused[0].change, "drop table hero");
-        assert!(refused[0].reason.contains("write this migration by hand"));
     }
 }
