@@ -165,6 +165,7 @@ pub fn plan(current: &Schema, target: &Schema, changes: &[Change]) -> Result<Pla
                             Reverse::Sql(add_primary_key(table, pk)),
                         ));
                     }
+                    steps.extend(serial_defaults_dropped(current, target, &renames, table));
                     if let Some(pk) = to {
                         steps.push(Step::new(
                             add_primary_key(table, pk),
@@ -247,6 +248,51 @@ fn serial_sequence(
     let old_table = current.table(renames.old_table(table))?;
     let column = old_table.column(&from.name)?;
     is_serial(old_table, column).then(|| names::sequence(table, &to.name))
+}
+
+/// A column that stops being the single integer primary key stops being SERIAL:
+/// its `nextval` default goes, as the target declares no default (the sequence
+/// stays, owned by the column, and goes with it).
+fn serial_defaults_dropped(
+    current: &Schema,
+    target: &Schema,
+    renames: &Renames,
+    table: &str,
+) -> Vec<Step> {
+    let (Some(old), Some(new)) = (current.table(renames.old_table(table)), target.table(table))
+    else {
+        return Vec::new();
+    };
+    old.columns
+        .iter()
+        .filter(|column| is_serial(old, column))
+        .filter_map(|column| {
+            let renamed = renames.column(table, &column.name);
+            let now = new.column(renamed)?;
+            (!is_serial(new, now) && now.default.is_none()).then(|| {
+                let sequence = names::sequence(table, renamed);
+                let alter = |clause: &str| {
+                    format!(
+                        "ALTER TABLE {} ALTER COLUMN {} {clause};",
+                        q(table),
+                        q(renamed)
+                    )
+                };
+                Step::new(
+                    alter("DROP DEFAULT"),
+                    format!(
+                        "stop numbering {}.{} from its sequence (no longer the single integer primary key)",
+                        printable(table),
+                        printable(renamed)
+                    ),
+                    Reverse::Sql(alter(&format!(
+                        "SET DEFAULT nextval({})",
+                        crate::driver::quote_literal(&q(&sequence))
+                    ))),
+                )
+            })
+        })
+        .collect()
 }
 
 fn rename_table(from: &str, to: &str) -> String {

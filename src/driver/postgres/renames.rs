@@ -59,7 +59,7 @@ impl Renames {
     }
 
     /// The name column `old` of (new-named) `table` has in the target.
-    fn column<'a>(&'a self, table: &str, old: &'a str) -> &'a str {
+    pub fn column<'a>(&'a self, table: &str, old: &'a str) -> &'a str {
         self.columns
             .get(&(table.to_string(), old.to_string()))
             .map_or(old, String::as_str)
