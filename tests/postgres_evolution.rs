@@ -157,7 +157,10 @@ fn renaming_a_table_and_a_column_keeps_rows_and_renames_keys_indexes_and_sequenc
         sql.contains("ALTER TABLE \"champion\" RENAME COLUMN \"secret_name\" TO \"alias\";"),
         "{sql}"
     );
-    assert!(!sql.contains("DROP"), "nothing is dropped and rebuilt:\n{sql}");
+    assert!(
+        !sql.contains("DROP"),
+        "nothing is dropped and rebuilt:\n{sql}"
+    );
     assert_eq!(
         project.rows("SELECT id, name, alias, age, team_id FROM champion ORDER BY id"),
         [
@@ -179,7 +182,9 @@ fn renaming_a_table_and_a_column_keeps_rows_and_renames_keys_indexes_and_sequenc
         ["public.champion_id_seq"]
     );
     // The sequence carries on numbering.
-    project.db.execute("INSERT INTO champion (name, alias) VALUES ('Tarantula', 'Natalia Roman-on')");
+    project
+        .db
+        .execute("INSERT INTO champion (name, alias) VALUES ('Tarantula', 'Natalia Roman-on')");
     assert_eq!(
         project.rows("SELECT id FROM champion WHERE name = 'Tarantula'"),
         ["4"]
@@ -207,7 +212,10 @@ fn renaming_a_referenced_key_and_a_foreign_key_column_keeps_the_links() {
         ],
     );
     let sql = project.evolve(&schema);
-    assert!(!sql.contains("DROP"), "nothing is dropped and rebuilt:\n{sql}");
+    assert!(
+        !sql.contains("DROP"),
+        "nothing is dropped and rebuilt:\n{sql}"
+    );
     assert_eq!(
         project.rows(
             "SELECT hero.name, years, team.name FROM hero JOIN team ON team.team_no = hero.squad_id ORDER BY hero.id"
@@ -218,7 +226,10 @@ fn renaming_a_referenced_key_and_a_foreign_key_column_keeps_the_links() {
             "Rusty-Man|48|Preventers"
         ]
     );
-    assert_eq!(project.constraints("hero"), ["hero_pkey", "hero_squad_id_fkey"]);
+    assert_eq!(
+        project.constraints("hero"),
+        ["hero_pkey", "hero_squad_id_fkey"]
+    );
     assert_eq!(
         project.indexes("hero"),
         ["hero_pkey", "ix_hero_name", "ix_hero_years"]
@@ -291,7 +302,9 @@ fn type_changes_widen_or_cast_and_say_which() {
     );
     let sql = project.evolve(&schema);
     assert!(
-        sql.contains("ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE BIGINT USING \"age\"::BIGINT;"),
+        sql.contains(
+            "ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE BIGINT USING \"age\"::BIGINT;"
+        ),
         "{sql}"
     );
     assert!(
@@ -327,7 +340,9 @@ fn type_changes_widen_or_cast_and_say_which() {
         project.rows("SELECT data_type FROM information_schema.sequences WHERE sequence_name = 'hero_id_seq'"),
         ["bigint"]
     );
-    project.db.execute("SELECT setval('hero_id_seq', 3000000000)");
+    project
+        .db
+        .execute("SELECT setval('hero_id_seq', 3000000000)");
     project
         .db
         .execute("INSERT INTO hero (name, secret_name) VALUES ('Big', 'Number')");
@@ -452,7 +467,10 @@ fn keys_uniques_foreign_keys_and_indexes_change_without_losing_rows() {
                 "references = \"team.id\", on_delete = \"cascade\" }",
             ),
             // A unique constraint is added.
-            ("name = \"text\"", "name = { type = \"text\", unique = true }"),
+            (
+                "name = \"text\"",
+                "name = { type = \"text\", unique = true }",
+            ),
         ],
     );
     let sql = project.evolve(&schema);
@@ -473,10 +491,7 @@ fn keys_uniques_foreign_keys_and_indexes_change_without_losing_rows() {
         project.rows("SELECT code, level, team_id FROM mission ORDER BY code"),
         ["M1|1|1", "M2|2|2", "M3|2|null"]
     );
-    assert_eq!(
-        project.constraints("team"),
-        ["team_name_key", "team_pkey"]
-    );
+    assert_eq!(project.constraints("team"), ["team_name_key", "team_pkey"]);
     project.db.execute("DELETE FROM team WHERE id = 2");
     assert_eq!(
         project.rows("SELECT code FROM mission ORDER BY code"),
@@ -529,5 +544,82 @@ fn a_serial_key_that_joins_a_composite_key_stops_numbering_and_round_trips() {
     assert_eq!(
         project.rows("SELECT id, name FROM hero ORDER BY id"),
         ["1|Deadpond", "2|Spider-Boy", "3|Rusty-Man"]
+    );
+}
+
+/// The reverses of an evolution plan run on a real server, last step first, give
+/// back the schema it started from: rename, retype and re-key, then undo.
+#[test]
+fn reverses_of_reversible_changes_restore_the_schema() {
+    use strata::driver::Database;
+    let parse = |text: &str| {
+        strata::schema::parse_schema_text(std::path::Path::new("schema.toml"), text)
+            .unwrap()
+            .schema
+    };
+    let current = parse(BASE);
+    let target = parse(&edit(
+        BASE,
+        &[
+            (
+                "[table.hero.columns]",
+                "[table.champion]\nrenamed_from = \"hero\"\nunique = [[\"name\", \"alias\"]]\n[table.champion.columns]",
+            ),
+            (
+                "secret_name = \"text\"",
+                "alias = { type = \"text\", renamed_from = \"secret_name\", default = \"?\" }",
+            ),
+            (
+                "age         = { type = \"integer\", nullable = true, index = true }",
+                "age         = { type = \"bigint\", nullable = true }",
+            ),
+            ("headquarters = \"text\"", "headquarters = { type = \"text\", nullable = true }"),
+            (
+                "references = \"team.id\" }",
+                "references = \"team.id\", on_delete = \"cascade\" }",
+            ),
+        ],
+    ));
+    let dialect = strata::driver::dialect("postgres").unwrap();
+    let empty = strata::schema::Schema::default();
+    let create = dialect
+        .plan(&empty, &current, &strata::diff::diff(&empty, &current))
+        .unwrap();
+    let changes = strata::diff::diff(&current, &target);
+    let evolve = dialect.plan(&current, &target, &changes).unwrap();
+
+    let db = PgDatabase::create();
+    for statement in create.statements() {
+        db.execute(statement);
+    }
+    db.execute(ROWS);
+    let inspect = || {
+        strata::driver::postgres::PostgresDatabase::connect(
+            &db.url,
+            std::time::Duration::from_secs(5),
+        )
+        .unwrap()
+        .inspect()
+        .unwrap()
+    };
+    let before = inspect();
+    for statement in evolve.statements() {
+        db.execute(statement);
+    }
+    assert!(strata::diff::diff(&inspect(), &target).is_empty());
+    for step in evolve.steps.iter().rev() {
+        match &step.reverse {
+            strata::driver::Reverse::Sql(sql) => db.execute(sql),
+            strata::driver::Reverse::Irreversible(why) => panic!("{}: {why}", step.comment),
+        }
+    }
+    assert_eq!(inspect(), before);
+    assert_eq!(
+        db.rows("SELECT name, secret_name, age, team_id FROM hero ORDER BY id"),
+        [
+            "Deadpond|Dive Wilson|null|2",
+            "Spider-Boy|Pedro Parqueador|null|1",
+            "Rusty-Man|Tommy Sharp|48|1"
+        ]
     );
 }

@@ -36,8 +36,8 @@ pub fn alter_column(table: &str, from: &Column, to: &Column, sequence: Option<&s
     let widening = type_changes && widens(&from.ty, &to.ty);
     // A default of the old type may not cast to the new one ('none' to integer):
     // it is dropped first and the declared one set after the type change.
-    let default_moves = from.default != to.default
-        || (type_changes && !widening && from.default.is_some());
+    let default_moves =
+        from.default != to.default || (type_changes && !widening && from.default.is_some());
 
     if type_changes {
         if default_moves && from.default.is_some() {
@@ -65,10 +65,16 @@ pub fn alter_column(table: &str, from: &Column, to: &Column, sequence: Option<&s
         let kind = if widening {
             "widening: every value fits".to_string()
         } else {
-            format!("cast that may fail or lose data: {}", cast_risk(&from.ty, &to.ty))
+            format!(
+                "cast that may fail or lose data: {}",
+                cast_risk(&from.ty, &to.ty)
+            )
         };
         steps.push(Step::new(
-            alter(&format!("TYPE {new_type} USING {}::{new_type}", q(&to.name))),
+            alter(&format!(
+                "TYPE {new_type} USING {}::{new_type}",
+                q(&to.name)
+            )),
             format!(
                 "change type of {what} from {} to {} ({kind})",
                 from.ty, to.ty

@@ -100,7 +100,8 @@ pub struct Carried {
 
 impl Carried {
     pub fn skips_constraint_drop(&self, table: &str, name: &str) -> bool {
-        self.dropped.contains(&(table.to_string(), name.to_string()))
+        self.dropped
+            .contains(&(table.to_string(), name.to_string()))
     }
 
     pub fn skips_constraint_add(&self, table: &str, name: &str) -> bool {
