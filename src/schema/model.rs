@@ -168,6 +168,12 @@ pub mod names {
         object_name(table, Some(&columns.join("_")), "key")
     }
 
+    /// The sequence behind a SERIAL column, as PostgreSQL names it
+    /// (`<table>_<column>_seq`, cut like a constraint name).
+    pub fn sequence(table: &str, column: &str) -> String {
+        object_name(table, Some(column), "seq")
+    }
+
     pub fn index(table: &str, columns: &[String]) -> String {
         let name = format!("ix_{table}_{}", columns.join("_"));
         if name.len() <= MAX_IDENTIFIER_BYTES {
@@ -230,6 +236,7 @@ pub mod names {
             );
             assert_eq!(unique("t", &strings(&["a", "b"])), "t_a_b_key");
             assert_eq!(index("hero", &strings(&["name"])), "ix_hero_name");
+            assert_eq!(sequence("hero", "id"), "hero_id_seq");
         }
 
         #[test]

@@ -2,10 +2,12 @@
 //! runs migrations, an advisory lock keeps concurrent runners apart.
 
 mod admin;
+mod alter;
 mod engine;
 mod inspect;
 mod passfile;
 mod plan;
+mod renames;
 mod template;
 mod tls;
 mod types;
@@ -44,11 +46,11 @@ impl Dialect for PostgresDialect {
 
     fn plan(
         &self,
-        _current: &Schema,
-        _target: &Schema,
+        current: &Schema,
+        target: &Schema,
         changes: &[Change],
     ) -> Result<super::Plan, Vec<Unsupported>> {
-        plan::plan(changes)
+        plan::plan(current, target, changes)
     }
 
     fn replay(
@@ -342,10 +344,16 @@ impl Database for PostgresDatabase {
         pending: &[&MigrationScript],
         on_applied: &mut dyn FnMut(&MigrationScript),
     ) -> Result<()> {
-        crate::migrate::runner::run(&mut OneBatch(&mut self.client), applied, pending, on_applied, &|error| {
-            let error = error.downcast_ref::<postgres::Error>()?;
-            Some((one_line(error), is_storage_error(error)))
-        })
+        crate::migrate::runner::run(
+            &mut OneBatch(&mut self.client),
+            applied,
+            pending,
+            on_applied,
+            &|error| {
+                let error = error.downcast_ref::<postgres::Error>()?;
+                Some((one_line(error), is_storage_error(error)))
+            },
+        )
     }
 
     fn take_lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()> {
@@ -390,9 +398,7 @@ impl Database for PostgresDatabase {
         );
         let messages = match self.client.simple_query(&sql) {
             Ok(messages) => messages,
-            Err(error)
-                if error.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) =>
-            {
+            Err(error) if error.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
                 return Ok(None)
             }
             Err(error) => return Err(query_error(&error)),
@@ -408,7 +414,10 @@ impl Database for PostgresDatabase {
                         .unwrap_or_else(|_| SqlValue::Text(text.to_string())),
                     None => SqlValue::Null,
                 };
-                let text = |i: usize| row.get(i).map_or(SqlValue::Null, |t| SqlValue::Text(t.to_string()));
+                let text = |i: usize| {
+                    row.get(i)
+                        .map_or(SqlValue::Null, |t| SqlValue::Text(t.to_string()))
+                };
                 rows.push(vec![version, text(1), text(2), text(3)]);
             }
         }
@@ -547,7 +556,10 @@ impl refinery_core::traits::sync::Transaction for OneBatch<'_> {
 
 impl refinery_core::traits::sync::Query<Vec<refinery::Migration>> for OneBatch<'_> {
     // Not reached in practice: strata hands refinery the history it read.
-    fn query(&mut self, query: &str) -> std::result::Result<Vec<refinery::Migration>, postgres::Error> {
+    fn query(
+        &mut self,
+        query: &str,
+    ) -> std::result::Result<Vec<refinery::Migration>, postgres::Error> {
         refinery_core::traits::sync::Query::query(self.0, query)
     }
 }

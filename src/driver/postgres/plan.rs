@@ -4,18 +4,28 @@
 
 use std::collections::HashSet;
 
+use super::alter::alter_column;
+use super::renames::{carry, Renames};
 use super::types::{declared_type, serial_type};
 use crate::driver::ddl::{
     self, column_list, create_index, drop_column, drop_index, drop_table, references,
 };
 use crate::driver::{quote_identifier as q, Plan, Reverse, Step, Unsupported};
-use crate::schema::{Change, Column, ForeignKey, Table};
+use crate::schema::{names, Change, Column, ForeignKey, PrimaryKey, Schema, Table};
+use crate::text::printable;
 
-pub fn plan(changes: &[Change]) -> Result<Plan, Vec<Unsupported>> {
+/// The steps for `changes`, the diff from `current` to `target`; the schemas say
+/// which constraints, indexes and sequences a rename carries along.
+pub fn plan(
+    current: &Schema,
+    target: &Schema,
+    changes: &[Change],
+) -> Result<Plan, Vec<Unsupported>> {
     let mut steps = Vec::new();
     let mut deferred_foreign_keys = Vec::new();
     let mut unsupported = Vec::new();
     let mut created: HashSet<&str> = HashSet::new();
+    let mut dropped: HashSet<&str> = HashSet::new();
     let new_tables: HashSet<&str> = changes
         .iter()
         .filter_map(|c| match c {
@@ -23,6 +33,22 @@ pub fn plan(changes: &[Change]) -> Result<Plan, Vec<Unsupported>> {
             _ => None,
         })
         .collect();
+    let renames = Renames::of(changes);
+    let mut carried = carry(current, target, &renames);
+    // Objects of tables that keep their name are renamed before anything else;
+    // those of a renamed table right after it.
+    let mut first: Vec<(String, Vec<Step>)> = carried
+        .steps
+        .iter()
+        .filter(|(table, _)| renames.old_table(table) == table.as_str())
+        .map(|(table, steps)| (table.clone(), steps.clone()))
+        .collect();
+    first.sort_by(|a, b| a.0.cmp(&b.0));
+    for (table, table_steps) in first {
+        carried.steps.remove(&table);
+        steps.extend(table_steps);
+    }
+
     for change in changes {
         match change {
             Change::CreateTable(table) => {
@@ -43,16 +69,59 @@ pub fn plan(changes: &[Change]) -> Result<Plan, Vec<Unsupported>> {
                 deferred_foreign_keys
                     .extend(later.into_iter().map(|fk| add_foreign_key(&table.name, fk)));
             }
-            Change::CreateIndex { table, index } => steps.push(Step::new(
-                create_index(table, index),
-                change.to_string(),
-                Reverse::Sql(drop_index(index)),
-            )),
-            Change::DropIndex { table, index } => steps.push(Step::new(
-                drop_index(index),
-                change.to_string(),
-                Reverse::Sql(create_index(table, index)),
-            )),
+            Change::DropTable { table } => {
+                // A foreign key of another table dropped later in this migration
+                // would block the drop (tables that reference each other).
+                for other in current.tables.iter().filter(|other| {
+                    other.name != *table
+                        && !dropped.contains(other.name.as_str())
+                        && changes.iter().any(
+                            |c| matches!(c, Change::DropTable { table: t } if *t == other.name),
+                        )
+                }) {
+                    for fk in other
+                        .foreign_keys
+                        .iter()
+                        .filter(|fk| fk.referenced_table == *table)
+                    {
+                        steps.push(drop_foreign_key(&other.name, fk));
+                    }
+                }
+                dropped.insert(table.as_str());
+                steps.push(Step::new(
+                    drop_table(table),
+                    change.to_string(),
+                    Reverse::Irreversible(format!(
+                        "dropping table {} deleted its rows",
+                        printable(table)
+                    )),
+                ));
+            }
+            Change::RenameTable { from, to } => {
+                steps.push(Step::new(
+                    rename_table(from, to),
+                    change.to_string(),
+                    Reverse::Sql(rename_table(to, from)),
+                ));
+                if let Some(table_steps) = carried.steps.remove(to) {
+                    steps.extend(table_steps);
+                }
+            }
+            Change::RenameColumn { table, from, to } => {
+                let rename = |a: &str, b: &str| {
+                    format!(
+                        "ALTER TABLE {} RENAME COLUMN {} TO {};",
+                        q(table),
+                        q(a),
+                        q(b)
+                    )
+                };
+                steps.push(Step::new(
+                    rename(from, to),
+                    change.to_string(),
+                    Reverse::Sql(rename(to, from)),
+                ));
+            }
             Change::AddColumn { table, column } => {
                 if let Some(reason) = ddl::add_column_problem(table, column) {
                     unsupported.push(Unsupported {
@@ -71,32 +140,197 @@ pub fn plan(changes: &[Change]) -> Result<Plan, Vec<Unsupported>> {
                     ));
                 }
             }
-            Change::AddForeignKey { table, foreign_key } => {
-                deferred_foreign_keys.push(add_foreign_key(table, foreign_key))
-            }
-            Change::AddUnique { table, unique } => steps.push(Step::new(
-                format!(
-                    "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({});",
-                    q(table),
-                    q(&unique.name),
-                    column_list(&unique.columns)
-                ),
+            Change::DropColumn { table, column } => steps.push(Step::new(
+                drop_column(table, column),
                 change.to_string(),
-                Reverse::Sql(drop_constraint(table, &unique.name)),
+                Reverse::Irreversible(format!(
+                    "dropping column {}.{} deleted its values",
+                    printable(table),
+                    printable(column)
+                )),
             )),
-            other => unsupported.push(Unsupported {
-                change: other.to_string(),
-                reason: "strata does not generate this change yet; write this migration by hand"
-                    .to_string(),
-            }),
+            Change::AlterColumn { table, from, to } => {
+                let sequence = serial_sequence(current, &renames, table, from, to);
+                steps.extend(alter_column(table, from, to, sequence.as_deref()));
+            }
+            Change::SetPrimaryKey { table, from, to } => {
+                let kept = matches!((from, to), (Some(a), Some(b))
+                    if carried.skips_constraint_drop(table, &a.name)
+                        && carried.skips_constraint_add(table, &b.name));
+                if !kept {
+                    if let Some(pk) = from {
+                        steps.push(Step::new(
+                            drop_constraint(table, &pk.name),
+                            format!(
+                                "drop primary key {} of {}",
+                                printable(&pk.name),
+                                printable(table)
+                            ),
+                            Reverse::Sql(add_primary_key(table, pk)),
+                        ));
+                    }
+                    steps.extend(serial_defaults_dropped(current, target, &renames, table));
+                    if let Some(pk) = to {
+                        steps.push(Step::new(
+                            add_primary_key(table, pk),
+                            change.to_string(),
+                            Reverse::Sql(drop_constraint(table, &pk.name)),
+                        ));
+                    }
+                }
+            }
+            Change::CreateIndex { table, index } => {
+                if !carried.skips_index_add(table, &index.name) {
+                    steps.push(Step::new(
+                        create_index(table, index),
+                        change.to_string(),
+                        Reverse::Sql(drop_index(index)),
+                    ))
+                }
+            }
+            Change::DropIndex { table, index } => {
+                if !carried.skips_index_drop(table, &index.name) {
+                    steps.push(Step::new(
+                        drop_index(index),
+                        change.to_string(),
+                        Reverse::Sql(create_index(table, index)),
+                    ))
+                }
+            }
+            Change::AddForeignKey { table, foreign_key } => {
+                if !carried.skips_constraint_add(table, &foreign_key.name) {
+                    deferred_foreign_keys.push(add_foreign_key(table, foreign_key))
+                }
+            }
+            Change::DropForeignKey { table, foreign_key } => {
+                if !carried.skips_constraint_drop(table, &foreign_key.name) {
+                    steps.push(drop_foreign_key(table, foreign_key));
+                }
+            }
+            Change::AddUnique { table, unique } => {
+                if !carried.skips_constraint_add(table, &unique.name) {
+                    steps.push(Step::new(
+                        add_unique(table, &unique.name, &unique.columns),
+                        change.to_string(),
+                        Reverse::Sql(drop_constraint(table, &unique.name)),
+                    ))
+                }
+            }
+            Change::DropUnique { table, unique } => {
+                if !carried.skips_constraint_drop(table, &unique.name) {
+                    steps.push(Step::new(
+                        drop_constraint(table, &unique.name),
+                        change.to_string(),
+                        Reverse::Sql(add_unique(table, &unique.name, &unique.columns)),
+                    ))
+                }
+            }
         }
     }
+    // Renamed objects of a table whose rename is not among the changes (cannot
+    // happen with the diff's changes, but a plan never loses steps).
+    let mut rest: Vec<_> = carried.steps.into_iter().collect();
+    rest.sort_by(|a, b| a.0.cmp(&b.0));
+    steps.extend(rest.into_iter().flat_map(|(_, s)| s));
     steps.extend(deferred_foreign_keys);
     if unsupported.is_empty() {
         Ok(Plan { steps })
     } else {
         Err(unsupported)
     }
+}
+
+/// The sequence of a column that is SERIAL in the current schema, by the name it
+/// has when the change runs (after renames, which carry it along).
+fn serial_sequence(
+    current: &Schema,
+    renames: &Renames,
+    table: &str,
+    from: &Column,
+    to: &Column,
+) -> Option<String> {
+    let old_table = current.table(renames.old_table(table))?;
+    let column = old_table.column(&from.name)?;
+    is_serial(old_table, column).then(|| names::sequence(table, &to.name))
+}
+
+/// A column that stops being the single integer primary key stops being SERIAL:
+/// its `nextval` default goes, as the target declares no default (the sequence
+/// stays, owned by the column, and goes with it).
+fn serial_defaults_dropped(
+    current: &Schema,
+    target: &Schema,
+    renames: &Renames,
+    table: &str,
+) -> Vec<Step> {
+    let (Some(old), Some(new)) = (current.table(renames.old_table(table)), target.table(table))
+    else {
+        return Vec::new();
+    };
+    old.columns
+        .iter()
+        .filter(|column| is_serial(old, column))
+        .filter_map(|column| {
+            let renamed = renames.column(table, &column.name);
+            let now = new.column(renamed)?;
+            (!is_serial(new, now) && now.default.is_none()).then(|| {
+                let sequence = names::sequence(table, renamed);
+                let alter = |clause: &str| {
+                    format!(
+                        "ALTER TABLE {} ALTER COLUMN {} {clause};",
+                        q(table),
+                        q(renamed)
+                    )
+                };
+                Step::new(
+                    alter("DROP DEFAULT"),
+                    format!(
+                        "stop numbering {}.{} from its sequence (no longer the single integer primary key)",
+                        printable(table),
+                        printable(renamed)
+                    ),
+                    Reverse::Sql(alter(&format!(
+                        "SET DEFAULT nextval({})",
+                        crate::driver::quote_literal(&q(&sequence))
+                    ))),
+                )
+            })
+        })
+        .collect()
+}
+
+fn rename_table(from: &str, to: &str) -> String {
+    format!("ALTER TABLE {} RENAME TO {};", q(from), q(to))
+}
+
+fn add_primary_key(table: &str, pk: &PrimaryKey) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} PRIMARY KEY ({});",
+        q(table),
+        q(&pk.name),
+        column_list(&pk.columns)
+    )
+}
+
+fn add_unique(table: &str, name: &str, columns: &[String]) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE ({});",
+        q(table),
+        q(name),
+        column_list(columns)
+    )
+}
+
+fn drop_foreign_key(table: &str, fk: &ForeignKey) -> Step {
+    let change = Change::DropForeignKey {
+        table: table.to_string(),
+        foreign_key: fk.clone(),
+    };
+    Step::new(
+        drop_constraint(table, &fk.name),
+        change.to_string(),
+        Reverse::Sql(add_foreign_key(table, fk).sql),
+    )
 }
 
 /// `serial` marks the single integer primary key, which PostgreSQL numbers itself.
@@ -177,7 +411,7 @@ fn create_table(table: &Table, foreign_keys: &[&ForeignKey]) -> String {
     )
 }
 
-fn postgres_boolean(value: bool) -> &'static str {
+pub(super) fn postgres_boolean(value: bool) -> &'static str {
     if value {
         "true"
     } else {
@@ -285,7 +519,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
 
     #[test]
     fn every_step_has_its_sql_comment_reverse_and_transaction_flag() {
-        let plan = plan(&changes()).unwrap();
+        let plan = plan(&Schema::default(), &schema(), &changes()).unwrap();
         let expected = vec![
             // team's foreign key to hero waits until hero exists.
             step(
@@ -338,15 +572,359 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
         assert_eq!(plan.steps, expected);
         assert!(plan.transactional());
     }
+}
+
+#[cfg(test)]
+mod evolution_tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::schema::{parse_schema_text, DefaultValue, Type};
+
+    const BEFORE: &str = r#"
+[table.team.columns]
+id = { type = "integer", primary_key = true }
+name = { type = "text", unique = true }
+
+[table.hero.columns]
+id = { type = "integer", primary_key = true }
+name = { type = "text", index = true }
+team_id = { type = "integer", nullable = true, references = "team.id" }
+"#;
+
+    fn parse(text: &str) -> Schema {
+        parse_schema_text(Path::new("schema.toml"), text)
+            .unwrap()
+            .schema
+    }
+
+    fn sql(sql: &str, comment: &str, reverse: &str) -> Step {
+        Step::new(sql.into(), comment, Reverse::Sql(reverse.into()))
+    }
+
+    fn lossy(sql: &str, comment: &str, why: &str) -> Step {
+        Step::new(sql.into(), comment, Reverse::Irreversible(why.into()))
+    }
+
+    fn column(name: &str, ty: Type, nullable: bool, default: Option<DefaultValue>) -> Column {
+        Column {
+            name: name.into(),
+            ty,
+            nullable,
+            default,
+            renamed_from: None,
+        }
+    }
+
+    /// The diff lists the constraints and indexes named after the old names as
+    /// dropped and added again; the plan renames them instead, and is the same
+    /// when the diff lists only the renames.
+    #[test]
+    fn a_table_and_column_rename_carries_constraint_index_and_sequence_names() {
+        let current = parse(BEFORE);
+        let target = parse(
+            &BEFORE
+                .replace(
+                    "[table.hero.columns]",
+                    "[table.champion]\nrenamed_from = \"hero\"\n[table.champion.columns]",
+                )
+                .replace(
+                    "team_id = { type = \"integer\", nullable = true, references = \"team.id\" }",
+                    "squad_id = { type = \"integer\", nullable = true, references = \"team.id\", renamed_from = \"team_id\" }",
+                ),
+        );
+        let changes = crate::diff::diff(&current, &target);
+        let planned = plan(&current, &target, &changes).unwrap();
+        let expected = vec![
+            sql(
+                "ALTER TABLE \"hero\" RENAME TO \"champion\";",
+                "rename table hero to champion",
+                "ALTER TABLE \"champion\" RENAME TO \"hero\";",
+            ),
+            sql(
+                "ALTER TABLE \"champion\" RENAME CONSTRAINT \"hero_pkey\" TO \"champion_pkey\";",
+                "rename constraint hero_pkey on champion to champion_pkey",
+                "ALTER TABLE \"champion\" RENAME CONSTRAINT \"champion_pkey\" TO \"hero_pkey\";",
+            ),
+            sql(
+                "ALTER TABLE \"champion\" RENAME CONSTRAINT \"hero_team_id_fkey\" TO \"champion_squad_id_fkey\";",
+                "rename constraint hero_team_id_fkey on champion to champion_squad_id_fkey",
+                "ALTER TABLE \"champion\" RENAME CONSTRAINT \"champion_squad_id_fkey\" TO \"hero_team_id_fkey\";",
+            ),
+            sql(
+                "ALTER INDEX \"ix_hero_name\" RENAME TO \"ix_champion_name\";",
+                "rename index ix_hero_name to ix_champion_name",
+                "ALTER INDEX \"ix_champion_name\" RENAME TO \"ix_hero_name\";",
+            ),
+            sql(
+                "ALTER SEQUENCE IF EXISTS \"hero_id_seq\" RENAME TO \"champion_id_seq\";",
+                "rename sequence hero_id_seq to champion_id_seq",
+                "ALTER SEQUENCE IF EXISTS \"champion_id_seq\" RENAME TO \"hero_id_seq\";",
+            ),
+            sql(
+                "ALTER TABLE \"champion\" RENAME COLUMN \"team_id\" TO \"squad_id\";",
+                "rename column champion.team_id to squad_id",
+                "ALTER TABLE \"champion\" RENAME COLUMN \"squad_id\" TO \"team_id\";",
+            ),
+        ];
+        assert_eq!(planned.steps, expected);
+        assert!(planned.transactional());
+
+        let renames_only: Vec<Change> = changes
+            .into_iter()
+            .filter(|c| matches!(c, Change::RenameTable { .. } | Change::RenameColumn { .. }))
+            .collect();
+        assert_eq!(
+            plan(&current, &target, &renames_only).unwrap().steps,
+            expected
+        );
+    }
 
     #[test]
-    fn a_change_strata_does_not_generate_yet_is_unsupported() {
-        let refused = plan(&[Change::DropTable {
-            table: "hero".into(),
-        }])
-        .unwrap_err();
-        assert_eq!(refused.len(), 1);
-        assert_eq!(refused[0].change, "drop table hero");
-        assert!(refused[0].reason.contains("write this migration by hand"));
+    fn drops_say_they_cannot_be_undone() {
+        let current = parse(BEFORE);
+        let target =
+            parse("[table.team.columns]\nid = { type = \"integer\", primary_key = true }\n");
+        let changes = vec![
+            Change::DropColumn {
+                table: "team".into(),
+                column: "name".into(),
+            },
+            Change::DropTable {
+                table: "hero".into(),
+            },
+        ];
+        assert_eq!(
+            plan(&current, &target, &changes).unwrap().steps,
+            [
+                lossy(
+                    "ALTER TABLE \"team\" DROP COLUMN \"name\";",
+                    "drop column team.name",
+                    "dropping column team.name deleted its values",
+                ),
+                lossy(
+                    "DROP TABLE \"hero\";",
+                    "drop table hero",
+                    "dropping table hero deleted its rows",
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn tables_that_reference_each_other_are_dropped_after_their_foreign_keys() {
+        let current = parse(
+            r#"
+[table.a.columns]
+id = { type = "integer", primary_key = true }
+b_id = { type = "integer", nullable = true, references = "b.id" }
+[table.b.columns]
+id = { type = "integer", primary_key = true }
+a_id = { type = "integer", nullable = true, references = "a.id" }
+"#,
+        );
+        let changes = crate::diff::diff(&current, &Schema::default());
+        let planned = plan(&current, &Schema::default(), &changes).unwrap();
+        let statements: Vec<&str> = planned.statements().collect();
+        assert_eq!(
+            statements,
+            [
+                "ALTER TABLE \"a\" DROP CONSTRAINT \"a_b_id_fkey\";",
+                "DROP TABLE \"b\";",
+                "DROP TABLE \"a\";"
+            ]
+        );
+    }
+
+    #[test]
+    fn column_changes_cast_backfill_and_undo() {
+        let schema = Schema::default();
+        let alter = |from: Column, to: Column| {
+            plan(
+                &schema,
+                &schema,
+                &[Change::AlterColumn {
+                    table: "hero".into(),
+                    from,
+                    to,
+                }],
+            )
+            .unwrap()
+            .steps
+        };
+
+        assert_eq!(
+            alter(
+                column("age", Type::Integer, true, None),
+                column("age", Type::BigInt, true, None)
+            ),
+            [sql(
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE BIGINT USING \"age\"::BIGINT;",
+                "change type of hero.age from integer to bigint (widening: every value fits)",
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE INTEGER USING \"age\"::INTEGER;",
+            )]
+        );
+
+        // A narrowing cast, and a default that may not survive it.
+        assert_eq!(
+            alter(
+                column("code", Type::Text, false, Some(DefaultValue::Text("none".into()))),
+                column("code", Type::Varchar(4), false, Some(DefaultValue::Text("n/a".into())))
+            ),
+            [
+                sql(
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"code\" DROP DEFAULT;",
+                    "drop default of hero.code (before its type changes)",
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"code\" SET DEFAULT 'none';",
+                ),
+                lossy(
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"code\" TYPE VARCHAR(4) USING \"code\"::VARCHAR(4);",
+                    "change type of hero.code from text to varchar(4) (cast that may fail or lose data: text longer than 4 characters is cut)",
+                    "the cast from text to varchar(4) may have changed values (text longer than 4 characters is cut)",
+                ),
+                sql(
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"code\" SET DEFAULT 'n/a';",
+                    "set default of hero.code to \"n/a\"",
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"code\" DROP DEFAULT;",
+                ),
+            ]
+        );
+
+        // NOT NULL with a default: existing NULLs get it first.
+        assert_eq!(
+            alter(
+                column("age", Type::Integer, true, None),
+                column("age", Type::Integer, false, Some(DefaultValue::Integer(30)))
+            ),
+            [
+                sql(
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET DEFAULT 30;",
+                    "set default of hero.age to 30",
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP DEFAULT;",
+                ),
+                lossy(
+                    "UPDATE \"hero\" SET \"age\" = DEFAULT WHERE \"age\" IS NULL;",
+                    "fill NULLs of hero.age with its default",
+                    "which rows of hero.age were NULL before they got the default is not recorded",
+                ),
+                sql(
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
+                    "make hero.age NOT NULL",
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
+                ),
+            ]
+        );
+
+        // Without a default, SET NOT NULL says it fails on a NULL; the default goes.
+        assert_eq!(
+            alter(
+                column("age", Type::Integer, true, Some(DefaultValue::Integer(1))),
+                column("age", Type::Integer, false, None)
+            ),
+            [
+                sql(
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP DEFAULT;",
+                    "drop default of hero.age",
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET DEFAULT 1;",
+                ),
+                sql(
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
+                    "make hero.age NOT NULL (fails if a row holds NULL)",
+                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
+                ),
+            ]
+        );
+
+        assert_eq!(
+            alter(
+                column("age", Type::Integer, false, None),
+                column("age", Type::Integer, true, None)
+            ),
+            [sql(
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
+                "make hero.age nullable",
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
+            )]
+        );
+    }
+
+    #[test]
+    fn a_serial_key_widens_its_sequence_with_it() {
+        let current = parse(BEFORE);
+        let target = parse(&BEFORE.replacen(
+            "[table.hero.columns]\nid = { type = \"integer\"",
+            "[table.hero.columns]\nid = { type = \"bigint\"",
+            1,
+        ));
+        let changes = crate::diff::diff(&current, &target);
+        let planned = plan(&current, &target, &changes).unwrap();
+        assert!(planned.steps.contains(&sql(
+            "ALTER SEQUENCE IF EXISTS \"hero_id_seq\" AS BIGINT;",
+            "number hero.id with the range of bigint (its sequence hero_id_seq)",
+            "ALTER SEQUENCE IF EXISTS \"hero_id_seq\" AS INTEGER;",
+        )));
+    }
+
+    /// Primary key, unique, foreign key and index changes: the old one is dropped
+    /// and the new one added; foreign keys come last.
+    #[test]
+    fn key_and_index_changes_drop_then_add() {
+        let current = parse(BEFORE);
+        let target = parse(
+            &BEFORE
+                .replace(
+                    "name = { type = \"text\", unique = true }",
+                    "name = \"text\"",
+                )
+                .replace(
+                    "[table.hero.columns]\nid = { type = \"integer\", primary_key = true }\nname = { type = \"text\", index = true }",
+                    "[table.hero]\nprimary_key = [\"id\", \"name\"]\nunique = [[\"name\"]]\n[table.hero.columns]\nid = { type = \"integer\", default = 0 }\nname = \"text\"",
+                )
+                .replace("references = \"team.id\" }", "references = \"team.id\", on_delete = \"set null\" }"),
+        );
+        let changes = crate::diff::diff(&current, &target);
+        let planned = plan(&current, &target, &changes).unwrap();
+        let comments: Vec<&str> = planned.steps.iter().map(|s| s.comment.as_str()).collect();
+        let statements: Vec<&str> = planned.statements().collect();
+        assert!(
+            statements.contains(&"ALTER TABLE \"hero\" DROP CONSTRAINT \"hero_pkey\";"),
+            "{statements:#?}"
+        );
+        assert!(statements.contains(
+            &"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY (\"id\", \"name\");"
+        ));
+        assert!(statements.contains(&"ALTER TABLE \"team\" DROP CONSTRAINT \"team_name_key\";"));
+        assert!(statements
+            .contains(&"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_name_key\" UNIQUE (\"name\");"));
+        assert!(statements.contains(&"DROP INDEX \"ix_hero_name\";"));
+        let drop_fk = planned
+            .steps
+            .iter()
+            .find(|s| s.comment == "drop foreign key hero_team_id_fkey on hero")
+            .unwrap();
+        assert_eq!(
+            drop_fk.reverse,
+            Reverse::Sql("ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\");".into())
+        );
+        assert_eq!(
+            statements.last().unwrap(),
+            &"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\") ON DELETE SET NULL;"
+        );
+        let drop_pk = planned
+            .steps
+            .iter()
+            .find(|s| s.comment == "drop primary key hero_pkey of hero")
+            .unwrap();
+        assert_eq!(
+            drop_pk.reverse,
+            Reverse::Sql(
+                "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY (\"id\");".into()
+            )
+        );
+        assert!(
+            comments.contains(&"set primary key of hero to (id, name)"),
+            "{comments:#?}"
+        );
+        assert!(planned.transactional());
     }
 }
