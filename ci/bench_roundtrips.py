@@ -29,8 +29,11 @@ class Proxy:
 
     async def pipe_client(self, reader, writer, state):
         while data := await reader.read(65536):
-            if state["logged_in"] and state["server_spoke"]:
+            # Terminate ('X') gets no answer: not a round trip.
+            if state["logged_in"] and state["server_spoke"] and not data.startswith(b"X"):
                 self.round_trips += 1
+                if os.environ.get("BENCH_TRACE"):
+                    print("round trip:", data[:120], file=sys.stderr)
             state["server_spoke"] = False
             writer.write(data)
             await writer.drain()
@@ -115,6 +118,7 @@ def main():
         bench_postgres.migrations(count, os.path.join(project, "migrations", "postgres"), all_sql)
 
         times = {"strata": [], "psql": []}
+        trips = {}
         for run in range(runs):
             for name in times:
                 database = f"bench_rt_{name}"
@@ -125,9 +129,11 @@ def main():
                     command = [strata, "--project", project, "migrate", "--database-url", url, "--quiet"]
                 else:
                     command = [psql_bin(), "-X", "-q", "-1", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", all_sql]
+                proxy.round_trips = 0
                 started = time.perf_counter()
                 subprocess.run(command, check=True, stdout=subprocess.DEVNULL)
                 times[name].append((time.perf_counter() - started) * 1000)
+                trips[name] = proxy.round_trips
 
         proxy.round_trips = 0
         subprocess.run([strata, "--project", project, "migrate", "--database-url",
@@ -139,8 +145,8 @@ def main():
     strata_ms = statistics.median(times["strata"])
     psql_ms = statistics.median(times["psql"])
     print(f"{count} migrations, {DELAY * 1000:.0f} ms added per round trip, median of {runs}:")
-    print(f"  strata migrate       {strata_ms:8.0f} ms")
-    print(f"  psql -1 -f           {psql_ms:8.0f} ms")
+    print(f"  strata migrate       {strata_ms:8.0f} ms   {trips['strata']} round trips after login")
+    print(f"  psql -1 -f           {psql_ms:8.0f} ms   {trips['psql']} round trips after login")
     print(f"  ratio strata / psql  {strata_ms / psql_ms:8.2f}   (goal <= 0.5)")
     print(f"  no-op migrate: {noop} round trips after login   (goal <= 4)")
 

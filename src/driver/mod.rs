@@ -108,11 +108,14 @@ pub trait Database {
     fn inspect(&mut self) -> Result<Schema>;
 
     /// The migration history, oldest first; empty when no migration ever ran.
-    /// Read by `migrate::history` through [`Database::begin_read`], the same for
-    /// every engine; a malformed row is an error naming it.
+    /// The rows come from [`Database::history_rows`] and are checked by
+    /// `migrate::history`, the same for every engine; a malformed row is an
+    /// error naming it.
     fn applied_migrations(&mut self) -> Result<Vec<AppliedMigration>> {
-        let mut transaction = self.begin_read()?;
-        crate::migrate::history::read_in(transaction.as_mut())
+        match self.history_rows()? {
+            Some(rows) => crate::migrate::history::parse_rows(&rows),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// Applies `pending` in order, each in one transaction together with its

@@ -1,34 +1,14 @@
-//! The migration history table (refinery's `refinery_schema_history`), read
-//! through the engine's plain [`Transaction`] interface. refinery's own readers
+//! The migration history table (refinery's `refinery_schema_history`): its rows
+//! come from the engine ([`crate::driver::Database::history_rows`]), and are
+//! checked here, the same for every engine. refinery's own readers
 //! panic on a row they cannot parse (a hand-edited table); here every row is
 //! checked and a malformed one is an error that names it.
 
-use crate::driver::{AppliedMigration, Database, SqlValue, Transaction, HISTORY_TABLE};
+use crate::driver::{AppliedMigration, SqlValue, HISTORY_TABLE};
 use crate::{Error, Result};
 
-/// The migration history, oldest first; empty when no migration ever ran.
-pub fn read(database: &mut dyn Database) -> Result<Vec<AppliedMigration>> {
-    let Some(rows) = database.history_rows()? else {
-        return Ok(Vec::new());
-    };
-    parse_rows(&rows)
-}
-
-/// [`read`], inside a transaction already open.
-pub fn read_in(transaction: &mut dyn Transaction) -> Result<Vec<AppliedMigration>> {
-    if !transaction.table_exists(HISTORY_TABLE)? {
-        return Ok(Vec::new());
-    }
-    let rows = transaction.query(
-        &format!(
-            "SELECT version, name, applied_on, checksum FROM {HISTORY_TABLE} ORDER BY version"
-        ),
-        &[],
-    )?;
-    parse_rows(&rows)
-}
-
-fn parse_rows(rows: &[Vec<SqlValue>]) -> Result<Vec<AppliedMigration>> {
+/// Checks every history row and turns it into an [`AppliedMigration`].
+pub fn parse_rows(rows: &[Vec<SqlValue>]) -> Result<Vec<AppliedMigration>> {
     rows.iter()
         .enumerate()
         .map(|(index, row)| parse_row(index, row))
