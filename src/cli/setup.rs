@@ -1,6 +1,5 @@
-use super::migrate::apply_migrations;
 use super::output::{self, say};
-use super::patch::apply_patches_printing;
+use super::patch::migrate_and_patch;
 use super::{plural, Context};
 use crate::driver::{connect, DatabaseUrl};
 use crate::error::exit;
@@ -16,9 +15,9 @@ pub fn run(context: &Context, fresh: bool, yes: bool, echo: bool) -> Result<i32>
         "Setting up {url}{}",
         if created { " (created)" } else { "" }
     );
-    let migrations = apply_migrations(context, &url, database.as_mut())?;
-    let patches = apply_patches_printing(
-        &context.project,
+    let (migrations, patches) = migrate_and_patch(
+        context,
+        &url,
         database.as_mut(),
         PatchOptions {
             dry_run: false,

@@ -7,6 +7,7 @@ mod dir;
 mod generate;
 pub mod history;
 pub mod integrity;
+mod replay;
 pub mod runner;
 
 pub use apply::{
@@ -15,3 +16,4 @@ pub use apply::{
 };
 pub use dir::{load_migrations, validate_migration_name};
 pub use generate::{generate, unsynced_changes, Generated};
+pub use replay::schema_at;

@@ -4,17 +4,19 @@
 
 mod apply;
 mod batch;
+pub(crate) mod pins;
 pub(crate) mod file;
 pub(crate) mod row;
 mod validate;
 
 pub use apply::{
     apply_patches, patch_problems, patch_status, PatchEvent, PatchOptions, PatchState,
-    PatchStatusLine,
+    PatchStatusLine, Stage,
 };
 pub use file::{
     load_patch, load_patches, Assignment, Operation, OperationKind, PatchBody, PatchFile,
-    PatchValue, ValueKind,
+    PatchValue, Pin, ValueKind,
 };
+pub use pins::{check_pins, failed_validation_note, run_order, stops};
 pub use row::{Change, ColumnChange, ColumnValue, Reference, RowChange};
 pub use validate::{check_sql, validate_patch};
