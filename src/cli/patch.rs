@@ -9,7 +9,7 @@ use crate::driver::{connect, Database, DatabaseUrl, MigrationScript, SqlValue};
 use crate::error::exit;
 use crate::migrate::{load_migrations, migration_status, schema_at};
 use crate::patch::{
-    apply_patches, check_pins, check_sql, failed_validation_note, load_patches, stops,
+    apply_patches, check_pins, check_sql, failed_validation_note, load_patches, new_patch, stops,
     validate_patch, Change, PatchEvent, PatchFile, PatchOptions, RowChange, Stage,
 };
 use crate::schema::Schema;
@@ -47,6 +47,23 @@ pub fn run(context: &Context, options: PatchOptions, migrate_first: bool) -> Res
     document["patches"] = Value::Array(report.patches);
     document["skipped"] = json!(report.skipped);
     output::json(&document);
+    Ok(exit::OK)
+}
+
+/// `strata patch new NAME`.
+pub fn run_new(project: &Project, name: &str) -> Result<i32> {
+    let written = new_patch(project, name)?;
+    say!(
+        "Wrote {} (after = {}: a new database applies it right after V{}, the latest migration)",
+        written.path.display(),
+        written.after,
+        written.after
+    );
+    output::json(&json!({
+        "command": "patch new",
+        "file": written.path,
+        "after": written.after,
+    }));
     Ok(exit::OK)
 }
 
@@ -311,6 +328,7 @@ impl Printer {
                 self.current = Some(json!({
                     "name": patch.name,
                     "description": patch.description,
+                    "after": patch.after.as_ref().map(|pin| pin.version),
                     "rows_changed": 0,
                     "duration_ms": 0,
                     "rows": [],

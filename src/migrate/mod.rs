@@ -14,6 +14,6 @@ pub use apply::{
     integrity_problems, migrate, migration_status, pending_migrations, AppliedEvent,
     MigrationStatus, StatusLine,
 };
-pub use dir::{load_migrations, validate_migration_name};
+pub use dir::{load_migrations, validate_migration_name, validate_name};
 pub use generate::{generate, unsynced_changes, Generated};
 pub use replay::schema_at;

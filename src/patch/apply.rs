@@ -54,6 +54,8 @@ pub enum PatchState {
 pub struct PatchStatusLine {
     pub name: String,
     pub state: PatchState,
+    /// The migration the patch is pinned to (`after = N`); none for a missing file.
+    pub after: Option<i32>,
 }
 
 pub enum PatchEvent<'a> {
@@ -90,6 +92,7 @@ pub fn patch_status(applied: &[AppliedPatch], files: &[PatchFile]) -> Vec<PatchS
             PatchStatusLine {
                 name: file.name.clone(),
                 state,
+                after: file.after.as_ref().map(|pin| pin.version),
             }
         })
         .collect();
@@ -98,6 +101,7 @@ pub fn patch_status(applied: &[AppliedPatch], files: &[PatchFile]) -> Vec<PatchS
             lines.push(PatchStatusLine {
                 name: a.name.clone(),
                 state: PatchState::Missing(a.clone()),
+                after: None,
             });
         }
     }

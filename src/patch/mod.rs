@@ -6,6 +6,7 @@ mod apply;
 mod batch;
 pub(crate) mod pins;
 pub(crate) mod file;
+mod new;
 pub(crate) mod row;
 mod validate;
 
@@ -17,6 +18,7 @@ pub use file::{
     load_patch, load_patches, Assignment, Operation, OperationKind, PatchBody, PatchFile,
     PatchValue, Pin, ValueKind,
 };
+pub use new::{new_patch, NewPatch};
 pub use pins::{check_pins, failed_validation_note, run_order, stops};
 pub use row::{Change, ColumnChange, ColumnValue, Reference, RowChange};
 pub use validate::{check_sql, validate_patch};
