@@ -145,8 +145,7 @@ pub(crate) fn migrate_to(
         .pending()
         .iter()
         .map(|s| s.version)
-        .filter(|version| target.is_none_or(|target| *version <= target))
-        .next_back()
+        .rfind(|version| target.is_none_or(|target| *version <= target))
         .or(status.current_version());
     if !applied.is_empty() {
         let at = report.version.map_or(String::new(), |v| format!("V{v}"));

@@ -12,8 +12,8 @@ use crate::patch::{
     apply_patches, check_pins, check_sql, failed_validation_note, load_patches, new_patch, stops,
     validate_patch, Change, PatchEvent, PatchFile, PatchOptions, RowChange, Stage,
 };
-use crate::schema::Schema;
 use crate::project::Project;
+use crate::schema::Schema;
 use crate::text::printable;
 use crate::{Error, Result};
 
@@ -122,13 +122,35 @@ pub(crate) fn migrate_and_patch(
         .filter(|file| !applied.iter().any(|a| a.name == file.name))
         .collect();
     let latest = scripts.last().map(|s| s.version);
-    if options.dry_run {
-        refuse_interleaved_dry_run(&pending, current, latest)?;
-    }
-    validate_ahead(dialect, database.engine(), &scripts, &pending, current, latest)?;
-
     let mut migrations = MigrationsReport::new();
     let mut run = PatchRun::start(options);
+    if options.dry_run {
+        // Nothing pending is pinned below a pending migration (or this refuses),
+        // so migrating first and then one dry run of every patch is faithful.
+        refuse_interleaved_dry_run(&pending, current, latest)?;
+        migrate_to(context, url, database, None, &mut migrations)?;
+        migrations.say_if_nothing_applied();
+        run.stage(database, &files, Stage::All)?;
+        return Ok((migrations, run.finish()));
+    }
+    validate_ahead(
+        dialect,
+        database.engine(),
+        &scripts,
+        &pending,
+        current,
+        latest,
+    )?;
+    // An edited, missing or out-of-order migration stops everything before a
+    // patch runs, as it did when all migrations ran first: `migrate` checks
+    // them even when it has nothing to apply.
+    migrate_to(
+        context,
+        url,
+        database,
+        Some(current.unwrap_or(0)),
+        &mut migrations,
+    )?;
     if let Some(current) = current {
         run.stage(database, &files, Stage::PinnedUpTo(current))?;
     }

@@ -101,7 +101,11 @@ pub fn run(context: &Context) -> Result<i32> {
     if let Err(pins) = check_pins(&patches, &scripts, &folder) {
         let (line, column) = pins.first_location().unwrap_or((1, 1));
         problems.extend(pins.problems.iter().map(|problem| {
-            format!("{}:{line}:{column}: {}", pins.path.display(), problem.message)
+            format!(
+                "{}:{line}:{column}: {}",
+                pins.path.display(),
+                problem.message
+            )
         }));
     }
     output::json(&serde_json::json!({

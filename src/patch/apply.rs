@@ -141,7 +141,9 @@ impl Stage {
     fn includes(self, patch: &PatchFile) -> bool {
         match self {
             Stage::All => true,
-            Stage::PinnedUpTo(version) => patch.after.as_ref().is_some_and(|p| p.version <= version),
+            Stage::PinnedUpTo(version) => {
+                patch.after.as_ref().is_some_and(|p| p.version <= version)
+            }
         }
     }
 }
@@ -184,8 +186,14 @@ pub fn apply_patches(
         // would commit behind its back.
         check_sql(patch, database.engine())?;
         if let Err(mut problems) = validate_patch(patch, &schema) {
-            let current = database.applied_migrations()?.iter().map(|m| m.version).max();
-            problems.notes.extend(failed_validation_note(patch, current));
+            let current = database
+                .applied_migrations()?
+                .iter()
+                .map(|m| m.version)
+                .max();
+            problems
+                .notes
+                .extend(failed_validation_note(patch, current));
             return Err(problems.into());
         }
     }

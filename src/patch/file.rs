@@ -171,8 +171,7 @@ fn load_patch_in(path: &Path, root: &Path) -> Result<PatchFile> {
         .file_stem()
         .map(|stem| stem.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (description, after, body) = if path.extension().and_then(|e| e.to_str()) == Some("sql")
-    {
+    let (description, after, body) = if path.extension().and_then(|e| e.to_str()) == Some("sql") {
         let (description, after) = sql_header(path, &source)?;
         (description, after, PatchBody::Sql(source.clone()))
     } else {
@@ -204,7 +203,8 @@ fn sql_header(path: &Path, source: &str) -> Result<(Option<String>, Option<Pin>)
             break;
         };
         if let Some(value) = line.trim_end().strip_prefix(SQL_PIN_PREFIX) {
-            let value_start = start + SQL_PIN_PREFIX.len() + (value.len() - value.trim_start().len());
+            let value_start =
+                start + SQL_PIN_PREFIX.len() + (value.len() - value.trim_start().len());
             let value = value.trim();
             let span = value_start..value_start + value.len().max(1);
             match value.parse::<i32>() {
@@ -527,4 +527,48 @@ fn patch_value(reader: &mut Reader, value: &Value<'_>) -> Option<PatchValue> {
         span: value.span(),
         kind,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sql_patch_is_pinned_by_a_leading_comment() {
+        let source = "-- Tarantula joins\n-- strata: after = 2\nINSERT INTO hero (name) VALUES ('x');\n-- strata: after = 9\n";
+        let (description, after) = sql_header(Path::new("p.sql"), source).unwrap();
+        assert_eq!(description.as_deref(), Some("Tarantula joins"));
+        // Only leading comments count; the value's place is its digits.
+        let pin = after.unwrap();
+        assert_eq!(pin.version, 2);
+        assert_eq!(&source[pin.span], "2");
+    }
+
+    #[test]
+    fn a_sql_pin_that_is_not_a_version_is_reported_at_its_place() {
+        for (source, column) in [
+            ("-- strata: after = 0\n", 20),
+            ("-- strata: after = -1\n", 20),
+            ("-- strata: after =\n", 19),
+            ("-- strata: after = 1\n-- strata: after = 1\n", 20),
+        ] {
+            let problems = sql_header(Path::new("p.sql"), source).unwrap_err();
+            let (_, found) = problems.first_location().unwrap();
+            assert_eq!(found, column, "{source:?}: {}", problems.render(false));
+        }
+    }
+
+    #[test]
+    fn a_toml_pin_is_read_with_its_place() {
+        let source = "after = 3\n[[sql]]\nstatement = \"SELECT 1\"\n";
+        let (_, after, _) = parse_operations(Path::new("p.toml"), source).unwrap();
+        assert_eq!(after.unwrap().version, 3);
+        let too_big = "after = 2147483648\n[[sql]]\nstatement = \"SELECT 1\"\n";
+        let problems = parse_operations(Path::new("p.toml"), too_big).unwrap_err();
+        assert!(
+            problems.problems[0].message.ends_with("found 2147483648"),
+            "{}",
+            problems.render(false)
+        );
+    }
 }

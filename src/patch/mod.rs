@@ -4,9 +4,9 @@
 
 mod apply;
 mod batch;
-pub(crate) mod pins;
 pub(crate) mod file;
 mod new;
+pub(crate) mod pins;
 pub(crate) mod row;
 mod validate;
 

@@ -26,7 +26,11 @@ pub fn check_pins(
             format!("{} has no migrations yet", folder.display())
         } else {
             let versions: Vec<String> = scripts.iter().map(|s| format!("V{}", s.version)).collect();
-            format!("the migrations in {} are {}", folder.display(), versions.join(", "))
+            format!(
+                "the migrations in {} are {}",
+                folder.display(),
+                versions.join(", ")
+            )
         };
         let problem = Problem::new(
             pin.span.clone(),
