@@ -80,6 +80,9 @@ def scenario(database, dialect):
         run(project, ["patch", "--dry-run"], database=database)
         run(project, ["check"], database=database, expect=14)
         run(project, ["patch", "--echo"], database=database)
+        new = run(project, ["patch", "new", "later"])
+        if new:
+            os.remove(os.path.join(project, new["file"]))  # a template, no operation yet
         run(project, ["status"], database=database)
         run(project, ["pull"], database=database)
         run(project, ["setup", "--fresh", "--yes"], database=database)

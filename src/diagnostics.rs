@@ -51,6 +51,8 @@ pub struct FileProblems {
     pub path: PathBuf,
     pub source: String,
     pub problems: Vec<Problem>,
+    /// Sentences about the file as a whole, shown after its problems.
+    pub notes: Vec<String>,
 }
 
 impl FileProblems {
@@ -61,6 +63,7 @@ impl FileProblems {
             path: path.to_path_buf(),
             source: source.to_string(),
             problems,
+            notes: Vec::new(),
         }
     }
 
@@ -87,6 +90,9 @@ impl FileProblems {
             let _ = term::emit_to_write_style(&mut buffer, &config, &file, &diagnostic);
         }
         let mut text = String::from_utf8_lossy(buffer.as_slice()).into_owned();
+        for note in &self.notes {
+            text.push_str(&format!("note: {note}\n"));
+        }
         text.push_str(&self.summary());
         text
     }

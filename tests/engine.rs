@@ -159,6 +159,7 @@ fn lock_released_after_a_failed_migration(url: &DatabaseUrl, dir: &Path) {
     let error = strata::migrate::migrate(
         database.as_mut(),
         &folder,
+        None,
         Duration::ZERO,
         &mut |_| {},
         |_| {},

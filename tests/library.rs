@@ -25,6 +25,7 @@ fn migrate(project: &Path, database: &mut dyn strata::driver::Database) -> strat
     strata::migrate::migrate(
         database,
         &project.join("migrations/sqlite"),
+        None,
         Duration::from_secs(5),
         &mut |_| {},
         |_| {},

@@ -37,7 +37,7 @@ fn a_failed_setup_of_a_new_sqlite_file_leaves_no_database_behind() {
             .contains("V3__broken.sql failed: no such table: nowhere")
             && run
                 .stderr
-                .contains("nothing was applied and the database file was removed"),
+                .contains("in this run, so it was removed: nothing is left"),
         "{}",
         run.stderr
     );

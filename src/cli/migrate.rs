@@ -89,12 +89,47 @@ pub(crate) fn apply_migrations(
     url: &DatabaseUrl,
     database: &mut dyn Database,
 ) -> Result<MigrationsReport> {
+    let mut report = MigrationsReport::new();
+    migrate_to(context, url, database, None, &mut report)?;
+    report.say_if_nothing_applied();
+    Ok(report)
+}
+
+impl MigrationsReport {
+    pub fn new() -> Self {
+        MigrationsReport {
+            applied: Vec::new(),
+            version: None,
+        }
+    }
+
+    /// The summary when no call of [`migrate_to`] applied anything (each that
+    /// did said so itself).
+    pub fn say_if_nothing_applied(&self) {
+        if self.applied.is_empty() {
+            let at = self
+                .version
+                .map_or("no migrations".to_string(), |v| format!("V{v}"));
+            say!("Migrations: nothing to apply, the database is up to date ({at}).");
+        }
+    }
+}
+
+/// Applies the pending migrations up to `target` (every one with `None`),
+/// printing each and, when any was applied, a summary line; adds them to `report`.
+pub(crate) fn migrate_to(
+    context: &Context,
+    url: &DatabaseUrl,
+    database: &mut dyn Database,
+    target: Option<i32>,
+    report: &mut MigrationsReport,
+) -> Result<()> {
     let folder = context.project.migrations_dir(dialect_folder(url));
     let mut applied = Vec::new();
     let timeout = context.lock_timeout;
     let mut on_wait = |message: &str| say!("  {message} (giving up after {} s)", timeout.as_secs());
     let progress = output::Progress::start("migrating", "applied");
-    let status = migrate(database, &folder, timeout, &mut on_wait, |event| {
+    let status = migrate(database, &folder, target, timeout, &mut on_wait, |event| {
         let ms = event.duration.as_millis();
         progress.advance(1, &event.script.stem());
         say!("  applied {} ({ms} ms)", event.script.stem());
@@ -106,21 +141,21 @@ pub(crate) fn apply_migrations(
         applied.push((event.script.version, event.script.name.clone(), ms));
     })?;
     drop(progress);
-    let version = status
+    report.version = status
         .pending()
-        .last()
+        .iter()
         .map(|s| s.version)
+        .rfind(|version| target.is_none_or(|target| *version <= target))
         .or(status.current_version());
-    let at = version.map_or("no migrations".to_string(), |v| format!("V{v}"));
-    if applied.is_empty() {
-        say!("Migrations: nothing to apply, the database is up to date ({at}).");
-    } else {
+    if !applied.is_empty() {
+        let at = report.version.map_or(String::new(), |v| format!("V{v}"));
         say!(
             "Migrations: applied {}; the database is at {at}.",
             plural(applied.len(), "migration")
         );
     }
-    Ok(MigrationsReport { applied, version })
+    report.applied.extend(applied);
+    Ok(())
 }
 
 /// The migrations folder a database of this kind reads: its engine's name.

@@ -140,9 +140,12 @@ pub enum Command {
         /// Print every statement with its parameters as it runs.
         #[arg(long)]
         echo: bool,
-        /// Apply pending migrations first instead of refusing.
+        /// Apply pending migrations first instead of refusing, stopping at each
+        /// pinned patch's migration (`after = N`) to apply it there.
         #[arg(long)]
         migrate: bool,
+        #[command(subcommand)]
+        action: Option<PatchAction>,
     },
     /// CI database setup: create the database if missing, migrate, patch.
     Setup {
@@ -215,6 +218,16 @@ pub enum Command {
         /// Overwrite --output if it exists.
         #[arg(long)]
         force: bool,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PatchAction {
+    /// Write patches/<next number>_<NAME>.toml from a commented template, pinned
+    /// to the latest migration (`after = N`); never overwrites a file.
+    New {
+        /// The patch's name, e.g. add_heroes (letters, digits, underscores).
+        name: String,
     },
 }
 
@@ -323,6 +336,10 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             dev_url.as_deref(),
         ),
         Command::Migrate { dry_run, .. } => migrate::run(&context, *dry_run),
+        Command::Patch {
+            action: Some(PatchAction::New { name }),
+            ..
+        } => patch::run_new(&context.project, name),
         Command::Patch {
             dry_run,
             echo,

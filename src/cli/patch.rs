@@ -2,14 +2,18 @@ use std::collections::HashSet;
 
 use serde_json::{json, Value};
 
-use super::migrate::{apply_migrations, dialect_folder};
+use super::migrate::{dialect_folder, migrate_to, MigrationsReport};
 use super::output::{self, say};
 use super::{plural, Context};
-use crate::driver::{connect, Database, DatabaseUrl, SqlValue};
+use crate::driver::{connect, Database, DatabaseUrl, MigrationScript, SqlValue};
 use crate::error::exit;
-use crate::migrate::{load_migrations, migration_status};
-use crate::patch::{apply_patches, Change, PatchEvent, PatchOptions, RowChange};
+use crate::migrate::{load_migrations, migration_status, schema_at};
+use crate::patch::{
+    apply_patches, check_pins, check_sql, failed_validation_note, load_patches, new_patch, stops,
+    validate_patch, Change, PatchEvent, PatchFile, PatchOptions, RowChange, Stage,
+};
 use crate::project::Project;
+use crate::schema::Schema;
 use crate::text::printable;
 use crate::{Error, Result};
 
@@ -20,13 +24,18 @@ pub fn run(context: &Context, options: PatchOptions, migrate_first: bool) -> Res
         "Patching {url}{}",
         if options.dry_run { " (dry run)" } else { "" }
     );
-    let migrations = if migrate_first {
-        Some(apply_migrations(context, &url, database.as_mut())?)
+    let (migrations, report) = if migrate_first {
+        let (migrations, report) = migrate_and_patch(context, &url, database.as_mut(), options)?;
+        (Some(migrations), report)
     } else {
         require_migrated(&context.project, &url, database.as_mut())?;
-        None
+        let files = load_patches(&context.project.patches_dir())?;
+        let folder = context.project.migrations_dir(dialect_folder(&url));
+        check_pins(&files, &load_migrations(&folder)?, &folder)?;
+        let mut run = PatchRun::start(options);
+        run.stage(database.as_mut(), &files, Stage::All)?;
+        (None, run.finish())
     };
-    let report = apply_patches_printing(&context.project, database.as_mut(), options)?;
     let mut document = json!({
         "command": "patch",
         "database": url.to_string(),
@@ -38,6 +47,23 @@ pub fn run(context: &Context, options: PatchOptions, migrate_first: bool) -> Res
     document["patches"] = Value::Array(report.patches);
     document["skipped"] = json!(report.skipped);
     output::json(&document);
+    Ok(exit::OK)
+}
+
+/// `strata patch new NAME`.
+pub fn run_new(project: &Project, name: &str) -> Result<i32> {
+    let written = new_patch(project, name)?;
+    say!(
+        "Wrote {} (after = {}: a new database applies it right after V{}, the latest migration)",
+        written.path.display(),
+        written.after,
+        written.after
+    );
+    output::json(&json!({
+        "command": "patch new",
+        "file": written.path,
+        "after": written.after,
+    }));
     Ok(exit::OK)
 }
 
@@ -68,7 +94,150 @@ fn require_migrated(
     }
 }
 
-/// What `apply_patches_printing` did, for the JSON document.
+/// `setup` and `patch --migrate`: migrates and patches, stopping at every pin
+/// on the way so that each pinned patch runs against the schema it was written
+/// for: patches pinned at or below the version the database is at first, then
+/// migrate to the next pin and apply the patches pinned there, and so on; last,
+/// migrate to the latest and apply the unpinned patches.
+pub(crate) fn migrate_and_patch(
+    context: &Context,
+    url: &DatabaseUrl,
+    database: &mut dyn Database,
+    options: PatchOptions,
+) -> Result<(MigrationsReport, PatchesReport)> {
+    let project = &context.project;
+    let dialect = dialect_folder(url);
+    let folder = project.migrations_dir(dialect);
+    let scripts = load_migrations(&folder)?;
+    let files = load_patches(&project.patches_dir())?;
+    check_pins(&files, &scripts, &folder)?;
+    let current = database
+        .applied_migrations()?
+        .iter()
+        .map(|m| m.version)
+        .max();
+    let applied = database.applied_patches()?;
+    let pending: Vec<&PatchFile> = files
+        .iter()
+        .filter(|file| !applied.iter().any(|a| a.name == file.name))
+        .collect();
+    let latest = scripts.last().map(|s| s.version);
+    let mut migrations = MigrationsReport::new();
+    let mut run = PatchRun::start(options);
+    if options.dry_run {
+        // Nothing pending is pinned below a pending migration (or this refuses),
+        // so migrating first and then one dry run of every patch is faithful.
+        refuse_interleaved_dry_run(&pending, current, latest)?;
+        migrate_to(context, url, database, None, &mut migrations)?;
+        migrations.say_if_nothing_applied();
+        run.stage(database, &files, Stage::All)?;
+        return Ok((migrations, run.finish()));
+    }
+    validate_ahead(
+        dialect,
+        database.engine(),
+        &scripts,
+        &pending,
+        current,
+        latest,
+    )?;
+    // An edited, missing or out-of-order migration stops everything before a
+    // patch runs, as it did when all migrations ran first: `migrate` checks
+    // them even when it has nothing to apply.
+    migrate_to(
+        context,
+        url,
+        database,
+        Some(current.unwrap_or(0)),
+        &mut migrations,
+    )?;
+    if let Some(current) = current {
+        run.stage(database, &files, Stage::PinnedUpTo(current))?;
+    }
+    for stop in stops(&pending, current) {
+        migrate_to(context, url, database, Some(stop), &mut migrations)?;
+        run.stage(database, &files, Stage::PinnedUpTo(stop))?;
+    }
+    migrate_to(context, url, database, None, &mut migrations)?;
+    migrations.say_if_nothing_applied();
+    run.stage(database, &files, Stage::All)?;
+    Ok((migrations, run.finish()))
+}
+
+/// A dry run rolls its patches back, so it cannot migrate after them: a pending
+/// patch pinned below a pending migration cannot be shown faithfully.
+fn refuse_interleaved_dry_run(
+    pending: &[&PatchFile],
+    current: Option<i32>,
+    latest: Option<i32>,
+) -> Result<()> {
+    if latest <= current {
+        return Ok(());
+    }
+    let Some((patch, pin)) = pending.iter().find_map(|patch| {
+        patch
+            .after
+            .as_ref()
+            .filter(|pin| Some(pin.version) < latest)
+            .map(|pin| (patch, pin.version))
+    }) else {
+        return Ok(());
+    };
+    Err(Error::Refused(format!(
+        "patch {} is pinned to V{pin} and migrations up to V{} are pending: a dry run rolls its \
+         patches back, so it cannot apply later migrations after them; nothing was applied. \
+         Run `strata patch --migrate` without --dry-run (on a copy of the database to try it first)",
+        patch.name,
+        latest.unwrap_or(pin)
+    )))
+}
+
+/// Before anything is applied, the patches that will run after migrations this
+/// database does not have yet are checked against the schema those migrations
+/// build, where strata can replay them here (SQLite, in memory); elsewhere each
+/// is checked against the live database when its turn comes.
+fn validate_ahead(
+    dialect: &str,
+    engine: crate::script::Engine,
+    scripts: &[MigrationScript],
+    pending: &[&PatchFile],
+    current: Option<i32>,
+    latest: Option<i32>,
+) -> Result<()> {
+    let mut schemas: Vec<(i32, Option<Schema>)> = Vec::new();
+    for patch in pending {
+        let Some(version) = patch.after.as_ref().map(|pin| pin.version).or(latest) else {
+            continue;
+        };
+        if Some(version) <= current {
+            continue;
+        }
+        let schema = match schemas.iter().find(|(v, _)| *v == version) {
+            Some((_, schema)) => schema,
+            None => {
+                let schema = schema_at(dialect, scripts, version)?;
+                schemas.push((version, schema));
+                &schemas.last().expect("just pushed").1
+            }
+        };
+        let Some(schema) = schema else {
+            continue;
+        };
+        check_sql(patch, engine)?;
+        if let Err(mut problems) = validate_patch(patch, schema) {
+            problems.notes.push(format!(
+                "checked against the schema migrations up to V{version} build (replayed on an \
+                 empty database), where {} would run; nothing was applied",
+                patch.name
+            ));
+            problems.notes.extend(failed_validation_note(patch, None));
+            return Err(problems.into());
+        }
+    }
+    Ok(())
+}
+
+/// What `PatchRun` did, for the JSON document.
 pub(crate) struct PatchesReport {
     /// One object per patch run (shape in docs/json.md).
     pub patches: Vec<Value>,
@@ -82,46 +251,72 @@ impl PatchesReport {
     }
 }
 
-/// Applies pending patches, printing every changed row. Shared with `setup`.
-pub(crate) fn apply_patches_printing(
-    project: &Project,
-    database: &mut dyn Database,
+/// Applies pending patches in one or more stages, printing every changed row,
+/// and one summary line at the end. Shared with `setup`.
+pub(crate) struct PatchRun {
+    printer: Printer,
     options: PatchOptions,
-) -> Result<PatchesReport> {
-    let verbose = output::settings().verbose;
-    let mut printer = Printer {
-        // Statements: on stdout (and in JSON) when asked for with --echo or
-        // --dry-run; on stderr with --verbose.
-        statements_on_stdout: options.echo || options.dry_run,
-        dry_run: options.dry_run,
-        lock_timeout: options.lock_timeout.as_secs(),
-        provisional: HashSet::new(),
-        current: None,
-        report: PatchesReport {
-            patches: Vec::new(),
-            skipped: Vec::new(),
-        },
-        progress: output::Progress::start("patching", "rows"),
-    };
-    let options = PatchOptions {
-        echo: options.echo || verbose,
-        ..options
-    };
-    let applied = apply_patches(database, &project.patches_dir(), options, &mut |event| {
-        printer.event(event)
-    })?;
-    drop(printer.progress);
-    if options.dry_run {
-        say!(
-            "Patches: dry run of {}; rolled back, nothing was changed.",
-            plural(applied, "patch")
-        );
-    } else if applied == 0 {
-        say!("Patches: nothing to apply, every patch is applied.");
-    } else {
-        say!("Patches: applied {}.", plural(applied, "patch"));
+    applied: usize,
+}
+
+impl PatchRun {
+    pub fn start(options: PatchOptions) -> Self {
+        let verbose = output::settings().verbose;
+        let printer = Printer {
+            // Statements: on stdout (and in JSON) when asked for with --echo or
+            // --dry-run; on stderr with --verbose.
+            statements_on_stdout: options.echo || options.dry_run,
+            dry_run: options.dry_run,
+            lock_timeout: options.lock_timeout.as_secs(),
+            provisional: HashSet::new(),
+            current: None,
+            report: PatchesReport {
+                patches: Vec::new(),
+                skipped: Vec::new(),
+            },
+            progress: None,
+        };
+        PatchRun {
+            printer,
+            options: PatchOptions {
+                echo: options.echo || verbose,
+                ..options
+            },
+            applied: 0,
+        }
     }
-    Ok(printer.report)
+
+    /// Applies the pending patches `stage` selects.
+    pub fn stage(
+        &mut self,
+        database: &mut dyn Database,
+        files: &[PatchFile],
+        stage: Stage,
+    ) -> Result<()> {
+        let printer = &mut self.printer;
+        printer.progress = Some(output::Progress::start("patching", "rows"));
+        let result = apply_patches(database, files, stage, self.options, &mut |event| {
+            printer.event(event)
+        });
+        printer.progress = None;
+        self.applied += result?;
+        Ok(())
+    }
+
+    pub fn finish(self) -> PatchesReport {
+        let applied = self.applied;
+        if self.options.dry_run {
+            say!(
+                "Patches: dry run of {}; rolled back, nothing was changed.",
+                plural(applied, "patch")
+            );
+        } else if applied == 0 {
+            say!("Patches: nothing to apply, every patch is applied.");
+        } else {
+            say!("Patches: applied {}.", plural(applied, "patch"));
+        }
+        self.printer.report
+    }
 }
 
 /// Turns patch events into lines for people and the JSON document.
@@ -136,7 +331,8 @@ struct Printer {
     /// The patch running now, as JSON.
     current: Option<Value>,
     report: PatchesReport,
-    progress: output::Progress,
+    /// While a stage runs.
+    progress: Option<output::Progress>,
 }
 
 impl Printer {
@@ -150,10 +346,11 @@ impl Printer {
                     Some(description) => say!("{}: {}", patch.name, printable(description)),
                     None => say!("{}", patch.name),
                 }
-                self.progress.message(&patch.name);
+                self.with_progress(|p| p.message(&patch.name));
                 self.current = Some(json!({
                     "name": patch.name,
                     "description": patch.description,
+                    "after": patch.after.as_ref().map(|pin| pin.version),
                     "rows_changed": 0,
                     "duration_ms": 0,
                     "rows": [],
@@ -181,21 +378,21 @@ impl Printer {
                 }
             }
             PatchEvent::Row(row) => {
-                self.progress.advance(1, &row.identity());
+                self.with_progress(|p| p.advance(1, &row.identity()));
                 let json = self.row(&row);
                 if let Some(list) = self.current_mut()["rows"].as_array_mut() {
                     list.push(json);
                 }
             }
             PatchEvent::SqlRows(count) => {
-                self.progress.advance(count, "sql");
+                self.with_progress(|p| p.advance(count, "sql"));
                 say!("  sql: {}", plural(count as usize, "row") + " changed");
                 if let Some(list) = self.current_mut()["rows"].as_array_mut() {
                     list.push(json!({ "action": "sql", "rows_changed": count }));
                 }
             }
             PatchEvent::MoreRows(count) => {
-                self.progress.advance(count, "");
+                self.with_progress(|p| p.advance(count, ""));
                 say!("  … and {} more", plural(count as usize, "row"));
                 let current = self.current_mut();
                 current["more_rows"] = json!(current["more_rows"].as_u64().unwrap_or(0) + count);
@@ -222,6 +419,12 @@ impl Printer {
                 );
                 self.report.skipped.push(patch.name.clone());
             }
+        }
+    }
+
+    fn with_progress(&self, update: impl FnOnce(&output::Progress)) {
+        if let Some(progress) = &self.progress {
+            update(progress);
         }
     }
 

@@ -1,11 +1,10 @@
-use super::migrate::apply_migrations;
 use super::output::{self, say};
-use super::patch::apply_patches_printing;
+use super::patch::migrate_and_patch;
 use super::{plural, Context};
 use crate::driver::{connect, DatabaseUrl};
 use crate::error::exit;
 use crate::patch::PatchOptions;
-use crate::Result;
+use crate::{Error, Result};
 
 pub fn run(context: &Context, fresh: bool, yes: bool, echo: bool) -> Result<i32> {
     let url = context.url()?;
@@ -16,16 +15,27 @@ pub fn run(context: &Context, fresh: bool, yes: bool, echo: bool) -> Result<i32>
         "Setting up {url}{}",
         if created { " (created)" } else { "" }
     );
-    let migrations = apply_migrations(context, &url, database.as_mut())?;
-    let patches = apply_patches_printing(
-        &context.project,
+    let result = migrate_and_patch(
+        context,
+        &url,
         database.as_mut(),
         PatchOptions {
             dry_run: false,
             echo,
             lock_timeout: context.lock_timeout,
         },
-    )?;
+    );
+    let (migrations, patches) = match result {
+        Ok(done) => done,
+        // A database this run created is removed again: a failed setup leaves
+        // nothing half-built behind (pinned patches commit between migrations,
+        // so one transaction cannot cover it all).
+        Err(error) if created => {
+            drop(database);
+            return Err(remove_after_failure(&url, error));
+        }
+        Err(error) => return Err(error),
+    };
     say!(
         "Ready: {url} ({} and {} applied now).",
         plural(migrations.applied.len(), "migration"),
@@ -42,6 +52,34 @@ pub fn run(context: &Context, fresh: bool, yes: bool, echo: bool) -> Result<i32>
         "skipped": patches.skipped,
     }));
     Ok(exit::OK)
+}
+
+/// Removes the database this setup created, and says so in the error.
+fn remove_after_failure(url: &DatabaseUrl, error: Error) -> Error {
+    let removed = match url.engine().drop_database(url, true) {
+        Ok(_) => format!("setup created {url} in this run, so it was removed: nothing is left"),
+        Err(drop_error) => {
+            format!("setup created {url} in this run but could not remove it: {drop_error}")
+        }
+    };
+    match error {
+        Error::MigrationFailed {
+            file,
+            message,
+            by_storage,
+            ..
+        } => Error::MigrationFailed {
+            file,
+            message,
+            outcome: removed,
+            by_storage,
+        },
+        Error::PatchFailed(message) => Error::PatchFailed(format!("{message}\n  {removed}")),
+        other => {
+            output::warning(&removed);
+            other
+        }
+    }
 }
 
 /// `--fresh`: the database goes, but only with `--yes`, whether or not a person is

@@ -4,7 +4,9 @@ use super::Context;
 use crate::driver::open_existing;
 use crate::error::exit;
 use crate::migrate::{load_migrations, migration_status, StatusLine};
-use crate::patch::{load_patches, patch_problems, patch_status, PatchState, PatchStatusLine};
+use crate::patch::{
+    check_pins, load_patches, patch_problems, patch_status, PatchState, PatchStatusLine,
+};
 use crate::Result;
 
 pub fn run(context: &Context) -> Result<i32> {
@@ -60,18 +62,21 @@ pub fn run(context: &Context) -> Result<i32> {
         say!("  (none)");
     }
     for line in &patch_lines {
+        // `0001_heroes_and_teams  after V1`: the migration a pinned patch runs after.
+        let name = match line.after {
+            Some(version) => format!("{}  after V{version}", line.name),
+            None => line.name.clone(),
+        };
         match &line.state {
             PatchState::Applied(a) => say!(
-                "  applied   {}  {}  {}",
-                line.name,
+                "  applied   {name}  {}  {}",
                 a.applied_at,
                 super::plural(a.rows_changed as usize, "row")
             ),
-            PatchState::Pending => say!("  pending   {}", line.name),
-            PatchState::Changed(_) => say!(
-                "  CHANGED   {}  file differs from what was applied",
-                line.name
-            ),
+            PatchState::Pending => say!("  pending   {name}"),
+            PatchState::Changed(_) => {
+                say!("  CHANGED   {name}  file differs from what was applied")
+            }
             PatchState::Missing(_) => {
                 say!("  MISSING   {}  applied, but the file is gone", line.name)
             }
@@ -93,6 +98,16 @@ pub fn run(context: &Context) -> Result<i32> {
     let mut problems = crate::migrate::integrity_problems(&folder, &scripts)?;
     problems.extend(status.problems());
     problems.extend(patch_problems(&patch_lines));
+    if let Err(pins) = check_pins(&patches, &scripts, &folder) {
+        let (line, column) = pins.first_location().unwrap_or((1, 1));
+        problems.extend(pins.problems.iter().map(|problem| {
+            format!(
+                "{}:{line}:{column}: {}",
+                pins.path.display(),
+                problem.message
+            )
+        }));
+    }
     output::json(&serde_json::json!({
         "command": "status",
         "database": url.to_string(),
@@ -137,6 +152,7 @@ fn patch_json(line: &PatchStatusLine) -> serde_json::Value {
     serde_json::json!({
         "name": line.name,
         "state": state,
+        "after": line.after,
         "applied_at": applied.map(|a| a.applied_at.clone()),
         "rows_changed": applied.map(|a| a.rows_changed),
     })

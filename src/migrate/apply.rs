@@ -135,11 +135,13 @@ pub struct AppliedEvent<'a> {
     pub duration: Duration,
 }
 
-/// Applies every pending migration in `folder`, one transaction each, calling
-/// `on_applied` after each. Returns the status before anything was applied.
+/// Applies every pending migration in `folder` up to `target` (all of them with
+/// `None`), one transaction each, calling `on_applied` after each. Returns the
+/// status before anything was applied.
 pub fn migrate(
     database: &mut dyn Database,
     folder: &std::path::Path,
+    target: Option<i32>,
     lock_timeout: Duration,
     on_wait: &mut dyn FnMut(&str),
     mut on_applied: impl FnMut(AppliedEvent<'_>),
@@ -149,7 +151,7 @@ pub fn migrate(
     // The lock comes before the history is read, so two runners never both see
     // the same migration as pending. The guard releases it on every path.
     let mut locked = LockGuard::take(database, lock_timeout, on_wait)?;
-    let status = apply_pending(&mut *locked, folder, &scripts, &mut on_applied)?;
+    let status = apply_pending(&mut *locked, folder, &scripts, target, &mut on_applied)?;
     locked.release()?;
     Ok(status)
 }
@@ -219,6 +221,7 @@ fn apply_pending(
     database: &mut dyn Database,
     folder: &std::path::Path,
     scripts: &[MigrationScript],
+    target: Option<i32>,
     on_applied: &mut impl FnMut(AppliedEvent<'_>),
 ) -> Result<MigrationStatus> {
     let applied = database.applied_migrations()?;
@@ -231,7 +234,9 @@ fn apply_pending(
             problems.join("\n  ")
         )));
     }
-    let pending = status.pending();
+    let mut pending = status.pending();
+    // Building a database with pinned patches stops at each pin.
+    pending.retain(|script| target.is_none_or(|target| script.version <= target));
     // Every pending file is checked before the first one runs, so a refused file
     // leaves the database and its history as they were.
     for script in &pending {

@@ -91,6 +91,11 @@ fn parse_file_name(file_name: &str) -> Result<(i32, String), String> {
 /// Names become part of file names and of refinery's history, so they are kept
 /// to ASCII letters, digits and underscores.
 pub fn validate_migration_name(name: &str) -> Result<()> {
+    validate_name("migration", name)
+}
+
+/// The rule of [`validate_migration_name`], for a `what` (migration, patch).
+pub fn validate_name(what: &str, name: &str) -> Result<()> {
     if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
         return Ok(());
     }
@@ -115,7 +120,7 @@ pub fn validate_migration_name(name: &str) -> Result<()> {
         format!("e.g. `{suggestion}`")
     };
     Err(Error::Usage(format!(
-        "invalid migration name `{name}`: use only ASCII letters, digits and underscores, {hint}"
+        "invalid {what} name `{name}`: use only ASCII letters, digits and underscores, {hint}"
     )))
 }
 

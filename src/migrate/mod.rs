@@ -7,6 +7,7 @@ mod dir;
 mod generate;
 pub mod history;
 pub mod integrity;
+mod replay;
 pub mod replay_cache;
 pub mod runner;
 pub mod template;
@@ -15,5 +16,6 @@ pub use apply::{
     integrity_problems, migrate, migration_status, pending_migrations, AppliedEvent,
     MigrationStatus, StatusLine,
 };
-pub use dir::{load_migrations, validate_migration_name};
+pub use dir::{load_migrations, validate_migration_name, validate_name};
 pub use generate::{generate, unsynced_changes, Generated};
+pub use replay::schema_at;

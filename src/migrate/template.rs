@@ -22,7 +22,7 @@ use super::replay_cache::{prepare_cache_dir, CACHE_DIR};
 use super::{integrity, load_migrations};
 pub use crate::driver::registry::Template;
 use crate::driver::{Database, DatabaseUrl, DEFAULT_LOCK_TIMEOUT};
-use crate::patch::{apply_patches, load_patches, PatchOptions};
+use crate::patch::{apply_patches, load_patches, PatchOptions, Stage};
 use crate::project::Project;
 use crate::{Error, Result};
 
@@ -103,24 +103,32 @@ pub fn template_key(project: &Project, dialect: &str) -> Result<String> {
         .collect())
 }
 
-/// Migrates and patches a new template, printing nothing.
+/// Migrates and patches a new template, printing nothing: each pinned patch
+/// right after its migration, as `strata setup` does.
 fn fill(project: &Project, database: &mut dyn Database, dialect: &str) -> Result<()> {
-    super::migrate(
-        database,
-        &project.migrations_dir(dialect),
-        DEFAULT_LOCK_TIMEOUT,
-        &mut |_| {},
-        |_| {},
-    )?;
-    apply_patches(
-        database,
-        &project.patches_dir(),
-        PatchOptions {
-            dry_run: false,
-            echo: false,
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-        },
-        &mut |_| {},
-    )?;
+    let folder = project.migrations_dir(dialect);
+    let files = load_patches(&project.patches_dir())?;
+    let options = PatchOptions {
+        dry_run: false,
+        echo: false,
+        lock_timeout: DEFAULT_LOCK_TIMEOUT,
+    };
+    let pending: Vec<&crate::patch::PatchFile> = files.iter().collect();
+    let mut targets: Vec<(Option<i32>, Stage)> = crate::patch::stops(&pending, None)
+        .into_iter()
+        .map(|version| (Some(version), Stage::PinnedUpTo(version)))
+        .collect();
+    targets.push((None, Stage::All));
+    for (target, stage) in targets {
+        super::migrate(
+            database,
+            &folder,
+            target,
+            DEFAULT_LOCK_TIMEOUT,
+            &mut |_| {},
+            |_| {},
+        )?;
+        apply_patches(database, &files, stage, options, &mut |_| {})?;
+    }
     Ok(())
 }

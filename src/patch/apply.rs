@@ -5,9 +5,8 @@ use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use super::batch;
-use super::file::{
-    load_patches, Assignment, OperationKind, PatchBody, PatchFile, PatchValue, ValueKind,
-};
+use super::file::{Assignment, OperationKind, PatchBody, PatchFile, PatchValue, ValueKind};
+use super::pins::{failed_validation_note, run_order};
 use super::row::{Change, ColumnChange, ColumnValue, Reference, RowChange};
 use super::validate::{check_sql, validate_patch};
 use crate::driver::{
@@ -55,6 +54,8 @@ pub enum PatchState {
 pub struct PatchStatusLine {
     pub name: String,
     pub state: PatchState,
+    /// The migration the patch is pinned to (`after = N`); none for a missing file.
+    pub after: Option<i32>,
 }
 
 pub enum PatchEvent<'a> {
@@ -91,6 +92,7 @@ pub fn patch_status(applied: &[AppliedPatch], files: &[PatchFile]) -> Vec<PatchS
             PatchStatusLine {
                 name: file.name.clone(),
                 state,
+                after: file.after.as_ref().map(|pin| pin.version),
             }
         })
         .collect();
@@ -99,6 +101,7 @@ pub fn patch_status(applied: &[AppliedPatch], files: &[PatchFile]) -> Vec<PatchS
             lines.push(PatchStatusLine {
                 name: a.name.clone(),
                 state: PatchState::Missing(a.clone()),
+                after: None,
             });
         }
     }
@@ -124,15 +127,38 @@ pub fn patch_problems(lines: &[PatchStatusLine]) -> Vec<String> {
         .collect()
 }
 
-/// Applies every pending patch in `folder`. Returns how many were applied.
+/// Which pending patches one call of [`apply_patches`] applies.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// Every pending patch: the database has every migration.
+    All,
+    /// The pending patches pinned to this version or an earlier one: the
+    /// database is at this version, on its way to the latest.
+    PinnedUpTo(i32),
+}
+
+impl Stage {
+    fn includes(self, patch: &PatchFile) -> bool {
+        match self {
+            Stage::All => true,
+            Stage::PinnedUpTo(version) => {
+                patch.after.as_ref().is_some_and(|p| p.version <= version)
+            }
+        }
+    }
+}
+
+/// Applies the pending patches of `files` that `stage` selects, pinned ones
+/// first by pin, then unpinned ones (see [`run_order`]). Returns how many were
+/// applied.
 pub fn apply_patches(
     database: &mut dyn Database,
-    folder: &std::path::Path,
+    files: &[PatchFile],
+    stage: Stage,
     options: PatchOptions,
     on_event: &mut dyn FnMut(PatchEvent<'_>),
 ) -> Result<usize> {
-    let files = load_patches(folder)?;
-    let status = patch_status(&database.applied_patches()?, &files);
+    let status = patch_status(&database.applied_patches()?, files);
     let problems = patch_problems(&status);
     if !problems.is_empty() {
         return Err(Error::Refused(format!(
@@ -141,14 +167,16 @@ pub fn apply_patches(
             problems.join("\n  ")
         )));
     }
-    let pending: Vec<&PatchFile> = files
+    let mut pending: Vec<&PatchFile> = files
         .iter()
+        .filter(|file| stage.includes(file))
         .filter(|file| {
             status
                 .iter()
                 .any(|l| l.name == file.name && l.state == PatchState::Pending)
         })
         .collect();
+    pending.sort_by_key(|patch| run_order(patch));
     if pending.is_empty() {
         return Ok(0);
     }
@@ -157,7 +185,17 @@ pub fn apply_patches(
         // Before anything runs, dry run or not: SQL that ends strata's transaction
         // would commit behind its back.
         check_sql(patch, database.engine())?;
-        validate_patch(patch, &schema)?;
+        if let Err(mut problems) = validate_patch(patch, &schema) {
+            let current = database
+                .applied_migrations()?
+                .iter()
+                .map(|m| m.version)
+                .max();
+            problems
+                .notes
+                .extend(failed_validation_note(patch, current));
+            return Err(problems.into());
+        }
     }
 
     let mut applied = 0;

@@ -22,7 +22,18 @@ pub struct PatchFile {
     /// SHA-256 of the file's bytes, hex.
     pub checksum: String,
     pub description: Option<String>,
+    /// The migration version the patch was written against (`after = N`), if pinned.
+    pub after: Option<Pin>,
     pub body: PatchBody,
+}
+
+/// `after = N`: the patch runs right after migration VN on a database being
+/// built, against the schema it was written for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub version: i32,
+    /// Where the version is written, for messages about it.
+    pub span: Range<usize>,
 }
 
 #[derive(Debug, Clone)]
@@ -100,7 +111,10 @@ impl OperationKind {
 }
 
 const OPERATIONS: &[&str] = &["insert", "update", "delete", "sql"];
-const TOP_KEYS: &[&str] = &["description", "insert", "update", "delete", "sql"];
+const TOP_KEYS: &[&str] = &["after", "description", "insert", "update", "delete", "sql"];
+
+/// The directive that pins a `.sql` patch, on a leading comment line.
+pub const SQL_PIN_PREFIX: &str = "-- strata: after =";
 
 /// Every patch in `folder`, in file-name order. A missing folder has none.
 pub fn load_patches(folder: &Path) -> Result<Vec<PatchFile>> {
@@ -157,16 +171,12 @@ fn load_patch_in(path: &Path, root: &Path) -> Result<PatchFile> {
         .file_stem()
         .map(|stem| stem.to_string_lossy().into_owned())
         .unwrap_or_default();
-    let (description, body) = if path.extension().and_then(|e| e.to_str()) == Some("sql") {
-        let description = source
-            .lines()
-            .next()
-            .and_then(|line| line.strip_prefix("--"))
-            .map(|line| line.trim().to_string());
-        (description, PatchBody::Sql(source.clone()))
+    let (description, after, body) = if path.extension().and_then(|e| e.to_str()) == Some("sql") {
+        let (description, after) = sql_header(path, &source)?;
+        (description, after, PatchBody::Sql(source.clone()))
     } else {
-        let (description, operations) = parse_operations(path, &source)?;
-        (description, PatchBody::Operations(operations))
+        let (description, after, operations) = parse_operations(path, &source)?;
+        (description, after, PatchBody::Operations(operations))
     };
     Ok(PatchFile {
         name,
@@ -174,22 +184,74 @@ fn load_patch_in(path: &Path, root: &Path) -> Result<PatchFile> {
         source,
         checksum,
         description,
+        after,
         body,
     })
 }
 
-fn parse_operations(
-    path: &Path,
-    source: &str,
-) -> Result<(Option<String>, Vec<Operation>), FileProblems> {
+/// A `.sql` patch's leading `--` comment lines: the first one that is not a
+/// directive is the description; `-- strata: after = N` pins it.
+fn sql_header(path: &Path, source: &str) -> Result<(Option<String>, Option<Pin>), FileProblems> {
+    let mut description = None;
+    let mut after = None;
+    let mut problems = Vec::new();
+    let mut offset = 0;
+    for line in source.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let Some(comment) = line.trim_end().strip_prefix("--") else {
+            break;
+        };
+        if let Some(value) = line.trim_end().strip_prefix(SQL_PIN_PREFIX) {
+            let value_start =
+                start + SQL_PIN_PREFIX.len() + (value.len() - value.trim_start().len());
+            let value = value.trim();
+            let span = value_start..value_start + value.len().max(1);
+            match value.parse::<i32>() {
+                Ok(version) if version > 0 && after.is_none() => {
+                    after = Some(Pin { version, span })
+                }
+                Ok(version) if version > 0 => problems.push(
+                    Problem::new(span, "the patch is pinned twice")
+                        .label("second `after`")
+                        .help("keep one `-- strata: after = N` line"),
+                ),
+                _ => problems.push(not_a_version(span, &format!("`{value}`"))),
+            }
+        } else if description.is_none() {
+            description = Some(comment.trim().to_string());
+        }
+    }
+    if problems.is_empty() {
+        Ok((description, after))
+    } else {
+        Err(FileProblems::new(path, source, problems))
+    }
+}
+
+/// `after` must name a migration version: a whole number of 1 or more.
+fn not_a_version(span: Range<usize>, found: &str) -> Problem {
+    Problem::new(
+        span,
+        format!("`after` must be a migration version (a whole number of 1 or more), found {found}"),
+    )
+    .label("expected a version such as 1")
+    .help("write the version of the migration the patch was written against, e.g. `after = 1` for V1__….sql")
+}
+
+type ParsedPatch = (Option<String>, Option<Pin>, Vec<Operation>);
+
+fn parse_operations(path: &Path, source: &str) -> Result<ParsedPatch, FileProblems> {
     let document = parse_document(path, source)?;
     let mut reader = Reader::default();
     let mut description = None;
+    let mut after = None;
     let mut operations = Vec::new();
     for (key, value) in document.get_ref().iter() {
         let name = key.get_ref().as_ref();
         match name {
             "description" => description = reader.string("description", value),
+            "after" => after = pin(&mut reader, value),
             _ if OPERATIONS.contains(&name) => {
                 let DeValue::Array(items) = value.get_ref() else {
                     reader.problem(
@@ -230,7 +292,27 @@ fn parse_operations(
     }
     // Operations run in the order written, whatever their kind.
     operations.sort_by_key(|operation| operation.span.start);
-    Ok((description, operations))
+    Ok((description, after, operations))
+}
+
+fn pin(reader: &mut Reader, value: &Value<'_>) -> Option<Pin> {
+    let version = match value.get_ref() {
+        DeValue::Integer(integer) => i32::from_str_radix(integer.as_str(), integer.radix())
+            .ok()
+            .filter(|version| *version > 0),
+        _ => None,
+    };
+    if version.is_none() {
+        let found = match value.get_ref() {
+            DeValue::Integer(integer) => integer.as_str().to_string(),
+            other => crate::spanned_toml::kind_of(other).to_string(),
+        };
+        reader.problem(not_a_version(value.span(), &found));
+    }
+    Some(Pin {
+        version: version?,
+        span: value.span(),
+    })
 }
 
 fn operation(
@@ -445,4 +527,48 @@ fn patch_value(reader: &mut Reader, value: &Value<'_>) -> Option<PatchValue> {
         span: value.span(),
         kind,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sql_patch_is_pinned_by_a_leading_comment() {
+        let source = "-- Tarantula joins\n-- strata: after = 2\nINSERT INTO hero (name) VALUES ('x');\n-- strata: after = 9\n";
+        let (description, after) = sql_header(Path::new("p.sql"), source).unwrap();
+        assert_eq!(description.as_deref(), Some("Tarantula joins"));
+        // Only leading comments count; the value's place is its digits.
+        let pin = after.unwrap();
+        assert_eq!(pin.version, 2);
+        assert_eq!(&source[pin.span], "2");
+    }
+
+    #[test]
+    fn a_sql_pin_that_is_not_a_version_is_reported_at_its_place() {
+        for (source, column) in [
+            ("-- strata: after = 0\n", 20),
+            ("-- strata: after = -1\n", 20),
+            ("-- strata: after =\n", 19),
+            ("-- strata: after = 1\n-- strata: after = 1\n", 20),
+        ] {
+            let problems = sql_header(Path::new("p.sql"), source).unwrap_err();
+            let (_, found) = problems.first_location().unwrap();
+            assert_eq!(found, column, "{source:?}: {}", problems.render(false));
+        }
+    }
+
+    #[test]
+    fn a_toml_pin_is_read_with_its_place() {
+        let source = "after = 3\n[[sql]]\nstatement = \"SELECT 1\"\n";
+        let (_, after, _) = parse_operations(Path::new("p.toml"), source).unwrap();
+        assert_eq!(after.unwrap().version, 3);
+        let too_big = "after = 2147483648\n[[sql]]\nstatement = \"SELECT 1\"\n";
+        let problems = parse_operations(Path::new("p.toml"), too_big).unwrap_err();
+        assert!(
+            problems.problems[0].message.ends_with("found 2147483648"),
+            "{}",
+            problems.render(false)
+        );
+    }
 }

@@ -5,16 +5,20 @@
 mod apply;
 mod batch;
 pub(crate) mod file;
+mod new;
+pub(crate) mod pins;
 pub(crate) mod row;
 mod validate;
 
 pub use apply::{
     apply_patches, patch_problems, patch_status, PatchEvent, PatchOptions, PatchState,
-    PatchStatusLine,
+    PatchStatusLine, Stage,
 };
 pub use file::{
     load_patch, load_patches, Assignment, Operation, OperationKind, PatchBody, PatchFile,
-    PatchValue, ValueKind,
+    PatchValue, Pin, ValueKind,
 };
+pub use new::{new_patch, NewPatch};
+pub use pins::{check_pins, failed_validation_note, run_order, stops};
 pub use row::{Change, ColumnChange, ColumnValue, Reference, RowChange};
 pub use validate::{check_sql, validate_patch};
