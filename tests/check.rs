@@ -169,6 +169,52 @@ fn drift_and_pending(kind: Kind) {
     assert_eq!(document["ok"], false);
     // check only looks.
     assert_eq!(backend.snapshot(), before);
+
+    // Every finding comes first by kind: a schema.toml change not generated yet
+    // (12) outranks the drift, an edited migration of this engine (10) both.
+    let schema = std::fs::read_to_string(dir.path().join("schema.toml"))
+        .unwrap()
+        .replace(
+            "headquarters = \"text\"",
+            "headquarters = \"text\"\nmotto = { type = \"text\", nullable = true }",
+        );
+    std::fs::write(dir.path().join("schema.toml"), schema).unwrap();
+    let run = backend.strata(dir.path(), &["check"]);
+    assert_eq!(run.code, 12, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("add column team.motto"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("drift:"), "{}", run.stderr);
+    let folder = match kind {
+        Kind::Sqlite => "sqlite",
+        Kind::Postgres => "postgres",
+    };
+    let migration = dir
+        .path()
+        .join("migrations")
+        .join(folder)
+        .join("V1__create_team_and_hero.sql");
+    let mut sql = std::fs::read_to_string(&migration).unwrap();
+    sql.push_str("\n-- edited after it was applied\n");
+    std::fs::write(&migration, sql).unwrap();
+    let run = backend.strata(dir.path(), &["check"]);
+    assert_eq!(run.code, 10, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "integrity: ./migrations/{folder}: V1__create_team_and_hero.sql was edited"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("V1__create_team_and_hero.sql was changed after it was applied"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(backend.snapshot(), before);
 }
 
 #[test]
