@@ -86,6 +86,22 @@ def scenario(database, dialect):
         run(project, ["status"], database=database)
         run(project, ["pull"], database=database)
         run(project, ["setup", "--fresh", "--yes"], database=database)
+        migrations = os.path.join(project, "migrations", dialect)
+        with open(os.path.join(migrations, "V2__power.sql"), "w") as f:
+            f.write("ALTER TABLE hero ADD COLUMN power VARCHAR;\n")
+        with open(os.path.join(migrations, "V2__power.down.sql"), "w") as f:
+            f.write("ALTER TABLE hero DROP COLUMN power;\n")
+        if dialect == "postgres":
+            for name in ("V2__power.sql", "V2__power.down.sql"):
+                shutil.copy(os.path.join(migrations, name), os.path.join(project, "migrations", "sqlite", name))
+        run(project, ["hash"])
+        run(project, ["migrate"], database=database)
+        run(project, ["rollback", "--dry-run"], database=database)
+        run(project, ["rollback"], database=database)
+        for folder in {dialect, "sqlite"}:
+            for name in ("V2__power.sql", "V2__power.down.sql"):
+                os.remove(os.path.join(project, "migrations", folder, name))
+        run(project, ["hash"])
         with open(os.path.join(project, "migrations", dialect, "V1__create_team_and_hero.sql"), "a") as f:
             f.write("-- a hand edit\n")
         run(project, ["check"], expect=10)

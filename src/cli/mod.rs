@@ -9,6 +9,7 @@ mod migrate;
 pub mod output;
 mod patch;
 mod pull;
+mod rollback;
 mod setup;
 mod status;
 
@@ -130,6 +131,21 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Undo the newest applied migration (or every one above --to N) with its
+    /// down file, each in one transaction with its history row.
+    Rollback {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Undo every applied migration above this version.
+        #[arg(long, value_name = "VERSION")]
+        to: Option<i32>,
+        /// Also run down files marked `-- strata: irreversible` (their migration dropped data).
+        #[arg(long)]
+        allow_destructive: bool,
+        /// Print the down SQL that would run, in order, and change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Apply pending data patches from patches/, once each, one transaction each.
     Patch {
         #[command(flatten)]
@@ -236,6 +252,7 @@ impl Command {
     fn database_args(&self) -> Option<&DatabaseArgs> {
         match self {
             Command::Migrate { db, .. }
+            | Command::Rollback { db, .. }
             | Command::Patch { db, .. }
             | Command::Setup { db, .. }
             | Command::Clone { db, .. }
@@ -336,6 +353,12 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             dev_url.as_deref(),
         ),
         Command::Migrate { dry_run, .. } => migrate::run(&context, *dry_run),
+        Command::Rollback {
+            to,
+            allow_destructive,
+            dry_run,
+            ..
+        } => rollback::run(&context, *to, *allow_destructive, *dry_run),
         Command::Patch {
             action: Some(PatchAction::New { name }),
             ..

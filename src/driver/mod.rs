@@ -156,6 +156,10 @@ pub trait Database {
         on_wait: &mut dyn FnMut(&str),
     ) -> Result<Box<dyn Transaction + '_>>;
 
+    /// Starts a write transaction without taking strata's lock: for callers that
+    /// hold the migration lock already (`rollback`).
+    fn begin_write(&mut self) -> Result<Box<dyn Transaction + '_>>;
+
     /// Starts a read-only transaction that takes no lock of strata's, so reading
     /// history never waits for a running migration or patch.
     fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>>;

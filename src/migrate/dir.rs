@@ -28,6 +28,10 @@ pub fn load_migrations(folder: &Path) -> Result<Vec<MigrationScript>> {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
+        // `V<n>__<name>.down.sql` undoes `V<n>__<name>.sql` ([`load_down`]).
+        if file_name.ends_with(DOWN_SUFFIX) {
+            continue;
+        }
         let (version, name) =
             parse_file_name(&file_name).map_err(|message| Error::InvalidFile {
                 path: path.clone(),
@@ -45,6 +49,29 @@ pub fn load_migrations(folder: &Path) -> Result<Vec<MigrationScript>> {
     }
     scripts.sort_by_key(|script| script.version);
     Ok(scripts)
+}
+
+/// What a down migration's file name ends with: `V3__add_power.down.sql`.
+pub const DOWN_SUFFIX: &str = ".down.sql";
+
+/// The down migration of `script` in `folder`: its file name and text, or `None`
+/// when there is none (a hand-written migration without one).
+pub fn load_down(folder: &Path, script: &MigrationScript) -> Result<Option<(String, String)>> {
+    let file_name = down_file_name(script);
+    let path = folder.join(&file_name);
+    match std::fs::symlink_metadata(&path) {
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(Error::io(&path, error)),
+        Ok(_) => {}
+    }
+    let root = folder.parent().and_then(Path::parent).unwrap_or(folder);
+    let bytes = read_project_file(&path, root)?;
+    Ok(Some((file_name, source_text(&path, bytes)?)))
+}
+
+/// `V3__add_power.down.sql` for `V3__add_power.sql`.
+pub fn down_file_name(script: &MigrationScript) -> String {
+    format!("{}{DOWN_SUFFIX}", script.stem())
 }
 
 /// `V12__add_power.sql` → (12, "add_power"), or why the name is not a migration's.

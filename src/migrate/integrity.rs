@@ -210,14 +210,34 @@ pub fn write(folder: &Path, files: &[SummedFile<'_>]) -> Result<PathBuf> {
 /// `generate` after it wrote a migration).
 pub fn rehash(folder: &Path) -> Result<PathBuf> {
     let scripts = super::dir::load_migrations(folder)?;
-    let names = file_names(&scripts);
-    write(folder, &summed(&scripts, &names))
+    let files = with_down_files(folder, &scripts)?;
+    write(folder, &as_summed(&files))
 }
 
-/// [`verify`] for migrations already loaded from `folder`.
+/// [`verify`] for migrations already loaded from `folder` (their down files are
+/// read here: they are covered too).
 pub fn verify_scripts(folder: &Path, scripts: &[MigrationScript]) -> Result<Vec<IntegrityProblem>> {
-    let names = file_names(scripts);
-    verify(folder, &summed(scripts, &names))
+    let files = with_down_files(folder, scripts)?;
+    verify(folder, &as_summed(&files))
+}
+
+/// Each migration's file name and text, followed by its down file's when it has one.
+fn with_down_files(folder: &Path, scripts: &[MigrationScript]) -> Result<Vec<(String, String)>> {
+    let mut files = Vec::new();
+    for script in scripts {
+        files.push((script.file_name(), script.sql.clone()));
+        if let Some(down) = super::dir::load_down(folder, script)? {
+            files.push(down);
+        }
+    }
+    Ok(files)
+}
+
+fn as_summed(files: &[(String, String)]) -> Vec<SummedFile<'_>> {
+    files
+        .iter()
+        .map(|(file_name, text)| SummedFile { file_name, text })
+        .collect()
 }
 
 /// The integrity hashes of migrations already loaded (what `strata hash` would

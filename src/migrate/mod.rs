@@ -9,6 +9,7 @@ pub mod history;
 pub mod integrity;
 mod replay;
 pub mod replay_cache;
+pub mod rollback;
 pub mod runner;
 pub mod template;
 

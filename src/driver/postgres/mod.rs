@@ -390,6 +390,11 @@ impl Database for PostgresDatabase {
         Ok(Box::new(PostgresTransaction { transaction }))
     }
 
+    fn begin_write(&mut self) -> Result<Box<dyn Transaction + '_>> {
+        let transaction = self.client.transaction().map_err(|e| query_error(&e))?;
+        Ok(Box::new(PostgresTransaction { transaction }))
+    }
+
     /// One statement, one round trip; a missing table (42P01) is no history.
     fn history_rows(&mut self) -> Result<Option<Vec<Vec<SqlValue>>>> {
         let sql = format!(

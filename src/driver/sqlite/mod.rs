@@ -299,6 +299,19 @@ impl Database for SqliteDatabase {
         }))
     }
 
+    fn begin_write(&mut self) -> Result<Box<dyn Transaction + '_>> {
+        // IMMEDIATE: the write lock now, so the statements never fail half-way
+        // for a writer that got in between.
+        let transaction = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(database_error)?;
+        Ok(Box::new(SqliteTransaction {
+            transaction,
+            _lock_file: None,
+        }))
+    }
+
     fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>> {
         // DEFERRED: a plain read, which SQLite serves while a writer works.
         let transaction = self.connection.transaction().map_err(database_error)?;

@@ -1,0 +1,221 @@
+//! `strata rollback`: run the down files of the newest applied migrations, each
+//! in one transaction with the removal of its history row, under the migration lock.
+
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use super::apply::integrity_problems;
+use super::dir::{down_file_name, load_down, load_migrations};
+use crate::driver::{Database, LockGuard, MigrationScript, HISTORY_TABLE};
+use crate::script::{self, Kind};
+use crate::{Error, Result};
+
+/// The first line of a down file whose steps cannot restore what the migration
+/// removed (a dropped column's data): rollback refuses it unless told to.
+pub const IRREVERSIBLE_MARK: &str = "-- strata: irreversible";
+
+/// One migration to undo: its version, name, down file and SQL.
+#[derive(Debug, Clone)]
+pub struct Undo {
+    pub version: i32,
+    pub name: String,
+    pub down_file: PathBuf,
+    pub sql: String,
+}
+
+/// How far and how to roll back.
+#[derive(Debug, Clone, Copy)]
+pub struct RollbackOptions {
+    /// Undo the applied migrations newer than this version (default: only the newest).
+    pub to: Option<i32>,
+    /// Also run down files marked irreversible.
+    pub allow_destructive: bool,
+    /// Check and show everything, run nothing.
+    pub dry_run: bool,
+    /// How long to wait for another strata's migration lock.
+    pub lock_timeout: Duration,
+}
+
+/// What `rollback` undid (or, in a dry run, would undo), newest first, and the
+/// version the database is at afterwards.
+#[derive(Debug)]
+pub struct RollbackReport {
+    pub undone: Vec<(Undo, Duration)>,
+    pub version: Option<i32>,
+}
+
+/// Undoes the applied migrations newer than `to` (default: only the newest),
+/// newest first. Everything is checked before anything runs: a migration
+/// without a down file, one whose down file is marked irreversible (unless
+/// `allow_destructive`), a down file with transaction control, or a migration
+/// folder that fails its integrity check stops the rollback with nothing done.
+pub fn rollback(
+    database: &mut dyn Database,
+    folder: &Path,
+    options: RollbackOptions,
+    on_wait: &mut dyn FnMut(&str),
+    on_undone: &mut dyn FnMut(&Undo, Duration),
+) -> Result<RollbackReport> {
+    let scripts = load_migrations(folder)?;
+    let problems = integrity_problems(folder, &scripts)?;
+    if !problems.is_empty() {
+        return Err(Error::Refused(format!(
+            "{}: nothing was rolled back:\n  {}",
+            folder.display(),
+            problems.join("\n  ")
+        )));
+    }
+    let mut lock = LockGuard::take(database, options.lock_timeout, on_wait)?;
+    let report = rollback_locked(&mut *lock, folder, &scripts, options, on_undone)?;
+    lock.release()?;
+    Ok(report)
+}
+
+fn rollback_locked(
+    database: &mut dyn Database,
+    folder: &Path,
+    scripts: &[MigrationScript],
+    options: RollbackOptions,
+    on_undone: &mut dyn FnMut(&Undo, Duration),
+) -> Result<RollbackReport> {
+    let RollbackOptions {
+        to,
+        allow_destructive,
+        dry_run,
+        ..
+    } = options;
+    let mut applied: Vec<i32> = database
+        .applied_migrations()?
+        .iter()
+        .map(|a| a.version)
+        .collect();
+    applied.sort_unstable();
+    let Some(&newest) = applied.last() else {
+        return Err(Error::Refused(format!(
+            "{}: no migration is applied, so there is nothing to roll back",
+            database.display_url()
+        )));
+    };
+    let to = to.unwrap_or_else(|| applied.iter().rev().nth(1).copied().unwrap_or(0));
+    if to >= newest {
+        return Err(Error::Usage(format!(
+            "--to {to}: the database is at V{newest}; give a version below it"
+        )));
+    }
+    let undos = plan_undos(database, folder, scripts, &applied, to, allow_destructive)?;
+    let mut undone = Vec::new();
+    for undo in undos {
+        let started = Instant::now();
+        if !dry_run {
+            undo_one(database, &undo, &applied)?;
+        }
+        let duration = started.elapsed();
+        on_undone(&undo, duration);
+        undone.push((undo, duration));
+    }
+    let version = if dry_run {
+        Some(newest)
+    } else {
+        applied.iter().copied().filter(|v| *v <= to).max()
+    };
+    Ok(RollbackReport { undone, version })
+}
+
+fn plan_undos(
+    database: &mut dyn Database,
+    folder: &Path,
+    scripts: &[MigrationScript],
+    applied: &[i32],
+    to: i32,
+    allow_destructive: bool,
+) -> Result<Vec<Undo>> {
+    let mut undos = Vec::new();
+    let mut refusals = Vec::new();
+    for version in applied.iter().rev().filter(|v| **v > to) {
+        let Some(script) = scripts.iter().find(|s| s.version == *version) else {
+            refusals.push(format!(
+                "V{version} is applied but its migration file is gone from {}; restore it (and its down file) first",
+                folder.display()
+            ));
+            continue;
+        };
+        let Some((down_name, sql)) = load_down(folder, script)? else {
+            refusals.push(format!(
+                "{} has no down file ({}), so it cannot be rolled back; write one that undoes it, then run `strata hash`",
+                script.file_name(),
+                down_file_name(script)
+            ));
+            continue;
+        };
+        let down_file = folder.join(&down_name);
+        if sql.lines().next().map(str::trim) == Some(IRREVERSIBLE_MARK) && !allow_destructive {
+            let reason: Vec<&str> = sql
+                .lines()
+                .skip(1)
+                .take_while(|line| line.starts_with("--"))
+                .map(|line| line.trim_start_matches('-').trim())
+                .filter(|line| !line.is_empty())
+                .collect();
+            refusals.push(format!(
+                "{down_name} cannot restore everything {} changed{}; run again with --allow-destructive to roll it back anyway",
+                script.file_name(),
+                if reason.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", reason.join("; "))
+                }
+            ));
+            continue;
+        }
+        script::check_file(database.engine(), &down_file, &sql, Kind::Migration)?;
+        undos.push(Undo {
+            version: script.version,
+            name: script.name.clone(),
+            down_file,
+            sql,
+        });
+    }
+    if refusals.is_empty() {
+        Ok(undos)
+    } else {
+        Err(Error::Refused(format!(
+            "{}: nothing was rolled back:\n  {}",
+            database.display_url(),
+            refusals.join("\n  ")
+        )))
+    }
+}
+
+/// The down SQL and the removal of the history row, in one transaction.
+fn undo_one(database: &mut dyn Database, undo: &Undo, applied: &[i32]) -> Result<()> {
+    let result = (|| {
+        let mut transaction = database.begin_write()?;
+        transaction.execute_script(&undo.sql)?;
+        transaction.execute(
+            &format!(
+                "DELETE FROM {HISTORY_TABLE} WHERE version = {}",
+                undo.version
+            ),
+            &[],
+        )?;
+        transaction.commit()
+    })();
+    result.map_err(|error| {
+        let by_storage = matches!(error, Error::Storage(_));
+        let at = applied
+            .iter()
+            .copied()
+            .filter(|v| *v <= undo.version)
+            .max()
+            .map_or("no migration".to_string(), |v| format!("V{v}"));
+        Error::MigrationFailed {
+            file: undo.down_file.clone(),
+            message: error.to_string(),
+            outcome: format!(
+                "the rollback of V{} was itself rolled back; the database is as it was before it (at {at})",
+                undo.version
+            ),
+            by_storage,
+        }
+    })
+}
