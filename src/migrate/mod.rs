@@ -3,6 +3,7 @@
 
 mod apply;
 pub mod check;
+pub mod directive;
 mod dir;
 mod generate;
 pub mod history;

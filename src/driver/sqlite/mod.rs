@@ -1,8 +1,10 @@
 //! SQLite: the embedded default. rusqlite talks to it; refinery runs migrations.
 
 mod engine;
+mod foreign_keys;
 mod inspect;
 mod plan;
+mod rebuild;
 mod script;
 mod types;
 
@@ -30,11 +32,11 @@ impl Dialect for SqliteDialect {
 
     fn plan(
         &self,
-        _current: &Schema,
-        _target: &Schema,
+        current: &Schema,
+        target: &Schema,
         changes: &[Change],
     ) -> Result<super::Plan, Vec<Unsupported>> {
-        plan::plan(changes)
+        plan::plan(current, target, changes)
     }
 
     fn replay(
@@ -42,10 +44,19 @@ impl Dialect for SqliteDialect {
         scripts: &[MigrationScript],
         _dev_url: Option<&super::DatabaseUrl>,
     ) -> Result<Option<Schema>> {
-        let connection = Connection::open_in_memory().map_err(database_error)?;
+        let mut connection = Connection::open_in_memory().map_err(database_error)?;
         configure(&connection)?;
         for script in scripts {
-            script::run_script(&connection, &script.sql).map_err(|error| Error::InvalidFile {
+            // Replayed as `migrate` runs it: a rebuild's directive turns foreign
+            // keys off around it.
+            let ran = if crate::migrate::directive::foreign_keys_off(&script.sql) {
+                foreign_keys::with_foreign_keys_off(&mut connection, |transaction| {
+                    script::run_script(transaction, &script.sql)
+                })
+            } else {
+                script::run_script(&connection, &script.sql)
+            };
+            ran.map_err(|error| Error::InvalidFile {
                 path: Path::new("migrations")
                     .join(self.name())
                     .join(script.file_name()),
@@ -424,18 +435,33 @@ impl Transaction for SqliteTransaction<'_> {
 /// calls `execute_batch`, which is quadratic in the script's length, so migrations
 /// and their history rows go through [`script::run_script`] instead, in the same
 /// one transaction per call that refinery's runner uses.
+///
+/// A migration whose first line is `-- strata: foreign-keys-off` (a table
+/// rebuild) runs with foreign keys off around that transaction, and
+/// `PRAGMA foreign_key_check` runs before its COMMIT; the history row is in the
+/// same transaction, so the migration stays all or nothing.
 struct LinearScripts<'c>(&'c mut Connection);
 
 impl refinery_core::traits::sync::Transaction for LinearScripts<'_> {
     type Error = rusqlite::Error;
 
     fn execute<'a, T: Iterator<Item = &'a str>>(&mut self, queries: T) -> rusqlite::Result<usize> {
-        let transaction = self.0.transaction()?;
-        let mut count = 0;
-        for query in queries {
-            script::run_script(&transaction, query)?;
-            count += 1;
+        let queries: Vec<&str> = queries.collect();
+        let run_all = |transaction: &rusqlite::Transaction<'_>| {
+            for query in &queries {
+                script::run_script(transaction, query)?;
+            }
+            Ok(queries.len())
+        };
+        // refinery hands over the migration first, then its history row.
+        if queries
+            .first()
+            .is_some_and(|sql| crate::migrate::directive::foreign_keys_off(sql))
+        {
+            return foreign_keys::with_foreign_keys_off(self.0, run_all);
         }
+        let transaction = self.0.transaction()?;
+        let count = run_all(&transaction)?;
         transaction.commit()?;
         Ok(count)
     }
