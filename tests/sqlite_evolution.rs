@@ -88,14 +88,19 @@ fn heroes(project: &Path) -> Vec<String> {
 /// hero.team_id still enforces its foreign key.
 fn assert_foreign_key_enforced(project: &Path) {
     let connection = rusqlite::Connection::open(db(project)).unwrap();
-    connection.pragma_update(None, "foreign_keys", true).unwrap();
+    connection
+        .pragma_update(None, "foreign_keys", true)
+        .unwrap();
     let error = connection
         .execute(
             "INSERT INTO hero (id, name, secret_name, team_id) VALUES (99, 'x', 'y', 42)",
             [],
         )
         .unwrap_err();
-    assert!(error.to_string().contains("FOREIGN KEY constraint failed"), "{error}");
+    assert!(
+        error.to_string().contains("FOREIGN KEY constraint failed"),
+        "{error}"
+    );
 }
 
 const TUTORIAL_HEROES: [&str; 3] = [
@@ -114,10 +119,15 @@ fn renaming_a_table_and_a_column_keeps_rows_and_references() {
             "[table.squad]\nrenamed_from = \"team\"\n\n[table.squad.columns]",
         )
         .replace("references = \"team.id\"", "references = \"squad.id\"")
-        .replace("secret_name = \"text\"", "alias = { type = \"text\", renamed_from = \"secret_name\" }")
-        .replace("index = true }\nheadquarters", "index = true }\nheadquarters");
+        .replace(
+            "secret_name = \"text\"",
+            "alias = { type = \"text\", renamed_from = \"secret_name\" }",
+        );
     let sql = evolve(project, &schema, "renames", &[]);
-    assert!(sql.contains("ALTER TABLE \"team\" RENAME TO \"squad\";"), "{sql}");
+    assert!(
+        sql.contains("ALTER TABLE \"team\" RENAME TO \"squad\";"),
+        "{sql}"
+    );
     assert!(
         sql.contains("ALTER TABLE \"hero\" RENAME COLUMN \"secret_name\" TO \"alias\";"),
         "{sql}"
@@ -127,7 +137,11 @@ fn renaming_a_table_and_a_column_keeps_rows_and_references() {
             &db(project),
             "SELECT h.alias, s.name FROM hero h JOIN squad s ON s.id = h.team_id ORDER BY h.id"
         ),
-        ["Dive Wilson|Z-Force", "Tommy Sharp|Preventers", "Pedro Parqueador|Preventers"]
+        [
+            "Dive Wilson|Z-Force",
+            "Tommy Sharp|Preventers",
+            "Pedro Parqueador|Preventers"
+        ]
     );
 }
 
@@ -145,7 +159,10 @@ fn dropping_an_indexed_column_and_a_table_happens_in_place() {
     let sql = evolve(project, &schema, "drop_age", &["--allow-destructive"]);
     assert!(!sql.contains("foreign-keys-off"), "{sql}");
     assert!(sql.contains("DROP INDEX \"ix_hero_age\";"), "{sql}");
-    assert!(sql.contains("ALTER TABLE \"hero\" DROP COLUMN \"age\";"), "{sql}");
+    assert!(
+        sql.contains("ALTER TABLE \"hero\" DROP COLUMN \"age\";"),
+        "{sql}"
+    );
     assert_eq!(heroes(project), TUTORIAL_HEROES);
 
     // hero is the only table referencing team: dropping it is a plain DROP TABLE.
@@ -169,7 +186,10 @@ fn altering_columns_is_one_rebuild_that_keeps_the_rows() {
             "age         = { type = \"integer\", nullable = true, index = true }",
             "age         = { type = \"bigint\", default = 16, index = true }",
         )
-        .replace("secret_name = \"text\"", "secret_name = { type = \"varchar(40)\", nullable = true }");
+        .replace(
+            "secret_name = \"text\"",
+            "secret_name = { type = \"varchar(40)\", nullable = true }",
+        );
     let sql = evolve(project, &schema, "alter_hero", &["--allow-destructive"]);
     assert!(sql.starts_with("-- strata: foreign-keys-off\n"), "{sql}");
     assert_eq!(sql.matches("CREATE TABLE \"hero_new\"").count(), 1, "{sql}");
@@ -180,13 +200,26 @@ fn altering_columns_is_one_rebuild_that_keeps_the_rows() {
         ),
         "{sql}"
     );
-    assert!(sql.contains("-- What it does:\n--   rebuild table hero with foreign keys off: "), "{sql}");
-    assert_eq!(
-        sqlite_strings(&db(project), "SELECT name, secret_name, age, team_id FROM hero ORDER BY id"),
-        ["Deadpond|Dive Wilson|16|2", "Rusty-Man|Tommy Sharp|48|1", "Spider-Boy|Pedro Parqueador|16|1"]
+    assert!(
+        sql.contains("-- What it does:\n--   rebuild table hero with foreign keys off: "),
+        "{sql}"
     );
     assert_eq!(
-        sqlite_strings(&db(project), "SELECT name FROM pragma_index_list('hero') ORDER BY name"),
+        sqlite_strings(
+            &db(project),
+            "SELECT name, secret_name, age, team_id FROM hero ORDER BY id"
+        ),
+        [
+            "Deadpond|Dive Wilson|16|2",
+            "Rusty-Man|Tommy Sharp|48|1",
+            "Spider-Boy|Pedro Parqueador|16|1"
+        ]
+    );
+    assert_eq!(
+        sqlite_strings(
+            &db(project),
+            "SELECT name FROM pragma_index_list('hero') ORDER BY name"
+        ),
         ["ix_hero_age", "ix_hero_name"]
     );
     assert_foreign_key_enforced(project);
@@ -206,7 +239,10 @@ fn rebuilding_a_referenced_table_keeps_the_children() {
     assert!(sql.contains("DROP TABLE \"team\";"), "{sql}");
     assert_eq!(heroes(project), TUTORIAL_HEROES);
     assert_eq!(
-        sqlite_strings(&db(project), "SELECT \"table\" FROM pragma_foreign_key_list('hero')"),
+        sqlite_strings(
+            &db(project),
+            "SELECT \"table\" FROM pragma_foreign_key_list('hero')"
+        ),
         ["team"]
     );
     assert_foreign_key_enforced(project);
@@ -214,7 +250,10 @@ fn rebuilding_a_referenced_table_keeps_the_children() {
     let error = connection
         .execute("INSERT INTO team (id, name) VALUES (3, 'Preventers')", [])
         .unwrap_err();
-    assert!(error.to_string().contains("UNIQUE constraint failed"), "{error}");
+    assert!(
+        error.to_string().contains("UNIQUE constraint failed"),
+        "{error}"
+    );
 
     // And back: dropping the constraint is another rebuild (NOT NULL again is
     // destructive: rows holding NULL would stop it).
@@ -233,7 +272,11 @@ fn foreign_keys_and_primary_keys_change_through_rebuilds() {
     let without = BASE.replace(", references = \"team.id\"", "");
     let sql = evolve(project, &without, "drop_hero_team_fk", &[]);
     assert!(sql.contains("CREATE TABLE \"hero_new\""), "{sql}");
-    assert!(sqlite_strings(&db(project), "SELECT \"table\" FROM pragma_foreign_key_list('hero')").is_empty());
+    assert!(sqlite_strings(
+        &db(project),
+        "SELECT \"table\" FROM pragma_foreign_key_list('hero')"
+    )
+    .is_empty());
     evolve(project, BASE, "add_hero_team_fk", &[]);
     assert_eq!(heroes(project), TUTORIAL_HEROES);
     assert_foreign_key_enforced(project);
@@ -243,7 +286,10 @@ fn foreign_keys_and_primary_keys_change_through_rebuilds() {
         "secret_name = { type = \"text\", primary_key = true }",
     );
     let sql = evolve(project, &keyed, "two_column_key", &[]);
-    assert!(sql.contains("PRIMARY KEY (\"id\", \"secret_name\")"), "{sql}");
+    assert!(
+        sql.contains("PRIMARY KEY (\"id\", \"secret_name\")"),
+        "{sql}"
+    );
     assert_eq!(heroes(project), TUTORIAL_HEROES);
 
     let no_team = keyed.replace(
@@ -291,11 +337,18 @@ fn a_rebuild_leaving_orphans_is_rolled_back_naming_the_table() {
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("V2__add_hero_team_fk.sql was rolled back"), "{}", run.stderr);
-    assert_eq!(sqlite_snapshot(&db(project)), before);
     assert!(
-        sqlite_strings(&db(project), "SELECT \"table\" FROM pragma_foreign_key_list('hero')").is_empty()
+        run.stderr
+            .contains("V2__add_hero_team_fk.sql was rolled back"),
+        "{}",
+        run.stderr
     );
+    assert_eq!(sqlite_snapshot(&db(project)), before);
+    assert!(sqlite_strings(
+        &db(project),
+        "SELECT \"table\" FROM pragma_foreign_key_list('hero')"
+    )
+    .is_empty());
 }
 
 /// The directive in a hand-written migration: foreign keys are off while it runs
@@ -314,7 +367,12 @@ fn a_hand_written_foreign_keys_off_migration_is_checked_before_commit() {
     strata::migrate::integrity::rehash(&folder).unwrap();
     let run = strata(project, &["migrate"]);
     assert_eq!(run.code, 4, "{}", run.stderr);
-    assert!(run.stderr.contains("1 row of hero (hero.team_id → team.id)"), "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("1 row of hero (hero.team_id → team.id)"),
+        "{}",
+        run.stderr
+    );
     assert_eq!(sqlite_snapshot(&db(project)), before);
 
     // Fixed to move the heroes first, it applies; foreign keys are on again after.
@@ -328,6 +386,10 @@ fn a_hand_written_foreign_keys_off_migration_is_checked_before_commit() {
     strata_ok(project, &["migrate"]);
     assert_eq!(
         heroes(project),
-        ["Deadpond|Preventers", "Rusty-Man|Preventers", "Spider-Boy|Preventers"]
+        [
+            "Deadpond|Preventers",
+            "Rusty-Man|Preventers",
+            "Spider-Boy|Preventers"
+        ]
     );
 }

@@ -30,10 +30,14 @@ mod tests {
 
     #[test]
     fn only_the_first_line_counts() {
-        assert!(foreign_keys_off("-- strata: foreign-keys-off\nDROP TABLE t;"));
+        assert!(foreign_keys_off(
+            "-- strata: foreign-keys-off\nDROP TABLE t;"
+        ));
         assert!(foreign_keys_off("--strata:Foreign-Keys-Off  \r\n"));
         assert!(foreign_keys_off(FOREIGN_KEYS_OFF));
-        assert!(!foreign_keys_off("-- V2: generated\n-- strata: foreign-keys-off\n"));
+        assert!(!foreign_keys_off(
+            "-- V2: generated\n-- strata: foreign-keys-off\n"
+        ));
         assert!(!foreign_keys_off("-- strata: foreign-keys-offish\n"));
         assert!(!foreign_keys_off("SELECT 1; -- strata: foreign-keys-off\n"));
         assert!(!foreign_keys_off(""));

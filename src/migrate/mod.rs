@@ -3,8 +3,8 @@
 
 mod apply;
 pub mod check;
-pub mod directive;
 mod dir;
+pub mod directive;
 mod generate;
 pub mod history;
 pub mod integrity;

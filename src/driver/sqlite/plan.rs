@@ -188,7 +188,10 @@ fn needs_rebuild(
 /// is dropped earlier in the plan, since the target cannot have it.)
 fn droppable_in_place(table: &Table, column: &str) -> bool {
     let named = |columns: &[String]| columns.iter().any(|c| c == column);
-    !table.primary_key.as_ref().is_some_and(|pk| named(&pk.columns))
+    !table
+        .primary_key
+        .as_ref()
+        .is_some_and(|pk| named(&pk.columns))
         && !table.uniques.iter().any(|unique| named(&unique.columns))
         && !table.foreign_keys.iter().any(|fk| named(&fk.columns))
 }
@@ -571,7 +574,12 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
         connection
             .pragma_update(None, "foreign_keys", true)
             .unwrap();
-        let setup = plan(&Schema::default(), &current, &crate::diff::diff(&Schema::default(), &current)).unwrap();
+        let setup = plan(
+            &Schema::default(),
+            &current,
+            &crate::diff::diff(&Schema::default(), &current),
+        )
+        .unwrap();
         for statement in setup.statements() {
             connection.execute_batch(statement).unwrap();
         }
@@ -638,7 +646,9 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
              ALTER TABLE \"team_new\" RENAME TO \"team\";"
         );
         assert!(
-            rebuild.comment.starts_with("rebuild table team with foreign keys off: "),
+            rebuild
+                .comment
+                .starts_with("rebuild table team with foreign keys off: "),
             "{}",
             rebuild.comment
         );
@@ -650,10 +660,18 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
         );
         // The foreign key still enforces, and still cascades.
         assert!(connection
-            .execute("INSERT INTO hero (id, name, team_id) VALUES (9, 'x', 99)", [])
+            .execute(
+                "INSERT INTO hero (id, name, team_id) VALUES (9, 'x', 99)",
+                []
+            )
             .is_err());
-        connection.execute("DELETE FROM team WHERE id = 2", []).unwrap();
-        assert_eq!(rows(&connection, "SELECT name FROM hero ORDER BY id"), ["Deadpond", "Spider-Boy"]);
+        connection
+            .execute("DELETE FROM team WHERE id = 2", [])
+            .unwrap();
+        assert_eq!(
+            rows(&connection, "SELECT name FROM hero ORDER BY id"),
+            ["Deadpond", "Spider-Boy"]
+        );
 
         let back: Vec<String> = plan
             .steps
@@ -693,12 +711,16 @@ team_id = { type = "integer", default = 1, references = "team.id", on_delete = "
         assert_eq!(plan.steps.len(), 1);
         let rebuild = &plan.steps[0];
         assert!(
-            rebuild.sql.contains("SELECT \"id\", CAST(\"name\" AS INTEGER), COALESCE(\"team_id\", 1) FROM \"hero\";"),
+            rebuild.sql.contains(
+                "SELECT \"id\", CAST(\"name\" AS INTEGER), COALESCE(\"team_id\", 1) FROM \"hero\";"
+            ),
             "{}",
             rebuild.sql
         );
         assert!(
-            rebuild.comment.ends_with("; copies name through CAST(… AS INTEGER); copies team_id through NULL → 1"),
+            rebuild.comment.ends_with(
+                "; copies name through CAST(… AS INTEGER); copies team_id through NULL → 1"
+            ),
             "{}",
             rebuild.comment
         );
@@ -711,7 +733,10 @@ team_id = { type = "integer", default = 1, references = "team.id", on_delete = "
         let forward: Vec<&str> = plan.statements().collect();
         run(&mut connection, &forward).unwrap();
         assert_eq!(
-            rows(&connection, "SELECT typeof(name) || ':' || name || ':' || team_id FROM hero ORDER BY id"),
+            rows(
+                &connection,
+                "SELECT typeof(name) || ':' || name || ':' || team_id FROM hero ORDER BY id"
+            ),
             ["integer:0:1", "integer:0:2", "integer:0:1"]
         );
     }
@@ -722,15 +747,24 @@ team_id = { type = "integer", default = 1, references = "team.id", on_delete = "
         let (mut connection, plan) = populated(SCHEMA);
         assert!(plan.steps.is_empty());
         connection.execute("PRAGMA foreign_keys = OFF", []).unwrap();
-        connection.execute("UPDATE hero SET team_id = 7 WHERE id = 2", []).unwrap();
-        let error = run(&mut connection, &["DROP TABLE team;"]).unwrap_err().to_string();
+        connection
+            .execute("UPDATE hero SET team_id = 7 WHERE id = 2", [])
+            .unwrap();
+        let error = run(&mut connection, &["DROP TABLE team;"])
+            .unwrap_err()
+            .to_string();
         assert_eq!(
             error,
             "PRAGMA foreign_key_check found rows whose foreign key points at no row after the \
              migration ran with foreign keys off: 2 rows of hero (hero.team_id → team.id)"
         );
-        assert_eq!(rows(&connection, "SELECT name FROM team ORDER BY id"), ["Preventers", "Z-Force"]);
-        let on: i64 = connection.query_row("PRAGMA foreign_keys", [], |row| row.get(0)).unwrap();
+        assert_eq!(
+            rows(&connection, "SELECT name FROM team ORDER BY id"),
+            ["Preventers", "Z-Force"]
+        );
+        let on: i64 = connection
+            .query_row("PRAGMA foreign_keys", [], |row| row.get(0))
+            .unwrap();
         assert_eq!(on, 0, "the setting before the run is restored");
     }
 }

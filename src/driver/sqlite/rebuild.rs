@@ -75,13 +75,8 @@ fn copy(before: &Column, after: &Column) -> Copy {
     }
     Copy {
         expression,
-        note: (!notes.is_empty()).then(|| {
-            format!(
-                "{} through {}",
-                printable(&after.name),
-                notes.join(" and ")
-            )
-        }),
+        note: (!notes.is_empty())
+            .then(|| format!("{} through {}", printable(&after.name), notes.join(" and "))),
     }
 }
 
@@ -123,7 +118,12 @@ pub fn rebuild(before: &Table, after: &Table, names: &[&Schema]) -> (String, Vec
         q(&scratch),
         q(&after.name)
     ));
-    sql.extend(after.indexes.iter().map(|index| create_index(&after.name, index)));
+    sql.extend(
+        after
+            .indexes
+            .iter()
+            .map(|index| create_index(&after.name, index)),
+    );
     (sql.join("\n"), notes)
 }
 
