@@ -133,7 +133,7 @@ pub trait Database {
     /// Whether `apply_migrations` after `applied` runs every pending migration in
     /// one transaction (a SQLite file this connection created): a failure then
     /// undoes all of them and the new file is removed.
-    fn all_or_nothing(&self, _applied: &[AppliedMigration]) -> bool {
+    fn all_or_nothing(&self, _applied: &[AppliedMigration], _pending: &[&MigrationScript]) -> bool {
         false
     }
 

@@ -16,6 +16,14 @@ impl Plan {
         self.steps.iter().all(|step| step.transactional)
     }
 
+    /// Whether some step needs foreign keys off (SQLite's table rebuild); the
+    /// migration then starts with the `-- strata: foreign-keys-off` directive, and
+    /// the runner turns them off around the migration's transaction and runs
+    /// `PRAGMA foreign_key_check` before committing.
+    pub fn foreign_keys_off(&self) -> bool {
+        self.steps.iter().any(|step| step.foreign_keys_off)
+    }
+
     /// The forward statements, in order.
     pub fn statements(&self) -> impl Iterator<Item = &str> {
         self.steps.iter().map(|step| step.sql.as_str())
@@ -25,7 +33,8 @@ impl Plan {
 /// One statement of a plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
-    /// The statement, ending in `;`.
+    /// The statement, ending in `;` (several, one a line, for a SQLite table
+    /// rebuild, which is one step: its parts are never undone one by one).
     pub sql: String,
     /// What it does, in one line for people ("create table hero"); names in it are
     /// already escaped with [`crate::text::printable`].
@@ -34,6 +43,9 @@ pub struct Step {
     pub reverse: Reverse,
     /// Whether it may run inside a transaction with the other steps.
     pub transactional: bool,
+    /// Whether it must run with foreign keys off (SQLite: a table rebuild drops
+    /// a table other tables reference; see [`Plan::foreign_keys_off`]).
+    pub foreign_keys_off: bool,
 }
 
 impl Step {
@@ -44,6 +56,7 @@ impl Step {
             comment: comment.into(),
             reverse,
             transactional: true,
+            foreign_keys_off: false,
         }
     }
 }

@@ -247,7 +247,7 @@ fn apply_pending(
             Kind::Migration,
         )?;
     }
-    let all_or_nothing = database.all_or_nothing(&applied);
+    let all_or_nothing = database.all_or_nothing(&applied, &pending);
     let mut done = 0;
     let mut started = Instant::now();
     let result = database.apply_migrations(&applied, &pending, &mut |script| {

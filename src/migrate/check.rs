@@ -243,7 +243,12 @@ pub fn check_database(
                 ),
             );
             finding.sql = match dialect.plan(&live, &expected, &changes) {
-                Ok(plan) => plan.statements().map(str::to_string).collect(),
+                Ok(plan) => plan
+                    .foreign_keys_off()
+                    .then(|| super::directive::FOREIGN_KEYS_OFF.to_string())
+                    .into_iter()
+                    .chain(plan.statements().map(str::to_string))
+                    .collect(),
                 Err(unsupported) => unsupported
                     .iter()
                     .map(|u| format!("-- cannot reconcile {}: {}", u.change, u.reason))

@@ -4,6 +4,7 @@
 mod apply;
 pub mod check;
 mod dir;
+pub mod directive;
 mod generate;
 pub mod history;
 pub mod integrity;

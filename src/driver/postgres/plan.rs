@@ -514,6 +514,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
             comment: comment.into(),
             reverse: Reverse::Sql(reverse.into()),
             transactional: true,
+            foreign_keys_off: false,
         }
     }
 

@@ -1,8 +1,10 @@
 //! SQLite: the embedded default. rusqlite talks to it; refinery runs migrations.
 
 mod engine;
+mod foreign_keys;
 mod inspect;
 mod plan;
+mod rebuild;
 mod script;
 mod template;
 mod types;
@@ -31,11 +33,11 @@ impl Dialect for SqliteDialect {
 
     fn plan(
         &self,
-        _current: &Schema,
-        _target: &Schema,
+        current: &Schema,
+        target: &Schema,
         changes: &[Change],
     ) -> Result<super::Plan, Vec<Unsupported>> {
-        plan::plan(changes)
+        plan::plan(current, target, changes)
     }
 
     fn replay(
@@ -43,10 +45,19 @@ impl Dialect for SqliteDialect {
         scripts: &[MigrationScript],
         _dev_url: Option<&super::DatabaseUrl>,
     ) -> Result<Option<Schema>> {
-        let connection = Connection::open_in_memory().map_err(database_error)?;
+        let mut connection = Connection::open_in_memory().map_err(database_error)?;
         configure(&connection)?;
         for script in scripts {
-            script::run_script(&connection, &script.sql).map_err(|error| Error::InvalidFile {
+            // Replayed as `migrate` runs it: a rebuild's directive turns foreign
+            // keys off around it.
+            let ran = if crate::migrate::directive::foreign_keys_off(&script.sql) {
+                foreign_keys::with_foreign_keys_off(&mut connection, |transaction| {
+                    script::run_script(transaction, &script.sql)
+                })
+            } else {
+                script::run_script(&connection, &script.sql)
+            };
+            ran.map_err(|error| Error::InvalidFile {
                 path: Path::new("migrations")
                     .join(self.name())
                     .join(script.file_name()),
@@ -209,7 +220,7 @@ impl Database for SqliteDatabase {
             let error = error.downcast_ref::<rusqlite::Error>()?;
             Some((error.to_string(), is_storage_error(error)))
         };
-        if !self.all_or_nothing(applied) {
+        if !self.all_or_nothing(applied, pending) {
             return crate::migrate::runner::run(
                 &mut LinearScripts {
                     connection: &mut self.connection,
@@ -256,8 +267,15 @@ impl Database for SqliteDatabase {
         }
     }
 
-    fn all_or_nothing(&self, applied: &[AppliedMigration]) -> bool {
-        self.created && applied.is_empty()
+    /// A migration that needs foreign keys off (a rebuild) cannot run inside one
+    /// outer transaction (the pragma is a no-op there), so with one pending the
+    /// new database gets a transaction per migration like any other.
+    fn all_or_nothing(&self, applied: &[AppliedMigration], pending: &[&MigrationScript]) -> bool {
+        self.created
+            && applied.is_empty()
+            && !pending
+                .iter()
+                .any(|script| crate::migrate::directive::foreign_keys_off(&script.sql))
     }
 
     /// SQLite has no session locks, so migrations and patches are serialised with
@@ -512,6 +530,12 @@ impl Transaction for SqliteTransaction<'_> {
 /// and their history rows go through [`script::run_script`] instead, in the same
 /// one transaction per call that refinery's runner uses, or inside the caller's
 /// transaction when `outer_transaction` (a new database, see `apply_migrations`).
+///
+/// A migration whose first line is `-- strata: foreign-keys-off` (a table
+/// rebuild) runs with foreign keys off around that transaction, and
+/// `PRAGMA foreign_key_check` runs before its COMMIT; the history row is in the
+/// same transaction, so the migration stays all or nothing. (Such migrations are
+/// never run inside an outer transaction: see `all_or_nothing`.)
 struct LinearScripts<'c> {
     connection: &'c mut Connection,
     outer_transaction: bool,
@@ -521,20 +545,28 @@ impl refinery_core::traits::sync::Transaction for LinearScripts<'_> {
     type Error = rusqlite::Error;
 
     fn execute<'a, T: Iterator<Item = &'a str>>(&mut self, queries: T) -> rusqlite::Result<usize> {
-        if self.outer_transaction {
-            let mut count = 0;
-            for query in queries {
-                script::run_script(self.connection, query)?;
-                count += 1;
+        let queries: Vec<&str> = queries.collect();
+        let run_all = |transaction: &rusqlite::Transaction<'_>| {
+            for query in &queries {
+                script::run_script(transaction, query)?;
             }
-            return Ok(count);
+            Ok(queries.len())
+        };
+        if self.outer_transaction {
+            for query in &queries {
+                script::run_script(self.connection, query)?;
+            }
+            return Ok(queries.len());
+        }
+        // refinery hands over the migration first, then its history row.
+        if queries
+            .first()
+            .is_some_and(|sql| crate::migrate::directive::foreign_keys_off(sql))
+        {
+            return foreign_keys::with_foreign_keys_off(self.connection, run_all);
         }
         let transaction = self.connection.transaction()?;
-        let mut count = 0;
-        for query in queries {
-            script::run_script(&transaction, query)?;
-            count += 1;
-        }
+        let count = run_all(&transaction)?;
         transaction.commit()?;
         Ok(count)
     }

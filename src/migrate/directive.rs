@@ -1,0 +1,45 @@
+//! First-line directives of a migration file. A generated SQLite migration that
+//! rebuilds a table starts with `-- strata: foreign-keys-off`: foreign keys must
+//! be off while a table other tables reference is dropped and re-created, and
+//! `PRAGMA foreign_keys` does nothing inside a transaction, so the runner, not
+//! the file, turns them off (see the SQLite engine's migration runner).
+
+/// The directive line `generate` writes.
+pub const FOREIGN_KEYS_OFF: &str = "-- strata: foreign-keys-off";
+
+/// Whether the file's first line is `-- strata: foreign-keys-off` (spaces around
+/// the words and letter case do not matter).
+pub fn foreign_keys_off(sql: &str) -> bool {
+    first_line_directive(sql).is_some_and(|name| name.eq_ignore_ascii_case("foreign-keys-off"))
+}
+
+/// `name` of a first line `-- strata: name`.
+fn first_line_directive(sql: &str) -> Option<&str> {
+    let line = sql.trim_start_matches('\u{FEFF}').lines().next()?;
+    let rest = line.trim().strip_prefix("--")?.trim_start();
+    let name = rest
+        .get(..7)
+        .filter(|word| word.eq_ignore_ascii_case("strata:"))
+        .map(|_| &rest[7..])?;
+    Some(name.trim())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_first_line_counts() {
+        assert!(foreign_keys_off(
+            "-- strata: foreign-keys-off\nDROP TABLE t;"
+        ));
+        assert!(foreign_keys_off("--strata:Foreign-Keys-Off  \r\n"));
+        assert!(foreign_keys_off(FOREIGN_KEYS_OFF));
+        assert!(!foreign_keys_off(
+            "-- V2: generated\n-- strata: foreign-keys-off\n"
+        ));
+        assert!(!foreign_keys_off("-- strata: foreign-keys-offish\n"));
+        assert!(!foreign_keys_off("SELECT 1; -- strata: foreign-keys-off\n"));
+        assert!(!foreign_keys_off(""));
+    }
+}
