@@ -91,6 +91,13 @@ pub fn run(context: &Context) -> Result<i32> {
         status.pending().len()
     );
     let mut problems = crate::migrate::integrity_problems(&folder, &scripts)?;
+    // A version missing from one dialect's folder is a problem of the project,
+    // whichever database is looked at.
+    problems.extend(
+        crate::migrate::check::lockstep_problems(project)?
+            .into_iter()
+            .map(|finding| finding.message),
+    );
     problems.extend(status.problems());
     problems.extend(patch_problems(&patch_lines));
     output::json(&serde_json::json!({

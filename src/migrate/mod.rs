@@ -3,10 +3,12 @@
 
 mod apply;
 pub mod check;
+mod destructive;
 mod dir;
 mod generate;
 pub mod history;
 pub mod integrity;
+mod lockstep;
 pub mod runner;
 
 pub use apply::{
@@ -14,4 +16,4 @@ pub use apply::{
     MigrationStatus, StatusLine,
 };
 pub use dir::{load_migrations, validate_migration_name};
-pub use generate::{generate, unsynced_changes, Generated};
+pub use generate::{generate, unsynced_changes, GenerateOptions, Generated};
