@@ -159,9 +159,11 @@ pub(crate) fn lockstep_findings(
                         Some(other),
                         format!(
                             "{} has version {version} but {} has none: every dialect needs the same versions \
-                             (write the missing file, or generate it)",
+                             (write {} by hand; for a dialect newly added to [project] dialects, \
+                             `strata generate NAME` writes its catch-up migrations)",
                             project.migrations_dir(dialect).join(file).display(),
                             project.migrations_dir(other).display(),
+                            project.migrations_dir(other).join(file).display(),
                         ),
                     )),
                     // Each pair is reported once, from the dialect listed first.
