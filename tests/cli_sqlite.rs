@@ -300,7 +300,8 @@ fn unsupported_changes_write_nothing() {
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(run.stderr.contains("--allow-destructive"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("drop column team.headquarters"),
+        run.stderr
+            .contains("drops column team.headquarters and its data"),
         "{}",
         run.stderr
     );

@@ -52,6 +52,7 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
     refuse_tampered_folders(project)?;
     let declared = project.load_schema()?;
     let histories = lockstep::load(project, &declared.config.dialects)?;
+    check_scripts(&histories)?;
     lockstep::refuse_gaps(project, &histories)?;
     let (catch_ups, caught_up_to) = lockstep::catch_up(&histories, options.dev_url)?;
     let (mut plans, next_version) =
@@ -187,6 +188,7 @@ pub fn unsynced_changes(
 ) -> Result<Vec<(String, Vec<Change>)>> {
     let declared = project.load_schema()?;
     let histories = lockstep::load(project, &declared.config.dialects)?;
+    check_scripts(&histories)?;
     let (plans, _) = diff_every_dialect(project, &histories, None, dev_url)?;
     Ok(plans
         .into_iter()
@@ -196,8 +198,7 @@ pub fn unsynced_changes(
 
 /// Replays every dialect's migrations and diffs the result against schema.toml;
 /// also returns the next free version. A new dialect (see [`lockstep::is_new`])
-/// starts from `caught_up_to`, what its catch-up migrations build, or like a
-/// dialect that cannot replay here, from another dialect's state.
+/// starts from `caught_up_to`, what its catch-up migrations build, when given.
 fn diff_every_dialect(
     project: &Project,
     histories: &[History],
@@ -217,24 +218,11 @@ fn diff_every_dialect(
                 project.schema_path().display()
             ))
         })?;
-        let folder = &history.folder;
         let scripts = &history.scripts;
-        // Replaying runs the files, so they are checked as `migrate` checks them.
-        if let Some(engine) = driver::registry::engine(dialect_name).map(|e| e.script_engine()) {
-            for script in scripts {
-                script::check_file(
-                    engine,
-                    &folder.join(script.file_name()),
-                    &script.sql,
-                    Kind::Migration,
-                )?;
-            }
-        }
         next_version = next_version.max(scripts.last().map_or(0, |s| s.version) + 1);
-        let current = if lockstep::is_new(history, histories) {
-            caught_up_to.clone()
-        } else {
-            dialect.replay(scripts, dev_url)?
+        let current = match &caught_up_to {
+            Some(state) if lockstep::is_new(history, histories) => Some(state.clone()),
+            _ => dialect.replay(scripts, dev_url)?,
         };
         replayed.push((dialect, current));
     }
@@ -265,6 +253,26 @@ fn diff_every_dialect(
         });
     }
     Ok((plans, next_version))
+}
+
+/// Replaying runs the files, so they are checked as `migrate` checks them (an
+/// invalid file is exit 3, before any lockstep question).
+fn check_scripts(histories: &[History]) -> Result<()> {
+    for history in histories {
+        let Some(engine) = driver::registry::engine(&history.dialect).map(|e| e.script_engine())
+        else {
+            continue;
+        };
+        for script in &history.scripts {
+            script::check_file(
+                engine,
+                &history.folder.join(script.file_name()),
+                &script.sql,
+                Kind::Migration,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Generating on top of an edited or deleted migration would bless the edit in
