@@ -264,10 +264,11 @@ fn bad_migration_names_are_usage_errors() {
 }
 
 #[test]
-fn unsupported_changes_write_nothing() {
+fn destructive_changes_need_the_flag_and_relaxing_nullability_is_generated() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path();
     copy_example_project(project);
+    strata_ok(project, &["setup"]);
     let schema = std::fs::read_to_string(project.join("schema.toml")).unwrap();
     std::fs::write(
         project.join("schema.toml"),
@@ -277,19 +278,20 @@ fn unsupported_changes_write_nothing() {
         ),
     )
     .unwrap();
-    let run = strata(project, &["generate", "relax"]);
-    assert_eq!(run.code, 5, "{}", run.stderr);
+    // NOT NULL → nullable loses nothing: generated (a rebuild on SQLite) and applied.
+    let run = strata_ok(project, &["generate", "relax"]);
     assert!(
-        run.stderr.contains("cannot generate these changes yet"),
+        run.stdout.contains("alter column team.headquarters"),
         "{}",
-        run.stderr
+        run.stdout
     );
-    assert!(
-        run.stderr.contains("alter column team.headquarters"),
-        "{}",
-        run.stderr
+    strata_ok(project, &["migrate"]);
+    let db = project.join("database.db");
+    assert_eq!(
+        sqlite_strings(&db, "SELECT name, headquarters FROM team ORDER BY id"),
+        ["Preventers|Sharp Tower", "Z-Force|Sister Margaret's Bar"]
     );
-    assert!(!project.join("migrations/sqlite/V2__relax.sql").exists());
+    strata_ok(project, &["hash"]);
 
     std::fs::write(
         project.join("schema.toml"),
@@ -300,10 +302,12 @@ fn unsupported_changes_write_nothing() {
     assert_eq!(run.code, 5, "{}", run.stderr);
     assert!(run.stderr.contains("--allow-destructive"), "{}", run.stderr);
     assert!(
-        run.stderr.contains("drop column team.headquarters"),
+        run.stderr
+            .contains("drops column team.headquarters and its data"),
         "{}",
         run.stderr
     );
+    assert!(!project.join("migrations/sqlite/V3__drop_hq.sql").exists());
 }
 
 #[test]

@@ -175,7 +175,7 @@ fn every_kind_of_migration_change_misses_the_cache() {
     add_migration(project, "postgres", "V2__sidekick.sql", sidekick);
     let run = generate(project);
     assert!(
-        run.stderr.contains("drop table sidekick"),
+        run.stderr.contains("drops table sidekick"),
         "{}\n{}",
         run.stdout,
         run.stderr
@@ -187,7 +187,7 @@ fn every_kind_of_migration_change_misses_the_cache() {
     add_migration(project, "postgres", "V2__sidekick.sql", column);
     let run = generate(project);
     assert!(
-        run.stderr.contains("drop column hero.sidekick") && !run.stderr.contains("drop table"),
+        run.stderr.contains("drops column hero.sidekick") && !run.stderr.contains("drops table"),
         "{}\n{}",
         run.stdout,
         run.stderr

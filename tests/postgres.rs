@@ -440,6 +440,22 @@ fn scratch_databases(db: &PgDatabase, pid: u32) -> Vec<String> {
     ))
 }
 
+/// The example project with PostgreSQL as its only dialect.
+fn postgres_only() -> tempfile::TempDir {
+    let dir = example();
+    let schema = std::fs::read_to_string(dir.path().join("schema.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("schema.toml"),
+        schema.replace(
+            "dialects = [\"sqlite\", \"postgres\"]",
+            "dialects = [\"postgres\"]",
+        ),
+    )
+    .unwrap();
+    std::fs::remove_dir_all(dir.path().join("migrations/sqlite")).unwrap();
+    dir
+}
+
 #[test]
 fn scratch_databases_are_dropped_after_success_error_and_ctrl_c() {
     let server = pg_server_url();
@@ -462,8 +478,9 @@ fn scratch_databases_are_dropped_after_success_error_and_ctrl_c() {
     assert!(child.wait_with_output().unwrap().status.success());
     assert!(scratch_databases(&observer, pid).is_empty());
 
-    // A migration that fails to replay.
-    let dir = example();
+    // A migration that fails to replay. The project is PostgreSQL-only, so that
+    // a version only migrations/postgres has is not a lockstep gap.
+    let dir = postgres_only();
     add_migration(dir.path(), "V2__broken.sql", "CREATE TABLE broken (;\n");
     let child = spawn(dir.path());
     let pid = child.id();
@@ -474,7 +491,7 @@ fn scratch_databases_are_dropped_after_success_error_and_ctrl_c() {
     assert!(scratch_databases(&observer, pid).is_empty());
 
     // Ctrl-C while a migration replays.
-    let dir = example();
+    let dir = postgres_only();
     add_migration(dir.path(), "V2__slow.sql", "SELECT pg_sleep(30);\n");
     let child = spawn(dir.path());
     let pid = child.id();

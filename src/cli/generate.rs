@@ -1,9 +1,9 @@
 use super::output::{self, say};
 use std::path::Path;
 
-use crate::driver::DatabaseUrl;
+use crate::driver::{ConnectOptions, DatabaseUrl};
 use crate::error::exit;
-use crate::migrate::{generate, Generated};
+use crate::migrate::{generate, GenerateOptions, Generated};
 use crate::project::Project;
 use crate::{Error, Result};
 
@@ -12,6 +12,7 @@ pub fn run(
     name: &str,
     allow_destructive: bool,
     dev_url: Option<&str>,
+    database_url: Option<&str>,
 ) -> Result<i32> {
     let dev_url = match dev_url {
         Some(text) => match DatabaseUrl::parse(text, Path::new("."))? {
@@ -24,8 +25,21 @@ pub fn run(
         },
         None => None,
     };
+    // Only to count the rows a NOT NULL would hit; never created, only read.
+    let database_url = database_url
+        .map(|text| DatabaseUrl::parse(text, Path::new(".")))
+        .transpose()?;
     let progress = output::Progress::spinner("replaying the migrations");
-    let generated = generate(project, name, allow_destructive, dev_url.as_ref());
+    let generated = generate(
+        project,
+        name,
+        GenerateOptions {
+            allow_destructive,
+            dev_url: dev_url.as_ref(),
+            database_url: database_url.as_ref(),
+            connect: ConnectOptions::default(),
+        },
+    );
     drop(progress);
     match generated? {
         Generated::NoChanges => {

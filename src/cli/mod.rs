@@ -122,6 +122,10 @@ pub enum Command {
             hide_env_values = true
         )]
         dev_url: Option<String>,
+        /// A database to count, read only, the rows a new NOT NULL would hit
+        /// (default: the --dev-url database). Never created; never migrated.
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
     },
     /// Apply pending migrations to the database.
     Migrate {
@@ -346,11 +350,13 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             name,
             allow_destructive,
             dev_url,
+            database_url,
         } => generate::run(
             &context.project,
             name,
             *allow_destructive,
             dev_url.as_deref(),
+            database_url.as_deref(),
         ),
         Command::Migrate { dry_run, .. } => migrate::run(&context, *dry_run),
         Command::Rollback {

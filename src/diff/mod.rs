@@ -8,6 +8,9 @@ use std::collections::{HashMap, HashSet};
 
 use crate::schema::{Change, Column, Schema, Table};
 
+mod suspected_renames;
+pub use suspected_renames::{suspected_renames, SuspectedRename};
+
 /// The changes that turn `current` into `target`.
 pub fn diff(current: &Schema, target: &Schema) -> Vec<Change> {
     let mut early = Vec::new(); // drops of constraints and indexes, renames

@@ -1,4 +1,4 @@
-use super::diff;
+use super::{diff, suspected_renames, SuspectedRename};
 use crate::schema::{parse_schema_text, Change, Schema};
 use std::path::Path;
 
@@ -117,4 +117,138 @@ name = { type = "text", index = true }
     assert!(!changes
         .iter()
         .any(|c| matches!(c, Change::DropTable { .. } | Change::CreateTable(_))));
+}
+
+fn hero_with(columns: &str) -> Schema {
+    schema(&format!(
+        "[table.hero.columns]\nid = {{ type = \"integer\", primary_key = true }}\n{columns}\n"
+    ))
+}
+
+#[test]
+fn a_drop_and_an_add_of_the_same_type_is_a_suspected_rename() {
+    let before = hero_with("power = \"text\"\nage = \"integer\"");
+    let after = hero_with("superpower = \"text\"\nyears = \"text\"");
+    let changes = diff(&before, &after);
+    let hints = suspected_renames(&before, &changes);
+    // age (integer) and years (text) differ in type: no hint for them.
+    assert_eq!(
+        hints,
+        [SuspectedRename::Column {
+            table: "hero".into(),
+            from: "power".into(),
+            to: "superpower".into(),
+        }]
+    );
+    assert_eq!(
+        hints[0].to_string(),
+        "did you mean to rename hero.power to hero.superpower? add renamed_from = \"power\""
+    );
+    let drop = changes
+        .iter()
+        .find(|c| matches!(c, Change::DropColumn { column, .. } if column == "power"))
+        .unwrap();
+    assert!(hints[0].is_drop_of(drop));
+}
+
+#[test]
+fn a_table_recreated_with_the_same_columns_is_a_suspected_rename() {
+    let before = schema(
+        "[table.team.columns]\nid = { type = \"integer\", primary_key = true }\nname = \"text\"\n",
+    );
+    let after = schema(
+        "[table.squad.columns]\nid = { type = \"integer\", primary_key = true }\nname = \"text\"\n",
+    );
+    let hints = suspected_renames(&before, &diff(&before, &after));
+    assert_eq!(
+        hints,
+        [SuspectedRename::Table {
+            from: "team".into(),
+            to: "squad".into()
+        }]
+    );
+}
+
+#[test]
+fn a_hint_gives_a_rename_and_a_leftover_hint_is_ignored() {
+    let before = hero_with("power = \"text\"");
+    let hinted = hero_with("superpower = { type = \"text\", renamed_from = \"power\" }");
+    let changes = diff(&before, &hinted);
+    assert_eq!(
+        described(&changes),
+        ["rename column hero.power to superpower"]
+    );
+    assert!(suspected_renames(&before, &changes).is_empty());
+
+    // Once the rename is in the history, the hint names a column that is gone.
+    let renamed = hero_with("superpower = \"text\"");
+    assert!(diff(&renamed, &hinted).is_empty());
+    // A hint naming a column that never existed adds the column, nothing else.
+    let never = hero_with(
+        "power = \"text\"\nx = { type = \"integer\", nullable = true, renamed_from = \"gone\" }",
+    );
+    assert_eq!(
+        described(&diff(&before, &never)),
+        ["add column hero.x integer null"]
+    );
+}
+
+#[test]
+fn widening_is_safe_and_narrowing_destructive() {
+    let before = hero_with("age = \"integer\"\nname = \"varchar(20)\"");
+    let widened = hero_with("age = \"bigint\"\nname = \"text\"");
+    let changes = diff(&before, &widened);
+    assert_eq!(changes.len(), 2);
+    assert!(!changes.iter().any(Change::is_destructive), "{changes:?}");
+
+    let narrowed = diff(&widened, &before);
+    let summaries: Vec<String> = narrowed
+        .iter()
+        .filter_map(Change::destruction)
+        .map(|d| d.summary)
+        .collect();
+    assert_eq!(
+        summaries,
+        [
+            "changes column hero.age from bigint to integer",
+            "changes column hero.name from text to varchar(20)"
+        ]
+    );
+}
+
+#[test]
+fn not_null_is_destructive_only_without_a_default() {
+    let before = hero_with("age = { type = \"integer\", nullable = true }");
+    let required = diff(&before, &hero_with("age = \"integer\""));
+    assert_eq!(
+        required[0].destruction().unwrap().summary,
+        "makes column hero.age NOT NULL without a default"
+    );
+    assert_eq!(
+        required[0].not_null_without_default(),
+        Some(("hero", "age"))
+    );
+    let with_default = diff(
+        &before,
+        &hero_with("age = { type = \"integer\", default = 0 }"),
+    );
+    assert!(!with_default[0].is_destructive());
+}
+
+#[test]
+fn drops_say_what_they_lose() {
+    let before = schema(HEROES);
+    let after = hero_with("name = { type = \"text\", index = true }");
+    let lines: Vec<String> = diff(&before, &after)
+        .iter()
+        .filter_map(Change::destruction)
+        .map(|d| d.to_string())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "drops column hero.team_id and its data",
+            "drops table team and all its rows"
+        ]
+    );
 }

@@ -128,7 +128,24 @@ pub fn check_files(project: &Project, dev_url: Option<&DatabaseUrl>) -> Result<V
     Ok(findings)
 }
 
-fn lockstep_findings(project: &Project, versions: &[(String, Vec<(i32, String)>)]) -> Vec<Finding> {
+/// The lockstep findings of the project's folders alone (for `status`).
+pub fn lockstep_problems(project: &Project) -> Result<Vec<Finding>> {
+    let declared = project.load_schema()?;
+    let mut versions = Vec::new();
+    for dialect in &declared.config.dialects {
+        let scripts = load_migrations(&project.migrations_dir(dialect))?;
+        versions.push((
+            dialect.clone(),
+            scripts.iter().map(|s| (s.version, s.file_name())).collect(),
+        ));
+    }
+    Ok(lockstep_findings(project, &versions))
+}
+
+pub(crate) fn lockstep_findings(
+    project: &Project,
+    versions: &[(String, Vec<(i32, String)>)],
+) -> Vec<Finding> {
     let mut findings = Vec::new();
     for (dialect, files) in versions {
         for (other, other_files) in versions {
@@ -142,9 +159,11 @@ fn lockstep_findings(project: &Project, versions: &[(String, Vec<(i32, String)>)
                         Some(other),
                         format!(
                             "{} has version {version} but {} has none: every dialect needs the same versions \
-                             (write the missing file, or generate it)",
+                             (write {} by hand; for a dialect newly added to [project] dialects, \
+                             `strata generate NAME` writes its catch-up migrations)",
                             project.migrations_dir(dialect).join(file).display(),
                             project.migrations_dir(other).display(),
+                            project.migrations_dir(other).join(file).display(),
                         ),
                     )),
                     // Each pair is reported once, from the dialect listed first.

@@ -1,13 +1,15 @@
 //! `strata generate NAME`: diff schema.toml against what the migrations build, and
 //! write the next migration for every dialect, in lockstep.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
+use super::destructive::{self, DialectChanges, NullCounter};
 use super::dir::{load_migrations, validate_migration_name};
 use super::integrity::{self, IntegrityProblem};
+use super::lockstep::{self, CatchUp, History};
 use super::replay_cache::ReplayCache;
 use crate::diff::diff;
-use crate::driver::{self, DatabaseUrl, Dialect, Plan};
+use crate::driver::{self, ConnectOptions, DatabaseUrl, Dialect, Plan};
 use crate::project::Project;
 use crate::schema::{Change, Schema};
 use crate::script::{self, Kind};
@@ -34,32 +36,55 @@ struct DialectPlan {
     plan: Plan,
 }
 
-pub fn generate(
-    project: &Project,
-    name: &str,
-    allow_destructive: bool,
-    dev_url: Option<&DatabaseUrl>,
-) -> Result<Generated> {
+/// What `generate` may do beyond writing safe changes, and where it may look.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct GenerateOptions<'a> {
+    /// Write destructive changes (drops, narrowing, NOT NULL without a default).
+    pub allow_destructive: bool,
+    /// A PostgreSQL server for scratch databases that replay migrations/postgres.
+    pub dev_url: Option<&'a DatabaseUrl>,
+    /// A database to count the rows a NOT NULL would hit on (else the dev URL's).
+    pub database_url: Option<&'a DatabaseUrl>,
+    pub connect: ConnectOptions,
+}
+
+pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> Result<Generated> {
     validate_migration_name(name)?;
     refuse_tampered_folders(project)?;
-    let (mut plans, next_version) = diff_every_dialect(project, dev_url)?;
+    let declared = project.load_schema()?;
+    let histories = lockstep::load(project, &declared.config.dialects)?;
+    check_scripts(&histories)?;
+    lockstep::refuse_gaps(project, &histories)?;
+    let (catch_ups, caught_up_to) = lockstep::catch_up(&histories, options.dev_url)?;
+    let (mut plans, next_version) =
+        diff_every_dialect(project, &histories, caught_up_to, options.dev_url)?;
     if plans.iter().all(|plan| plan.changes.is_empty()) {
-        return Ok(Generated::NoChanges);
+        if catch_ups.is_empty() {
+            return Ok(Generated::NoChanges);
+        }
+        let (files, changes, version) = write_catch_ups(project, &catch_ups)?;
+        return Ok(Generated::Written {
+            version,
+            files,
+            changes,
+        });
     }
 
-    let destructive: Vec<String> = plans
+    let dialect_changes: Vec<DialectChanges<'_>> = plans
         .iter()
-        .flat_map(|plan| plan.changes.iter())
-        .filter(|change| change.is_destructive())
-        .map(ToString::to_string)
+        .map(|plan| DialectChanges {
+            current: &plan.current,
+            changes: &plan.changes,
+        })
         .collect();
-    if !destructive.is_empty() && !allow_destructive {
-        return Err(Error::Refused(format!(
-            "these changes can lose data, so nothing was written:\n  {}\n\
-             check them, then run again with --allow-destructive",
-            dedup(destructive).join("\n  ")
-        )));
-    }
+    destructive::check(
+        &dialect_changes,
+        options.allow_destructive,
+        &NullCounter {
+            url: options.database_url.or(options.dev_url),
+            options: options.connect,
+        },
+    )?;
 
     let mut refusals = Vec::new();
     for plan in &mut plans {
@@ -82,30 +107,78 @@ pub fn generate(
         )));
     }
 
-    let mut files = Vec::new();
+    let (mut files, mut changes, _) = write_catch_ups(project, &catch_ups)?;
     for plan in &plans {
         let folder = project.migrations_dir(plan.dialect.name());
-        std::fs::create_dir_all(&folder).map_err(|error| Error::io(&folder, error))?;
-        let path = folder.join(format!("V{next_version}__{name}.sql"));
-        if path.exists() {
-            return Err(Error::Refused(format!("{} already exists", path.display())));
-        }
-        let text = migration_text(plan, &format!("V{next_version}__{name}.sql"));
-        std::fs::write(&path, text).map_err(|error| Error::io(&path, error))?;
-        files.push(path);
+        let file_name = format!("V{next_version}__{name}.sql");
+        let text = migration_text(
+            plan.dialect.name(),
+            &plan.changes,
+            &plan.plan,
+            &file_name,
+            None,
+        );
+        files.push(write_file(&folder, &file_name, &text)?);
         files.push(integrity::rehash(&folder)?);
     }
-    let changes = dedup(
+    changes.extend(dedup(
         plans
             .iter()
             .flat_map(|plan| plan.changes.iter().map(ToString::to_string))
             .collect(),
-    );
+    ));
     Ok(Generated::Written {
         version: next_version,
         files,
         changes,
     })
+}
+
+/// Writes the catch-up migrations of new dialects (see [`lockstep::catch_up`]):
+/// the files written, each change prefixed by its file, and the last version.
+fn write_catch_ups(
+    project: &Project,
+    catch_ups: &[CatchUp],
+) -> Result<(Vec<PathBuf>, Vec<String>, i32)> {
+    let mut files = Vec::new();
+    let mut changes = Vec::new();
+    let mut version = 0;
+    for catch_up in catch_ups {
+        let dialect = catch_up.dialect.name();
+        let folder = project.migrations_dir(dialect);
+        for file in &catch_up.files {
+            let file_name = format!("V{}__{}.sql", file.version, file.name);
+            let note = format!(
+                "Catch-up: {dialect} was added to [project] dialects after this version; \
+                 this file builds the schema migrations/{} has at V{} (schema only: \
+                 rows a migration there inserts are not carried over).",
+                catch_up.reference, file.version
+            );
+            let text = migration_text(dialect, &file.changes, &file.plan, &file_name, Some(&note));
+            files.push(write_file(&folder, &file_name, &text)?);
+            changes.extend(
+                file.changes
+                    .iter()
+                    .map(|change| format!("{dialect}/{file_name}: {change}")),
+            );
+            version = version.max(file.version);
+        }
+        if !catch_up.files.is_empty() {
+            files.push(integrity::rehash(&folder)?);
+        }
+    }
+    Ok((files, changes, version))
+}
+
+/// Writes a new migration file; never overwrites one.
+fn write_file(folder: &Path, file_name: &str, text: &str) -> Result<PathBuf> {
+    std::fs::create_dir_all(folder).map_err(|error| Error::io(folder, error))?;
+    let path = folder.join(file_name);
+    if path.exists() {
+        return Err(Error::Refused(format!("{} already exists", path.display())));
+    }
+    std::fs::write(&path, text).map_err(|error| Error::io(&path, error))?;
+    Ok(path)
 }
 
 /// The changes `generate` would write, per dialect (empty when schema.toml and
@@ -114,7 +187,10 @@ pub fn unsynced_changes(
     project: &Project,
     dev_url: Option<&DatabaseUrl>,
 ) -> Result<Vec<(String, Vec<Change>)>> {
-    let (plans, _) = diff_every_dialect(project, dev_url)?;
+    let declared = project.load_schema()?;
+    let histories = lockstep::load(project, &declared.config.dialects)?;
+    check_scripts(&histories)?;
+    let (plans, _) = diff_every_dialect(project, &histories, None, dev_url)?;
     Ok(plans
         .into_iter()
         .map(|plan| (plan.dialect.name().to_string(), plan.changes))
@@ -122,16 +198,20 @@ pub fn unsynced_changes(
 }
 
 /// Replays every dialect's migrations and diffs the result against schema.toml;
-/// also returns the next free version.
+/// also returns the next free version. A new dialect (see [`lockstep::is_new`])
+/// starts from `caught_up_to`, what its catch-up migrations build, when given.
 fn diff_every_dialect(
     project: &Project,
+    histories: &[History],
+    caught_up_to: Option<Schema>,
     dev_url: Option<&DatabaseUrl>,
 ) -> Result<(Vec<DialectPlan>, i32)> {
     let declared = project.load_schema()?;
 
     let mut replayed = Vec::new();
     let mut next_version = 1;
-    for dialect_name in &declared.config.dialects {
+    for history in histories {
+        let dialect_name = &history.dialect;
         let dialect = driver::dialect(dialect_name).ok_or_else(|| {
             Error::Refused(format!(
                 "{}: dialect `{dialect_name}` is not supported by this version of strata yet; \
@@ -139,31 +219,26 @@ fn diff_every_dialect(
                 project.schema_path().display()
             ))
         })?;
-        let folder = project.migrations_dir(dialect_name);
-        let scripts = load_migrations(&folder)?;
+        let scripts = &history.scripts;
         next_version = next_version.max(scripts.last().map_or(0, |s| s.version) + 1);
-        // The same files replayed before (cached under their hashes) build the
-        // same schema: no replay, no dev server, no checking the files again.
-        let cache = ReplayCache::new(project, dialect_name, &scripts);
-        if let Some(cached) = cache.load() {
-            replayed.push((dialect, Some(cached)));
-            continue;
-        }
-        // Replaying runs the files, so they are checked as `migrate` checks them.
-        if let Some(engine) = driver::registry::engine(dialect_name).map(|e| e.script_engine()) {
-            for script in &scripts {
-                script::check_file(
-                    engine,
-                    &folder.join(script.file_name()),
-                    &script.sql,
-                    Kind::Migration,
-                )?;
+        let current = match &caught_up_to {
+            Some(state) if lockstep::is_new(history, histories) => Some(state.clone()),
+            _ => {
+                // The same files replayed before (cached under their hashes)
+                // build the same schema: no replay, no dev server.
+                let cache = ReplayCache::new(project, dialect_name, scripts);
+                match cache.load() {
+                    Some(cached) => Some(cached),
+                    None => {
+                        let current = dialect.replay(scripts, dev_url)?;
+                        if let Some(schema) = &current {
+                            cache.store(schema);
+                        }
+                        current
+                    }
+                }
             }
-        }
-        let current = dialect.replay(&scripts, dev_url)?;
-        if let Some(schema) = &current {
-            cache.store(schema);
-        }
+        };
         replayed.push((dialect, current));
     }
     // Migrations are generated in lockstep, so a dialect that cannot replay its
@@ -193,6 +268,26 @@ fn diff_every_dialect(
         });
     }
     Ok((plans, next_version))
+}
+
+/// Replaying runs the files, so they are checked as `migrate` checks them (an
+/// invalid file is exit 3, before any lockstep question).
+fn check_scripts(histories: &[History]) -> Result<()> {
+    for history in histories {
+        let Some(engine) = driver::registry::engine(&history.dialect).map(|e| e.script_engine())
+        else {
+            continue;
+        };
+        for script in &history.scripts {
+            script::check_file(
+                engine,
+                &history.folder.join(script.file_name()),
+                &script.sql,
+                Kind::Migration,
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// Generating on top of an edited or deleted migration would bless the edit in
@@ -230,39 +325,98 @@ fn dedup(items: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-/// The file: a header of `--` comments saying what each step does (every line
-/// through [`sql_comment`], so no name in a step's comment can end its comment and
-/// become SQL), then the statements. Reverses are carried in the plan, not written.
-fn migration_text(plan: &DialectPlan, file_name: &str) -> String {
+/// The file: a header of `--` comments (every line through [`sql_comment`], so
+/// no name in a step's comment can end its comment and become SQL) marking each
+/// destructive change (`-- destructive: drops column hero.power`) and saying what
+/// each step does, then the statements. Reverses are carried in the plan, not
+/// written. `note` is a catch-up's explanation.
+fn migration_text(
+    dialect: &str,
+    changes: &[Change],
+    plan: &Plan,
+    file_name: &str,
+    note: Option<&str>,
+) -> String {
     // The directive must be the first line: the runner reads it before the
     // migration's transaction begins.
     let mut text = String::new();
-    if plan.plan.foreign_keys_off() {
+    if plan.foreign_keys_off() {
         text.push_str(super::directive::FOREIGN_KEYS_OFF);
         text.push('\n');
     }
     text.push_str(&sql_comment(&format!(
-        "{file_name}: generated by strata {} for {} from schema.toml.",
+        "{file_name}: generated by strata {} for {dialect} from schema.toml.",
         env!("CARGO_PKG_VERSION"),
-        plan.dialect.name()
     )));
-    if plan.changes.is_empty() {
+    if let Some(note) = note {
+        text.push_str(&sql_comment(note));
+    }
+    for destruction in changes.iter().filter_map(Change::destruction) {
+        text.push_str(&sql_comment(&format!(
+            "destructive: {}",
+            destruction.summary
+        )));
+    }
+    if changes.is_empty() {
         text.push_str(&sql_comment(
             "This dialect needs no change at this version; the file keeps versions in lockstep.",
         ));
         return text;
     }
     text.push_str(&sql_comment("What it does:"));
-    for step in &plan.plan.steps {
+    for step in &plan.steps {
         text.push_str(&sql_comment(&format!("  {}", step.comment)));
     }
     text.push_str(&sql_comment(
         "Once applied to a database, leave it as it is: write a new migration instead.",
     ));
-    for statement in plan.plan.statements() {
+    for statement in plan.statements() {
         text.push('\n');
         text.push_str(statement);
         text.push('\n');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::driver::{Reverse, Step};
+
+    /// The planners on this branch do not plan drops yet, so the header is
+    /// checked on a plan made by hand: each destructive change is marked before
+    /// the steps, every line a comment.
+    #[test]
+    fn destructive_changes_are_marked_in_the_header() {
+        let changes = [
+            Change::DropColumn {
+                table: "hero".into(),
+                column: "power".into(),
+            },
+            Change::DropTable {
+                table: "team\nDROP TABLE x;".into(),
+            },
+        ];
+        let plan = Plan {
+            steps: vec![Step::new(
+                "ALTER TABLE \"hero\" DROP COLUMN \"power\";".into(),
+                "drop column hero.power",
+                Reverse::Irreversible("its data is gone".into()),
+            )],
+        };
+        let text = migration_text("sqlite", &changes, &plan, "V2__x.sql", None);
+        let header: Vec<&str> = text.lines().take(4).collect();
+        assert_eq!(
+            header,
+            [
+                &format!(
+                    "-- V2__x.sql: generated by strata {} for sqlite from schema.toml.",
+                    env!("CARGO_PKG_VERSION")
+                ) as &str,
+                "-- destructive: drops column hero.power",
+                "-- destructive: drops table team\\nDROP TABLE x;",
+                "-- What it does:",
+            ]
+        );
+    }
 }

@@ -3,11 +3,13 @@
 
 mod apply;
 pub mod check;
+mod destructive;
 mod dir;
 pub mod directive;
 mod generate;
 pub mod history;
 pub mod integrity;
+mod lockstep;
 mod replay;
 pub mod replay_cache;
 pub mod rollback;
@@ -19,5 +21,5 @@ pub use apply::{
     MigrationStatus, StatusLine,
 };
 pub use dir::{load_migrations, validate_migration_name, validate_name};
-pub use generate::{generate, unsynced_changes, Generated};
+pub use generate::{generate, unsynced_changes, GenerateOptions, Generated};
 pub use replay::schema_at;

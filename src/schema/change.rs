@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::text::printable;
 
-use super::{Column, ForeignKey, Index, PrimaryKey, Table, UniqueConstraint};
+use super::{Column, ForeignKey, Index, PrimaryKey, Table, TypeChange, UniqueConstraint};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -71,15 +71,67 @@ pub enum Change {
 }
 
 impl Change {
-    /// Changes that can lose data or break a running application's queries.
+    /// Changes that can lose data or fail on the data there is: drops of tables
+    /// and columns, narrowing type changes (and changes of kind), and NOT NULL
+    /// without a default to fill the existing NULLs with. Widening a type and
+    /// NOT NULL with a default (the planners backfill NULLs with it) are safe.
     pub fn is_destructive(&self) -> bool {
-        match self {
-            Change::DropTable { .. } | Change::DropColumn { .. } => true,
-            // Narrowing a type or making a column NOT NULL can fail or truncate.
-            Change::AlterColumn { from, to, .. } => {
-                from.ty != to.ty || (from.nullable && !to.nullable)
+        self.destruction().is_some()
+    }
+
+    /// What a destructive change does and what it would lose; `None` for a safe one.
+    pub fn destruction(&self) -> Option<Destruction> {
+        let (summary, loss) = match self {
+            Change::DropTable { table } => {
+                (format!("drops table {}", n(table)), "and all its rows")
             }
-            _ => false,
+            Change::DropColumn { table, column } => (
+                format!("drops column {}.{}", n(table), n(column)),
+                "and its data",
+            ),
+            Change::AlterColumn { table, from, to } => {
+                if from.ty.change_to(&to.ty) == TypeChange::Narrowing {
+                    (
+                        format!(
+                            "changes column {}.{} from {} to {}",
+                            n(table),
+                            n(&to.name),
+                            from.ty,
+                            to.ty
+                        ),
+                        "(narrowing: values that do not fit or convert are cut or stop the migration)",
+                    )
+                } else if self.not_null_without_default().is_some() {
+                    (
+                        format!(
+                            "makes column {}.{} NOT NULL without a default",
+                            n(table),
+                            n(&to.name)
+                        ),
+                        "(rows where it is NULL stop the migration)",
+                    )
+                } else {
+                    return None;
+                }
+            }
+            _ => return None,
+        };
+        Some(Destruction {
+            summary,
+            loss: loss.to_string(),
+        })
+    }
+
+    /// For a column that becomes NOT NULL with no default to backfill existing
+    /// NULLs: the table and the column's name before this change.
+    pub fn not_null_without_default(&self) -> Option<(&str, &str)> {
+        match self {
+            Change::AlterColumn { table, from, to }
+                if from.nullable && !to.nullable && to.default.is_none() =>
+            {
+                Some((table, &from.name))
+            }
+            _ => None,
         }
     }
 
@@ -101,6 +153,20 @@ impl Change {
             | Change::CreateIndex { table, .. }
             | Change::DropIndex { table, .. } => table,
         }
+    }
+}
+
+/// What a destructive change does (`drops column hero.power`, the line in the
+/// migration header) and what it would lose (`and its data`, added in refusals).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destruction {
+    pub summary: String,
+    pub loss: String,
+}
+
+impl fmt::Display for Destruction {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.summary, self.loss)
     }
 }
 

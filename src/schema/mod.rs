@@ -7,11 +7,11 @@ mod parse;
 mod types;
 mod write;
 
-pub use change::Change;
+pub use change::{Change, Destruction};
 pub use model::{
     names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table,
     UniqueConstraint,
 };
 pub use parse::{parse_schema_file, parse_schema_text, ProjectConfig, SchemaFile};
-pub use types::Type;
+pub use types::{Type, TypeChange};
 pub use write::{unwritable_names, write_schema};

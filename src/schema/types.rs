@@ -24,6 +24,17 @@ pub enum Type {
     Custom(String),
 }
 
+/// How a column's values fare when its type changes (see [`Type::change_to`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeChange {
+    Same,
+    /// Every value fits the new type unchanged: safe.
+    Widening,
+    /// A smaller type or another kind of type: values can be cut, fail to
+    /// convert, or change meaning. Destructive.
+    Narrowing,
+}
+
 /// The names schema.toml accepts, for messages and suggestions.
 pub const PORTABLE_TYPE_NAMES: &[&str] = &[
     "integer",
@@ -109,6 +120,49 @@ impl Type {
         ]
     }
 
+    /// What changing a column from this type to `to` does to the values it holds.
+    pub fn change_to(&self, to: &Type) -> TypeChange {
+        if self == to {
+            TypeChange::Same
+        } else if self.widens_to(to) {
+            TypeChange::Widening
+        } else {
+            TypeChange::Narrowing
+        }
+    }
+
+    /// Whether every value of this type fits `to` unchanged, so that changing a
+    /// column's type to `to` can neither fail nor lose anything: smallint →
+    /// integer → bigint, varchar(n) → varchar(m ≥ n) or text, real → double, and
+    /// numeric(p,s) → numeric with no fewer integer digits (p − s) and no fewer
+    /// decimals (s), or unconstrained numeric. Anything else (integer → real,
+    /// timestamp → timestamptz, …) changes or can lose values.
+    pub fn widens_to(&self, to: &Type) -> bool {
+        match (self, to) {
+            (Type::SmallInt, Type::Integer | Type::BigInt) | (Type::Integer, Type::BigInt) => true,
+            (Type::Varchar(n), Type::Varchar(m)) => m > n,
+            (Type::Varchar(_), Type::Text) => true,
+            (Type::Real, Type::Double) => true,
+            (Type::Numeric(Some(_)), Type::Numeric(None)) => true,
+            (Type::Numeric(Some((p, s))), Type::Numeric(Some((p2, s2)))) => {
+                (p2 - s2 >= p - s && s2 >= s) && (p, s) != (p2, s2)
+            }
+            _ => false,
+        }
+    }
+
+    /// Whether a foreign key column of this type may reference a key of type
+    /// `key`: the same type, or two types of one family whose values compare as
+    /// equal on every engine (integer ↔ bigint, varchar ↔ text). This is what lets a
+    /// referenced key be widened (integer → bigint) in one migration and the
+    /// referencing column follow in the same or a later one.
+    pub fn can_reference(&self, key: &Type) -> bool {
+        self == key
+            || (self.is_integer_like() && key.is_integer_like())
+            || (matches!(self, Type::Text | Type::Varchar(_))
+                && matches!(key, Type::Text | Type::Varchar(_)))
+    }
+
     pub fn is_integer_like(&self) -> bool {
         matches!(self, Type::Integer | Type::BigInt | Type::SmallInt)
     }
@@ -172,6 +226,59 @@ mod tests {
         assert_eq!(Type::parse_portable("numeric(2,10)"), None);
         assert_eq!(Type::parse_portable("varchar(0)"), None);
         assert_eq!(Type::parse_portable("strng"), None);
+    }
+
+    fn change(from: &str, to: &str) -> TypeChange {
+        Type::parse_portable(from)
+            .unwrap()
+            .change_to(&Type::parse_portable(to).unwrap())
+    }
+
+    #[test]
+    fn widening_keeps_every_value() {
+        for (from, to) in [
+            ("integer", "bigint"),
+            ("smallint", "integer"),
+            ("smallint", "bigint"),
+            ("varchar(10)", "varchar(11)"),
+            ("varchar(10)", "text"),
+            ("real", "double"),
+            ("numeric(5,2)", "numeric(7,2)"),
+            ("numeric(5,2)", "numeric(6,3)"),
+            ("numeric(5,2)", "numeric"),
+        ] {
+            assert_eq!(change(from, to), TypeChange::Widening, "{from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn narrowing_and_changes_of_kind_are_destructive() {
+        for (from, to) in [
+            ("bigint", "integer"),
+            ("integer", "smallint"),
+            ("varchar(10)", "varchar(9)"),
+            ("text", "varchar(10)"),
+            ("double", "real"),
+            ("numeric(5,2)", "numeric(5,3)"), // one integer digit fewer
+            ("numeric(5,2)", "numeric(6,1)"), // one decimal fewer
+            ("numeric", "numeric(10,2)"),
+            ("integer", "real"),
+            ("integer", "text"),
+            ("timestamp", "timestamptz"),
+        ] {
+            assert_eq!(change(from, to), TypeChange::Narrowing, "{from} -> {to}");
+        }
+        assert_eq!(change("text", "text"), TypeChange::Same);
+    }
+
+    #[test]
+    fn foreign_keys_may_reference_a_key_of_the_same_family() {
+        let t = |name| Type::parse_portable(name).unwrap();
+        assert!(t("integer").can_reference(&t("bigint")));
+        assert!(t("bigint").can_reference(&t("integer")));
+        assert!(t("varchar(10)").can_reference(&t("text")));
+        assert!(!t("text").can_reference(&t("integer")));
+        assert!(!t("uuid").can_reference(&t("text")));
     }
 
     #[test]

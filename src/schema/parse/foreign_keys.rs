@@ -1,5 +1,5 @@
 //! `references`, `on_delete`/`on_update`, and the checks that need every table
-//! parsed: the target exists, has the column, is a key, and has the same type.
+//! parsed: the target exists, has the column, is a key, and has a compatible type.
 
 use std::ops::Range;
 
@@ -125,7 +125,7 @@ impl Parser<'_> {
     }
 
     /// Foreign keys need every table parsed: the target must exist, have the column,
-    /// the column types must match, and the target must be a primary key or unique.
+    /// the column types must be compatible ([`crate::schema::Type::can_reference`]), and the target must be a primary key or unique.
     pub(super) fn check_references(&mut self, schema: &Schema) {
         let references = std::mem::take(&mut self.references);
         let declared = std::mem::take(&mut self.declared);
@@ -197,7 +197,7 @@ impl Parser<'_> {
             else {
                 continue;
             };
-            if source_column.ty != target_column.ty {
+            if !source_column.ty.can_reference(&target_column.ty) {
                 self.reader.problem(
                     Problem::new(
                         reference.type_span.clone(),
