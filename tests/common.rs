@@ -330,3 +330,17 @@ impl Backend {
         }
     }
 }
+
+/// `on_both_databases!(a, b)`: tests `sqlite::a`, `postgres::a`, … that call
+/// `a(Kind::Sqlite)` and `a(Kind::Postgres)`.
+#[allow(unused_macros)]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::Kind::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name(super::Kind::Postgres) } )*
+        }
+    };
+}

@@ -3,22 +3,12 @@
 //! Each test runs on a SQLite file and on a PostgreSQL database of its own unless
 //! it is about one engine.
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
 
 use common::*;
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Kind::Sqlite) } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() { super::$name(super::Kind::Postgres) } )*
-        }
-    };
-}
 
 on_both_databases!(
     sql_patch_with_commit_is_refused_and_dry_run_changes_nothing,

@@ -3,23 +3,13 @@
 //! marks, NUL characters, row counts of `.sql` patches, exit codes when the
 //! database itself fails, and inserts big enough to be sent in several chunks.
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use common::*;
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Kind::Sqlite) } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() { super::$name(super::Kind::Postgres) } )*
-        }
-    };
-}
 
 on_both_databases!(
     a_bom_prefixed_migration_and_patches_apply,

@@ -1,6 +1,7 @@
 //! Hostile use of database URLs, `setup --fresh`, locks and waits (issue #8, items
 //! 3, 4, 6, 7 and the SQLite lock of item 9): each test is named after what it protects.
 
+#[macro_use]
 mod common;
 
 use std::io::{Read, Write};
@@ -12,17 +13,6 @@ use common::*;
 
 /// strata's advisory lock key: "strata" in ASCII.
 const LOCK_KEY: i64 = 0x7374_7261_7461;
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Kind::Sqlite) } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() { super::$name(super::Kind::Postgres) } )*
-        }
-    };
-}
 
 on_both_databases!(
     setup_fresh_needs_yes_even_when_stdin_is_not_a_terminal,

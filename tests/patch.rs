@@ -1,6 +1,7 @@
 //! `strata patch` and `strata setup`, every test on a SQLite file and on a real
 //! PostgreSQL database of its own.
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
@@ -9,17 +10,6 @@ use common::*;
 
 const HEROES_WITH_TEAMS: &str = "SELECT hero.id, hero.name, hero.secret_name, hero.age, team.name \
      FROM hero LEFT JOIN team ON team.id = hero.team_id ORDER BY hero.id";
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Kind::Sqlite) } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() { super::$name(super::Kind::Postgres) } )*
-        }
-    };
-}
 
 on_both_databases!(
     setup_from_nothing_builds_the_tutorial,
