@@ -366,9 +366,8 @@ fn a_dialect_added_later_gets_catch_up_migrations() {
         ]
     );
     // Catch-up migrations get their down files too.
-    let down =
-        std::fs::read_to_string(project.join("migrations/postgres/V2__add_power.down.sql"))
-            .unwrap();
+    let down = std::fs::read_to_string(project.join("migrations/postgres/V2__add_power.down.sql"))
+        .unwrap();
     assert!(
         down.ends_with("\nALTER TABLE \"hero\" DROP COLUMN \"power\";\n"),
         "{down}"

@@ -135,8 +135,13 @@ fn a_generated_migration_rolls_back_to_what_v1_built(kind: Kind) {
 
 fn a_dropped_column_makes_the_down_file_irreversible(kind: Kind) {
     let (dir, backend) = set_up(kind);
-    edit_schema(dir.path(), |text| text.replace("headquarters = \"text\"\n", ""));
-    strata_ok(dir.path(), &["generate", "drop_headquarters", "--allow-destructive"]);
+    edit_schema(dir.path(), |text| {
+        text.replace("headquarters = \"text\"\n", "")
+    });
+    strata_ok(
+        dir.path(),
+        &["generate", "drop_headquarters", "--allow-destructive"],
+    );
     let migrations = dir.path().join("migrations").join(folder(kind));
     let down = std::fs::read_to_string(migrations.join("V2__drop_headquarters.down.sql")).unwrap();
     // Each planner words its own reason.

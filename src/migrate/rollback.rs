@@ -5,8 +5,8 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use super::apply::integrity_problems;
-use super::directive;
 use super::dir::{down_file_name, load_down, load_migrations};
+use super::directive;
 use crate::driver::{Database, LockGuard, MigrationScript, HISTORY_TABLE};
 use crate::script::{self, Kind};
 use crate::{Error, Result};
