@@ -358,10 +358,19 @@ fn a_dialect_added_later_gets_catch_up_migrations() {
     assert_eq!(
         files_in(&project.join("migrations/postgres")),
         [
+            "V1__create_team_and_hero.down.sql",
             "V1__create_team_and_hero.sql",
+            "V2__add_power.down.sql",
             "V2__add_power.sql",
             "strata.sum"
         ]
+    );
+    // Catch-up migrations get their down files too.
+    let down = std::fs::read_to_string(project.join("migrations/postgres/V2__add_power.down.sql"))
+        .unwrap();
+    assert!(
+        down.ends_with("\nALTER TABLE \"hero\" DROP COLUMN \"power\";\n"),
+        "{down}"
     );
     assert!(
         run.stdout

@@ -160,6 +160,20 @@ pub trait Database {
     /// hold the migration lock already (`rollback`).
     fn begin_write(&mut self) -> Result<Box<dyn Transaction + '_>>;
 
+    /// Runs `scripts` in order in one write transaction and commits it (a down
+    /// file and the removal of its history row, under the migration lock the
+    /// caller holds). When the first script's leading directives include
+    /// `-- strata: foreign-keys-off`, SQLite runs the transaction with foreign
+    /// keys off and checks them before COMMIT, as `migrate` runs such a file;
+    /// other engines have no such directive.
+    fn run_in_write_transaction(&mut self, scripts: &[&str]) -> Result<()> {
+        let mut transaction = self.begin_write()?;
+        for sql in scripts {
+            transaction.execute_script(sql)?;
+        }
+        transaction.commit()
+    }
+
     /// Starts a read-only transaction that takes no lock of strata's, so reading
     /// history never waits for a running migration or patch.
     fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>>;

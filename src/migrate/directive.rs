@@ -3,19 +3,29 @@
 //! be off while a table other tables reference is dropped and re-created, and
 //! `PRAGMA foreign_keys` does nothing inside a transaction, so the runner, not
 //! the file, turns them off (see the SQLite engine's migration runner).
+//!
+//! A file may start with several directive lines (a down file that is both
+//! `-- strata: irreversible` and `-- strata: foreign-keys-off`); a directive
+//! counts while every line before it is one.
 
 /// The directive line `generate` writes.
 pub const FOREIGN_KEYS_OFF: &str = "-- strata: foreign-keys-off";
 
-/// Whether the file's first line is `-- strata: foreign-keys-off` (spaces around
-/// the words and letter case do not matter).
+/// Whether the file's leading directives include `-- strata: foreign-keys-off`
+/// (spaces around the words and letter case do not matter).
 pub fn foreign_keys_off(sql: &str) -> bool {
-    first_line_directive(sql).is_some_and(|name| name.eq_ignore_ascii_case("foreign-keys-off"))
+    leading_directives(sql).any(|name| name.eq_ignore_ascii_case("foreign-keys-off"))
 }
 
-/// `name` of a first line `-- strata: name`.
-fn first_line_directive(sql: &str) -> Option<&str> {
-    let line = sql.trim_start_matches('\u{FEFF}').lines().next()?;
+/// The `name` of each `-- strata: name` line the file starts with.
+pub fn leading_directives(sql: &str) -> impl Iterator<Item = &str> {
+    sql.trim_start_matches('\u{FEFF}')
+        .lines()
+        .map_while(directive)
+}
+
+/// `name` of a line `-- strata: name`.
+pub fn directive(line: &str) -> Option<&str> {
     let rest = line.trim().strip_prefix("--")?.trim_start();
     let name = rest
         .get(..7)
@@ -41,5 +51,11 @@ mod tests {
         assert!(!foreign_keys_off("-- strata: foreign-keys-offish\n"));
         assert!(!foreign_keys_off("SELECT 1; -- strata: foreign-keys-off\n"));
         assert!(!foreign_keys_off(""));
+        assert!(foreign_keys_off(
+            "-- strata: irreversible\n-- strata: foreign-keys-off\n-- why\n"
+        ));
+        assert!(!foreign_keys_off(
+            "-- strata: irreversible\n-- why\n-- strata: foreign-keys-off\n"
+        ));
     }
 }

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use super::apply::integrity_problems;
 use super::dir::{down_file_name, load_down, load_migrations};
+use super::directive;
 use crate::driver::{Database, LockGuard, MigrationScript, HISTORY_TABLE};
 use crate::script::{self, Kind};
 use crate::{Error, Result};
@@ -148,10 +149,11 @@ fn plan_undos(
             continue;
         };
         let down_file = folder.join(&down_name);
-        if sql.lines().next().map(str::trim) == Some(IRREVERSIBLE_MARK) && !allow_destructive {
+        if is_irreversible(&sql) && !allow_destructive {
+            // The comment lines after the directives, up to the first other line.
             let reason: Vec<&str> = sql
                 .lines()
-                .skip(1)
+                .skip_while(|line| directive::directive(line).is_some())
                 .take_while(|line| line.starts_with("--"))
                 .map(|line| line.trim_start_matches('-').trim())
                 .filter(|line| !line.is_empty())
@@ -186,20 +188,20 @@ fn plan_undos(
     }
 }
 
-/// The down SQL and the removal of the history row, in one transaction.
+/// Whether the down file's leading directives include `-- strata: irreversible`
+/// (generated down files put it first; see [`IRREVERSIBLE_MARK`]).
+fn is_irreversible(sql: &str) -> bool {
+    directive::leading_directives(sql).any(|name| name.eq_ignore_ascii_case("irreversible"))
+}
+
+/// The down SQL and the removal of the history row, in one transaction (with
+/// foreign keys off on SQLite when the file says so: the reverse of a rebuild).
 fn undo_one(database: &mut dyn Database, undo: &Undo, applied: &[i32]) -> Result<()> {
-    let result = (|| {
-        let mut transaction = database.begin_write()?;
-        transaction.execute_script(&undo.sql)?;
-        transaction.execute(
-            &format!(
-                "DELETE FROM {HISTORY_TABLE} WHERE version = {}",
-                undo.version
-            ),
-            &[],
-        )?;
-        transaction.commit()
-    })();
+    let forget = format!(
+        "DELETE FROM {HISTORY_TABLE} WHERE version = {};",
+        undo.version
+    );
+    let result = database.run_in_write_transaction(&[&undo.sql, &forget]);
     result.map_err(|error| {
         let by_storage = matches!(error, Error::Storage(_));
         let at = applied

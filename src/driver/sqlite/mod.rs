@@ -330,6 +330,27 @@ impl Database for SqliteDatabase {
         }))
     }
 
+    fn run_in_write_transaction(&mut self, scripts: &[&str]) -> Result<()> {
+        let foreign_keys_off = scripts
+            .first()
+            .is_some_and(|sql| crate::migrate::directive::foreign_keys_off(sql));
+        if !foreign_keys_off {
+            let mut transaction = self.begin_write()?;
+            for sql in scripts {
+                transaction.execute_script(sql)?;
+            }
+            return transaction.commit();
+        }
+        // The same helper `migrate` runs a rebuild with (see `LinearScripts`).
+        foreign_keys::with_foreign_keys_off(&mut self.connection, |transaction| {
+            for sql in scripts {
+                script::run_script(transaction, sql)?;
+            }
+            Ok(())
+        })
+        .map_err(database_error)
+    }
+
     fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>> {
         // DEFERRED: a plain read, which SQLite serves while a writer works.
         let transaction = self.connection.transaction().map_err(database_error)?;

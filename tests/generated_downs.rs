@@ -1,0 +1,186 @@
+//! Down files written by `strata generate`: migrate V2, roll it back, and the
+//! database is what V1 built (schema and the rows of surviving columns), on
+//! SQLite files and a real PostgreSQL database.
+
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $( #[test] fn $name() { super::$name(super::Kind::Sqlite) } )*
+        }
+        mod postgres {
+            $( #[test] fn $name() { super::$name(super::Kind::Postgres) } )*
+        }
+    };
+}
+
+on_both_databases!(
+    a_generated_migration_rolls_back_to_what_v1_built,
+    a_dropped_column_makes_the_down_file_irreversible,
+);
+
+fn folder(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Sqlite => "sqlite",
+        Kind::Postgres => "postgres",
+    }
+}
+
+/// The example project set up at V1, with a team and two heroes.
+fn set_up(kind: Kind) -> (tempfile::TempDir, Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example_project(dir.path());
+    let backend = Backend::new(kind, dir.path());
+    backend.strata_ok(dir.path(), &["setup"]);
+    backend.execute(
+        "INSERT INTO team (id, name, headquarters) VALUES (101, 'Preventers', 'Sharp Tower');
+         INSERT INTO hero (id, name, secret_name, age, team_id)
+         VALUES (101, 'Deadpond', 'Dive Wilson', NULL, 101), (102, 'Rusty-Man', 'Tommy Sharp', 48, NULL);",
+    );
+    (dir, backend)
+}
+
+/// Rewrites schema.toml's text with `edit`.
+fn edit_schema(project: &Path, edit: impl FnOnce(String) -> String) {
+    let path = project.join("schema.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, edit(text)).unwrap();
+}
+
+/// What `strata pull` reads from the database (the schema, not the rows).
+fn pulled(backend: &Backend, project: &Path) -> String {
+    backend.strata_ok(project, &["pull"]).stdout
+}
+
+fn a_generated_migration_rolls_back_to_what_v1_built(kind: Kind) {
+    let (dir, backend) = set_up(kind);
+    let v1 = pulled(&backend, dir.path());
+    let teams = backend.rows("SELECT id, name, headquarters FROM team ORDER BY id");
+    let heroes = backend.rows("SELECT id, name, secret_name, age, team_id FROM hero ORDER BY id");
+
+    // Add a column, a table with a foreign key and an index, rename a column,
+    // and widen a column to nullable (a table rebuild on SQLite).
+    edit_schema(dir.path(), |text| {
+        text.replace(
+            "headquarters = \"text\"",
+            "base = { type = \"text\", renamed_from = \"headquarters\" }",
+        )
+        .replace(
+            "secret_name = \"text\"",
+            "secret_name = { type = \"text\", nullable = true }\n\
+             power       = { type = \"text\", nullable = true }",
+        ) + "\n[table.mission.columns]\n\
+             id      = { type = \"integer\", primary_key = true }\n\
+             hero_id = { type = \"integer\", references = \"hero.id\", index = true }\n"
+    });
+    let run = strata_ok(dir.path(), &["generate", "v2"]);
+    for dialect in ["sqlite", "postgres"] {
+        assert!(
+            run.stdout
+                .contains(&format!("migrations/{dialect}/V2__v2.down.sql")),
+            "{}",
+            run.stdout
+        );
+    }
+    let migrations = dir.path().join("migrations").join(folder(kind));
+    let down = std::fs::read_to_string(migrations.join("V2__v2.down.sql")).unwrap();
+    // A rebuild's reverse is a rebuild, run with foreign keys off.
+    assert_eq!(
+        down.starts_with("-- strata: foreign-keys-off\n"),
+        matches!(kind, Kind::Sqlite),
+        "{down}"
+    );
+    assert!(!down.contains("irreversible"), "{down}");
+
+    backend.strata_ok(dir.path(), &["migrate"]);
+    backend.execute(
+        "INSERT INTO hero (id, name, secret_name, power) VALUES (103, 'Spider-Boy', NULL, 'webs');
+         INSERT INTO mission (id, hero_id) VALUES (1, 101), (2, 102);",
+    );
+    backend.execute("DELETE FROM hero WHERE id = 103");
+
+    let run = backend.strata_ok(dir.path(), &["rollback"]);
+    assert!(
+        run.stdout
+            .contains("Rollback: rolled back 1 migration; the database is at V1."),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(pulled(&backend, dir.path()), v1);
+    assert_eq!(
+        backend.rows("SELECT id, name, headquarters FROM team ORDER BY id"),
+        teams
+    );
+    assert_eq!(
+        backend.rows("SELECT id, name, secret_name, age, team_id FROM hero ORDER BY id"),
+        heroes
+    );
+    if let Kind::Sqlite = kind {
+        // The rebuild's reverse left foreign keys checked and the file consistent.
+        assert!(backend.rows("PRAGMA foreign_key_check").is_empty());
+    }
+
+    // The files are still there: migrate applies V2 again.
+    backend.strata_ok(dir.path(), &["migrate"]);
+    assert_eq!(
+        backend.rows("SELECT id, base FROM team WHERE id = 101"),
+        ["101|Sharp Tower"]
+    );
+}
+
+fn a_dropped_column_makes_the_down_file_irreversible(kind: Kind) {
+    let (dir, backend) = set_up(kind);
+    edit_schema(dir.path(), |text| {
+        text.replace("headquarters = \"text\"\n", "")
+    });
+    strata_ok(
+        dir.path(),
+        &["generate", "drop_headquarters", "--allow-destructive"],
+    );
+    let migrations = dir.path().join("migrations").join(folder(kind));
+    let down = std::fs::read_to_string(migrations.join("V2__drop_headquarters.down.sql")).unwrap();
+    // Each planner words its own reason.
+    let reason = match kind {
+        Kind::Sqlite => "drops column team.headquarters and its data; it cannot be restored by SQL",
+        Kind::Postgres => "dropping column team.headquarters deleted its values",
+    };
+    assert!(
+        down.starts_with(&format!("-- strata: irreversible\n-- {reason}\n\n")),
+        "{down}"
+    );
+    backend.strata_ok(dir.path(), &["migrate"]);
+    let before = backend.snapshot();
+
+    let run = backend.strata(dir.path(), &["rollback"]);
+    assert_eq!(run.code, 5, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "V2__drop_headquarters.down.sql cannot restore everything V2__drop_headquarters.sql \
+             changed ({reason}); run again with --allow-destructive to roll it back anyway"
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(backend.snapshot(), before);
+
+    let run = backend.strata_ok(dir.path(), &["rollback", "--allow-destructive"]);
+    assert!(
+        run.stdout.contains("the database is at V1."),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        backend.rows("SELECT version FROM refinery_schema_history ORDER BY version"),
+        ["1"]
+    );
+    // Nothing brings the column back; the rows of the other columns are intact.
+    assert_eq!(
+        backend.rows("SELECT id, name FROM team WHERE id = 101"),
+        ["101|Preventers"]
+    );
+}
