@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::destructive::{self, DialectChanges, NullCounter};
-use super::dir::{load_migrations, validate_migration_name, DOWN_SUFFIX};
+use super::dir::{validate_migration_name, DOWN_SUFFIX};
 use super::integrity::{self, IntegrityProblem};
 use super::lockstep::{self, CatchUp, History};
 use super::replay_cache::ReplayCache;
@@ -50,14 +50,20 @@ pub struct GenerateOptions<'a> {
 
 pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> Result<Generated> {
     validate_migration_name(name)?;
-    refuse_tampered_folders(project)?;
     let declared = project.load_schema()?;
     let histories = lockstep::load(project, &declared.config.dialects)?;
-    check_scripts(&histories)?;
+    refuse_tampered_folders(&histories)?;
+    let cached = check_scripts(project, &histories)?;
     lockstep::refuse_gaps(project, &histories)?;
     let (catch_ups, caught_up_to) = lockstep::catch_up(&histories, options.dev_url)?;
-    let (mut plans, next_version) =
-        diff_every_dialect(project, &histories, caught_up_to, options.dev_url)?;
+    let (mut plans, next_version) = diff_every_dialect(
+        project,
+        &declared.schema,
+        &histories,
+        cached,
+        caught_up_to,
+        options.dev_url,
+    )?;
     if plans.iter().all(|plan| plan.changes.is_empty()) {
         if catch_ups.is_empty() {
             return Ok(Generated::NoChanges);
@@ -195,8 +201,9 @@ pub fn unsynced_changes(
 ) -> Result<Vec<(String, Vec<Change>)>> {
     let declared = project.load_schema()?;
     let histories = lockstep::load(project, &declared.config.dialects)?;
-    check_scripts(&histories)?;
-    let (plans, _) = diff_every_dialect(project, &histories, None, dev_url)?;
+    let cached = check_scripts(project, &histories)?;
+    let (plans, _) =
+        diff_every_dialect(project, &declared.schema, &histories, cached, None, dev_url)?;
     Ok(plans
         .into_iter()
         .map(|plan| (plan.dialect.name().to_string(), plan.changes))
@@ -208,15 +215,15 @@ pub fn unsynced_changes(
 /// starts from `caught_up_to`, what its catch-up migrations build, when given.
 fn diff_every_dialect(
     project: &Project,
+    declared: &Schema,
     histories: &[History],
+    cached: Vec<Option<Schema>>,
     caught_up_to: Option<Schema>,
     dev_url: Option<&DatabaseUrl>,
 ) -> Result<(Vec<DialectPlan>, i32)> {
-    let declared = project.load_schema()?;
-
     let mut replayed = Vec::new();
     let mut next_version = 1;
-    for history in histories {
+    for (history, cached) in histories.iter().zip(cached) {
         let dialect_name = &history.dialect;
         let dialect = driver::dialect(dialect_name).ok_or_else(|| {
             Error::Refused(format!(
@@ -232,10 +239,10 @@ fn diff_every_dialect(
             _ => {
                 // The same files replayed before (cached under their hashes)
                 // build the same schema: no replay, no dev server.
-                let cache = ReplayCache::new(project, dialect_name, scripts);
-                match cache.load() {
+                match cached {
                     Some(cached) => Some(cached),
                     None => {
+                        let cache = ReplayCache::new(project, dialect_name, scripts);
                         let current = dialect.replay(scripts, dev_url)?;
                         if let Some(schema) = &current {
                             cache.store(schema);
@@ -264,11 +271,11 @@ fn diff_every_dialect(
                 )))
             }
         };
-        let changes = diff(&current, &declared.schema);
+        let changes = diff(&current, declared);
         plans.push(DialectPlan {
             dialect,
             current,
-            target: declared.schema.clone(),
+            target: declared.clone(),
             changes,
             plan: Plan::default(),
         });
@@ -277,9 +284,18 @@ fn diff_every_dialect(
 }
 
 /// Replaying runs the files, so they are checked as `migrate` checks them (an
-/// invalid file is exit 3, before any lockstep question).
-fn check_scripts(histories: &[History]) -> Result<()> {
+/// invalid file is exit 3, before any lockstep question). A history whose replay
+/// is cached (under the hashes of exactly these files) was checked when it was
+/// cached: its schema is returned instead, for [`diff_every_dialect`].
+fn check_scripts(project: &Project, histories: &[History]) -> Result<Vec<Option<Schema>>> {
+    let mut cached = Vec::new();
     for history in histories {
+        let hit = ReplayCache::new(project, &history.dialect, &history.scripts).load();
+        let checked = hit.is_some();
+        cached.push(hit);
+        if checked {
+            continue;
+        }
         let Some(engine) = driver::registry::engine(&history.dialect).map(|e| e.script_engine())
         else {
             continue;
@@ -293,20 +309,20 @@ fn check_scripts(histories: &[History]) -> Result<()> {
             )?;
         }
     }
-    Ok(())
+    Ok(cached)
 }
 
 /// Generating on top of an edited or deleted migration would bless the edit in
 /// the integrity file; a folder without one (hand-written migrations from before
 /// strata managed it) is hashed as it is.
-fn refuse_tampered_folders(project: &Project) -> Result<()> {
-    let declared = project.load_schema()?;
+fn refuse_tampered_folders(histories: &[History]) -> Result<()> {
     let mut problems = Vec::new();
-    for dialect in &declared.config.dialects {
-        let folder = project.migrations_dir(dialect);
-        let scripts = load_migrations(&folder)?;
+    for History {
+        folder, scripts, ..
+    } in histories
+    {
         problems.extend(
-            integrity::verify_scripts(&folder, &scripts)?
+            integrity::verify_scripts(folder, scripts)?
                 .into_iter()
                 .filter(|problem| !matches!(problem, IntegrityProblem::NoSumFile { .. }))
                 .map(|problem| format!("{}: {problem}", folder.display())),
