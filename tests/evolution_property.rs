@@ -838,4 +838,36 @@ fn the_tutorial_evolves_step_by_step_and_spider_boy_stays_on_the_preventers() {
         format!("{error:?}").contains("hero_power_id_fkey"),
         "{error:?}"
     );
+    sqlmodel_reads(&tutorial);
+}
+
+/// With STRATA_SQLMODEL_PYTHON (a Python with SQLModel; ci/check-sqlmodel-evolved
+/// sets it), the application's evolved models read both databases and write to them.
+fn sqlmodel_reads(tutorial: &Tutorial) {
+    let Ok(python) = std::env::var("STRATA_SQLMODEL_PYTHON") else {
+        return;
+    };
+    let urls = [
+        format!(
+            "sqlite:///{}",
+            tutorial.dir.path().join("database.db").display()
+        ),
+        // SQLAlchemy knows the scheme as postgresql://.
+        tutorial.backends[1]
+            .url()
+            .replacen("postgres://", "postgresql://", 1),
+    ];
+    for url in urls {
+        let output = std::process::Command::new(&python)
+            .arg(repo_root().join("ci/sqlmodel_read_evolved.py"))
+            .arg(&url)
+            .output()
+            .expect("the SQLModel Python runs");
+        assert!(
+            output.status.success(),
+            "{url}: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
 }
