@@ -48,10 +48,16 @@ pub fn plan(
         .map(Change::table)
         .collect();
     // A rebuild takes every change of its table and runs where the last of them
-    // was: after the table's renames and after anything its new shape refers to.
+    // was, and after the table's renames (it copies by the new names; the diff
+    // may list a column's rename after another column's change) and after
+    // anything its new shape refers to.
     let mut last_change: HashMap<&str, usize> = HashMap::new();
     for (position, change) in changes.iter().enumerate() {
-        if rebuilt.contains(change.table()) && part_of_rebuild(change) {
+        let renames = matches!(
+            change,
+            Change::RenameColumn { .. } | Change::RenameTable { .. }
+        );
+        if rebuilt.contains(change.table()) && (part_of_rebuild(change) || renames) {
             last_change.insert(change.table(), position);
         }
     }
@@ -66,8 +72,9 @@ pub fn plan(
     };
     for (position, change) in changes.iter().enumerate() {
         let table = change.table();
+        let rebuild_here = rebuilt.contains(table) && last_change.get(table) == Some(&position);
         if rebuilt.contains(table) && part_of_rebuild(change) {
-            if last_change.get(table) == Some(&position) {
+            if rebuild_here {
                 match rebuild_step(current, &renamed, target, table, changes) {
                     Ok(step) => steps.push(step),
                     Err(reason) => refuse(change, reason),
@@ -152,6 +159,13 @@ pub fn plan(
                 other,
                 "strata found no plan for this change on SQLite".to_string(),
             ),
+        }
+        // The table's last rename: its rebuild comes right after.
+        if rebuild_here {
+            match rebuild_step(current, &renamed, target, table, changes) {
+                Ok(step) => steps.push(step),
+                Err(reason) => refuse(change, reason),
+            }
         }
     }
     if unsupported.is_empty() {
