@@ -277,6 +277,16 @@ fn apply_pending(
                 "the new database got every migration in one transaction, so nothing was \
                  applied and the database file was removed"
                     .to_string()
+            } else if super::directive::no_transaction(&failed.sql) {
+                // Its statements were committed one by one (`-- strata: no-transaction`).
+                format!(
+                    "{} runs without a transaction (`-- strata: no-transaction`), so the \
+                     statements before the failing one stay applied, and it is not recorded as \
+                     applied (the history is {before}); make the file safe to run again (IF NOT \
+                     EXISTS) or undo them by hand before retrying. A failed CREATE INDEX \
+                     CONCURRENTLY leaves an INVALID index behind: drop it before retrying",
+                    failed.file_name()
+                )
             } else {
                 format!(
                     "{} was rolled back; the database is as it was before it ({before})",

@@ -11,6 +11,17 @@
 /// The directive line `generate` writes.
 pub const FOREIGN_KEYS_OFF: &str = "-- strata: foreign-keys-off";
 
+/// The directive line of a hand-written migration whose statements cannot run
+/// in a transaction (`CREATE INDEX CONCURRENTLY`, `VACUUM`…): the runner then
+/// sends its statements one at a time, each committed on its own, and records
+/// the history row after the last one.
+pub const NO_TRANSACTION: &str = "-- strata: no-transaction";
+
+/// Whether the file's leading directives include `-- strata: no-transaction`.
+pub fn no_transaction(sql: &str) -> bool {
+    leading_directives(sql).any(|name| name.eq_ignore_ascii_case("no-transaction"))
+}
+
 /// Whether the file's leading directives include `-- strata: foreign-keys-off`
 /// (spaces around the words and letter case do not matter).
 pub fn foreign_keys_off(sql: &str) -> bool {
@@ -57,5 +68,15 @@ mod tests {
         assert!(!foreign_keys_off(
             "-- strata: irreversible\n-- why\n-- strata: foreign-keys-off\n"
         ));
+    }
+
+    #[test]
+    fn no_transaction_is_a_leading_directive() {
+        assert!(no_transaction(NO_TRANSACTION));
+        assert!(no_transaction(
+            "-- strata: irreversible\n--strata: No-Transaction\nVACUUM;"
+        ));
+        assert!(!no_transaction("VACUUM; -- strata: no-transaction\n"));
+        assert!(!no_transaction("-- strata: foreign-keys-off\n"));
     }
 }

@@ -169,6 +169,17 @@ fn plan_undos(
             ));
             continue;
         }
+        if super::directive::no_transaction(&sql) {
+            // Rollbacks run each down file in a transaction with its history change.
+            return Err(Error::InvalidFile {
+                path: down_file,
+                message: "`-- strata: no-transaction` is for up migrations only: a down file \
+                          runs in a transaction together with the removal of its history row; \
+                          remove the line and use statements that can run in a transaction \
+                          (DROP INDEX rather than DROP INDEX CONCURRENTLY)"
+                    .into(),
+            });
+        }
         script::check_file(database.engine(), &down_file, &sql, Kind::Migration)?;
         undos.push(Undo {
             version: script.version,

@@ -7,7 +7,10 @@
 //! would commit part of its work behind strata's back — on a dry run too — and a
 //! statement that cannot run inside a transaction (`VACUUM`, `CREATE INDEX
 //! CONCURRENTLY`…) would fail half-way. Both are refused before anything runs,
-//! with the file, line and column of the statement.
+//! with the file, line and column of the statement — except that a migration
+//! whose first lines include `-- strata: no-transaction` may contain statements
+//! that cannot run in a transaction: strata runs that migration without one
+//! (never transaction control, though: strata still records the history row).
 //!
 //! The statements are found with [`lex`], a lexer that knows each engine's
 //! strings, quoted identifiers, comments and bodies, so `'COMMIT'` in a string,
@@ -40,8 +43,12 @@ impl Kind {
 
 /// Every statement of `text` that strata must not run in its transaction.
 pub fn check(engine: Engine, text: &str, kind: Kind) -> Vec<Problem> {
+    let no_transaction =
+        kind == Kind::Migration && crate::migrate::directive::no_transaction(text);
     statements(engine, text)
         .filter_map(|statement| problem(engine, text, &statement, kind))
+        .filter(|(class, _)| !(no_transaction && matches!(class, Class::OutsideTransaction)))
+        .map(|(_, problem)| problem)
         .collect()
 }
 
@@ -64,7 +71,12 @@ enum Class {
     StringSyntax,
 }
 
-fn problem(engine: Engine, text: &str, statement: &Statement, kind: Kind) -> Option<Problem> {
+fn problem(
+    engine: Engine,
+    text: &str,
+    statement: &Statement,
+    kind: Kind,
+) -> Option<(Class, Problem)> {
     let (class, words) = classify(engine, text, statement)?;
     let first = statement.word_span(0)?;
     let last = statement.word_span(words - 1)?;
@@ -75,7 +87,7 @@ fn problem(engine: Engine, text: &str, statement: &Statement, kind: Kind) -> Opt
         .collect::<Vec<_>>()
         .join(" ");
     let noun = kind.noun();
-    Some(match class {
+    let problem = match class {
         Class::TransactionControl => Problem::new(
             span,
             format!(
@@ -100,11 +112,15 @@ fn problem(engine: Engine, text: &str, statement: &Statement, kind: Kind) -> Opt
             ),
         )
         .label("cannot run in a transaction")
-        .help(format!(
-            "run it outside strata for now. A `-- strata: no-transaction` first line, for \
-             migrations that must run outside a transaction, is planned but not available yet; \
-             put this statement in a {noun} of its own so it can use it then"
-        )),
+        .help(match kind {
+            Kind::Migration => "put it in a migration of its own whose first line is \
+                 `-- strata: no-transaction`: strata then runs that migration's statements one \
+                 at a time outside a transaction, and records it as applied after the last one"
+                .to_string(),
+            Kind::Patch => "run it outside strata: patches always run in a transaction; a \
+                 migration can run it with a `-- strata: no-transaction` first line"
+                .to_string(),
+        }),
         Class::StringSyntax => Problem::new(
             statement.span.clone(),
             "setting standard_conforming_strings off changes how PostgreSQL reads backslashes \
@@ -112,7 +128,8 @@ fn problem(engine: Engine, text: &str, statement: &Statement, kind: Kind) -> Opt
         )
         .label("changes string syntax")
         .help("remove it and write backslash escapes as E'…' strings; strata runs every file with standard_conforming_strings on"),
-    })
+    };
+    Some((class, problem))
 }
 
 /// The class of a statement and how many of its leading words show it.
@@ -243,6 +260,14 @@ mod tests {
             refused(Engine::Sqlite, "ATTACH 'x.db' AS x; VACUUM;"),
             ["ATTACH", "VACUUM"]
         );
+    }
+
+    #[test]
+    fn no_transaction_migrations_may_only_hold_statements_that_need_none() {
+        let text = "-- strata: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\nVACUUM;\nCOMMIT;";
+        assert_eq!(refused(Engine::Postgres, text), ["COMMIT"]);
+        let patch = check(Engine::Postgres, text, Kind::Patch);
+        assert_eq!(patch.len(), 3);
     }
 
     #[test]

@@ -65,8 +65,20 @@ impl Dialect for PostgresDialect {
         let scratch = admin::ScratchDatabase::create(&target.text)?;
         let mut client = scratch.connect()?;
         for script in scripts {
-            client
-                .batch_execute(&script.sql)
+            // A no-transaction migration is replayed as `migrate` runs it: one
+            // statement at a time (CREATE INDEX CONCURRENTLY fails in a batch).
+            let no_transaction = crate::migrate::directive::no_transaction(&script.sql);
+            let engine = crate::script::Engine::Postgres;
+            let statements: Vec<&str> = if no_transaction {
+                crate::script::statements(engine, &script.sql)
+                    .map(|statement| &script.sql[statement.span])
+                    .collect()
+            } else {
+                vec![script.sql.as_str()]
+            };
+            statements
+                .into_iter()
+                .try_for_each(|sql| client.batch_execute(sql))
                 .map_err(|error| Error::InvalidFile {
                     path: std::path::Path::new("migrations/postgres").join(script.file_name()),
                     message: format!(
@@ -538,6 +550,13 @@ impl refinery_core::traits::sync::Transaction for OneBatch<'_> {
         &mut self,
         queries: T,
     ) -> std::result::Result<usize, postgres::Error> {
+        let queries: Vec<&str> = queries.collect();
+        // refinery hands over the migration first, then its history row.
+        if let Some((migration, history)) = queries.split_first() {
+            if crate::migrate::directive::no_transaction(migration) {
+                return self.without_transaction(migration, history);
+            }
+        }
         let mut batch = String::from("BEGIN;\n");
         let mut count = 0;
         for query in queries {
@@ -556,6 +575,31 @@ impl refinery_core::traits::sync::Transaction for OneBatch<'_> {
                 Err(error)
             }
         }
+    }
+}
+
+impl OneBatch<'_> {
+    /// A `-- strata: no-transaction` migration: each statement is its own
+    /// simple-query message, so each runs (and commits) on its own — several
+    /// statements in one message would share an implicit transaction, in which
+    /// `CREATE INDEX CONCURRENTLY` fails. The history row follows the last one.
+    /// A failure part-way leaves the statements before it applied.
+    fn without_transaction(
+        &mut self,
+        migration: &str,
+        history: &[&str],
+    ) -> std::result::Result<usize, postgres::Error> {
+        let engine = crate::script::Engine::Postgres;
+        let mut count = 0;
+        for statement in crate::script::statements(engine, migration) {
+            self.0.batch_execute(&migration[statement.span])?;
+            count += 1;
+        }
+        for query in history {
+            self.0.batch_execute(query)?;
+            count += 1;
+        }
+        Ok(count)
     }
 }
 

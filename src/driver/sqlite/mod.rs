@@ -268,14 +268,16 @@ impl Database for SqliteDatabase {
     }
 
     /// A migration that needs foreign keys off (a rebuild) cannot run inside one
-    /// outer transaction (the pragma is a no-op there), so with one pending the
-    /// new database gets a transaction per migration like any other.
+    /// outer transaction (the pragma is a no-op there), nor can a
+    /// `-- strata: no-transaction` one, so with one pending the new database gets
+    /// a transaction per migration like any other.
     fn all_or_nothing(&self, applied: &[AppliedMigration], pending: &[&MigrationScript]) -> bool {
         self.created
             && applied.is_empty()
-            && !pending
-                .iter()
-                .any(|script| crate::migrate::directive::foreign_keys_off(&script.sql))
+            && !pending.iter().any(|script| {
+                crate::migrate::directive::foreign_keys_off(&script.sql)
+                    || crate::migrate::directive::no_transaction(&script.sql)
+            })
     }
 
     /// SQLite has no session locks, so migrations and patches are serialised with
@@ -580,6 +582,17 @@ impl refinery_core::traits::sync::Transaction for LinearScripts<'_> {
             return Ok(queries.len());
         }
         // refinery hands over the migration first, then its history row.
+        if queries
+            .first()
+            .is_some_and(|sql| crate::migrate::directive::no_transaction(sql))
+        {
+            // `-- strata: no-transaction` (VACUUM…): no wrapper; the history row
+            // is recorded after the migration, in autocommit like it.
+            for query in &queries {
+                script::run_script(self.connection, query)?;
+            }
+            return Ok(queries.len());
+        }
         if queries
             .first()
             .is_some_and(|sql| crate::migrate::directive::foreign_keys_off(sql))
