@@ -15,6 +15,7 @@ on_both_databases!(
     toml_sql_operation_with_commit_is_refused,
     migration_with_commit_is_refused_before_anything_runs,
     migration_with_statement_that_needs_no_transaction_is_refused,
+    no_transaction_migration_still_refuses_transaction_control,
 );
 
 fn folder(kind: Kind) -> &'static str {
@@ -140,14 +141,111 @@ fn migration_with_statement_that_needs_no_transaction_is_refused(kind: Kind) {
     assert!(
         run.stderr.contains("V2__index.sql:2:1")
             && run.stderr.contains("cannot run inside a transaction")
-            && run
-                .stderr
-                .contains("`-- strata: no-transaction` first line")
-            && run.stderr.contains("not available yet"),
+            && run.stderr.contains(
+                "put it in a migration of its own whose first line is `-- strata: no-transaction`"
+            ),
         "{}",
         run.stderr
     );
     assert_eq!(db.snapshot(), before);
+}
+
+fn no_transaction_migration_still_refuses_transaction_control(kind: Kind) {
+    let (dir, db) = set_up(kind);
+    let before = db.snapshot();
+    write_migration(
+        dir.path(),
+        kind,
+        "V2__index.sql",
+        "-- strata: no-transaction\nBEGIN;\nCREATE INDEX ix_hero_secret ON hero (secret_name);\nCOMMIT;\n",
+    );
+    let run = db.strata(dir.path(), &["migrate"]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("V2__index.sql:2:1")
+            && run.stderr.contains("V2__index.sql:4:1")
+            && run.stderr.contains("`BEGIN` is transaction control"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(db.snapshot(), before);
+}
+
+#[test]
+fn postgres_create_index_concurrently_runs_in_a_no_transaction_migration() {
+    let (dir, db) = set_up(Kind::Postgres);
+    write_migration(
+        dir.path(),
+        Kind::Postgres,
+        "V2__index.sql",
+        "-- strata: no-transaction\n-- built without locking hero against writes\n\
+         CREATE INDEX CONCURRENTLY ix_hero_secret ON hero (secret_name);\n\
+         CREATE INDEX CONCURRENTLY ix_hero_team ON hero (team_id);\n",
+    );
+    db.strata_ok(dir.path(), &["migrate"]);
+    assert_eq!(
+        db.rows(
+            "SELECT c.relname, i.indisvalid, i.indisready FROM pg_index i \
+             JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE c.relname IN ('ix_hero_secret', 'ix_hero_team') ORDER BY 1"
+        ),
+        ["ix_hero_secret|t|t", "ix_hero_team|t|t"]
+    );
+    assert_eq!(
+        db.rows("SELECT version, name FROM refinery_schema_history WHERE version = 2"),
+        ["2|index"]
+    );
+    let status = db.strata_ok(dir.path(), &["status"]);
+    assert!(status.stdout.contains("applied   V2__index"), "{}", status.stdout);
+}
+
+#[test]
+fn postgres_failed_no_transaction_migration_keeps_earlier_statements_and_says_so() {
+    let (dir, db) = set_up(Kind::Postgres);
+    write_migration(
+        dir.path(),
+        Kind::Postgres,
+        "V2__index.sql",
+        "-- strata: no-transaction\n\
+         CREATE INDEX CONCURRENTLY ix_hero_secret ON hero (secret_name);\n\
+         CREATE INDEX CONCURRENTLY ix_nothing ON nosuchtable (x);\n",
+    );
+    let run = db.strata(dir.path(), &["migrate"]);
+    assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("V2__index.sql")
+            && run.stderr.contains("nosuchtable")
+            && run.stderr.contains(
+                "runs without a transaction (`-- strata: no-transaction`), so the statements \
+                 before the failing one stay applied"
+            )
+            && run.stderr.contains("INVALID index"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        db.rows("SELECT indisvalid FROM pg_index WHERE indexrelid = 'ix_hero_secret'::regclass"),
+        ["t"]
+    );
+    assert!(db
+        .rows("SELECT version FROM refinery_schema_history WHERE version = 2")
+        .is_empty());
+}
+
+#[test]
+fn sqlite_vacuum_runs_in_a_no_transaction_migration() {
+    let (dir, db) = set_up(Kind::Sqlite);
+    write_migration(
+        dir.path(),
+        Kind::Sqlite,
+        "V2__vacuum.sql",
+        "-- strata: no-transaction\nVACUUM;\n",
+    );
+    db.strata_ok(dir.path(), &["migrate"]);
+    assert_eq!(
+        db.rows("SELECT version, name FROM refinery_schema_history WHERE version = 2"),
+        ["2|vacuum"]
+    );
 }
 
 #[test]
