@@ -196,7 +196,73 @@ fn postgres_create_index_concurrently_runs_in_a_no_transaction_migration() {
         ["2|index"]
     );
     let status = db.strata_ok(dir.path(), &["status"]);
-    assert!(status.stdout.contains("applied   V2__index"), "{}", status.stdout);
+    assert!(
+        status.stdout.contains("applied   V2__index"),
+        "{}",
+        status.stdout
+    );
+}
+
+#[test]
+fn postgres_generate_replays_a_no_transaction_migration_and_rollback_refuses_its_down_file() {
+    let (dir, db) = set_up(Kind::Postgres);
+    // Two statements: sent as one message they would share an implicit
+    // transaction, in which CONCURRENTLY fails.
+    write_migration(
+        dir.path(),
+        Kind::Postgres,
+        "V2__index.sql",
+        "-- strata: no-transaction\n\
+         CREATE INDEX CONCURRENTLY ix_hero_secret ON hero (secret_name);\n\
+         CREATE INDEX CONCURRENTLY ix_hero_team ON hero (team_id);\n",
+    );
+    write_migration(
+        dir.path(),
+        Kind::Sqlite,
+        "V2__index.sql",
+        "CREATE INDEX ix_hero_secret ON hero (secret_name);\nCREATE INDEX ix_hero_team ON hero (team_id);\n",
+    );
+    // Replayed on a scratch database statement by statement, as migrate runs it:
+    // generate sees the indexes (and drops them, as schema.toml lacks them).
+    let generate = db.strata_ok(
+        dir.path(),
+        &["generate", "after_index", "--dev-url", &pg_server_url()],
+    );
+    assert!(
+        generate
+            .stdout
+            .contains("drop index ix_hero_secret on hero"),
+        "{}",
+        generate.stdout
+    );
+    for dialect in [Kind::Sqlite, Kind::Postgres] {
+        let migrations = dir.path().join("migrations").join(folder(dialect));
+        for suffix in [".sql", ".down.sql"] {
+            std::fs::remove_file(migrations.join(format!("V3__after_index{suffix}"))).unwrap();
+        }
+        strata::migrate::integrity::rehash(&migrations).unwrap();
+    }
+    write_migration(
+        dir.path(),
+        Kind::Postgres,
+        "V2__index.down.sql",
+        "-- strata: no-transaction\nDROP INDEX CONCURRENTLY ix_hero_secret;\n",
+    );
+    db.strata_ok(dir.path(), &["migrate"]);
+    let rollback = db.strata(dir.path(), &["rollback"]);
+    assert_ne!(rollback.code, 0, "{}", rollback.stdout);
+    assert!(
+        rollback.stderr.contains("V2__index.down.sql")
+            && rollback
+                .stderr
+                .contains("`-- strata: no-transaction` is for up migrations only"),
+        "{}",
+        rollback.stderr
+    );
+    assert_eq!(
+        db.rows("SELECT count(*) FROM pg_index WHERE indexrelid = 'ix_hero_secret'::regclass"),
+        ["1"]
+    );
 }
 
 #[test]

@@ -43,8 +43,7 @@ impl Kind {
 
 /// Every statement of `text` that strata must not run in its transaction.
 pub fn check(engine: Engine, text: &str, kind: Kind) -> Vec<Problem> {
-    let no_transaction =
-        kind == Kind::Migration && crate::migrate::directive::no_transaction(text);
+    let no_transaction = kind == Kind::Migration && crate::migrate::directive::no_transaction(text);
     statements(engine, text)
         .filter_map(|statement| problem(engine, text, &statement, kind))
         .filter(|(class, _)| !(no_transaction && matches!(class, Class::OutsideTransaction)))
@@ -264,7 +263,8 @@ mod tests {
 
     #[test]
     fn no_transaction_migrations_may_only_hold_statements_that_need_none() {
-        let text = "-- strata: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\nVACUUM;\nCOMMIT;";
+        let text =
+            "-- strata: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (a);\nVACUUM;\nCOMMIT;";
         assert_eq!(refused(Engine::Postgres, text), ["COMMIT"]);
         let patch = check(Engine::Postgres, text, Kind::Patch);
         assert_eq!(patch.len(), 3);
