@@ -2,22 +2,12 @@
 //! database is what V1 built (schema and the rows of surviving columns), on
 //! SQLite files and a real PostgreSQL database.
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
 
 use common::*;
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Kind::Sqlite) } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() { super::$name(super::Kind::Postgres) } )*
-        }
-    };
-}
 
 on_both_databases!(
     a_generated_migration_rolls_back_to_what_v1_built,

@@ -1,22 +1,12 @@
 //! `strata rollback` on SQLite files and a real PostgreSQL database: down files
 //! run with the removal of their history row, refusals change nothing.
 
+#[macro_use]
 mod common;
 
 use std::path::Path;
 
 use common::*;
-
-macro_rules! on_both_databases {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite {
-            $( #[test] fn $name() { super::$name(super::Kind::Sqlite) } )*
-        }
-        mod postgres {
-            $( #[test] fn $name() { super::$name(super::Kind::Postgres) } )*
-        }
-    };
-}
 
 on_both_databases!(
     rollback_runs_the_down_file_and_forgets_the_migration,
