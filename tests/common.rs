@@ -207,21 +207,7 @@ impl PgDatabase {
 
     /// Every row as `a|b|c`, NULL as `null` (the simple protocol gives text).
     pub fn rows(&self, sql: &str) -> Vec<String> {
-        let mut client = self.client();
-        client
-            .simple_query(sql)
-            .unwrap()
-            .into_iter()
-            .filter_map(|message| match message {
-                postgres::SimpleQueryMessage::Row(row) => Some(
-                    (0..row.len())
-                        .map(|i| row.get(i).unwrap_or("null").to_string())
-                        .collect::<Vec<_>>()
-                        .join("|"),
-                ),
-                _ => None,
-            })
-            .collect()
+        client_rows(&mut self.client(), sql)
     }
 
     /// Every table's columns and rows, for "nothing changed" comparisons.
@@ -343,4 +329,22 @@ macro_rules! on_both_databases {
             $( #[test] fn $name() { super::$name(super::Kind::Postgres) } )*
         }
     };
+}
+
+/// Every row `sql` returns on `client`, as `a|b|c`, NULL as `null`.
+pub fn client_rows(client: &mut postgres::Client, sql: &str) -> Vec<String> {
+    client
+        .simple_query(sql)
+        .unwrap()
+        .into_iter()
+        .filter_map(|message| match message {
+            postgres::SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| row.get(i).unwrap_or("null").to_string())
+                    .collect::<Vec<_>>()
+                    .join("|"),
+            ),
+            _ => None,
+        })
+        .collect()
 }

@@ -337,20 +337,7 @@ impl TemplateCase {
             Some(base) => {
                 let url = base.url.replace(&base.name, &self.clone_name(n));
                 let mut client = postgres::Client::connect(&url, postgres::NoTls).unwrap();
-                client
-                    .simple_query(sql)
-                    .unwrap()
-                    .into_iter()
-                    .filter_map(|m| match m {
-                        postgres::SimpleQueryMessage::Row(row) => Some(
-                            (0..row.len())
-                                .map(|i| row.get(i).unwrap_or("null").to_string())
-                                .collect::<Vec<_>>()
-                                .join("|"),
-                        ),
-                        _ => None,
-                    })
-                    .collect()
+                client_rows(&mut client, sql)
             }
             None => sqlite_strings(&self.project().join(self.clone_name(n)), sql),
         }
