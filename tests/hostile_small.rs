@@ -129,6 +129,40 @@ fn ambiguous_migration_versions_are_refused() {
     }
 }
 
+#[test]
+fn a_down_file_without_its_up_file_is_refused_by_name() {
+    let dir = tempfile::tempdir().unwrap();
+    copy_example_project(dir.path());
+    // The up file was renamed to V2__add_power.sql, the down file was not.
+    std::fs::write(
+        dir.path().join("migrations/sqlite/V2__add_powers.down.sql"),
+        "ALTER TABLE hero DROP COLUMN power;\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("migrations/sqlite/V2__add_power.sql"),
+        "ALTER TABLE hero ADD COLUMN power TEXT;\n",
+    )
+    .unwrap();
+    let run = strata(dir.path(), &["migrate"]);
+    assert_eq!(run.code, 3, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("V2__add_powers.down.sql")
+            && run.stderr.contains(
+                "this down migration has no up migration: expected V2__add_powers.sql beside it"
+            ),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !dir.path().join("database.db").exists()
+            || sqlite_strings(
+                &dir.path().join("database.db"),
+                "SELECT count(*) FROM sqlite_schema"
+            ) == ["0"]
+    );
+}
+
 // --- files that are not regular files of the project --------------------------
 
 #[test]

@@ -1,7 +1,7 @@
 //! `migrations/<dialect>/V<n>__<name>.sql` files → [`MigrationScript`]s.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use crate::driver::MigrationScript;
 use crate::file_text::source_text;
@@ -19,6 +19,7 @@ pub fn load_migrations(folder: &Path) -> Result<Vec<MigrationScript>> {
     let root = folder.parent().and_then(Path::parent).unwrap_or(folder);
     let mut scripts = Vec::new();
     let mut seen: HashMap<i32, String> = HashMap::new();
+    let mut downs = Vec::new();
     for entry in entries {
         let path = entry.map_err(|error| Error::io(folder, error))?.path();
         if path.extension().and_then(|e| e.to_str()) != Some("sql") {
@@ -29,7 +30,8 @@ pub fn load_migrations(folder: &Path) -> Result<Vec<MigrationScript>> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default();
         // `V<n>__<name>.down.sql` undoes `V<n>__<name>.sql` ([`load_down`]).
-        if file_name.ends_with(DOWN_SUFFIX) {
+        if let Some(stem) = file_name.strip_suffix(DOWN_SUFFIX) {
+            downs.push((path.clone(), stem.to_string()));
             continue;
         }
         let (version, name) =
@@ -48,7 +50,25 @@ pub fn load_migrations(folder: &Path) -> Result<Vec<MigrationScript>> {
         scripts.push(MigrationScript { version, name, sql });
     }
     scripts.sort_by_key(|script| script.version);
+    refuse_orphan_downs(&downs, &scripts)?;
     Ok(scripts)
+}
+
+/// A down file whose up file was renamed or deleted would otherwise be ignored,
+/// and `rollback` would later say the migration cannot be undone.
+fn refuse_orphan_downs(downs: &[(PathBuf, String)], scripts: &[MigrationScript]) -> Result<()> {
+    for (path, stem) in downs {
+        if !scripts.iter().any(|script| script.stem() == *stem) {
+            return Err(Error::InvalidFile {
+                path: path.clone(),
+                message: format!(
+                    "this down migration has no up migration: expected {stem}.sql beside it; \
+                     rename it after its up file or delete it"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// What a down migration's file name ends with: `V3__add_power.down.sql`.
