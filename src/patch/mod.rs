@@ -15,7 +15,7 @@ pub use apply::{
     PatchStatusLine, Stage,
 };
 pub use file::{
-    load_patch, load_patches, Assignment, Operation, OperationKind, PatchBody, PatchFile,
+    load_patch, load_patches, patches_in_memory, Assignment, Operation, OperationKind, PatchBody, PatchFile,
     PatchValue, Pin, ValueKind,
 };
 pub use new::{new_patch, NewPatch};
