@@ -15,6 +15,7 @@ pub mod driver;
 pub mod error;
 pub mod file_text;
 pub mod migrate;
+mod migrator;
 pub mod patch;
 pub mod project;
 pub mod schema;
@@ -23,3 +24,13 @@ pub mod spanned_toml;
 pub mod text;
 
 pub use error::{Error, Result};
+pub use migrator::{
+    AppliedMigration, AppliedPatch, Checked, Finding, FindingKind, MigrationStatus, Migrated,
+    Migrator, PatchStatus, Patched, State, Status,
+};
+
+/// Used by [`embed_migrations!`]; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use include_dir;
+}
