@@ -320,12 +320,14 @@ fn parse_url(url: &str) -> Result<DatabaseUrl> {
 /// the macro (or `cargo clean -p` your crate) so it is embedded too.
 #[macro_export]
 macro_rules! embed_migrations {
-    ($migrations:literal $(,)?) => {{
+    // `tt`, not `literal`: include_dir! wants a bare string token, and a
+    // `literal` fragment reaches it wrapped in an invisible group.
+    ($migrations:tt $(,)?) => {{
         use $crate::__private::include_dir;
         static MIGRATIONS: include_dir::Dir<'static> = include_dir::include_dir!($migrations);
         $crate::Migrator::from_embedded(&MIGRATIONS, ::core::option::Option::None)
     }};
-    ($migrations:literal, patches = $patches:literal $(,)?) => {{
+    ($migrations:tt, patches = $patches:tt $(,)?) => {{
         use $crate::__private::include_dir;
         static MIGRATIONS: include_dir::Dir<'static> = include_dir::include_dir!($migrations);
         static PATCHES: include_dir::Dir<'static> = include_dir::include_dir!($patches);
