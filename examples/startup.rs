@@ -35,7 +35,10 @@ fn start(url: &str) -> strata::Result<()> {
 
     let migrated = migrator.migrate(url)?;
     for migration in &migrated.applied {
-        println!("applied migration V{}__{}", migration.version, migration.name);
+        println!(
+            "applied migration V{}__{}",
+            migration.version, migration.name
+        );
     }
     let patched = migrator.patch(url)?;
     for patch in &patched.applied {

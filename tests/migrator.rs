@@ -195,7 +195,11 @@ fn a_folder_migrator_reports_status_migrates_patches_and_checks(kind: Kind) {
     let checked = migrator.check(&url).unwrap();
     let drift: Vec<_> = checked.of_kind(FindingKind::Drift).collect();
     assert_eq!(drift.len(), 1, "{:?}", checked.findings);
-    assert!(drift[0].message.contains("nickname"), "{}", drift[0].message);
+    assert!(
+        drift[0].message.contains("nickname"),
+        "{}",
+        drift[0].message
+    );
 }
 
 #[test]
@@ -209,7 +213,9 @@ fn embedded_migrations_are_checked_against_their_integrity_file() {
             let message = error.to_string();
             assert!(
                 message.starts_with("migrations/sqlite: nothing was applied:")
-                    && message.contains("V1__create_team_and_hero.sql was edited after it was generated or hashed"),
+                    && message.contains(
+                        "V1__create_team_and_hero.sql was edited after it was generated or hashed"
+                    ),
                 "{message}"
             );
             assert_eq!(error.exit_code(), 5);

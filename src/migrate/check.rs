@@ -58,9 +58,11 @@ impl FindingKind {
 /// One thing `check` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// What kind of problem it is.
     pub kind: FindingKind,
     /// The dialect (migrations folder) it concerns, when it concerns one.
     pub dialect: Option<String>,
+    /// What was found, naming the database, file or object.
     pub message: String,
     /// SQL that would reconcile a drifted database with its migrations.
     pub sql: Vec<String>,

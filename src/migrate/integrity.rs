@@ -271,7 +271,11 @@ fn summed<'a>(scripts: &'a [MigrationScript], names: &'a [String]) -> Vec<Summed
 /// Every difference between the files in `folder` (in run order) and its
 /// integrity file. A folder without migrations needs no integrity file.
 pub fn verify(folder: &Path, files: &[SummedFile<'_>]) -> Result<Vec<IntegrityProblem>> {
-    Ok(verify_recorded(&folder.join(SUM_FILE), read(folder)?, files))
+    Ok(verify_recorded(
+        &folder.join(SUM_FILE),
+        read(folder)?,
+        files,
+    ))
 }
 
 /// [`verify`] against an integrity file already read (`None`: there is none);
@@ -303,11 +307,7 @@ pub fn verify_files(files: &MigrationFiles, scripts: &[MigrationScript]) -> Vec<
         }
     }
     let recorded = files.sum_bytes().map(parse_bytes);
-    verify_recorded(
-        &files.folder.join(SUM_FILE),
-        recorded,
-        &as_summed(&texts),
-    )
+    verify_recorded(&files.folder.join(SUM_FILE), recorded, &as_summed(&texts))
 }
 
 /// What changed from `recorded` to `actual`.

@@ -21,9 +21,8 @@ use crate::project::Project;
 use crate::{Error, Result};
 
 pub use report::{
-    Finding, FindingKind,
-    AppliedMigration, AppliedPatch, Checked, MigrationStatus, Migrated, PatchStatus, Patched,
-    State, Status,
+    AppliedMigration, AppliedPatch, Checked, Finding, FindingKind, Migrated, MigrationStatus,
+    PatchStatus, Patched, State, Status,
 };
 use source::Source;
 
