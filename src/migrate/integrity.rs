@@ -391,6 +391,37 @@ mod tests {
         compute(&files)
     }
 
+    /// Migrations handed over in memory (embedded in an application) are held
+    /// to their integrity file like a folder on disk, down files included.
+    #[test]
+    fn files_in_memory_are_verified_down_files_included() {
+        let up = ("V1__a.sql", "CREATE TABLE a (x INTEGER);\n");
+        let down = ("V1__a.down.sql", "DROP TABLE a;\n");
+        let recorded = sum(&[up, down]).render().into_bytes();
+        let files = |down_text: &str| {
+            MigrationFiles::in_memory(
+                Path::new("migrations/sqlite"),
+                vec![
+                    (up.0.to_string(), format!("\u{FEFF}{}", up.1).into_bytes()),
+                    (down.0.to_string(), down_text.as_bytes().to_vec()),
+                ],
+                Some(recorded.clone()),
+            )
+            .unwrap()
+        };
+        let intact = files(down.1);
+        let scripts = intact.scripts().unwrap();
+        assert_eq!(scripts[0].sql, up.1, "the byte-order mark is dropped");
+        assert!(verify_files(&intact, &scripts).is_empty());
+        let edited = files("DROP TABLE b;\n");
+        assert_eq!(
+            verify_files(&edited, &edited.scripts().unwrap()),
+            vec![IntegrityProblem::Edited {
+                file_name: down.0.into()
+            }]
+        );
+    }
+
     #[test]
     fn line_endings_do_not_count_as_an_edit() {
         assert_eq!(file_hash("a;\nb;\n"), file_hash("a;\r\nb;\r\n"));
