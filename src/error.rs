@@ -4,10 +4,12 @@ use std::path::PathBuf;
 
 use crate::diagnostics::FileProblems;
 
+/// `Result` with strata's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Exit codes, documented in the README.
 pub mod exit {
+    /// Success.
     pub const OK: i32 = 0;
     /// A database or file could not be read, written or reached, including a
     /// migration or patch stopped by the database itself (read-only, disk full,
@@ -25,20 +27,38 @@ pub mod exit {
     pub const INTERRUPTED: i32 = 130;
 }
 
+/// Everything that can go wrong in strata, one variant per kind of failure, so an
+/// application can decide what to do with each ([`Error::exit_code`] maps them
+/// to the command line's exit codes). `Display` is the message `strata` prints:
+/// it names the file, line or object, what is wrong and how to fix it.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// Problems in an input file (schema.toml, a patch), each at its line and
+    /// column, rendered like a compiler's diagnostics.
     #[error("{0}")]
     Problems(Box<FileProblems>),
 
+    /// An input file is invalid as a whole (a misnamed migration, a version
+    /// used twice, a symbolic link out of the project).
     #[error("{path}: {message}")]
-    InvalidFile { path: PathBuf, message: String },
+    InvalidFile {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
 
+    /// The request itself is wrong: an unrecognised URL, a folder that is not
+    /// a project, a database that must exist and does not.
     #[error("{0}")]
     Usage(String),
 
+    /// A file could not be read or written.
     #[error("{path}: {source}")]
     Io {
+        /// The file.
         path: PathBuf,
+        /// What the operating system said.
         #[source]
         source: std::io::Error,
     },
@@ -47,8 +67,11 @@ pub enum Error {
     /// the URL with any password masked.
     #[error("{message}")]
     Connection {
+        /// The URL, password masked.
         database: String,
+        /// What went wrong, and what to check.
         message: String,
+        /// The driver's error, when there is one.
         #[source]
         source: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
@@ -68,12 +91,18 @@ pub enum Error {
     /// connection) stopped it, not its SQL.
     #[error("migration {} failed: {message}\n  {outcome}", file.display())]
     MigrationFailed {
+        /// The migration file.
         file: PathBuf,
+        /// What the database said.
         message: String,
+        /// What state the database is in now.
         outcome: String,
+        /// Whether the database (not the migration's SQL) stopped it.
         by_storage: bool,
     },
 
+    /// A data patch failed and was rolled back; the message names the patch,
+    /// the operation and what the database said.
     #[error("{0}")]
     PatchFailed(String),
 
@@ -84,6 +113,7 @@ pub enum Error {
         holder.as_ref().map(|h| format!(" held by {h}")).unwrap_or_default()
     )]
     LockTimeout {
+        /// How long it waited, in seconds.
         waited_secs: u64,
         /// Who holds it (`pid 123`), when the engine can tell.
         holder: Option<String>,
@@ -94,15 +124,21 @@ pub enum Error {
     /// The live database differs from what its applied migrations build.
     #[error("{database} has drifted from what its applied migrations build:\n  {}", differences.join("\n  "))]
     Drift {
+        /// The database's URL, password masked.
         database: String,
+        /// Each difference, as the change that would bring it back.
         differences: Vec<String>,
     },
 
+    /// strata refused before changing anything: an edited or missing migration
+    /// or patch, an unsupported or destructive change, pending migrations
+    /// before a patch.
     #[error("{0}")]
     Refused(String),
 }
 
 impl Error {
+    /// The `strata` command's exit code for this error (see [`exit`]).
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Problems(_) | Error::InvalidFile { .. } => exit::INVALID_INPUT,
@@ -124,6 +160,7 @@ impl Error {
         }
     }
 
+    /// An [`Error::Io`] for `path`.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

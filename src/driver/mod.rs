@@ -149,7 +149,7 @@ pub trait Database {
     /// Starts a transaction that holds strata's lock (the migration lock) and the
     /// database's write lock from its first statement, so that two strata processes
     /// never both apply the same patch. Waits at most `timeout` for another strata,
-    /// telling `on_wait` once who holds the lock, as [`Database::lock`] does.
+    /// telling `on_wait` once who holds the lock, as `Database::lock` does.
     fn begin_exclusive(
         &mut self,
         timeout: Duration,

@@ -11,7 +11,7 @@ use super::registry::{self, Engine};
 use crate::{Error, Result};
 
 /// A parsed database URL: the engine it belongs to and that engine's own
-/// reading of it. Only the engine looks inside ([`DatabaseUrl::target`]); the
+/// reading of it. Only the engine looks inside (`DatabaseUrl::target`); the
 /// rest of strata asks the engine for what it needs.
 #[derive(Clone)]
 pub struct DatabaseUrl {

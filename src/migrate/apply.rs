@@ -2,7 +2,7 @@
 
 use std::time::{Duration, Instant};
 
-use super::dir::load_migrations;
+use super::dir::MigrationFiles;
 use crate::driver::{AppliedMigration, Database, LockGuard, MigrationScript};
 use crate::script::{self, Kind};
 use crate::{Error, Result};
@@ -144,14 +144,34 @@ pub fn migrate(
     target: Option<i32>,
     lock_timeout: Duration,
     on_wait: &mut dyn FnMut(&str),
+    on_applied: impl FnMut(AppliedEvent<'_>),
+) -> Result<MigrationStatus> {
+    let files = MigrationFiles::read(folder)?;
+    migrate_files(database, &files, target, lock_timeout, on_wait, on_applied)
+}
+
+/// [`migrate`] for a folder's files already in memory (read from disk or
+/// embedded in an application): the same integrity checks, lock and refusals.
+pub fn migrate_files(
+    database: &mut dyn Database,
+    files: &MigrationFiles,
+    target: Option<i32>,
+    lock_timeout: Duration,
+    on_wait: &mut dyn FnMut(&str),
     mut on_applied: impl FnMut(AppliedEvent<'_>),
 ) -> Result<MigrationStatus> {
-    let scripts = load_migrations(folder)?;
-    refuse_tampered(folder, &scripts)?;
+    let scripts = files.scripts()?;
+    refuse_tampered(files, &scripts)?;
     // The lock comes before the history is read, so two runners never both see
     // the same migration as pending. The guard releases it on every path.
     let mut locked = LockGuard::take(database, lock_timeout, on_wait)?;
-    let status = apply_pending(&mut *locked, folder, &scripts, target, &mut on_applied)?;
+    let status = apply_pending(
+        &mut *locked,
+        &files.folder,
+        &scripts,
+        target,
+        &mut on_applied,
+    )?;
     locked.release()?;
     Ok(status)
 }
@@ -175,14 +195,28 @@ pub fn integrity_problems(
         .collect())
 }
 
-fn refuse_tampered(folder: &std::path::Path, scripts: &[MigrationScript]) -> Result<()> {
-    let problems = integrity_problems(folder, scripts)?;
+/// [`integrity_problems`] for files in memory.
+pub fn integrity_problems_of(files: &MigrationFiles, scripts: &[MigrationScript]) -> Vec<String> {
+    super::integrity::verify_files(files, scripts)
+        .into_iter()
+        .filter(|problem| {
+            !matches!(
+                problem,
+                super::integrity::IntegrityProblem::NoSumFile { .. }
+            )
+        })
+        .map(|problem| problem.to_string())
+        .collect()
+}
+
+fn refuse_tampered(files: &MigrationFiles, scripts: &[MigrationScript]) -> Result<()> {
+    let problems = integrity_problems_of(files, scripts);
     if problems.is_empty() {
         return Ok(());
     }
     Err(Error::Refused(format!(
         "{}: nothing was applied:\n  {}",
-        folder.display(),
+        files.folder.display(),
         problems.join("\n  ")
     )))
 }
@@ -197,8 +231,9 @@ pub fn pending_migrations(
     lock_timeout: Duration,
     on_wait: &mut dyn FnMut(&str),
 ) -> Result<MigrationStatus> {
-    let scripts = load_migrations(folder)?;
-    refuse_tampered(folder, &scripts)?;
+    let files = MigrationFiles::read(folder)?;
+    let scripts = files.scripts()?;
+    refuse_tampered(&files, &scripts)?;
     let Some(database) = database else {
         return Ok(migration_status(&[], &scripts));
     };

@@ -58,9 +58,11 @@ impl FindingKind {
 /// One thing `check` found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
+    /// What kind of problem it is.
     pub kind: FindingKind,
     /// The dialect (migrations folder) it concerns, when it concerns one.
     pub dialect: Option<String>,
+    /// What was found, naming the database, file or object.
     pub message: String,
     /// SQL that would reconcile a drifted database with its migrations.
     pub sql: Vec<String>,
@@ -195,13 +197,27 @@ pub fn check_database(
     database: &mut dyn Database,
     dev_url: Option<&DatabaseUrl>,
 ) -> Result<Vec<Finding>> {
+    let scripts = load_migrations(&project.migrations_dir(dialect_of(url)))?;
+    let patches = load_patches(&project.patches_dir())?;
+    check_database_with(Some(project), &scripts, &patches, url, database, dev_url)
+}
+
+/// [`check_database`] for migrations and patches already loaded (from disk, or
+/// embedded in an application). `project`, when there is one, holds the replay
+/// cache.
+pub fn check_database_with(
+    project: Option<&Project>,
+    scripts: &[MigrationScript],
+    patches: &[crate::patch::PatchFile],
+    url: &DatabaseUrl,
+    database: &mut dyn Database,
+    dev_url: Option<&DatabaseUrl>,
+) -> Result<Vec<Finding>> {
     let dialect_name = dialect_of(url);
     let dialect = driver::dialect(dialect_name)
         .ok_or_else(|| crate::Error::Usage(format!("no dialect `{dialect_name}` in this build")))?;
-    let folder = project.migrations_dir(dialect_name);
-    let scripts = load_migrations(&folder)?;
     let applied = database.applied_migrations()?;
-    let status = migration_status(&applied, &scripts);
+    let status = migration_status(&applied, scripts);
     let mut findings = Vec::new();
 
     for line in &status.lines {
@@ -238,13 +254,19 @@ pub fn check_database(
     let replay_server = dev_url.unwrap_or(url);
     // When every migration is applied this is the replay `generate` cached; a
     // database behind is replayed as it is, without replacing that cache.
-    let (expected, _) = super::replay_cache::replay(
-        project,
-        dialect.as_ref(),
-        &applied_scripts,
-        Some(replay_server),
-        false,
-    )?;
+    let expected = match project {
+        Some(project) => {
+            super::replay_cache::replay(
+                project,
+                dialect.as_ref(),
+                &applied_scripts,
+                Some(replay_server),
+                false,
+            )?
+            .0
+        }
+        None => dialect.replay(&applied_scripts, Some(replay_server))?,
+    };
     if let Some(expected) = expected {
         let live = database.inspect()?;
         let changes = diff(&live, &expected);
@@ -277,8 +299,7 @@ pub fn check_database(
         }
     }
 
-    let patches = load_patches(&project.patches_dir())?;
-    for line in patch_status(&database.applied_patches()?, &patches) {
+    for line in patch_status(&database.applied_patches()?, patches) {
         let (kind, message) = match &line.state {
             PatchState::Pending => (
                 FindingKind::Pending,

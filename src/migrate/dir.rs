@@ -10,65 +10,157 @@ use crate::{Error, Result};
 
 /// Every migration in `folder`, ordered by version. A missing folder has none.
 pub fn load_migrations(folder: &Path) -> Result<Vec<MigrationScript>> {
-    let entries = match std::fs::read_dir(folder) {
-        Ok(entries) => entries,
-        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(error) => return Err(Error::io(folder, error)),
-    };
-    // `<root>/migrations/<dialect>`: links may point anywhere inside `<root>`.
-    let root = folder.parent().and_then(Path::parent).unwrap_or(folder);
-    let mut scripts = Vec::new();
-    let mut seen: HashMap<i32, String> = HashMap::new();
-    let mut downs = Vec::new();
-    for entry in entries {
-        let path = entry.map_err(|error| Error::io(folder, error))?.path();
-        if path.extension().and_then(|e| e.to_str()) != Some("sql") {
-            continue;
-        }
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        // `V<n>__<name>.down.sql` undoes `V<n>__<name>.sql` ([`load_down`]).
-        if let Some(stem) = file_name.strip_suffix(DOWN_SUFFIX) {
-            downs.push((path.clone(), stem.to_string()));
-            continue;
-        }
-        let (version, name) =
-            parse_file_name(&file_name).map_err(|message| Error::InvalidFile {
-                path: path.clone(),
-                message,
-            })?;
-        if let Some(other) = seen.insert(version, file_name.clone()) {
-            return Err(Error::InvalidFile {
-                path: path.clone(),
-                message: format!("version {version} is also used by {other}; give one of them the next free number"),
-            });
-        }
-        let bytes = read_project_file(&path, root)?;
-        let sql = source_text(&path, bytes)?;
-        scripts.push(MigrationScript { version, name, sql });
-    }
-    scripts.sort_by_key(|script| script.version);
-    refuse_orphan_downs(&downs, &scripts)?;
-    Ok(scripts)
+    MigrationFiles::read(folder)?.scripts()
 }
 
-/// A down file whose up file was renamed or deleted would otherwise be ignored,
-/// and `rollback` would later say the migration cannot be undone.
-fn refuse_orphan_downs(downs: &[(PathBuf, String)], scripts: &[MigrationScript]) -> Result<()> {
-    for (path, stem) in downs {
-        if !scripts.iter().any(|script| script.stem() == *stem) {
-            return Err(Error::InvalidFile {
-                path: path.clone(),
-                message: format!(
-                    "this down migration has no up migration: expected {stem}.sql beside it; \
-                     rename it after its up file or delete it"
-                ),
+/// One dialect's migrations folder as text: its `.sql` files (down files
+/// included) and its integrity file, read from disk ([`MigrationFiles::read`])
+/// or handed over in memory ([`MigrationFiles::in_memory`], for migrations
+/// embedded in an application). Everything that applies or verifies
+/// migrations works on this, so both kinds get the same checks.
+#[derive(Debug, Clone)]
+pub struct MigrationFiles {
+    /// Where the files are, for messages (a relative label when embedded).
+    pub folder: PathBuf,
+    /// (file name, text) of every `.sql` file, up and down.
+    files: Vec<(String, String)>,
+    /// The integrity file's bytes, when there is one.
+    sum: Option<Vec<u8>>,
+}
+
+impl MigrationFiles {
+    /// The files of `folder` on disk. A missing folder has none. Names are
+    /// checked before a file is opened, so a misnamed file is reported as such.
+    pub fn read(folder: &Path) -> Result<Self> {
+        let entries = match std::fs::read_dir(folder) {
+            Ok(entries) => entries,
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                return MigrationFiles::in_memory(folder, Vec::new(), None)
+            }
+            Err(error) => return Err(Error::io(folder, error)),
+        };
+        // `<root>/migrations/<dialect>`: links may point anywhere inside `<root>`.
+        let root = folder.parent().and_then(Path::parent).unwrap_or(folder);
+        let mut ups = Vec::new();
+        let mut downs = Vec::new();
+        for entry in entries {
+            let path = entry.map_err(|error| Error::io(folder, error))?.path();
+            if path.extension().and_then(|e| e.to_str()) != Some("sql") {
+                continue;
+            }
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if file_name.ends_with(DOWN_SUFFIX) {
+                downs.push(file_name);
+            } else {
+                parse_file_name(&file_name).map_err(|message| Error::InvalidFile {
+                    path: path.clone(),
+                    message,
+                })?;
+                ups.push(file_name);
+            }
+        }
+        // A down file whose up file was renamed or deleted would otherwise be
+        // ignored, and `rollback` would later say the migration cannot be undone.
+        for down in &downs {
+            let stem = &down[..down.len() - DOWN_SUFFIX.len()];
+            if !ups.iter().any(|up| up.strip_suffix(".sql") == Some(stem)) {
+                return Err(Error::InvalidFile {
+                    path: folder.join(down),
+                    message: format!(
+                        "this down migration has no up migration: expected {stem}.sql beside it; \
+                         rename it after its up file or delete it"
+                    ),
+                });
+            }
+        }
+        let mut files = Vec::new();
+        for file_name in ups.into_iter().chain(downs) {
+            let path = folder.join(&file_name);
+            let bytes = read_project_file(&path, root)?;
+            files.push((file_name, source_text(&path, bytes)?));
+        }
+        let sum_path = folder.join(super::integrity::SUM_FILE);
+        let sum = match std::fs::read(&sum_path) {
+            Ok(bytes) => Some(bytes),
+            Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+            Err(error) => return Err(Error::io(sum_path, error)),
+        };
+        Ok(MigrationFiles {
+            folder: folder.to_path_buf(),
+            files,
+            sum,
+        })
+    }
+
+    /// Files already in memory: (file name, bytes) of the folder's `.sql`
+    /// files, and its integrity file's bytes. `folder` names them in messages.
+    /// Text is decoded as from disk: UTF-8, a byte-order mark dropped, NUL refused.
+    pub fn in_memory(
+        folder: &Path,
+        files: Vec<(String, Vec<u8>)>,
+        sum: Option<Vec<u8>>,
+    ) -> Result<Self> {
+        let mut texts = Vec::new();
+        for (name, bytes) in files {
+            if name.ends_with(".sql") {
+                let text = source_text(&folder.join(&name), bytes)?;
+                texts.push((name, text));
+            }
+        }
+        Ok(MigrationFiles {
+            folder: folder.to_path_buf(),
+            files: texts,
+            sum,
+        })
+    }
+
+    /// The migrations, ordered by version; an invalid name or a version used
+    /// twice is an error naming the file.
+    pub fn scripts(&self) -> Result<Vec<MigrationScript>> {
+        let mut scripts = Vec::new();
+        let mut seen: HashMap<i32, String> = HashMap::new();
+        for (file_name, sql) in &self.files {
+            if file_name.ends_with(DOWN_SUFFIX) {
+                continue;
+            }
+            let path = self.folder.join(file_name);
+            let (version, name) =
+                parse_file_name(file_name).map_err(|message| Error::InvalidFile {
+                    path: path.clone(),
+                    message,
+                })?;
+            if let Some(other) = seen.insert(version, file_name.clone()) {
+                return Err(Error::InvalidFile {
+                    path,
+                    message: format!("version {version} is also used by {other}; give one of them the next free number"),
+                });
+            }
+            scripts.push(MigrationScript {
+                version,
+                name,
+                sql: sql.clone(),
             });
         }
+        scripts.sort_by_key(|script| script.version);
+        Ok(scripts)
     }
-    Ok(())
+
+    /// The down migration of `script`: its file name and text, if it has one.
+    pub fn down(&self, script: &MigrationScript) -> Option<(String, String)> {
+        let file_name = down_file_name(script);
+        self.files
+            .iter()
+            .find(|(name, _)| *name == file_name)
+            .cloned()
+    }
+
+    /// The integrity file's bytes, when the folder has one.
+    pub fn sum_bytes(&self) -> Option<&[u8]> {
+        self.sum.as_deref()
+    }
 }
 
 /// What a down migration's file name ends with: `V3__add_power.down.sql`.

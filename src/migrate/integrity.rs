@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
+use super::dir::MigrationFiles;
 use crate::driver::MigrationScript;
 use crate::{Error, Result};
 
@@ -190,12 +191,17 @@ pub struct NotASum(pub String);
 pub fn read(folder: &Path) -> Result<Option<std::result::Result<Sum, NotASum>>> {
     let path = folder.join(SUM_FILE);
     match std::fs::read(&path) {
-        Ok(bytes) => Ok(Some(match String::from_utf8(bytes) {
-            Ok(text) => Sum::parse(&text),
-            Err(_) => Err(NotASum("it is not UTF-8 text".to_string())),
-        })),
+        Ok(bytes) => Ok(Some(parse_bytes(&bytes))),
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(error) => Err(Error::io(path, error)),
+    }
+}
+
+/// An integrity file's bytes, parsed.
+pub fn parse_bytes(bytes: &[u8]) -> std::result::Result<Sum, NotASum> {
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Sum::parse(text),
+        Err(_) => Err(NotASum("it is not UTF-8 text".to_string())),
     }
 }
 
@@ -265,16 +271,43 @@ fn summed<'a>(scripts: &'a [MigrationScript], names: &'a [String]) -> Vec<Summed
 /// Every difference between the files in `folder` (in run order) and its
 /// integrity file. A folder without migrations needs no integrity file.
 pub fn verify(folder: &Path, files: &[SummedFile<'_>]) -> Result<Vec<IntegrityProblem>> {
-    let sum_path = folder.join(SUM_FILE);
-    let recorded = match read(folder)? {
-        None if files.is_empty() => return Ok(Vec::new()),
-        None => return Ok(vec![IntegrityProblem::NoSumFile { sum_path }]),
-        Some(Err(NotASum(reason))) => {
-            return Ok(vec![IntegrityProblem::Corrupt { sum_path, reason }])
-        }
+    Ok(verify_recorded(
+        &folder.join(SUM_FILE),
+        read(folder)?,
+        files,
+    ))
+}
+
+/// [`verify`] against an integrity file already read (`None`: there is none);
+/// `sum_path` names it in messages.
+pub fn verify_recorded(
+    sum_path: &Path,
+    recorded: Option<std::result::Result<Sum, NotASum>>,
+    files: &[SummedFile<'_>],
+) -> Vec<IntegrityProblem> {
+    let sum_path = sum_path.to_path_buf();
+    let recorded = match recorded {
+        None if files.is_empty() => return Vec::new(),
+        None => return vec![IntegrityProblem::NoSumFile { sum_path }],
+        Some(Err(NotASum(reason))) => return vec![IntegrityProblem::Corrupt { sum_path, reason }],
         Some(Ok(sum)) => sum,
     };
-    Ok(compare(&recorded, &compute(files)))
+    compare(&recorded, &compute(files))
+}
+
+/// [`verify_scripts`] for a folder's files in memory (read from disk or
+/// embedded in an application): its down files and integrity file come from
+/// `files` too.
+pub fn verify_files(files: &MigrationFiles, scripts: &[MigrationScript]) -> Vec<IntegrityProblem> {
+    let mut texts = Vec::new();
+    for script in scripts {
+        texts.push((script.file_name(), script.sql.clone()));
+        if let Some(down) = files.down(script) {
+            texts.push(down);
+        }
+    }
+    let recorded = files.sum_bytes().map(parse_bytes);
+    verify_recorded(&files.folder.join(SUM_FILE), recorded, &as_summed(&texts))
 }
 
 /// What changed from `recorded` to `actual`.
@@ -356,6 +389,37 @@ mod tests {
             .map(|(file_name, text)| SummedFile { file_name, text })
             .collect();
         compute(&files)
+    }
+
+    /// Migrations handed over in memory (embedded in an application) are held
+    /// to their integrity file like a folder on disk, down files included.
+    #[test]
+    fn files_in_memory_are_verified_down_files_included() {
+        let up = ("V1__a.sql", "CREATE TABLE a (x INTEGER);\n");
+        let down = ("V1__a.down.sql", "DROP TABLE a;\n");
+        let recorded = sum(&[up, down]).render().into_bytes();
+        let files = |down_text: &str| {
+            MigrationFiles::in_memory(
+                Path::new("migrations/sqlite"),
+                vec![
+                    (up.0.to_string(), format!("\u{FEFF}{}", up.1).into_bytes()),
+                    (down.0.to_string(), down_text.as_bytes().to_vec()),
+                ],
+                Some(recorded.clone()),
+            )
+            .unwrap()
+        };
+        let intact = files(down.1);
+        let scripts = intact.scripts().unwrap();
+        assert_eq!(scripts[0].sql, up.1, "the byte-order mark is dropped");
+        assert!(verify_files(&intact, &scripts).is_empty());
+        let edited = files("DROP TABLE b;\n");
+        assert_eq!(
+            verify_files(&edited, &edited.scripts().unwrap()),
+            vec![IntegrityProblem::Edited {
+                file_name: down.0.into()
+            }]
+        );
     }
 
     #[test]

@@ -17,9 +17,9 @@ pub mod runner;
 pub mod template;
 
 pub use apply::{
-    integrity_problems, migrate, migration_status, pending_migrations, AppliedEvent,
-    MigrationStatus, StatusLine,
+    integrity_problems, integrity_problems_of, migrate, migrate_files, migration_status,
+    pending_migrations, AppliedEvent, MigrationStatus, StatusLine,
 };
-pub use dir::{load_migrations, validate_migration_name, validate_name};
+pub use dir::{load_migrations, validate_migration_name, validate_name, MigrationFiles};
 pub use generate::{generate, unsynced_changes, GenerateOptions, Generated};
 pub use replay::schema_at;

@@ -17,7 +17,7 @@ pub type Classify<'a> = &'a dyn Fn(&(dyn std::error::Error + 'static)) -> Option
 /// version), so a crash never leaves a migration applied but unrecorded.
 ///
 /// strata has already read and checked the history under its lock, so refinery
-/// is handed that history ([`KnownHistory`]) instead of re-reading it and
+/// is handed that history (`KnownHistory`) instead of re-reading it and
 /// re-creating its table before every migration: one round trip per statement,
 /// not a dozen per migration.
 pub fn run<C: refinery::Migrate>(

@@ -66,7 +66,7 @@ pub enum PatchEvent<'a> {
         sql: String,
         params: Vec<SqlValue>,
     },
-    /// A row changed (in the first [`SHOWN_ROWS`] of an operation).
+    /// A row changed (in the first `SHOWN_ROWS` of an operation).
     Row(RowChange),
     /// A `[[sql]]` statement changed this many rows.
     SqlRows(u64),

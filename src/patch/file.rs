@@ -137,19 +137,40 @@ pub fn load_patches(folder: &Path) -> Result<Vec<PatchFile>> {
     let root = folder.parent().unwrap_or(folder);
     let mut patches = Vec::new();
     for path in paths {
-        let patch = load_patch_in(&path, root)?;
-        if let Some(other) = patches.iter().find(|p: &&PatchFile| p.name == patch.name) {
-            return Err(Error::InvalidFile {
-                path: path.clone(),
-                message: format!(
-                    "{} has the same name; rename one of them",
-                    other.path.display()
-                ),
-            });
-        }
-        patches.push(patch);
+        add_patch(&mut patches, load_patch_in(&path, root)?)?;
     }
     Ok(patches)
+}
+
+/// Patches already in memory (embedded in an application): (file name, bytes)
+/// of the files of a patches folder that `folder` names in messages. Read and
+/// checked exactly as [`load_patches`] reads a folder on disk.
+pub fn patches_in_memory(folder: &Path, files: Vec<(String, Vec<u8>)>) -> Result<Vec<PatchFile>> {
+    let mut files: Vec<(String, Vec<u8>)> = files
+        .into_iter()
+        .filter(|(name, _)| name.ends_with(".toml") || name.ends_with(".sql"))
+        .collect();
+    files.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut patches = Vec::new();
+    for (name, bytes) in files {
+        add_patch(&mut patches, parse_patch(&folder.join(name), bytes)?)?;
+    }
+    Ok(patches)
+}
+
+/// Adds `patch`, refusing a second patch of the same name (`x.toml` and `x.sql`).
+fn add_patch(patches: &mut Vec<PatchFile>, patch: PatchFile) -> Result<()> {
+    if let Some(other) = patches.iter().find(|p| p.name == patch.name) {
+        return Err(Error::InvalidFile {
+            path: patch.path.clone(),
+            message: format!(
+                "{} has the same name; rename one of them",
+                other.path.display()
+            ),
+        });
+    }
+    patches.push(patch);
+    Ok(())
 }
 
 pub fn load_patch(path: &Path) -> Result<PatchFile> {
@@ -159,7 +180,11 @@ pub fn load_patch(path: &Path) -> Result<PatchFile> {
 
 /// A patch of the project at `root` (see [`read_project_file`]).
 fn load_patch_in(path: &Path, root: &Path) -> Result<PatchFile> {
-    let bytes = read_project_file(path, root)?;
+    parse_patch(path, read_project_file(path, root)?)
+}
+
+/// A patch from its file's bytes; `path` says which (`.sql` or `.toml`) and names it.
+fn parse_patch(path: &Path, bytes: Vec<u8>) -> Result<PatchFile> {
     // Of the bytes as they are on disk, BOM included, so that patches applied
     // before the BOM was stripped keep their recorded checksum.
     let checksum: String = Sha256::digest(&bytes)

@@ -15,8 +15,8 @@ pub use apply::{
     PatchStatusLine, Stage,
 };
 pub use file::{
-    load_patch, load_patches, Assignment, Operation, OperationKind, PatchBody, PatchFile,
-    PatchValue, Pin, ValueKind,
+    load_patch, load_patches, patches_in_memory, Assignment, Operation, OperationKind, PatchBody,
+    PatchFile, PatchValue, Pin, ValueKind,
 };
 pub use new::{new_patch, NewPatch};
 pub use pins::{check_pins, failed_validation_note, run_order, stops};

@@ -12,7 +12,7 @@
 //! that cannot run in a transaction: strata runs that migration without one
 //! (never transaction control, though: strata still records the history row).
 //!
-//! The statements are found with [`lex`], a lexer that knows each engine's
+//! The statements are found with `lex`, a lexer that knows each engine's
 //! strings, quoted identifiers, comments and bodies, so `'COMMIT'` in a string,
 //! `$$ … COMMIT … $$` in a function body or a trigger's `BEGIN … END` are not
 //! mistaken for transaction control.

@@ -19,7 +19,7 @@ const FORMS: &str = "sqlite:PATH (relative to the project or working directory),
                      sqlite:/ABSOLUTE/PATH, sqlite::memory:, each optionally with SQLite URI \
                      parameters (sqlite:app.db?mode=ro)";
 
-/// The URI parameters SQLite itself understands (https://sqlite.org/uri.html).
+/// The URI parameters SQLite itself understands (<https://sqlite.org/uri.html>).
 const PARAMETERS: &[&str] = &["mode", "cache", "vfs", "immutable", "nolock", "psow"];
 const MODES: &[&str] = &["ro", "rw", "rwc", "memory"];
 const CACHES: &[&str] = &["shared", "private"];

@@ -1,5 +1,5 @@
 //! Running a migration with foreign keys off, as SQLite's table rebuild needs
-//! (https://www.sqlite.org/lang_altertable.html, "Making Other Kinds Of Table
+//! (<https://www.sqlite.org/lang_altertable.html>, "Making Other Kinds Of Table
 //! Schema Changes"): off before the transaction (`PRAGMA foreign_keys` does
 //! nothing inside one), `PRAGMA foreign_key_check` before COMMIT so that a
 //! migration cannot leave a row pointing at nothing, and back on afterwards,

@@ -1,4 +1,4 @@
-//! SQLite's table rebuild (https://www.sqlite.org/lang_altertable.html, "Making
+//! SQLite's table rebuild (<https://www.sqlite.org/lang_altertable.html>, "Making
 //! Other Kinds Of Table Schema Changes"), for the changes `ALTER TABLE` cannot
 //! make in place: create `<table>_new` in the target shape, copy the rows by SQL
 //! with an explicit column list, drop the old table, rename the new one, and
@@ -17,7 +17,7 @@ use crate::schema::{Column, Schema, Table};
 use crate::text::printable;
 
 /// SQLite's type affinity of a declared type (section 3.1 of
-/// https://www.sqlite.org/datatype3.html): what it stores a value as.
+/// <https://www.sqlite.org/datatype3.html>): what it stores a value as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Affinity {
     Integer,
