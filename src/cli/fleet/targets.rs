@@ -80,7 +80,7 @@ fn select(targets: Vec<FleetTarget>, only: &[String], source: &str) -> Result<Ve
                 format!("it names {}", backticked(&names))
             };
             return Err(Error::Usage(format!(
-                "--only: no target `{wanted}` in {source}{}; {known}",
+                "--only: no target `{wanted}` in {source}; {known}{}",
                 did_you_mean(wanted, names.iter().copied())
             )));
         }
