@@ -14,9 +14,13 @@ const HEROES: &str = "SELECT h.name, coalesce(t.name, 'none') FROM hero h \
                       LEFT JOIN team t ON t.id = h.team_id ORDER BY h.name";
 
 fn expected_heroes() -> Vec<String> {
-    ["Deadpond|Z-Force", "Rusty-Man|Preventers", "Spider-Boy|Preventers"]
-        .map(String::from)
-        .to_vec()
+    [
+        "Deadpond|Z-Force",
+        "Rusty-Man|Preventers",
+        "Spider-Boy|Preventers",
+    ]
+    .map(String::from)
+    .to_vec()
 }
 
 fn expected_patches() -> Vec<String> {
@@ -57,7 +61,9 @@ fn setup_of_fifty_postgres_databases_and_fifty_sqlite_files_reports_the_broken_o
         list.push_str(&format!("pg_{i} = {}\n", database.url));
     }
     for i in 0..50 {
-        list.push_str(&format!("sqlite_{i} = sqlite:tenants/t{i}.db  # file {i}\n"));
+        list.push_str(&format!(
+            "sqlite_{i} = sqlite:tenants/t{i}.db  # file {i}\n"
+        ));
     }
     std::fs::write(project.join("fleet.txt"), list).unwrap();
 
@@ -67,7 +73,10 @@ fn setup_of_fifty_postgres_databases_and_fifty_sqlite_files_reports_the_broken_o
     );
     assert_eq!(run.code, 4, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(
-        run.stdout.lines().filter(|l| l.starts_with("  ok ")).count(),
+        run.stdout
+            .lines()
+            .filter(|l| l.starts_with("  ok "))
+            .count(),
         99,
         "{}",
         run.stdout
@@ -90,7 +99,11 @@ fn setup_of_fifty_postgres_databases_and_fifty_sqlite_files_reports_the_broken_o
         .find(|l| l.starts_with("error: pg_17 ("))
         .unwrap_or_else(|| panic!("no error line for pg_17:\n{}", run.stderr));
     assert!(broken_line.contains(&databases[17].name), "{broken_line}");
-    assert!(run.stderr.contains("\"hero\" already exists"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("\"hero\" already exists"),
+        "{}",
+        run.stderr
+    );
     if let Some(password) = password_of(&databases[0].url) {
         assert!(!run.stdout.contains(&password) && !run.stderr.contains(&password));
     }
@@ -119,8 +132,16 @@ fn setup_of_fifty_postgres_databases_and_fifty_sqlite_files_reports_the_broken_o
     for i in 0..50 {
         let file = project.join(format!("tenants/t{i}.db"));
         assert_eq!(sqlite_strings(&file, HISTORY), ["1"], "sqlite_{i}");
-        assert_eq!(sqlite_strings(&file, PATCHES), expected_patches(), "sqlite_{i}");
-        assert_eq!(sqlite_strings(&file, HEROES), expected_heroes(), "sqlite_{i}");
+        assert_eq!(
+            sqlite_strings(&file, PATCHES),
+            expected_patches(),
+            "sqlite_{i}"
+        );
+        assert_eq!(
+            sqlite_strings(&file, HEROES),
+            expected_heroes(),
+            "sqlite_{i}"
+        );
     }
 
     // The same command again applies nothing twice; the broken one still fails.
@@ -183,8 +204,7 @@ fn postgres_schemas_are_tenants_named_in_schema_toml() {
     let run = strata(project, &["setup", "--all-targets"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(
-        run.stdout
-            .contains("setup: 3 of 3 targets succeeded in "),
+        run.stdout.contains("setup: 3 of 3 targets succeeded in "),
         "{}",
         run.stdout
     );
@@ -244,8 +264,7 @@ fn a_bad_targets_file_is_reported_by_line_before_any_database_is_touched() {
     assert!(run.stderr.contains("fleet.txt:3:1"), "{}", run.stderr);
     assert!(run.stderr.contains("fleet.txt:4:1"), "{}", run.stderr);
     assert!(
-        run.stderr
-            .contains("is already listed at line 1"),
+        run.stderr.contains("is already listed at line 1"),
         "{}",
         run.stderr
     );
@@ -254,7 +273,9 @@ fn a_bad_targets_file_is_reported_by_line_before_any_database_is_touched() {
     let missing = strata(project, &["migrate", "--targets", "nowhere.txt"]);
     assert_eq!(missing.code, 2);
     assert!(
-        missing.stderr.contains("--targets nowhere.txt: no such file"),
+        missing
+            .stderr
+            .contains("--targets nowhere.txt: no such file"),
         "{}",
         missing.stderr
     );
@@ -298,7 +319,12 @@ fn fail_fast_starts_nothing_after_a_failure() {
     // Without --fail-fast the others go on.
     let run = strata(project, &["setup", "--targets", "fleet.txt"]);
     assert_eq!(run.code, 1);
-    assert!(run.stdout.contains("setup: 2 of 3 targets succeeded, 1 failed (sqlite:./missing/a.db)"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("setup: 2 of 3 targets succeeded, 1 failed (sqlite:./missing/a.db)"),
+        "{}",
+        run.stdout
+    );
     assert_eq!(
         sqlite_strings(&project.join("c.db"), HEROES),
         expected_heroes()

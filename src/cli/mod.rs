@@ -103,7 +103,12 @@ pub struct FleetArgs {
     #[arg(long)]
     pub all_targets: bool,
     /// Only these named targets (of --targets FILE, else of `[targets]`), comma-separated.
-    #[arg(long, value_name = "NAME", value_delimiter = ',', conflicts_with = "all_targets")]
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_delimiter = ',',
+        conflicts_with = "all_targets"
+    )]
     pub only: Vec<String>,
     /// Targets run at a time (default 4). Each takes its own database's lock.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]

@@ -214,7 +214,11 @@ pub fn error(message: &str) {
 
 /// `warning: …` on stderr (shown even with --quiet: it is not progress).
 pub fn warning(message: &str) {
-    let prefix = painted(settings().color_stderr && !capturing(), YELLOW_BOLD, "warning:");
+    let prefix = painted(
+        settings().color_stderr && !capturing(),
+        YELLOW_BOLD,
+        "warning:",
+    );
     write_stderr(&format!("{prefix} {message}\n"));
 }
 

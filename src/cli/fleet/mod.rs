@@ -279,7 +279,10 @@ fn summary(command: &str, captured: &Captured) -> String {
         "patch" => {
             let mut text = String::new();
             if document.get("migrations").is_some() {
-                text.push_str(&format!("{} and ", plural(count("migrations"), "migration")));
+                text.push_str(&format!(
+                    "{} and ",
+                    plural(count("migrations"), "migration")
+                ));
             }
             text.push_str(&plural(count("patches"), "patch"));
             text.push_str(if document["dry_run"] == true {
@@ -292,7 +295,10 @@ fn summary(command: &str, captured: &Captured) -> String {
         "status" => {
             let pending = |key: &str| {
                 document[key].as_array().map_or(0, |items| {
-                    items.iter().filter(|item| item["state"] == "pending").count()
+                    items
+                        .iter()
+                        .filter(|item| item["state"] == "pending")
+                        .count()
                 })
             };
             let at = document["migrations"]

@@ -140,10 +140,8 @@ pub fn parse_text(path: &Path, text: &str, base: &Path) -> Result<Vec<FleetTarge
             Ok(url) => url,
             Err(error) => {
                 problems.push(
-                    Problem::new(span, error.to_string()).label(format!(
-                        "expected a database URL ({})",
-                        url_forms()
-                    )),
+                    Problem::new(span, error.to_string())
+                        .label(format!("expected a database URL ({})", url_forms())),
                 );
                 continue;
             }
