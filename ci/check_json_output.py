@@ -73,6 +73,18 @@ def scenario(database, dialect):
         run(project, ["setup"], database=database)
         run(project, ["migrate"], database=database)
         run(project, ["check"], database=database)
+        # Fleets: the scenario's database and a second SQLite file, then one that fails.
+        with open(os.path.join(project, "fleet.txt"), "w") as f:
+            f.write(f"# fleet\n{database}\nsecond = sqlite:second.db\n")
+        run(project, ["setup", "--targets", "fleet.txt"])
+        run(project, ["migrate", "--targets", "fleet.txt", "--parallel", "2"])
+        run(project, ["migrate", "--dry-run", "--targets", "fleet.txt"])
+        run(project, ["patch", "--targets", "fleet.txt", "--fail-fast"])
+        run(project, ["status", "--targets", "fleet.txt"])
+        run(project, ["check", "--targets", "fleet.txt"])
+        with open(os.path.join(project, "broken.txt"), "w") as f:
+            f.write("sqlite:no/such/folder.db\nsecond = sqlite:second.db\n")
+        run(project, ["setup", "--targets", "broken.txt"], expect=1)
         with open(os.path.join(project, "patches", "0003_more.toml"), "w") as f:
             f.write('[[insert]]\ntable = "hero"\nrows = [{ name = "Tarantula", secret_name = "Natalia Roman-on" }]\n'
                     '\n[[delete]]\ntable = "hero"\nwhere = { name = "Deadpond" }\n'

@@ -20,10 +20,7 @@ pub fn run(context: &Context, dev_url: Option<&str>) -> Result<i32> {
     let mut findings = check_files(project, dev_url.as_ref())?;
     // The live database is checked only when one is named on the command line
     // (or DATABASE_URL): a CI job without a database still gets the file checks.
-    let database_url = match &context.database_url {
-        Some(text) => Some(DatabaseUrl::parse(text, Path::new("."))?),
-        None => None,
-    };
+    let database_url = context.named_url()?;
     if let Some(url) = &database_url {
         let Some(mut database) = open_existing(url, context.connect)? else {
             return Err(Error::Usage(format!(

@@ -2,6 +2,7 @@
 
 mod check;
 mod clone;
+mod fleet;
 mod generate;
 mod hash;
 mod init;
@@ -91,6 +92,43 @@ pub struct DatabaseArgs {
     pub ddl_lock_timeout: u64,
 }
 
+/// A fleet: the command runs on many databases (README, "Fleets").
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct FleetArgs {
+    /// Run on every database in FILE: one URL per line, or `name = URL`; blank
+    /// lines and `#` comments are ignored; relative SQLite paths are relative to FILE.
+    #[arg(long, value_name = "FILE", conflicts_with = "all_targets")]
+    pub targets: Option<PathBuf>,
+    /// Run on every database of `[targets]` in schema.toml.
+    #[arg(long)]
+    pub all_targets: bool,
+    /// Only these named targets (of --targets FILE, else of `[targets]`), comma-separated.
+    #[arg(
+        long,
+        value_name = "NAME",
+        value_delimiter = ',',
+        conflicts_with = "all_targets"
+    )]
+    pub only: Vec<String>,
+    /// Targets run at a time (default 4). Each takes its own database's lock.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u16).range(1..=256))]
+    pub parallel: Option<u16>,
+    /// Start no further target once one has failed (those running finish).
+    #[arg(long)]
+    pub fail_fast: bool,
+}
+
+impl FleetArgs {
+    /// Whether a fleet was asked for.
+    fn selected(&self) -> bool {
+        self.targets.is_some() || self.all_targets || !self.only.is_empty()
+    }
+}
+
+/// Targets at a time when --parallel is not given: enough to hide connection
+/// and round-trip latency, few enough not to crowd a small server.
+const DEFAULT_PARALLEL: u16 = 4;
+
 impl Default for DatabaseArgs {
     fn default() -> Self {
         DatabaseArgs {
@@ -131,6 +169,8 @@ pub enum Command {
     Migrate {
         #[command(flatten)]
         db: DatabaseArgs,
+        #[command(flatten)]
+        fleet: FleetArgs,
         /// Print the SQL of every pending migration, in order, and apply nothing.
         #[arg(long)]
         dry_run: bool,
@@ -154,6 +194,8 @@ pub enum Command {
     Patch {
         #[command(flatten)]
         db: DatabaseArgs,
+        #[command(flatten)]
+        fleet: FleetArgs,
         /// Run the patches, show every change and statement, then roll back.
         #[arg(long)]
         dry_run: bool,
@@ -171,6 +213,8 @@ pub enum Command {
     Setup {
         #[command(flatten)]
         db: DatabaseArgs,
+        #[command(flatten)]
+        fleet: FleetArgs,
         /// Remove the database first and build it from nothing.
         #[arg(long)]
         fresh: bool,
@@ -184,7 +228,7 @@ pub enum Command {
         /// Build the template for `strata clone` instead (PostgreSQL: the database
         /// <db>_template; SQLite: a file in .strata/cache), only when it is missing
         /// or the migrations or patches changed.
-        #[arg(long, conflicts_with_all = ["fresh", "echo"])]
+        #[arg(long, conflicts_with_all = ["fresh", "echo", "targets", "all_targets", "only"])]
         template: bool,
     },
     /// Create a new database NAME, migrated and patched, by copying the template
@@ -200,6 +244,8 @@ pub enum Command {
     Status {
         #[command(flatten)]
         db: DatabaseArgs,
+        #[command(flatten)]
+        fleet: FleetArgs,
     },
     /// CI gate: migration files intact (strata.sum), dialects in lockstep,
     /// schema.toml and migrations agree, and with --database-url no drift and
@@ -207,6 +253,8 @@ pub enum Command {
     Check {
         #[command(flatten)]
         db: DatabaseArgs,
+        #[command(flatten)]
+        fleet: FleetArgs,
         /// A PostgreSQL server where scratch databases replay migrations/postgres
         /// (default for the drift check: the --database-url server).
         #[arg(
@@ -260,7 +308,7 @@ impl Command {
             | Command::Patch { db, .. }
             | Command::Setup { db, .. }
             | Command::Clone { db, .. }
-            | Command::Status { db }
+            | Command::Status { db, .. }
             | Command::Check { db, .. }
             | Command::Pull { db, .. } => Some(db),
             Command::Init
@@ -270,19 +318,48 @@ impl Command {
             | Command::Man => None,
         }
     }
+
+    /// The fleet options and the command's name, for the commands that have them.
+    fn fleet_args(&self) -> Option<(&FleetArgs, &'static str)> {
+        match self {
+            Command::Migrate { fleet, .. } => Some((fleet, "migrate")),
+            Command::Patch { fleet, .. } => Some((fleet, "patch")),
+            Command::Setup { fleet, .. } => Some((fleet, "setup")),
+            Command::Status { fleet, .. } => Some((fleet, "status")),
+            Command::Check { fleet, .. } => Some((fleet, "check")),
+            _ => None,
+        }
+    }
 }
 
 /// What every command that touches a database needs.
+#[derive(Clone)]
 pub(crate) struct Context {
     pub project: Project,
     pub database_url: Option<String>,
+    /// The database of one fleet target, already parsed (it wins over `database_url`).
+    pub target: Option<DatabaseUrl>,
     pub lock_timeout: Duration,
     pub connect: ConnectOptions,
 }
 
 impl Context {
     pub fn url(&self) -> crate::Result<DatabaseUrl> {
-        self.project.database_url(self.database_url.as_deref())
+        match &self.target {
+            Some(url) => Ok(url.clone()),
+            None => self.project.database_url(self.database_url.as_deref()),
+        }
+    }
+
+    /// The database named for this run (a fleet target, `--database-url` or
+    /// DATABASE_URL), not the project's default: `check` looks at a live
+    /// database only when one is named.
+    pub fn named_url(&self) -> crate::Result<Option<DatabaseUrl>> {
+        match (&self.target, &self.database_url) {
+            (Some(url), _) => Ok(Some(url.clone())),
+            (None, Some(text)) => DatabaseUrl::parse(text, std::path::Path::new(".")).map(Some),
+            (None, None) => Ok(None),
+        }
     }
 }
 
@@ -331,6 +408,7 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
     let context = Context {
         project: Project::new(&cli.project),
         database_url,
+        target: None,
         lock_timeout: Duration::from_secs(db.lock_timeout),
         connect: ConnectOptions {
             ddl_lock_timeout: Duration::from_secs(db.ddl_lock_timeout),
@@ -343,6 +421,38 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
     );
     if needs_project {
         context.project.require()?;
+    }
+    if let Some((fleet, name)) = cli.command.fleet_args() {
+        if fleet.selected() {
+            if let Command::Patch {
+                action: Some(_), ..
+            } = &cli.command
+            {
+                return Err(crate::Error::Usage(
+                    "`patch new` writes a file and touches no database; drop --targets/--all-targets/--only"
+                        .into(),
+                ));
+            }
+            let targets = fleet::targets::load(
+                &context.project,
+                fleet.targets.as_deref(),
+                fleet.all_targets,
+                &fleet.only,
+            )?;
+            let options = fleet::FleetOptions {
+                parallel: usize::from(fleet.parallel.unwrap_or(DEFAULT_PARALLEL)),
+                fail_fast: fleet.fail_fast,
+            };
+            return fleet::run(&context, name, targets, options, |target| {
+                run_on_database(&cli.command, target)
+            });
+        }
+        if fleet.parallel.is_some() || fleet.fail_fast {
+            return Err(crate::Error::Usage(
+                "--parallel and --fail-fast apply to a fleet: add --targets FILE, --all-targets or --only NAME"
+                    .into(),
+            ));
+        }
     }
     match &cli.command {
         Command::Init => init::run(&context.project),
@@ -358,7 +468,13 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             dev_url.as_deref(),
             database_url.as_deref(),
         ),
-        Command::Migrate { dry_run, .. } => migrate::run(&context, *dry_run),
+        Command::Migrate { .. }
+        | Command::Patch { action: None, .. }
+        | Command::Setup {
+            template: false, ..
+        }
+        | Command::Status { .. }
+        | Command::Check { .. } => run_on_database(&cli.command, &context),
         Command::Rollback {
             to,
             allow_destructive,
@@ -369,27 +485,8 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             action: Some(PatchAction::New { name }),
             ..
         } => patch::run_new(&context.project, name),
-        Command::Patch {
-            dry_run,
-            echo,
-            migrate,
-            ..
-        } => patch::run(
-            &context,
-            PatchOptions {
-                dry_run: *dry_run,
-                echo: *echo,
-                lock_timeout: context.lock_timeout,
-            },
-            *migrate,
-        ),
         Command::Setup { template: true, .. } => clone::setup_template(&context),
-        Command::Setup {
-            fresh, yes, echo, ..
-        } => setup::run(&context, *fresh, *yes, *echo),
         Command::Clone { name, .. } => clone::run(&context, name),
-        Command::Status { .. } => status::run(&context),
-        Command::Check { dev_url, .. } => check::run(&context, dev_url.as_deref()),
         Command::Hash => hash::run(&context.project),
         Command::Completions { shell } => {
             let mut script = Vec::new();
@@ -406,6 +503,35 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             Ok(exit::OK)
         }
         Command::Pull { output, force, .. } => pull::run(&context, output.as_deref(), *force),
+    }
+}
+
+/// The commands that run on one database (or, in a fleet, on each target in turn).
+fn run_on_database(command: &Command, context: &Context) -> crate::Result<i32> {
+    match command {
+        Command::Migrate { dry_run, .. } => migrate::run(context, *dry_run),
+        Command::Patch {
+            dry_run,
+            echo,
+            migrate,
+            ..
+        } => patch::run(
+            context,
+            PatchOptions {
+                dry_run: *dry_run,
+                echo: *echo,
+                lock_timeout: context.lock_timeout,
+            },
+            *migrate,
+        ),
+        Command::Setup {
+            fresh, yes, echo, ..
+        } => setup::run(context, *fresh, *yes, *echo),
+        Command::Status { .. } => status::run(context),
+        Command::Check { dev_url, .. } => check::run(context, dev_url.as_deref()),
+        other => Err(crate::Error::Usage(format!(
+            "{other:?} does not run on a database"
+        ))),
     }
 }
 

@@ -10,6 +10,7 @@ mod progress;
 
 pub use progress::Progress;
 
+use std::cell::RefCell;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
@@ -85,8 +86,53 @@ pub fn color_stderr() -> bool {
     settings().color_stderr
 }
 
+/// What one command printed while [`capture`]d: a fleet runs one command per
+/// target on worker threads, and their lines must not interleave on the screen.
+#[derive(Debug, Default)]
+pub struct Captured {
+    /// Everything bound for stdout (human lines, already filtered by --quiet).
+    pub stdout: String,
+    /// Everything bound for stderr: errors, warnings, --verbose details.
+    pub stderr: String,
+    /// The command's JSON document, kept in human mode too (fleet summaries read it).
+    pub document: Option<serde_json::Value>,
+}
+
+thread_local! {
+    static CAPTURE: RefCell<Option<Captured>> = const { RefCell::new(None) };
+}
+
+/// Runs `work` with this thread's output collected instead of printed.
+pub fn capture<T>(work: impl FnOnce() -> T) -> (T, Captured) {
+    CAPTURE.with(|capture| *capture.borrow_mut() = Some(Captured::default()));
+    let result = work();
+    let captured = CAPTURE
+        .with(|capture| capture.borrow_mut().take())
+        .unwrap_or_default();
+    (result, captured)
+}
+
+/// Whether this thread's output is being [`capture`]d (no progress bars then).
+pub(crate) fn capturing() -> bool {
+    CAPTURE.with(|capture| capture.borrow().is_some())
+}
+
+/// Hands `text` to the capture when one is active; false when it is not.
+fn captured(write: impl FnOnce(&mut Captured)) -> bool {
+    CAPTURE.with(|capture| match capture.borrow_mut().as_mut() {
+        Some(captured) => {
+            write(captured);
+            true
+        }
+        None => false,
+    })
+}
+
 /// Writes to stdout; a closed pipe is remembered and everything after it dropped.
 pub fn write_stdout(text: &str) {
+    if captured(|c| c.stdout.push_str(text)) {
+        return;
+    }
     if STDOUT_CLOSED.load(Ordering::Relaxed) {
         return;
     }
@@ -105,6 +151,9 @@ pub fn write_stdout(text: &str) {
 
 /// Writes to stderr, ignoring failure (there is nowhere left to report it).
 pub fn write_stderr(text: &str) {
+    if captured(|c| c.stderr.push_str(text)) {
+        return;
+    }
     progress::suspended(|| {
         let _ = std::io::stderr().lock().write_all(text.as_bytes());
     });
@@ -134,6 +183,9 @@ pub fn document(text: &str) {
 
 /// A JSON document on stdout (only in JSON mode).
 pub fn json(value: &serde_json::Value) {
+    if captured(|c| c.document = Some(value.clone())) {
+        return;
+    }
     if json_mode() {
         write_stdout(&format!("{value:#}\n"));
     }
@@ -156,13 +208,17 @@ fn painted(color: bool, paint: &str, text: &str) -> String {
 
 /// `error: …` on stderr, the prefix red on a terminal.
 pub fn error(message: &str) {
-    let prefix = painted(settings().color_stderr, RED_BOLD, "error:");
+    let prefix = painted(settings().color_stderr && !capturing(), RED_BOLD, "error:");
     write_stderr(&format!("{prefix} {message}\n"));
 }
 
 /// `warning: …` on stderr (shown even with --quiet: it is not progress).
 pub fn warning(message: &str) {
-    let prefix = painted(settings().color_stderr, YELLOW_BOLD, "warning:");
+    let prefix = painted(
+        settings().color_stderr && !capturing(),
+        YELLOW_BOLD,
+        "warning:",
+    );
     write_stderr(&format!("{prefix} {message}\n"));
 }
 

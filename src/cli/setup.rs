@@ -1,7 +1,7 @@
 use super::output::{self, say};
 use super::patch::migrate_and_patch;
 use super::{plural, Context};
-use crate::driver::{connect, DatabaseUrl};
+use crate::driver::{connect, open_existing, DatabaseUrl};
 use crate::error::exit;
 use crate::patch::PatchOptions;
 use crate::{Error, Result};
@@ -9,8 +9,23 @@ use crate::{Error, Result};
 pub fn run(context: &Context, fresh: bool, yes: bool, echo: bool) -> Result<i32> {
     let url = context.url()?;
     let removed = fresh && remove_database(&url, yes)?;
-    let created = url.engine().create_database(&url)?;
-    let mut database = connect(&url, context.connect)?;
+    // The database usually exists: opening it first spares the server's
+    // maintenance connection that `create_database` needs to look (a fleet of
+    // tenants pays one connection per target, not two). Only when it cannot be
+    // opened does setup ask the engine to create it.
+    let (created, mut database) = match open_existing(&url, context.connect) {
+        Ok(Some(database)) => (false, database),
+        Ok(None) => {
+            let created = url.engine().create_database(&url)?;
+            (created, connect(&url, context.connect)?)
+        }
+        Err(error) => {
+            if !url.engine().create_database(&url)? {
+                return Err(error);
+            }
+            (true, connect(&url, context.connect)?)
+        }
+    };
     say!(
         "Setting up {url}{}",
         if created { " (created)" } else { "" }

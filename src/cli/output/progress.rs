@@ -61,7 +61,7 @@ impl Progress {
 
     fn with_template(template: String) -> Progress {
         let done = Arc::new(Mutex::new(false));
-        if !super::settings().progress {
+        if !super::settings().progress || super::capturing() {
             return Progress { bar: None, done };
         }
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::hidden());

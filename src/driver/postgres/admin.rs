@@ -94,7 +94,10 @@ impl ScratchDatabase {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or_default();
-        let name = format!("strata_dev_{}_{nanos}", std::process::id());
+        // The counter keeps two threads of one process (a fleet's `check`) apart.
+        static CREATED: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let serial = CREATED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let name = format!("strata_dev_{}_{nanos}_{serial}", std::process::id());
         let url = with_database(dev_url, &name);
         CTRL_C.call_once(|| {
             let _ = ctrlc::set_handler(|| {

@@ -37,6 +37,10 @@ pub struct ProjectConfig {
     pub dialects: Vec<String>,
     /// The default database URL, relative paths meaning relative to the project.
     pub database: Option<String>,
+    /// `[targets]`: named databases a fleet command (`--all-targets`, `--only`)
+    /// runs against, `(name, url)` in file order; relative paths are relative to
+    /// the project.
+    pub targets: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone)]
@@ -46,7 +50,7 @@ pub struct SchemaFile {
     pub schema: Schema,
 }
 
-const TOP_KEYS: &[&str] = &["project", "table"];
+const TOP_KEYS: &[&str] = &["project", "table", "targets"];
 
 /// Reads and parses a schema file. A missing or non-UTF-8 file is an error too.
 pub fn parse_schema_file(path: &Path) -> crate::Result<SchemaFile> {
@@ -158,6 +162,7 @@ impl<'s> Parser<'s> {
         let mut config = ProjectConfig {
             dialects: vec![crate::driver::ENGINES[0].name().to_string()],
             database: None,
+            targets: Vec::new(),
         };
         let mut schema = Schema::default();
         let mut saw_tables = false;
@@ -166,6 +171,11 @@ impl<'s> Parser<'s> {
                 "project" => {
                     if let Some(table) = self.reader.table("project", value) {
                         self.project(table, &mut config);
+                    }
+                }
+                "targets" => {
+                    if let Some(table) = self.reader.table("targets", value) {
+                        self.targets(table, &mut config);
                     }
                 }
                 "table" => {

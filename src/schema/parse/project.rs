@@ -1,4 +1,5 @@
-//! The `[project]` table: dialects and the default database.
+//! The `[project]` table (dialects and the default database) and the
+//! `[targets]` table (the named databases of a fleet).
 
 use toml::de::DeTable;
 
@@ -43,6 +44,30 @@ impl Parser<'_> {
                 "database" => config.database = self.reader.string("database", value),
                 _ => self.reader.unknown_key(key, "[project]", PROJECT_KEYS),
             }
+        }
+    }
+}
+
+impl Parser<'_> {
+    /// `[targets]`: `name = "url"`. Each URL is checked here, where its span is
+    /// known, so a typo is reported at its line rather than when a fleet runs.
+    pub(super) fn targets(&mut self, table: &DeTable<'_>, config: &mut ProjectConfig) {
+        for (key, value) in table.iter() {
+            let name = key.get_ref().as_ref();
+            if !self.identifier(name, key.span(), "target") {
+                continue;
+            }
+            let Some(url) = self.reader.string(name, value) else {
+                continue;
+            };
+            if let Err(error) = crate::driver::DatabaseUrl::parse(&url, std::path::Path::new(".")) {
+                self.reader.problem(
+                    Problem::new(value.span(), format!("target `{name}`: {error}"))
+                        .label("not a database URL"),
+                );
+                continue;
+            }
+            config.targets.push((name.to_string(), url));
         }
     }
 }
