@@ -5,6 +5,7 @@ mod admin;
 mod alter;
 mod engine;
 mod inspect;
+mod online;
 mod passfile;
 mod plan;
 mod renames;
@@ -50,7 +51,26 @@ impl Dialect for PostgresDialect {
         target: &Schema,
         changes: &[Change],
     ) -> Result<super::Plan, Vec<Unsupported>> {
-        plan::plan(current, target, changes)
+        plan::plan(current, target, changes, plan::Busy::Maybe)
+    }
+
+    fn plan_unused(
+        &self,
+        current: &Schema,
+        target: &Schema,
+        changes: &[Change],
+    ) -> Result<super::Plan, Vec<Unsupported>> {
+        plan::plan(current, target, changes, plan::Busy::No)
+    }
+
+    /// `SET lock_timeout`, session-wide (not `SET LOCAL`): psql runs a file
+    /// statement by statement outside a transaction, where `SET LOCAL` does
+    /// nothing, and a no-transaction migration needs it for every statement.
+    fn file_preamble(&self, ddl_lock_timeout: std::time::Duration) -> Option<String> {
+        Some(format!(
+            "SET lock_timeout = '{}';",
+            lock_timeout_literal(ddl_lock_timeout)
+        ))
     }
 
     fn replay(
@@ -91,6 +111,15 @@ impl Dialect for PostgresDialect {
         drop(client);
         scratch.drop_now()?;
         Ok(Some(schema))
+    }
+}
+
+/// `10s`, or `1500ms` when the timeout is not whole seconds.
+fn lock_timeout_literal(timeout: std::time::Duration) -> String {
+    if timeout.subsec_millis() == 0 {
+        format!("{}s", timeout.as_secs())
+    } else {
+        format!("{}ms", timeout.as_millis())
     }
 }
 

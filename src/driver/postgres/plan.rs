@@ -1,10 +1,12 @@
 //! Changes → PostgreSQL plan steps (statements with their comments and reverses),
 //! with constraint names spelled the way PostgreSQL itself would choose them
-//! (`hero_pkey`, `hero_team_id_fkey`).
+//! (`hero_pkey`, `hero_team_id_fkey`). Changes to tables that already exist take
+//! their online-safe form (see [`super::online`]).
 
 use std::collections::HashSet;
 
 use super::alter::alter_column;
+use super::online;
 use super::renames::{carry, Renames};
 use super::types::{declared_type, serial_type};
 use crate::driver::ddl::{
@@ -14,15 +16,26 @@ use crate::driver::{quote_identifier as q, Plan, Reverse, Step, Unsupported};
 use crate::schema::{names, Change, Column, ForeignKey, PrimaryKey, Schema, Table};
 use crate::text::printable;
 
+/// Whether the existing tables may be in use while the plan runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Busy {
+    /// They may: changes to them take their online-safe form.
+    Maybe,
+    /// Nobody uses the database yet (a catch-up migration): plain DDL.
+    No,
+}
+
 /// The steps for `changes`, the diff from `current` to `target`; the schemas say
 /// which constraints, indexes and sequences a rename carries along.
 pub fn plan(
     current: &Schema,
     target: &Schema,
     changes: &[Change],
+    busy: Busy,
 ) -> Result<Plan, Vec<Unsupported>> {
     let mut steps = Vec::new();
     let mut deferred_foreign_keys = Vec::new();
+    let mut deferred_validations = Vec::new();
     let mut unsupported = Vec::new();
     let mut created: HashSet<&str> = HashSet::new();
     let mut dropped: HashSet<&str> = HashSet::new();
@@ -151,7 +164,7 @@ pub fn plan(
             )),
             Change::AlterColumn { table, from, to } => {
                 let sequence = serial_sequence(current, &renames, table, from, to);
-                steps.extend(alter_column(table, from, to, sequence.as_deref()));
+                steps.extend(alter_column(table, from, to, sequence.as_deref(), busy));
             }
             Change::SetPrimaryKey { table, from, to } => {
                 let kept = matches!((from, to), (Some(a), Some(b))
@@ -180,26 +193,38 @@ pub fn plan(
                 }
             }
             Change::CreateIndex { table, index } => {
-                if !carried.skips_index_add(table, &index.name) {
+                if carried.skips_index_add(table, &index.name) {
+                } else if busy == Busy::No || new_tables.contains(table.as_str()) {
                     steps.push(Step::new(
                         create_index(table, index),
                         change.to_string(),
                         Reverse::Sql(drop_index(index)),
                     ))
+                } else {
+                    steps.extend(online::create_index(table, index, change.to_string()))
                 }
             }
             Change::DropIndex { table, index } => {
-                if !carried.skips_index_drop(table, &index.name) {
+                if carried.skips_index_drop(table, &index.name) {
+                } else if busy == Busy::No {
                     steps.push(Step::new(
                         drop_index(index),
                         change.to_string(),
                         Reverse::Sql(create_index(table, index)),
                     ))
+                } else {
+                    steps.push(online::drop_index(table, index, change.to_string()))
                 }
             }
             Change::AddForeignKey { table, foreign_key } => {
-                if !carried.skips_constraint_add(table, &foreign_key.name) {
+                if carried.skips_constraint_add(table, &foreign_key.name) {
+                } else if busy == Busy::No || new_tables.contains(table.as_str()) {
                     deferred_foreign_keys.push(add_foreign_key(table, foreign_key))
+                } else {
+                    let (add, validate) =
+                        online::foreign_key(table, foreign_key, add_foreign_key(table, foreign_key));
+                    deferred_foreign_keys.push(add);
+                    deferred_validations.push(validate);
                 }
             }
             Change::DropForeignKey { table, foreign_key } => {
@@ -233,6 +258,7 @@ pub fn plan(
     rest.sort_by(|a, b| a.0.cmp(&b.0));
     steps.extend(rest.into_iter().flat_map(|(_, s)| s));
     steps.extend(deferred_foreign_keys);
+    steps.extend(deferred_validations);
     if unsupported.is_empty() {
         Ok(Plan { steps })
     } else {
@@ -426,6 +452,15 @@ mod tests {
     use super::*;
     use crate::schema::{parse_schema_text, DefaultValue, Index, Schema, Type, UniqueConstraint};
 
+    /// The plan for a database that may be busy, as `generate` makes it.
+    fn plan(
+        current: &Schema,
+        target: &Schema,
+        changes: &[Change],
+    ) -> Result<Plan, Vec<Unsupported>> {
+        super::plan(current, target, changes, Busy::Maybe)
+    }
+
     /// `team` and `hero` reference each other: a cycle within one migration.
     const SCHEMA: &str = r#"
 [table.team.columns]
@@ -581,6 +616,15 @@ mod evolution_tests {
 
     use super::*;
     use crate::schema::{parse_schema_text, DefaultValue, Type};
+
+    /// The plan for a database that may be busy, as `generate` makes it.
+    fn plan(
+        current: &Schema,
+        target: &Schema,
+        changes: &[Change],
+    ) -> Result<Plan, Vec<Unsupported>> {
+        super::plan(current, target, changes, Busy::Maybe)
+    }
 
     const BEFORE: &str = r#"
 [table.team.columns]
