@@ -594,7 +594,10 @@ impl refinery_core::traits::sync::Transaction for OneBatch<'_> {
             batch.push_str("\n;\n");
             count += 1;
         }
-        batch.push_str("COMMIT;");
+        // A generated migration sets lock_timeout for itself (`SET lock_timeout`
+        // in the file, for tools that run it without strata); the next one gets
+        // the connection's `--ddl-lock-timeout` again.
+        batch.push_str("COMMIT;\nRESET lock_timeout;");
         match self.0.batch_execute(&batch) {
             Ok(()) => Ok(count),
             Err(error) => {
@@ -628,6 +631,7 @@ impl OneBatch<'_> {
             self.0.batch_execute(query)?;
             count += 1;
         }
+        self.0.batch_execute("RESET lock_timeout")?;
         Ok(count)
     }
 }

@@ -206,7 +206,7 @@ pub fn plan(
             }
             Change::DropIndex { table, index } => {
                 if carried.skips_index_drop(table, &index.name) {
-                } else if busy == Busy::No {
+                } else if busy == Busy::No || new_tables.contains(table.as_str()) {
                     steps.push(Step::new(
                         drop_index(index),
                         change.to_string(),
@@ -651,6 +651,38 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
         Step::new(sql.into(), comment, Reverse::Irreversible(why.into()))
     }
 
+    /// NOT NULL on hero.age, a column of a table that exists: a check added NOT
+    /// VALID in the transaction; outside it the check is validated, NOT NULL
+    /// set (PostgreSQL uses the validated check) and the check dropped.
+    fn online_not_null(comment: &str) -> [Step; 4] {
+        let outside = |mut step: Step| {
+            step.transactional = false;
+            step
+        };
+        [
+            sql(
+                "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_age_not_null\" CHECK (\"age\" IS NOT NULL) NOT VALID;",
+                "check that hero.age is not NULL, for new rows (NOT VALID: hero_age_not_null)",
+                "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";",
+            ),
+            outside(Step::new(
+                "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";".into(),
+                "validate hero_age_not_null: check the existing rows of hero.age without blocking writes",
+                Reverse::Nothing,
+            )),
+            outside(sql(
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
+                &format!("{comment} (PostgreSQL 12+ uses the validated check: no scan)"),
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
+            )),
+            outside(sql(
+                "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";",
+                "drop hero_age_not_null, which NOT NULL now enforces",
+                "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_age_not_null\" CHECK (\"age\" IS NOT NULL) NOT VALID;",
+            )),
+        ]
+    }
+
     fn column(name: &str, ty: Type, nullable: bool, default: Option<DefaultValue>) -> Column {
         Column {
             name: name.into(),
@@ -852,12 +884,10 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
                     "fill NULLs of hero.age with its default",
                     "which rows of hero.age were NULL before they got the default is not recorded",
                 ),
-                sql(
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
-                    "make hero.age NOT NULL",
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
-                ),
             ]
+            .into_iter()
+            .chain(online_not_null("make hero.age NOT NULL"))
+            .collect::<Vec<_>>()
         );
 
         // Without a default, SET NOT NULL says it fails on a NULL; the default goes.
@@ -872,12 +902,12 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
                     "drop default of hero.age",
                     "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET DEFAULT 1;",
                 ),
-                sql(
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
-                    "make hero.age NOT NULL (fails if a row holds NULL)",
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
-                ),
             ]
+            .into_iter()
+            .chain(online_not_null(
+                "make hero.age NOT NULL (fails if a row holds NULL)"
+            ))
+            .collect::<Vec<_>>()
         );
 
         assert_eq!(
@@ -941,7 +971,7 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
         assert!(statements.contains(&"ALTER TABLE \"team\" DROP CONSTRAINT \"team_name_key\";"));
         assert!(statements
             .contains(&"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_name_key\" UNIQUE (\"name\");"));
-        assert!(statements.contains(&"DROP INDEX \"ix_hero_name\";"));
+        assert!(statements.contains(&"DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";"));
         let drop_fk = planned
             .steps
             .iter()
@@ -951,9 +981,19 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             drop_fk.reverse,
             Reverse::Sql("ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\");".into())
         );
+        // hero exists: its new foreign key is added NOT VALID with the other
+        // foreign keys, last in the transaction, and validated outside it.
+        let (inside, outside) = planned.split_by_transaction();
         assert_eq!(
-            statements.last().unwrap(),
-            &"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\") ON DELETE SET NULL;"
+            inside.statements().last().unwrap(),
+            "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\") ON DELETE SET NULL NOT VALID;"
+        );
+        assert_eq!(
+            outside.statements().collect::<Vec<_>>(),
+            [
+                "DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";",
+                "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_team_id_fkey\";"
+            ]
         );
         let drop_pk = planned
             .steps
@@ -970,6 +1010,6 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             comments.contains(&"set primary key of hero to (id, name)"),
             "{comments:#?}"
         );
-        assert!(planned.transactional());
+        assert!(!planned.transactional());
     }
 }
