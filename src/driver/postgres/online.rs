@@ -20,7 +20,7 @@
 //! here is safe to run again after a failure part-way.
 
 use crate::driver::ddl::column_list;
-use crate::driver::{quote_identifier as q, Reverse, Step};
+use crate::driver::{quote_identifier as q, quote_literal, Reverse, Step};
 use crate::schema::{names, ForeignKey, Index};
 use crate::text::printable;
 
@@ -77,6 +77,30 @@ fn validate(table: &str, name: &str, comment: String) -> Step {
             q(table),
             q(name)
         ),
+        comment,
+        Reverse::Nothing,
+    )
+}
+
+/// [`validate`] for the temporary NOT NULL check, which a later step drops: run
+/// again after that, the check is gone (NOT NULL holds), so it is validated only
+/// while it exists. PostgreSQL has no `VALIDATE CONSTRAINT IF EXISTS`, hence
+/// the `DO` block.
+fn validate_check(table: &str, check: &str, comment: String) -> Step {
+    let body = format!(
+        "BEGIN\n    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {}::regclass AND conname = {}) THEN\n        ALTER TABLE {} VALIDATE CONSTRAINT {};\n    END IF;\nEND",
+        quote_literal(&q(table)),
+        quote_literal(check),
+        q(table),
+        q(check)
+    );
+    // A dollar-quote tag that no name in the body can end early.
+    let tag = (0..)
+        .map(|n: u32| if n == 0 { "$strata$".to_string() } else { format!("$strata{n}$") })
+        .find(|tag| !body.contains(tag.as_str()))
+        .unwrap_or_default();
+    Step::outside_transaction(
+        format!("DO {tag}\n{body}\n{tag};"),
         comment,
         Reverse::Nothing,
     )
@@ -140,7 +164,7 @@ pub fn set_not_null(table: &str, column: &str, comment: String) -> Vec<Step> {
             format!("check that {what} is not NULL, for new rows (NOT VALID: {check_shown})"),
             Reverse::Sql(drop_check.clone()),
         ),
-        validate(
+        validate_check(
             table,
             &check,
             format!("validate {check_shown}: check the existing rows of {what} without blocking writes"),

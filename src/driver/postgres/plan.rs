@@ -666,7 +666,7 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
                 "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";",
             ),
             outside(Step::new(
-                "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";".into(),
+                "DO $strata$\nBEGIN\n    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '\"hero\"'::regclass AND conname = 'hero_age_not_null') THEN\n        ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";\n    END IF;\nEND\n$strata$;".into(),
                 "validate hero_age_not_null: check the existing rows of hero.age without blocking writes",
                 Reverse::Nothing,
             )),
