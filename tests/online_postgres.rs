@@ -178,7 +178,8 @@ fn index_foreign_key_and_not_null_on_an_existing_table_are_online_safe() {
         statements(&online),
         [
             "SET lock_timeout = '3s';",
-            "DO $strata$\nBEGIN\n    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '\"hero\"'::regclass AND conname = 'hero_age_not_null') THEN\n        ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";\n    END IF;\nEND\n$strata$;",
+            "DO $strata$\nBEGIN\n    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '\"hero\"'::regclass AND conname = 'hero_age_not_null') THEN\n        ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_age_not_null\" CHECK (\"age\" IS NOT NULL) NOT VALID;\n    END IF;\nEND\n$strata$;",
+            "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";",
             "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
             "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";",
             "DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";",

@@ -82,21 +82,24 @@ fn validate(table: &str, name: &str, comment: String) -> Step {
     )
 }
 
-/// [`validate`] for the temporary NOT NULL check, which a later step drops: run
-/// again after that, the check is gone (NOT NULL holds), so it is validated only
-/// while it exists. PostgreSQL has no `VALIDATE CONSTRAINT IF EXISTS`, hence
-/// the `DO` block.
-fn validate_check(table: &str, check: &str, comment: String) -> Step {
+/// Outside the transaction, the NOT NULL check is validated, then dropped once
+/// NOT NULL holds. Run again after that drop (a later statement failed), the
+/// validation would find no check; so this step first adds the check back,
+/// `NOT VALID`, when it is missing (PostgreSQL has no `ADD CONSTRAINT IF NOT
+/// EXISTS`, hence the `DO` block). The validation itself stays a plain
+/// statement, so linters see the check validated before `SET NOT NULL`.
+fn restore_check(table: &str, check: &str, add_check: &str, comment: String) -> Step {
     let body = format!(
-        "BEGIN\n    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {}::regclass AND conname = {}) THEN\n        ALTER TABLE {} VALIDATE CONSTRAINT {};\n    END IF;\nEND",
+        "BEGIN\n    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {}::regclass AND conname = {}) THEN\n        {add_check}\n    END IF;\nEND",
         quote_literal(&q(table)),
         quote_literal(check),
-        q(table),
-        q(check)
     );
     // A dollar-quote tag that no name in the body can end early.
     let tag = (0..)
-        .map(|n: u32| if n == 0 { "$strata$".to_string() } else { format!("$strata{n}$") })
+        .map(|n: u32| match n {
+            0 => "$strata$".to_string(),
+            n => format!("$strata{n}$"),
+        })
         .find(|tag| !body.contains(tag.as_str()))
         .unwrap_or_default();
     Step::outside_transaction(
@@ -164,7 +167,13 @@ pub fn set_not_null(table: &str, column: &str, comment: String) -> Vec<Step> {
             format!("check that {what} is not NULL, for new rows (NOT VALID: {check_shown})"),
             Reverse::Sql(drop_check.clone()),
         ),
-        validate_check(
+        restore_check(
+            table,
+            &check,
+            &add_check,
+            format!("add {check_shown} back if a failed earlier run of this file dropped it"),
+        ),
+        validate(
             table,
             &check,
             format!("validate {check_shown}: check the existing rows of {what} without blocking writes"),

@@ -652,9 +652,10 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
     }
 
     /// NOT NULL on hero.age, a column of a table that exists: a check added NOT
-    /// VALID in the transaction; outside it the check is validated, NOT NULL
-    /// set (PostgreSQL uses the validated check) and the check dropped.
-    fn online_not_null(comment: &str) -> [Step; 4] {
+    /// VALID in the transaction; outside it the check is added back if a failed
+    /// run dropped it, validated, NOT NULL set (PostgreSQL uses the validated
+    /// check) and the check dropped.
+    fn online_not_null(comment: &str) -> [Step; 5] {
         let outside = |mut step: Step| {
             step.transactional = false;
             step
@@ -666,7 +667,12 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
                 "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";",
             ),
             outside(Step::new(
-                "DO $strata$\nBEGIN\n    IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '\"hero\"'::regclass AND conname = 'hero_age_not_null') THEN\n        ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";\n    END IF;\nEND\n$strata$;".into(),
+                "DO $strata$\nBEGIN\n    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '\"hero\"'::regclass AND conname = 'hero_age_not_null') THEN\n        ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_age_not_null\" CHECK (\"age\" IS NOT NULL) NOT VALID;\n    END IF;\nEND\n$strata$;".into(),
+                "add hero_age_not_null back if a failed earlier run of this file dropped it",
+                Reverse::Nothing,
+            )),
+            outside(Step::new(
+                "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";".into(),
                 "validate hero_age_not_null: check the existing rows of hero.age without blocking writes",
                 Reverse::Nothing,
             )),
