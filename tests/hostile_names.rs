@@ -126,10 +126,7 @@ name = "text"
         );
         // (PostgreSQL's line goes on: ", concurrently".)
         let step = format!("--   drop index ix{HOSTILE_SHOWN} on hero");
-        assert!(
-            header.iter().any(|line| line.starts_with(&step)),
-            "{text}"
-        );
+        assert!(header.iter().any(|line| line.starts_with(&step)), "{text}");
         // The only statement: the name inside its quotes, where a line break is
         // part of the identifier and not the end of anything (PostgreSQL drops
         // the index of an existing table concurrently).

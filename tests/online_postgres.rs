@@ -40,7 +40,10 @@ INSERT INTO hero (name, age, team_id) VALUES
 /// BASE with an index on hero.name and a foreign key hero.team_id → team.id.
 fn with_index_and_foreign_key(schema: &str) -> String {
     schema
-        .replace("name    = \"text\"", "name    = { type = \"text\", index = true }")
+        .replace(
+            "name    = \"text\"",
+            "name    = { type = \"text\", index = true }",
+        )
         .replace(
             "team_id = { type = \"integer\", nullable = true }",
             "team_id = { type = \"integer\", nullable = true, references = \"team.id\" }",
@@ -88,7 +91,10 @@ impl Project {
     }
 
     fn migrate(&self) -> Run {
-        strata(self.dir.path(), &["migrate", "--database-url", &self.db.url])
+        strata(
+            self.dir.path(),
+            &["migrate", "--database-url", &self.db.url],
+        )
     }
 
     /// Runs a migration or down file as strata does: in one transaction, or
@@ -233,10 +239,20 @@ fn index_foreign_key_and_not_null_on_an_existing_table_are_online_safe() {
         project.dir.path(),
         &["generate", "again", "--dev-url", &project.server],
     );
-    assert!(again.stdout.contains("schema and migrations agree"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("schema and migrations agree"),
+        "{}",
+        again.stdout
+    );
     strata_ok(
         project.dir.path(),
-        &["check", "--database-url", &project.db.url, "--dev-url", &project.server],
+        &[
+            "check",
+            "--database-url",
+            &project.db.url,
+            "--dev-url",
+            &project.server,
+        ],
     );
     // Every statement of the online file is safe to run again.
     project.run_file("V3__tighten_online.sql");
@@ -317,13 +333,16 @@ fn sqlite_keeps_its_sql_and_gets_a_lockstep_file() {
     assert!(!first.contains("SET lock_timeout"), "{first}");
     assert!(!first.contains("CONCURRENTLY"), "{first}");
     let second = sqlite("V3__link_online.sql");
-    assert!(second.lines().all(|line| line.starts_with("-- ")), "{second}");
-    assert!(second.contains("needs no change at this version"), "{second}");
-    // The SQLite project migrates through both versions.
-    let run = strata(
-        dir.path(),
-        &["migrate", "--database-url", "sqlite:app.db"],
+    assert!(
+        second.lines().all(|line| line.starts_with("-- ")),
+        "{second}"
     );
+    assert!(
+        second.contains("needs no change at this version"),
+        "{second}"
+    );
+    // The SQLite project migrates through both versions.
+    let run = strata(dir.path(), &["migrate", "--database-url", "sqlite:app.db"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
 }
 
@@ -462,4 +481,77 @@ fn a_busy_table_is_never_blocked_longer_than_lock_timeout() {
             .rows("SELECT name, age, team_id FROM hero ORDER BY id LIMIT 3"),
         ["Deadpond|30|2", "Spider-Boy|17|1", "Rusty-Man|48|1"]
     );
+}
+
+/// A unique constraint on a populated table: its index is built concurrently
+/// and attached to the constraint. Duplicates make the build fail and leave an
+/// INVALID index; once they are gone, migrate again drops it and completes.
+/// The online file can be run again, and its down file removes the constraint.
+#[test]
+fn a_unique_constraint_on_an_existing_table_builds_its_index_concurrently() {
+    let project = Project::new();
+    project
+        .db
+        .execute("INSERT INTO team (name) VALUES ('Preventers')");
+    let schema = BASE.replace(
+        "[table.team.columns]\nid   = { type = \"integer\", primary_key = true }\nname = \"text\"",
+        "[table.team.columns]\nid   = { type = \"integer\", primary_key = true }\nname = { type = \"text\", unique = true }",
+    );
+    assert_ne!(schema, BASE);
+    project.generate(&schema, "unique_team", &[]);
+    let online = project.file("V2__unique_team.sql");
+    assert!(
+        online.starts_with("-- strata: no-transaction\n"),
+        "{online}"
+    );
+    let statements = statements(&online);
+    assert_eq!(
+        statements[2],
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"team_name_key\" ON \"team\" (\"name\");"
+    );
+    assert!(
+        statements[3].contains(
+            "ALTER TABLE \"team\" ADD CONSTRAINT \"team_name_key\" UNIQUE USING INDEX \"team_name_key\";"
+        ),
+        "{online}"
+    );
+
+    let run = project.migrate();
+    assert_ne!(run.code, 0);
+    assert!(
+        run.stderr.contains("V2__unique_team.sql") && run.stderr.contains("duplicate"),
+        "{}",
+        run.stderr
+    );
+    let team_indexes = || {
+        project.db.rows(
+            "SELECT c.relname, i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid \
+             WHERE i.indrelid = 'team'::regclass ORDER BY c.relname",
+        )
+    };
+    assert_eq!(team_indexes(), ["team_name_key|f", "team_pkey|t"]);
+
+    project.db.execute("DELETE FROM team WHERE id = 3");
+    let run = project.migrate();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(team_indexes(), ["team_name_key|t", "team_pkey|t"]);
+    assert_eq!(
+        project.db.rows(
+            "SELECT conname, contype FROM pg_constraint WHERE conrelid = 'team'::regclass ORDER BY conname"
+        ),
+        ["team_name_key|u", "team_pkey|p"]
+    );
+    project.run_file("V2__unique_team.sql");
+    strata_ok(
+        project.dir.path(),
+        &[
+            "check",
+            "--database-url",
+            &project.db.url,
+            "--dev-url",
+            &project.server,
+        ],
+    );
+    project.run_file("V2__unique_team.down.sql");
+    assert_eq!(team_indexes(), ["team_pkey|t"]);
 }

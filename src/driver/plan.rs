@@ -28,7 +28,11 @@ impl Plan {
     /// in plan order: what `generate` writes as two migrations when both are
     /// there (the second runs outside a transaction).
     pub fn split_by_transaction(&self) -> (Plan, Plan) {
-        let (inside, outside) = self.steps.iter().cloned().partition(|step| step.transactional);
+        let (inside, outside) = self
+            .steps
+            .iter()
+            .cloned()
+            .partition(|step| step.transactional);
         (Plan { steps: inside }, Plan { steps: outside })
     }
 

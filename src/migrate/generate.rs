@@ -118,9 +118,7 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
     for (plan, parts) in plans.iter().zip(&parts) {
         let dialect = plan.dialect.name();
         let folder = project.migrations_dir(dialect);
-        let preamble = plan
-            .dialect
-            .file_preamble(options.connect.ddl_lock_timeout);
+        let preamble = plan.dialect.file_preamble(options.connect.ddl_lock_timeout);
         for part in parts {
             let file_name = format!("V{}__{}.sql", part.version, part.name);
             let text = migration_text(

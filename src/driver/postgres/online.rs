@@ -35,7 +35,11 @@ fn create_concurrently(table: &str, index: &Index) -> String {
 }
 
 fn drop_concurrently(index: &Index) -> String {
-    format!("DROP INDEX CONCURRENTLY IF EXISTS {};", q(&index.name))
+    drop_concurrently_named(&index.name)
+}
+
+fn drop_concurrently_named(name: &str) -> String {
+    format!("DROP INDEX CONCURRENTLY IF EXISTS {};", q(name))
 }
 
 /// `CREATE INDEX CONCURRENTLY`, after dropping an INVALID index a failed build
@@ -72,28 +76,17 @@ pub fn drop_index(table: &str, index: &Index, comment: String) -> Step {
 /// an earlier step (whose reverse drops it). Validating twice is a no-op.
 fn validate(table: &str, name: &str, comment: String) -> Step {
     Step::outside_transaction(
-        format!(
-            "ALTER TABLE {} VALIDATE CONSTRAINT {};",
-            q(table),
-            q(name)
-        ),
+        format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", q(table), q(name)),
         comment,
         Reverse::Nothing,
     )
 }
 
-/// Outside the transaction, the NOT NULL check is validated, then dropped once
-/// NOT NULL holds. Run again after that drop (a later statement failed), the
-/// validation would find no check; so this step first adds the check back,
-/// `NOT VALID`, when it is missing (PostgreSQL has no `ADD CONSTRAINT IF NOT
-/// EXISTS`, hence the `DO` block). The validation itself stays a plain
-/// statement, so linters see the check validated before `SET NOT NULL`.
-fn restore_check(table: &str, check: &str, add_check: &str, comment: String) -> Step {
-    let body = format!(
-        "BEGIN\n    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {}::regclass AND conname = {}) THEN\n        {add_check}\n    END IF;\nEND",
-        quote_literal(&q(table)),
-        quote_literal(check),
-    );
+/// `DO` block running `statement` only when `condition` (a SQL boolean) holds:
+/// PostgreSQL has no `IF NOT EXISTS` for constraints, and a step outside the
+/// transaction must be safe to run again.
+fn only_if(condition: &str, statement: &str) -> String {
+    let body = format!("BEGIN\n    IF {condition} THEN\n        {statement}\n    END IF;\nEND");
     // A dollar-quote tag that no name in the body can end early.
     let tag = (0..)
         .map(|n: u32| match n {
@@ -102,11 +95,85 @@ fn restore_check(table: &str, check: &str, add_check: &str, comment: String) -> 
         })
         .find(|tag| !body.contains(tag.as_str()))
         .unwrap_or_default();
+    format!("DO {tag}\n{body}\n{tag};")
+}
+
+/// `EXISTS (…)`: constraint `name` is on `table`.
+fn constraint_exists(table: &str, name: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {}::regclass AND conname = {})",
+        quote_literal(&q(table)),
+        quote_literal(name)
+    )
+}
+
+/// Outside the transaction, the NOT NULL check is validated, then dropped once
+/// NOT NULL holds. Run again after that drop (a later statement failed), the
+/// validation would find no check; so this step first adds the check back,
+/// `NOT VALID`, when it is missing. The validation itself stays a plain
+/// statement, so linters see the check validated before `SET NOT NULL`.
+fn restore_check(table: &str, check: &str, add_check: &str, comment: String) -> Step {
     Step::outside_transaction(
-        format!("DO {tag}\n{body}\n{tag};"),
+        only_if(
+            &format!("NOT {}", constraint_exists(table, check)),
+            add_check,
+        ),
         comment,
         Reverse::Nothing,
     )
+}
+
+/// A unique constraint on an existing table: its index is built concurrently,
+/// then attached (`ADD CONSTRAINT … UNIQUE USING INDEX`, a catalog change).
+/// Safe to run again: an INVALID index a failed build left is dropped first
+/// (plainly: `DROP INDEX CONCURRENTLY` cannot run in the `DO` block that
+/// checks it is invalid; the drop takes the table's lock only briefly, and only
+/// after a failure), and the constraint is added only while it is missing.
+pub fn add_unique(table: &str, name: &str, columns: &[String], comment: String) -> [Step; 3] {
+    let drop_invalid = only_if(
+        &format!(
+            "EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid)",
+            quote_literal(&q(name))
+        ),
+        &format!("DROP INDEX {};", q(name)),
+    );
+    let build = format!(
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({});",
+        q(name),
+        q(table),
+        column_list(columns)
+    );
+    let attach = only_if(
+        &format!("NOT {}", constraint_exists(table, name)),
+        &format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
+            q(table),
+            q(name),
+            q(name)
+        ),
+    );
+    let shown = printable(name);
+    [
+        Step::outside_transaction(
+            drop_invalid,
+            format!("drop index {shown} if a failed concurrent build left it INVALID"),
+            Reverse::Nothing,
+        ),
+        Step::outside_transaction(
+            build,
+            format!("build the unique index {shown} concurrently"),
+            Reverse::Sql(drop_concurrently_named(name)),
+        ),
+        Step::outside_transaction(
+            attach,
+            format!("{comment}, using that index"),
+            Reverse::Sql(format!(
+                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                q(table),
+                q(name)
+            )),
+        ),
+    ]
 }
 
 /// A foreign key on an existing table: `(added NOT VALID, validated)`.
@@ -176,7 +243,9 @@ pub fn set_not_null(table: &str, column: &str, comment: String) -> Vec<Step> {
         validate(
             table,
             &check,
-            format!("validate {check_shown}: check the existing rows of {what} without blocking writes"),
+            format!(
+                "validate {check_shown}: check the existing rows of {what} without blocking writes"
+            ),
         ),
         Step::outside_transaction(
             alter("SET NOT NULL"),

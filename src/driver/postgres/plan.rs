@@ -221,8 +221,11 @@ pub fn plan(
                 } else if busy == Busy::No || new_tables.contains(table.as_str()) {
                     deferred_foreign_keys.push(add_foreign_key(table, foreign_key))
                 } else {
-                    let (add, validate) =
-                        online::foreign_key(table, foreign_key, add_foreign_key(table, foreign_key));
+                    let (add, validate) = online::foreign_key(
+                        table,
+                        foreign_key,
+                        add_foreign_key(table, foreign_key),
+                    );
                     deferred_foreign_keys.push(add);
                     deferred_validations.push(validate);
                 }
@@ -233,7 +236,18 @@ pub fn plan(
                 }
             }
             Change::AddUnique { table, unique } => {
-                if !carried.skips_constraint_add(table, &unique.name) {
+                if carried.skips_constraint_add(table, &unique.name) {
+                } else if busy == Busy::Maybe
+                    && !new_tables.contains(table.as_str())
+                    && !referenced_by_new_foreign_key(changes, table, &unique.columns)
+                {
+                    steps.extend(online::add_unique(
+                        table,
+                        &unique.name,
+                        &unique.columns,
+                        change.to_string(),
+                    ))
+                } else {
                     steps.push(Step::new(
                         add_unique(table, &unique.name, &unique.columns),
                         change.to_string(),
@@ -264,6 +278,20 @@ pub fn plan(
     } else {
         Err(unsupported)
     }
+}
+
+/// Whether a foreign key added in this migration references exactly `columns`
+/// of `table`: it needs their unique constraint in the same transaction, so
+/// that constraint cannot wait for the migration outside it.
+fn referenced_by_new_foreign_key(changes: &[Change], table: &str, columns: &[String]) -> bool {
+    changes
+        .iter()
+        .flat_map(|change| match change {
+            Change::AddForeignKey { foreign_key, .. } => vec![foreign_key],
+            Change::CreateTable(new) => new.foreign_keys.iter().collect(),
+            _ => Vec::new(),
+        })
+        .any(|fk| fk.referenced_table == table && fk.referenced_columns == columns)
 }
 
 /// The sequence of a column that is SERIAL in the current schema, by the name it
@@ -902,13 +930,11 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
                 column("age", Type::Integer, true, Some(DefaultValue::Integer(1))),
                 column("age", Type::Integer, false, None)
             ),
-            [
-                sql(
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP DEFAULT;",
-                    "drop default of hero.age",
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET DEFAULT 1;",
-                ),
-            ]
+            [sql(
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP DEFAULT;",
+                "drop default of hero.age",
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET DEFAULT 1;",
+            ),]
             .into_iter()
             .chain(online_not_null(
                 "make hero.age NOT NULL (fails if a row holds NULL)"
@@ -975,8 +1001,10 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             &"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY (\"id\", \"name\");"
         ));
         assert!(statements.contains(&"ALTER TABLE \"team\" DROP CONSTRAINT \"team_name_key\";"));
-        assert!(statements
-            .contains(&"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_name_key\" UNIQUE (\"name\");"));
+        // hero exists: its new unique constraint's index is built concurrently.
+        assert!(statements.contains(
+            &"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"hero_name_key\" ON \"hero\" (\"name\");"
+        ));
         assert!(statements.contains(&"DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";"));
         let drop_fk = planned
             .steps
@@ -994,12 +1022,18 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             inside.statements().last().unwrap(),
             "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\") ON DELETE SET NULL NOT VALID;"
         );
+        let outside: Vec<&str> = outside.statements().collect();
+        assert_eq!(outside.len(), 5, "{outside:#?}");
         assert_eq!(
-            outside.statements().collect::<Vec<_>>(),
-            [
-                "DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";",
-                "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_team_id_fkey\";"
-            ]
+            outside[0],
+            "DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";"
+        );
+        assert!(outside[3].contains(
+            "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_name_key\" UNIQUE USING INDEX \"hero_name_key\";"
+        ));
+        assert_eq!(
+            outside[4],
+            "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_team_id_fkey\";"
         );
         let drop_pk = planned
             .steps
