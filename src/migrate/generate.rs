@@ -520,6 +520,11 @@ const OUTSIDE_TRANSACTION_NOTE: &str = "Runs outside a transaction (-- strata: n
      (a failed CREATE INDEX CONCURRENTLY leaves an INVALID index, which the file drops before \
      building it again), so fix the cause and run `strata migrate` again.";
 
+/// The same for a down file.
+const DOWN_OUTSIDE_TRANSACTION_NOTE: &str = "Runs outside a transaction \
+     (-- strata: no-transaction): each statement commits on its own. If one fails, those \
+     before it stay undone; every statement here is safe to run again.";
+
 /// The down file of `up_name`: the reverses of its steps, last step first.
 ///
 /// When a step has no faithful reverse (dropped data), the file starts with
@@ -584,7 +589,7 @@ fn down_text(
         return text;
     }
     if no_transaction {
-        text.push_str(&sql_comment(OUTSIDE_TRANSACTION_NOTE));
+        text.push_str(&sql_comment(DOWN_OUTSIDE_TRANSACTION_NOTE));
     }
     text.push_str(&sql_comment("What it undoes, last step first:"));
     for step in plan.steps.iter().rev() {

@@ -255,7 +255,11 @@ pub fn set_not_null(table: &str, column: &str, comment: String) -> Vec<Step> {
         Step::outside_transaction(
             drop_check,
             format!("drop {check_shown}, which NOT NULL now enforces"),
-            Reverse::Sql(add_check),
+            // In a down file that runs outside a transaction: safe to run again.
+            Reverse::Sql(only_if(
+                &format!("NOT {}", constraint_exists(table, &check)),
+                &add_check,
+            )),
         ),
     ]
 }

@@ -712,7 +712,7 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
             outside(sql(
                 "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";",
                 "drop hero_age_not_null, which NOT NULL now enforces",
-                "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_age_not_null\" CHECK (\"age\" IS NOT NULL) NOT VALID;",
+                "DO $strata$\nBEGIN\n    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '\"hero\"'::regclass AND conname = 'hero_age_not_null') THEN\n        ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_age_not_null\" CHECK (\"age\" IS NOT NULL) NOT VALID;\n    END IF;\nEND\n$strata$;",
             )),
         ]
     }
