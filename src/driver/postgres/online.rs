@@ -263,3 +263,22 @@ pub fn set_not_null(table: &str, column: &str, comment: String) -> Vec<Step> {
         ),
     ]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name holding the dollar-quote tag or a quote cannot end the `DO` body
+    /// or its string literals early.
+    #[test]
+    fn do_blocks_quote_every_name() {
+        let steps = set_not_null("a$strata$b'c", "x", "make it NOT NULL".into());
+        let restore = &steps[1].sql;
+        assert!(restore.starts_with("DO $strata1$\n"), "{restore}");
+        assert!(restore.ends_with("\n$strata1$;"), "{restore}");
+        assert!(
+            restore.contains("conrelid = '\"a$strata$b''c\"'::regclass"),
+            "{restore}"
+        );
+    }
+}
