@@ -13,6 +13,7 @@ pub fn run(
     allow_destructive: bool,
     dev_url: Option<&str>,
     database_url: Option<&str>,
+    ddl_lock_timeout: std::time::Duration,
 ) -> Result<i32> {
     let dev_url = match dev_url {
         Some(text) => match DatabaseUrl::parse(text, Path::new("."))? {
@@ -37,7 +38,10 @@ pub fn run(
             allow_destructive,
             dev_url: dev_url.as_ref(),
             database_url: database_url.as_ref(),
-            connect: ConnectOptions::default(),
+            connect: ConnectOptions {
+                ddl_lock_timeout,
+                ..ConnectOptions::default()
+            },
         },
     );
     drop(progress);

@@ -164,6 +164,11 @@ pub enum Command {
         /// (default: the --dev-url database). Never created; never migrated.
         #[arg(long, value_name = "URL")]
         database_url: Option<String>,
+        /// Seconds each statement of a generated PostgreSQL migration may wait
+        /// for a table lock: written into the file as `SET lock_timeout`, so any
+        /// tool that runs it gets it (the same default as migrate's).
+        #[arg(long, default_value_t = 10, value_name = "SECONDS")]
+        ddl_lock_timeout: u64,
     },
     /// Apply pending migrations to the database.
     Migrate {
@@ -461,12 +466,14 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             allow_destructive,
             dev_url,
             database_url,
+            ddl_lock_timeout,
         } => generate::run(
             &context.project,
             name,
             *allow_destructive,
             dev_url.as_deref(),
             database_url.as_deref(),
+            Duration::from_secs(*ddl_lock_timeout),
         ),
         Command::Migrate { .. }
         | Command::Patch { action: None, .. }

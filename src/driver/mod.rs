@@ -87,6 +87,26 @@ pub trait Dialect {
         changes: &[Change],
     ) -> Result<Plan, Vec<Unsupported>>;
 
+    /// [`Dialect::plan`] for a database nobody uses yet (a new dialect's
+    /// catch-up migrations): no online-safe forms, every step in the
+    /// transaction, as each catch-up is one file at a version of its own.
+    fn plan_unused(
+        &self,
+        current: &Schema,
+        target: &Schema,
+        changes: &[Change],
+    ) -> Result<Plan, Vec<Unsupported>> {
+        self.plan(current, target, changes)
+    }
+
+    /// A statement every generated migration (and down file) of this dialect
+    /// runs before its steps, written into the file itself so that any tool
+    /// running the file gets it (PostgreSQL: `SET lock_timeout`, from
+    /// `generate --ddl-lock-timeout`).
+    fn file_preamble(&self, _ddl_lock_timeout: std::time::Duration) -> Option<String> {
+        None
+    }
+
     /// The schema the scripts build when run in order on an empty database, or
     /// `None` when this dialect cannot replay them here (PostgreSQL without a dev
     /// database); `dev_url` is a server where scratch databases may be created.

@@ -24,6 +24,18 @@ impl Plan {
         self.steps.iter().any(|step| step.foreign_keys_off)
     }
 
+    /// The steps that may run in one transaction, then those that may not, each
+    /// in plan order: what `generate` writes as two migrations when both are
+    /// there (the second runs outside a transaction).
+    pub fn split_by_transaction(&self) -> (Plan, Plan) {
+        let (inside, outside) = self
+            .steps
+            .iter()
+            .cloned()
+            .partition(|step| step.transactional);
+        (Plan { steps: inside }, Plan { steps: outside })
+    }
+
     /// The forward statements, in order.
     pub fn statements(&self) -> impl Iterator<Item = &str> {
         self.steps.iter().map(|step| step.sql.as_str())
@@ -41,7 +53,11 @@ pub struct Step {
     pub comment: String,
     /// How to undo it, run in reverse step order.
     pub reverse: Reverse,
-    /// Whether it may run inside a transaction with the other steps.
+    /// Whether it may run inside a transaction with the other steps. A step
+    /// that may not runs in a migration of its own, outside a transaction, after
+    /// the transactional steps (see `migrate::generate`); its statements commit
+    /// one by one, so it must be safe to run again after a failure part-way
+    /// (`DROP INDEX CONCURRENTLY IF EXISTS` before `CREATE INDEX CONCURRENTLY`).
     pub transactional: bool,
     /// Whether it must run with foreign keys off (SQLite: a table rebuild drops
     /// a table other tables reference; see [`Plan::foreign_keys_off`]).
@@ -59,6 +75,14 @@ impl Step {
             foreign_keys_off: false,
         }
     }
+
+    /// A step that must run outside a transaction (see [`Step::transactional`]).
+    pub fn outside_transaction(sql: String, comment: impl Into<String>, reverse: Reverse) -> Self {
+        Step {
+            transactional: false,
+            ..Step::new(sql, comment, reverse)
+        }
+    }
 }
 
 /// The way back from a step.
@@ -68,4 +92,7 @@ pub enum Reverse {
     Sql(String),
     /// The step cannot be undone by SQL alone, and why (shown to the user).
     Irreversible(String),
+    /// The step changes nothing a rollback must undo (validating a constraint
+    /// added `NOT VALID` by an earlier step, whose reverse drops it).
+    Nothing,
 }

@@ -68,7 +68,7 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
         if catch_ups.is_empty() {
             return Ok(Generated::NoChanges);
         }
-        let (files, changes, version) = write_catch_ups(project, &catch_ups)?;
+        let (files, changes, version) = write_catch_ups(project, &catch_ups, options.connect)?;
         return Ok(Generated::Written {
             version,
             files,
@@ -113,23 +113,41 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
         )));
     }
 
-    let (mut files, mut changes, _) = write_catch_ups(project, &catch_ups)?;
-    for plan in &plans {
-        let folder = project.migrations_dir(plan.dialect.name());
-        let file_name = format!("V{next_version}__{name}.sql");
-        let text = migration_text(
-            plan.dialect.name(),
-            &plan.changes,
-            &plan.plan,
-            &file_name,
-            None,
-        );
-        files.push(write_file(&folder, &file_name, &text)?);
-        let down_name = format!("V{next_version}__{name}{DOWN_SUFFIX}");
-        let down = down_text(plan.dialect.name(), &plan.plan, &file_name, &down_name);
-        files.push(write_file(&folder, &down_name, &down)?);
+    let (mut files, mut changes, _) = write_catch_ups(project, &catch_ups, options.connect)?;
+    let parts = split_into_migrations(&plans, next_version, name);
+    for (plan, parts) in plans.iter().zip(&parts) {
+        let dialect = plan.dialect.name();
+        let folder = project.migrations_dir(dialect);
+        let preamble = plan.dialect.file_preamble(options.connect.ddl_lock_timeout);
+        for part in parts {
+            let file_name = format!("V{}__{}.sql", part.version, part.name);
+            let text = migration_text(
+                dialect,
+                part.changes,
+                &part.plan,
+                &file_name,
+                None,
+                preamble.as_deref(),
+            );
+            files.push(write_file(&folder, &file_name, &text)?);
+            let down_name = format!("V{}__{}{DOWN_SUFFIX}", part.version, part.name);
+            let down = down_text(
+                dialect,
+                &part.plan,
+                &file_name,
+                &down_name,
+                preamble.as_deref(),
+            );
+            files.push(write_file(&folder, &down_name, &down)?);
+        }
         files.push(integrity::rehash(&folder)?);
     }
+    let last_version = parts
+        .iter()
+        .flatten()
+        .map(|part| part.version)
+        .max()
+        .unwrap_or(next_version);
     changes.extend(dedup(
         plans
             .iter()
@@ -137,10 +155,73 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
             .collect(),
     ));
     Ok(Generated::Written {
-        version: next_version,
+        version: last_version,
         files,
         changes,
     })
+}
+
+/// One migration file `generate` writes for one dialect.
+struct Part<'a> {
+    version: i32,
+    name: String,
+    /// The changes whose `-- destructive:` lines go in this file's header.
+    changes: &'a [Change],
+    plan: Plan,
+}
+
+/// The suffix of the second migration, which runs outside a transaction.
+const ONLINE_SUFFIX: &str = "_online";
+
+/// Each dialect's migrations for this `generate`. A plan whose steps may all run
+/// in one transaction, or none may, is one migration (the latter marked
+/// `-- strata: no-transaction`). When a plan has both (PostgreSQL: changes to a
+/// busy table, see `driver::postgres::online`), the transactional steps are
+/// migration `version` and the others `version + 1`, named `<name>_online`,
+/// which runs outside a transaction. Versions stay in lockstep: a dialect with
+/// nothing to do at `version + 1` gets a file of comments there, as for any
+/// version it needs no change at. The destructive changes are all transactional
+/// steps, so their header lines go in the first file.
+fn split_into_migrations<'a>(
+    plans: &'a [DialectPlan],
+    version: i32,
+    name: &str,
+) -> Vec<Vec<Part<'a>>> {
+    let splits: Vec<(Plan, Plan)> = plans
+        .iter()
+        .map(|plan| plan.plan.split_by_transaction())
+        .collect();
+    let two = splits
+        .iter()
+        .any(|(inside, outside)| !inside.steps.is_empty() && !outside.steps.is_empty());
+    plans
+        .iter()
+        .zip(splits)
+        .map(|(plan, (inside, outside))| {
+            if !two {
+                return vec![Part {
+                    version,
+                    name: name.to_string(),
+                    changes: &plan.changes,
+                    plan: plan.plan.clone(),
+                }];
+            }
+            vec![
+                Part {
+                    version,
+                    name: name.to_string(),
+                    changes: &plan.changes,
+                    plan: inside,
+                },
+                Part {
+                    version: version + 1,
+                    name: format!("{name}{ONLINE_SUFFIX}"),
+                    changes: &[],
+                    plan: outside,
+                },
+            ]
+        })
+        .collect()
 }
 
 /// Writes the catch-up migrations of new dialects (see [`lockstep::catch_up`]):
@@ -148,6 +229,7 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
 fn write_catch_ups(
     project: &Project,
     catch_ups: &[CatchUp],
+    connect: ConnectOptions,
 ) -> Result<(Vec<PathBuf>, Vec<String>, i32)> {
     let mut files = Vec::new();
     let mut changes = Vec::new();
@@ -155,6 +237,7 @@ fn write_catch_ups(
     for catch_up in catch_ups {
         let dialect = catch_up.dialect.name();
         let folder = project.migrations_dir(dialect);
+        let preamble = catch_up.dialect.file_preamble(connect.ddl_lock_timeout);
         for file in &catch_up.files {
             let file_name = format!("V{}__{}.sql", file.version, file.name);
             let note = format!(
@@ -163,10 +246,23 @@ fn write_catch_ups(
                  rows a migration there inserts are not carried over).",
                 catch_up.reference, file.version
             );
-            let text = migration_text(dialect, &file.changes, &file.plan, &file_name, Some(&note));
+            let text = migration_text(
+                dialect,
+                &file.changes,
+                &file.plan,
+                &file_name,
+                Some(&note),
+                preamble.as_deref(),
+            );
             files.push(write_file(&folder, &file_name, &text)?);
             let down_name = format!("V{}__{}{DOWN_SUFFIX}", file.version, file.name);
-            let down = down_text(dialect, &file.plan, &file_name, &down_name);
+            let down = down_text(
+                dialect,
+                &file.plan,
+                &file_name,
+                &down_name,
+                preamble.as_deref(),
+            );
             files.push(write_file(&folder, &down_name, &down)?);
             changes.extend(
                 file.changes
@@ -351,13 +447,17 @@ fn dedup(items: Vec<String>) -> Vec<String> {
 /// no name in a step's comment can end its comment and become SQL) marking each
 /// destructive change (`-- destructive: drops column hero.power`) and saying what
 /// each step does, then the statements. Reverses go to the down file
-/// ([`down_text`]). `note` is a catch-up's explanation.
+/// ([`down_text`]). `note` is a catch-up's explanation; `preamble` the
+/// dialect's [`Dialect::file_preamble`], the first statement. A plan that may
+/// not run in a transaction makes a `-- strata: no-transaction` file that says
+/// so in its header.
 fn migration_text(
     dialect: &str,
     changes: &[Change],
     plan: &Plan,
     file_name: &str,
     note: Option<&str>,
+    preamble: Option<&str>,
 ) -> String {
     // The directive must be the first line: the runner reads it before the
     // migration's transaction begins.
@@ -366,10 +466,18 @@ fn migration_text(
         text.push_str(super::directive::FOREIGN_KEYS_OFF);
         text.push('\n');
     }
+    let no_transaction = !plan.transactional();
+    if no_transaction {
+        text.push_str(super::directive::NO_TRANSACTION);
+        text.push('\n');
+    }
     text.push_str(&sql_comment(&format!(
         "{file_name}: generated by strata {} for {dialect} from schema.toml.",
         env!("CARGO_PKG_VERSION"),
     )));
+    if no_transaction {
+        text.push_str(&sql_comment(OUTSIDE_TRANSACTION_NOTE));
+    }
     if let Some(note) = note {
         text.push_str(&sql_comment(note));
     }
@@ -379,7 +487,7 @@ fn migration_text(
             destruction.summary
         )));
     }
-    if changes.is_empty() {
+    if changes.is_empty() && plan.steps.is_empty() {
         text.push_str(&sql_comment(
             "This dialect needs no change at this version; the file keeps versions in lockstep.",
         ));
@@ -392,6 +500,11 @@ fn migration_text(
     text.push_str(&sql_comment(
         "Once applied to a database, leave it as it is: write a new migration instead.",
     ));
+    if let Some(preamble) = preamble {
+        text.push('\n');
+        text.push_str(preamble);
+        text.push('\n');
+    }
     for statement in plan.statements() {
         text.push('\n');
         text.push_str(statement);
@@ -399,6 +512,18 @@ fn migration_text(
     }
     text
 }
+
+/// The header line of a migration (or down file) that runs outside a transaction.
+const OUTSIDE_TRANSACTION_NOTE: &str = "Runs outside a transaction (-- strata: no-transaction): \
+     each statement commits on its own, so no lock is held longer than one statement needs. \
+     If one fails, those before it stay applied; every statement here is safe to run again \
+     (a failed CREATE INDEX CONCURRENTLY leaves an INVALID index, which the file drops before \
+     building it again), so fix the cause and run `strata migrate` again.";
+
+/// The same for a down file.
+const DOWN_OUTSIDE_TRANSACTION_NOTE: &str = "Runs outside a transaction \
+     (-- strata: no-transaction): each statement commits on its own. If one fails, those \
+     before it stay undone; every statement here is safe to run again.";
 
 /// The down file of `up_name`: the reverses of its steps, last step first.
 ///
@@ -408,13 +533,24 @@ fn migration_text(
 /// reverse is a SQLite table rebuild (the reverse of a rebuild is one), the
 /// file carries `-- strata: foreign-keys-off` among its leading directives, and
 /// `rollback` runs it as `migrate` runs such an up file.
-fn down_text(dialect: &str, plan: &Plan, up_name: &str, down_name: &str) -> String {
+///
+/// The down file of a migration that runs outside a transaction runs outside
+/// one too (`-- strata: no-transaction`: its reverses, `DROP INDEX
+/// CONCURRENTLY`, cannot run in one either). `preamble` is the dialect's
+/// [`Dialect::file_preamble`], as in the up file.
+fn down_text(
+    dialect: &str,
+    plan: &Plan,
+    up_name: &str,
+    down_name: &str,
+    preamble: Option<&str>,
+) -> String {
     let reasons: Vec<&str> = plan
         .steps
         .iter()
         .filter_map(|step| match &step.reverse {
             Reverse::Irreversible(reason) => Some(reason.as_str()),
-            Reverse::Sql(_) => None,
+            Reverse::Sql(_) | Reverse::Nothing => None,
         })
         .collect();
     let foreign_keys_off = plan
@@ -428,6 +564,11 @@ fn down_text(dialect: &str, plan: &Plan, up_name: &str, down_name: &str) -> Stri
     }
     if foreign_keys_off {
         text.push_str(super::directive::FOREIGN_KEYS_OFF);
+        text.push('\n');
+    }
+    let no_transaction = !plan.transactional();
+    if no_transaction {
+        text.push_str(super::directive::NO_TRANSACTION);
         text.push('\n');
     }
     for reason in &reasons {
@@ -447,14 +588,24 @@ fn down_text(dialect: &str, plan: &Plan, up_name: &str, down_name: &str) -> Stri
         ));
         return text;
     }
+    if no_transaction {
+        text.push_str(&sql_comment(DOWN_OUTSIDE_TRANSACTION_NOTE));
+    }
     text.push_str(&sql_comment("What it undoes, last step first:"));
     for step in plan.steps.iter().rev() {
-        text.push_str(&sql_comment(&match &step.reverse {
-            Reverse::Sql(_) => format!("  {}", step.comment),
-            Reverse::Irreversible(reason) => {
-                format!("  not undone: {} ({reason})", step.comment)
-            }
-        }));
+        match &step.reverse {
+            Reverse::Sql(_) => text.push_str(&sql_comment(&format!("  {}", step.comment))),
+            Reverse::Irreversible(reason) => text.push_str(&sql_comment(&format!(
+                "  not undone: {} ({reason})",
+                step.comment
+            ))),
+            Reverse::Nothing => {}
+        }
+    }
+    if let Some(preamble) = preamble {
+        text.push('\n');
+        text.push_str(preamble);
+        text.push('\n');
     }
     for step in plan.steps.iter().rev() {
         if let Reverse::Sql(sql) = &step.reverse {
@@ -492,7 +643,7 @@ mod tests {
                 Reverse::Irreversible("its data is gone".into()),
             )],
         };
-        let text = migration_text("sqlite", &changes, &plan, "V2__x.sql", None);
+        let text = migration_text("sqlite", &changes, &plan, "V2__x.sql", None, None);
         let header: Vec<&str> = text.lines().take(4).collect();
         assert_eq!(
             header,
@@ -512,7 +663,13 @@ mod tests {
     /// with nothing to run.
     #[test]
     fn an_empty_plan_has_a_down_file_of_comments_only() {
-        let text = down_text("sqlite", &Plan::default(), "V2__x.sql", "V2__x.down.sql");
+        let text = down_text(
+            "sqlite",
+            &Plan::default(),
+            "V2__x.sql",
+            "V2__x.down.sql",
+            None,
+        );
         assert!(text.lines().all(|line| line.starts_with("-- ")), "{text}");
         assert!(text.contains("nothing to undo"), "{text}");
     }
@@ -537,7 +694,7 @@ mod tests {
                 ),
             ],
         };
-        let text = down_text("sqlite", &plan, "V2__x.sql", "V2__x.down.sql");
+        let text = down_text("sqlite", &plan, "V2__x.sql", "V2__x.down.sql", None);
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(
             lines[..4],

@@ -152,7 +152,7 @@ pub fn catch_up(
             };
             let after = &states[index];
             let changes = diff(before, after);
-            match dialect.plan(before, after, &changes) {
+            match dialect.plan_unused(before, after, &changes) {
                 Ok(plan) => files.push(CatchUpFile {
                     version: script.version,
                     name: script.name.clone(),

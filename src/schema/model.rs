@@ -174,6 +174,12 @@ pub mod names {
         object_name(table, Some(column), "seq")
     }
 
+    /// The temporary `CHECK (column IS NOT NULL)` that lets PostgreSQL set NOT
+    /// NULL on a busy table without a scan under its strongest lock.
+    pub fn not_null_check(table: &str, column: &str) -> String {
+        object_name(table, Some(column), "not_null")
+    }
+
     pub fn index(table: &str, columns: &[String]) -> String {
         let name = format!("ix_{table}_{}", columns.join("_"));
         if name.len() <= MAX_IDENTIFIER_BYTES {

@@ -3,6 +3,7 @@
 //! type change it may not survive, the new default comes before the NULLs it
 //! backfills, and NOT NULL comes last.
 
+use super::plan::Busy;
 use super::types::declared_type;
 use crate::driver::ddl::default_value;
 use crate::driver::{quote_identifier as q, Reverse, Step};
@@ -11,7 +12,13 @@ use crate::text::printable;
 
 /// The steps that turn column `from` of `table` into `to` (same name: renames are
 /// their own change). `sequence` is the column's SERIAL sequence, if it has one.
-pub fn alter_column(table: &str, from: &Column, to: &Column, sequence: Option<&str>) -> Vec<Step> {
+pub fn alter_column(
+    table: &str,
+    from: &Column,
+    to: &Column,
+    sequence: Option<&str>,
+    busy: Busy,
+) -> Vec<Step> {
     let mut steps = Vec::new();
     let what = format!("{}.{}", printable(table), printable(&to.name));
     let alter = |clause: &str| {
@@ -142,15 +149,21 @@ pub fn alter_column(table: &str, from: &Column, to: &Column, sequence: Option<&s
                 )),
             ));
         }
-        steps.push(Step::new(
-            alter("SET NOT NULL"),
-            if to.default.is_some() {
-                format!("make {what} NOT NULL")
-            } else {
-                format!("make {what} NOT NULL (fails if a row holds NULL)")
-            },
-            Reverse::Sql(alter("DROP NOT NULL")),
-        ));
+        let comment = if to.default.is_some() {
+            format!("make {what} NOT NULL")
+        } else {
+            format!("make {what} NOT NULL (fails if a row holds NULL)")
+        };
+        if busy == Busy::Maybe {
+            // The table exists, and may be in use: see `online::set_not_null`.
+            steps.extend(super::online::set_not_null(table, &to.name, comment));
+        } else {
+            steps.push(Step::new(
+                alter("SET NOT NULL"),
+                comment,
+                Reverse::Sql(alter("DROP NOT NULL")),
+            ));
+        }
     } else if !from.nullable && to.nullable {
         steps.push(Step::new(
             alter("DROP NOT NULL"),

@@ -5,6 +5,7 @@ mod admin;
 mod alter;
 mod engine;
 mod inspect;
+mod online;
 mod passfile;
 mod plan;
 mod renames;
@@ -50,7 +51,26 @@ impl Dialect for PostgresDialect {
         target: &Schema,
         changes: &[Change],
     ) -> Result<super::Plan, Vec<Unsupported>> {
-        plan::plan(current, target, changes)
+        plan::plan(current, target, changes, plan::Busy::Maybe)
+    }
+
+    fn plan_unused(
+        &self,
+        current: &Schema,
+        target: &Schema,
+        changes: &[Change],
+    ) -> Result<super::Plan, Vec<Unsupported>> {
+        plan::plan(current, target, changes, plan::Busy::No)
+    }
+
+    /// `SET lock_timeout`, session-wide (not `SET LOCAL`): psql runs a file
+    /// statement by statement outside a transaction, where `SET LOCAL` does
+    /// nothing, and a no-transaction migration needs it for every statement.
+    fn file_preamble(&self, ddl_lock_timeout: std::time::Duration) -> Option<String> {
+        Some(format!(
+            "SET lock_timeout = '{}';",
+            lock_timeout_literal(ddl_lock_timeout)
+        ))
     }
 
     fn replay(
@@ -91,6 +111,15 @@ impl Dialect for PostgresDialect {
         drop(client);
         scratch.drop_now()?;
         Ok(Some(schema))
+    }
+}
+
+/// `10s`, or `1500ms` when the timeout is not whole seconds.
+fn lock_timeout_literal(timeout: std::time::Duration) -> String {
+    if timeout.subsec_millis() == 0 {
+        format!("{}s", timeout.as_secs())
+    } else {
+        format!("{}ms", timeout.as_millis())
     }
 }
 
@@ -565,7 +594,10 @@ impl refinery_core::traits::sync::Transaction for OneBatch<'_> {
             batch.push_str("\n;\n");
             count += 1;
         }
-        batch.push_str("COMMIT;");
+        // A generated migration sets lock_timeout for itself (`SET lock_timeout`
+        // in the file, for tools that run it without strata); the next one gets
+        // the connection's `--ddl-lock-timeout` again.
+        batch.push_str("COMMIT;\nRESET lock_timeout;");
         match self.0.batch_execute(&batch) {
             Ok(()) => Ok(count),
             Err(error) => {
@@ -599,6 +631,7 @@ impl OneBatch<'_> {
             self.0.batch_execute(query)?;
             count += 1;
         }
+        self.0.batch_execute("RESET lock_timeout")?;
         Ok(count)
     }
 }

@@ -1,10 +1,12 @@
 //! Changes → PostgreSQL plan steps (statements with their comments and reverses),
 //! with constraint names spelled the way PostgreSQL itself would choose them
-//! (`hero_pkey`, `hero_team_id_fkey`).
+//! (`hero_pkey`, `hero_team_id_fkey`). Changes to tables that already exist take
+//! their online-safe form (see [`super::online`]).
 
 use std::collections::HashSet;
 
 use super::alter::alter_column;
+use super::online;
 use super::renames::{carry, Renames};
 use super::types::{declared_type, serial_type};
 use crate::driver::ddl::{
@@ -14,15 +16,26 @@ use crate::driver::{quote_identifier as q, Plan, Reverse, Step, Unsupported};
 use crate::schema::{names, Change, Column, ForeignKey, PrimaryKey, Schema, Table};
 use crate::text::printable;
 
+/// Whether the existing tables may be in use while the plan runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Busy {
+    /// They may: changes to them take their online-safe form.
+    Maybe,
+    /// Nobody uses the database yet (a catch-up migration): plain DDL.
+    No,
+}
+
 /// The steps for `changes`, the diff from `current` to `target`; the schemas say
 /// which constraints, indexes and sequences a rename carries along.
 pub fn plan(
     current: &Schema,
     target: &Schema,
     changes: &[Change],
+    busy: Busy,
 ) -> Result<Plan, Vec<Unsupported>> {
     let mut steps = Vec::new();
     let mut deferred_foreign_keys = Vec::new();
+    let mut deferred_validations = Vec::new();
     let mut unsupported = Vec::new();
     let mut created: HashSet<&str> = HashSet::new();
     let mut dropped: HashSet<&str> = HashSet::new();
@@ -151,7 +164,7 @@ pub fn plan(
             )),
             Change::AlterColumn { table, from, to } => {
                 let sequence = serial_sequence(current, &renames, table, from, to);
-                steps.extend(alter_column(table, from, to, sequence.as_deref()));
+                steps.extend(alter_column(table, from, to, sequence.as_deref(), busy));
             }
             Change::SetPrimaryKey { table, from, to } => {
                 let kept = matches!((from, to), (Some(a), Some(b))
@@ -180,26 +193,41 @@ pub fn plan(
                 }
             }
             Change::CreateIndex { table, index } => {
-                if !carried.skips_index_add(table, &index.name) {
+                if carried.skips_index_add(table, &index.name) {
+                } else if busy == Busy::No || new_tables.contains(table.as_str()) {
                     steps.push(Step::new(
                         create_index(table, index),
                         change.to_string(),
                         Reverse::Sql(drop_index(index)),
                     ))
+                } else {
+                    steps.extend(online::create_index(table, index, change.to_string()))
                 }
             }
             Change::DropIndex { table, index } => {
-                if !carried.skips_index_drop(table, &index.name) {
+                if carried.skips_index_drop(table, &index.name) {
+                } else if busy == Busy::No || new_tables.contains(table.as_str()) {
                     steps.push(Step::new(
                         drop_index(index),
                         change.to_string(),
                         Reverse::Sql(create_index(table, index)),
                     ))
+                } else {
+                    steps.push(online::drop_index(table, index, change.to_string()))
                 }
             }
             Change::AddForeignKey { table, foreign_key } => {
-                if !carried.skips_constraint_add(table, &foreign_key.name) {
+                if carried.skips_constraint_add(table, &foreign_key.name) {
+                } else if busy == Busy::No || new_tables.contains(table.as_str()) {
                     deferred_foreign_keys.push(add_foreign_key(table, foreign_key))
+                } else {
+                    let (add, validate) = online::foreign_key(
+                        table,
+                        foreign_key,
+                        add_foreign_key(table, foreign_key),
+                    );
+                    deferred_foreign_keys.push(add);
+                    deferred_validations.push(validate);
                 }
             }
             Change::DropForeignKey { table, foreign_key } => {
@@ -208,7 +236,18 @@ pub fn plan(
                 }
             }
             Change::AddUnique { table, unique } => {
-                if !carried.skips_constraint_add(table, &unique.name) {
+                if carried.skips_constraint_add(table, &unique.name) {
+                } else if busy == Busy::Maybe
+                    && !new_tables.contains(table.as_str())
+                    && !referenced_by_new_foreign_key(changes, table, &unique.columns)
+                {
+                    steps.extend(online::add_unique(
+                        table,
+                        &unique.name,
+                        &unique.columns,
+                        change.to_string(),
+                    ))
+                } else {
                     steps.push(Step::new(
                         add_unique(table, &unique.name, &unique.columns),
                         change.to_string(),
@@ -233,11 +272,26 @@ pub fn plan(
     rest.sort_by(|a, b| a.0.cmp(&b.0));
     steps.extend(rest.into_iter().flat_map(|(_, s)| s));
     steps.extend(deferred_foreign_keys);
+    steps.extend(deferred_validations);
     if unsupported.is_empty() {
         Ok(Plan { steps })
     } else {
         Err(unsupported)
     }
+}
+
+/// Whether a foreign key added in this migration references exactly `columns`
+/// of `table`: it needs their unique constraint in the same transaction, so
+/// that constraint cannot wait for the migration outside it.
+fn referenced_by_new_foreign_key(changes: &[Change], table: &str, columns: &[String]) -> bool {
+    changes
+        .iter()
+        .flat_map(|change| match change {
+            Change::AddForeignKey { foreign_key, .. } => vec![foreign_key],
+            Change::CreateTable(new) => new.foreign_keys.iter().collect(),
+            _ => Vec::new(),
+        })
+        .any(|fk| fk.referenced_table == table && fk.referenced_columns == columns)
 }
 
 /// The sequence of a column that is SERIAL in the current schema, by the name it
@@ -426,6 +480,15 @@ mod tests {
     use super::*;
     use crate::schema::{parse_schema_text, DefaultValue, Index, Schema, Type, UniqueConstraint};
 
+    /// The plan for a database that may be busy, as `generate` makes it.
+    fn plan(
+        current: &Schema,
+        target: &Schema,
+        changes: &[Change],
+    ) -> Result<Plan, Vec<Unsupported>> {
+        super::plan(current, target, changes, Busy::Maybe)
+    }
+
     /// `team` and `hero` reference each other: a cycle within one migration.
     const SCHEMA: &str = r#"
 [table.team.columns]
@@ -582,6 +645,15 @@ mod evolution_tests {
     use super::*;
     use crate::schema::{parse_schema_text, DefaultValue, Type};
 
+    /// The plan for a database that may be busy, as `generate` makes it.
+    fn plan(
+        current: &Schema,
+        target: &Schema,
+        changes: &[Change],
+    ) -> Result<Plan, Vec<Unsupported>> {
+        super::plan(current, target, changes, Busy::Maybe)
+    }
+
     const BEFORE: &str = r#"
 [table.team.columns]
 id = { type = "integer", primary_key = true }
@@ -605,6 +677,44 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
 
     fn lossy(sql: &str, comment: &str, why: &str) -> Step {
         Step::new(sql.into(), comment, Reverse::Irreversible(why.into()))
+    }
+
+    /// NOT NULL on hero.age, a column of a table that exists: a check added NOT
+    /// VALID in the transaction; outside it the check is added back if a failed
+    /// run dropped it, validated, NOT NULL set (PostgreSQL uses the validated
+    /// check) and the check dropped.
+    fn online_not_null(comment: &str) -> [Step; 5] {
+        let outside = |mut step: Step| {
+            step.transactional = false;
+            step
+        };
+        [
+            sql(
+                "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_age_not_null\" CHECK (\"age\" IS NOT NULL) NOT VALID;",
+                "check that hero.age is not NULL, for new rows (NOT VALID: hero_age_not_null)",
+                "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";",
+            ),
+            outside(Step::new(
+                "DO $strata$\nBEGIN\n    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '\"hero\"'::regclass AND conname = 'hero_age_not_null') THEN\n        ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_age_not_null\" CHECK (\"age\" IS NOT NULL) NOT VALID;\n    END IF;\nEND\n$strata$;".into(),
+                "add hero_age_not_null back if a failed earlier run of this file dropped it",
+                Reverse::Nothing,
+            )),
+            outside(Step::new(
+                "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";".into(),
+                "validate hero_age_not_null: check the existing rows of hero.age without blocking writes",
+                Reverse::Nothing,
+            )),
+            outside(sql(
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
+                &format!("{comment} (PostgreSQL 12+ uses the validated check: no scan)"),
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
+            )),
+            outside(sql(
+                "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";",
+                "drop hero_age_not_null, which NOT NULL now enforces",
+                "DO $strata$\nBEGIN\n    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '\"hero\"'::regclass AND conname = 'hero_age_not_null') THEN\n        ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_age_not_null\" CHECK (\"age\" IS NOT NULL) NOT VALID;\n    END IF;\nEND\n$strata$;",
+            )),
+        ]
     }
 
     fn column(name: &str, ty: Type, nullable: bool, default: Option<DefaultValue>) -> Column {
@@ -808,12 +918,10 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
                     "fill NULLs of hero.age with its default",
                     "which rows of hero.age were NULL before they got the default is not recorded",
                 ),
-                sql(
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
-                    "make hero.age NOT NULL",
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
-                ),
             ]
+            .into_iter()
+            .chain(online_not_null("make hero.age NOT NULL"))
+            .collect::<Vec<_>>()
         );
 
         // Without a default, SET NOT NULL says it fails on a NULL; the default goes.
@@ -822,18 +930,16 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
                 column("age", Type::Integer, true, Some(DefaultValue::Integer(1))),
                 column("age", Type::Integer, false, None)
             ),
-            [
-                sql(
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP DEFAULT;",
-                    "drop default of hero.age",
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET DEFAULT 1;",
-                ),
-                sql(
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
-                    "make hero.age NOT NULL (fails if a row holds NULL)",
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
-                ),
-            ]
+            [sql(
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP DEFAULT;",
+                "drop default of hero.age",
+                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET DEFAULT 1;",
+            ),]
+            .into_iter()
+            .chain(online_not_null(
+                "make hero.age NOT NULL (fails if a row holds NULL)"
+            ))
+            .collect::<Vec<_>>()
         );
 
         assert_eq!(
@@ -895,9 +1001,11 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             &"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY (\"id\", \"name\");"
         ));
         assert!(statements.contains(&"ALTER TABLE \"team\" DROP CONSTRAINT \"team_name_key\";"));
-        assert!(statements
-            .contains(&"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_name_key\" UNIQUE (\"name\");"));
-        assert!(statements.contains(&"DROP INDEX \"ix_hero_name\";"));
+        // hero exists: its new unique constraint's index is built concurrently.
+        assert!(statements.contains(
+            &"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"hero_name_key\" ON \"hero\" (\"name\");"
+        ));
+        assert!(statements.contains(&"DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";"));
         let drop_fk = planned
             .steps
             .iter()
@@ -907,9 +1015,25 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             drop_fk.reverse,
             Reverse::Sql("ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\");".into())
         );
+        // hero exists: its new foreign key is added NOT VALID with the other
+        // foreign keys, last in the transaction, and validated outside it.
+        let (inside, outside) = planned.split_by_transaction();
         assert_eq!(
-            statements.last().unwrap(),
-            &"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\") ON DELETE SET NULL;"
+            inside.statements().last().unwrap(),
+            "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\") ON DELETE SET NULL NOT VALID;"
+        );
+        let outside: Vec<&str> = outside.statements().collect();
+        assert_eq!(outside.len(), 5, "{outside:#?}");
+        assert_eq!(
+            outside[0],
+            "DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";"
+        );
+        assert!(outside[3].contains(
+            "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_name_key\" UNIQUE USING INDEX \"hero_name_key\";"
+        ));
+        assert_eq!(
+            outside[4],
+            "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_team_id_fkey\";"
         );
         let drop_pk = planned
             .steps
@@ -926,6 +1050,6 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             comments.contains(&"set primary key of hero to (id, name)"),
             "{comments:#?}"
         );
-        assert!(planned.transactional());
+        assert!(!planned.transactional());
     }
 }

@@ -694,6 +694,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
             .map(|step| match &step.reverse {
                 Reverse::Sql(sql) => sql.clone(),
                 Reverse::Irreversible(why) => panic!("{why}"),
+                Reverse::Nothing => String::new(),
             })
             .collect();
         let back: Vec<&str> = back.iter().map(String::as_str).collect();

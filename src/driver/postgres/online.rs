@@ -1,0 +1,284 @@
+//! Online-safe steps for tables that already exist (and so may be busy): the
+//! forms that never hold a lock which blocks writers for longer than a catalog
+//! update. Tables created in the same migration are empty and unused, so they
+//! keep plain DDL (see [`super::plan`]).
+//!
+//! - An index is built with `CREATE INDEX CONCURRENTLY` (a SHARE UPDATE
+//!   EXCLUSIVE lock, which writers do not conflict with) outside a transaction.
+//!   A failed concurrent build leaves an INVALID index behind, so the step drops
+//!   any index of that name first: it cannot have existed before this
+//!   migration, and the step is then safe to run again.
+//! - A foreign key is added `NOT VALID` (a brief lock, no scan) in the
+//!   migration's transaction, then validated outside it (`VALIDATE CONSTRAINT`
+//!   scans under SHARE UPDATE EXCLUSIVE, which does not block writes).
+//! - NOT NULL goes through a `CHECK (column IS NOT NULL) NOT VALID`, validated
+//!   the same way; PostgreSQL 12 and later then `SET NOT NULL` without scanning
+//!   the table, and the check is dropped.
+//!
+//! Steps outside the transaction are written to a migration of their own (see
+//! `migrate::generate`), whose statements each commit on their own: every one
+//! here is safe to run again after a failure part-way.
+
+use crate::driver::ddl::column_list;
+use crate::driver::{quote_identifier as q, quote_literal, Reverse, Step};
+use crate::schema::{names, ForeignKey, Index};
+use crate::text::printable;
+
+fn create_concurrently(table: &str, index: &Index) -> String {
+    format!(
+        "CREATE {}INDEX CONCURRENTLY {} ON {} ({});",
+        if index.unique { "UNIQUE " } else { "" },
+        q(&index.name),
+        q(table),
+        column_list(&index.columns)
+    )
+}
+
+fn drop_concurrently(index: &Index) -> String {
+    drop_concurrently_named(&index.name)
+}
+
+fn drop_concurrently_named(name: &str) -> String {
+    format!("DROP INDEX CONCURRENTLY IF EXISTS {};", q(name))
+}
+
+/// `CREATE INDEX CONCURRENTLY`, after dropping an INVALID index a failed build
+/// of this same step may have left (two steps, one statement each).
+pub fn create_index(table: &str, index: &Index, comment: String) -> [Step; 2] {
+    [
+        Step::outside_transaction(
+            drop_concurrently(index),
+            format!(
+                "drop index {} if a failed concurrent build left it INVALID (it cannot exist otherwise)",
+                printable(&index.name)
+            ),
+            Reverse::Nothing,
+        ),
+        Step::outside_transaction(
+            create_concurrently(table, index),
+            format!("{comment}, concurrently"),
+            Reverse::Sql(drop_concurrently(index)),
+        ),
+    ]
+}
+
+/// `DROP INDEX CONCURRENTLY IF EXISTS`: no lock that blocks writers, and a
+/// no-op when run again. Its reverse rebuilds the index concurrently.
+pub fn drop_index(table: &str, index: &Index, comment: String) -> Step {
+    Step::outside_transaction(
+        drop_concurrently(index),
+        format!("{comment}, concurrently"),
+        Reverse::Sql(create_concurrently(table, index)),
+    )
+}
+
+/// The step that validates constraint `name` of `table`, added `NOT VALID` by
+/// an earlier step (whose reverse drops it). Validating twice is a no-op.
+fn validate(table: &str, name: &str, comment: String) -> Step {
+    Step::outside_transaction(
+        format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", q(table), q(name)),
+        comment,
+        Reverse::Nothing,
+    )
+}
+
+/// `DO` block running `statement` only when `condition` (a SQL boolean) holds:
+/// PostgreSQL has no `IF NOT EXISTS` for constraints, and a step outside the
+/// transaction must be safe to run again.
+fn only_if(condition: &str, statement: &str) -> String {
+    let body = format!("BEGIN\n    IF {condition} THEN\n        {statement}\n    END IF;\nEND");
+    // A dollar-quote tag that no name in the body can end early.
+    let tag = (0..)
+        .map(|n: u32| match n {
+            0 => "$strata$".to_string(),
+            n => format!("$strata{n}$"),
+        })
+        .find(|tag| !body.contains(tag.as_str()))
+        .unwrap_or_default();
+    format!("DO {tag}\n{body}\n{tag};")
+}
+
+/// `EXISTS (…)`: constraint `name` is on `table`.
+fn constraint_exists(table: &str, name: &str) -> String {
+    format!(
+        "EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = {}::regclass AND conname = {})",
+        quote_literal(&q(table)),
+        quote_literal(name)
+    )
+}
+
+/// Outside the transaction, the NOT NULL check is validated, then dropped once
+/// NOT NULL holds. Run again after that drop (a later statement failed), the
+/// validation would find no check; so this step first adds the check back,
+/// `NOT VALID`, when it is missing. The validation itself stays a plain
+/// statement, so linters see the check validated before `SET NOT NULL`.
+fn restore_check(table: &str, check: &str, add_check: &str, comment: String) -> Step {
+    Step::outside_transaction(
+        only_if(
+            &format!("NOT {}", constraint_exists(table, check)),
+            add_check,
+        ),
+        comment,
+        Reverse::Nothing,
+    )
+}
+
+/// A unique constraint on an existing table: its index is built concurrently,
+/// then attached (`ADD CONSTRAINT … UNIQUE USING INDEX`, a catalog change).
+/// Safe to run again: an INVALID index a failed build left is dropped first
+/// (plainly: `DROP INDEX CONCURRENTLY` cannot run in the `DO` block that
+/// checks it is invalid; the drop takes the table's lock only briefly, and only
+/// after a failure), and the constraint is added only while it is missing.
+pub fn add_unique(table: &str, name: &str, columns: &[String], comment: String) -> [Step; 3] {
+    let drop_invalid = only_if(
+        &format!(
+            "EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid)",
+            quote_literal(&q(name))
+        ),
+        &format!("DROP INDEX {};", q(name)),
+    );
+    let build = format!(
+        "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS {} ON {} ({});",
+        q(name),
+        q(table),
+        column_list(columns)
+    );
+    let attach = only_if(
+        &format!("NOT {}", constraint_exists(table, name)),
+        &format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
+            q(table),
+            q(name),
+            q(name)
+        ),
+    );
+    let shown = printable(name);
+    [
+        Step::outside_transaction(
+            drop_invalid,
+            format!("drop index {shown} if a failed concurrent build left it INVALID"),
+            Reverse::Nothing,
+        ),
+        Step::outside_transaction(
+            build,
+            format!("build the unique index {shown} concurrently"),
+            Reverse::Sql(drop_concurrently_named(name)),
+        ),
+        Step::outside_transaction(
+            attach,
+            format!("{comment}, using that index"),
+            Reverse::Sql(format!(
+                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                q(table),
+                q(name)
+            )),
+        ),
+    ]
+}
+
+/// A foreign key on an existing table: `(added NOT VALID, validated)`.
+/// `add` is the `ALTER TABLE … ADD CONSTRAINT … FOREIGN KEY …;` statement.
+pub fn foreign_key(table: &str, fk: &ForeignKey, add: Step) -> (Step, Step) {
+    let sql = format!("{} NOT VALID;", add.sql.trim_end_matches(';'));
+    let validated = validate(
+        table,
+        &fk.name,
+        format!(
+            "validate foreign key {} on {} (checks the existing rows without blocking writes)",
+            printable(&fk.name),
+            printable(table)
+        ),
+    );
+    let comment = format!(
+        "{} (NOT VALID: new rows are checked now, existing ones by a later step)",
+        add.comment
+    );
+    (
+        Step {
+            sql,
+            comment,
+            ..add
+        },
+        validated,
+    )
+}
+
+/// NOT NULL on an existing column: a check added `NOT VALID` (in the
+/// transaction), then outside it: validate the check, `SET NOT NULL` (which
+/// uses the validated check instead of scanning), drop the check.
+pub fn set_not_null(table: &str, column: &str, comment: String) -> Vec<Step> {
+    let check = names::not_null_check(table, column);
+    let add_check = format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID;",
+        q(table),
+        q(&check),
+        q(column)
+    );
+    let drop_check = format!(
+        "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+        q(table),
+        q(&check)
+    );
+    let alter = |clause: &str| {
+        format!(
+            "ALTER TABLE {} ALTER COLUMN {} {clause};",
+            q(table),
+            q(column)
+        )
+    };
+    let what = format!("{}.{}", printable(table), printable(column));
+    let check_shown = printable(&check);
+    vec![
+        Step::new(
+            add_check.clone(),
+            format!("check that {what} is not NULL, for new rows (NOT VALID: {check_shown})"),
+            Reverse::Sql(drop_check.clone()),
+        ),
+        restore_check(
+            table,
+            &check,
+            &add_check,
+            format!("add {check_shown} back if a failed earlier run of this file dropped it"),
+        ),
+        validate(
+            table,
+            &check,
+            format!(
+                "validate {check_shown}: check the existing rows of {what} without blocking writes"
+            ),
+        ),
+        Step::outside_transaction(
+            alter("SET NOT NULL"),
+            format!("{comment} (PostgreSQL 12+ uses the validated check: no scan)"),
+            Reverse::Sql(alter("DROP NOT NULL")),
+        ),
+        Step::outside_transaction(
+            drop_check,
+            format!("drop {check_shown}, which NOT NULL now enforces"),
+            // In a down file that runs outside a transaction: safe to run again.
+            Reverse::Sql(only_if(
+                &format!("NOT {}", constraint_exists(table, &check)),
+                &add_check,
+            )),
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A name holding the dollar-quote tag or a quote cannot end the `DO` body
+    /// or its string literals early.
+    #[test]
+    fn do_blocks_quote_every_name() {
+        let steps = set_not_null("a$strata$b'c", "x", "make it NOT NULL".into());
+        let restore = &steps[1].sql;
+        assert!(restore.starts_with("DO $strata1$\n"), "{restore}");
+        assert!(restore.ends_with("\n$strata1$;"), "{restore}");
+        assert!(
+            restore.contains("conrelid = '\"a$strata$b''c\"'::regclass"),
+            "{restore}"
+        );
+    }
+}
