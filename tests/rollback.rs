@@ -15,6 +15,7 @@ on_both_databases!(
     an_irreversible_down_file_needs_allow_destructive,
     a_no_transaction_down_file_runs_outside_a_transaction,
     a_no_transaction_down_file_failing_part_way_keeps_the_history_row,
+    the_tutorial_rolls_back_step_by_step_keeping_its_rows,
 );
 
 fn folder(kind: Kind) -> &'static str {
@@ -306,4 +307,92 @@ fn a_no_transaction_down_file_failing_part_way_keeps_the_history_row(kind: Kind)
     backend.strata_ok(dir.path(), &["rollback"]);
     assert_eq!(history(&backend), ["1"]);
     assert!(indexes(&backend).is_empty());
+}
+
+/// Rewrites schema.toml's text, replacing `from` (which must be there) with `to`.
+fn edit_schema(project: &Path, from: &str, to: &str) {
+    let path = project.join("schema.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{from} is not in\n{text}");
+    std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
+}
+
+/// The tutorial's first two steps (rename `secret_name` to `alias`, add
+/// `power`), generated and migrated, then rolled back one at a time; the heroes
+/// are checked after every step, forward and back, and forward again at the end.
+fn the_tutorial_rolls_back_step_by_step_keeping_its_rows(kind: Kind) {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    copy_example_project(project);
+    let backend = Backend::new(kind, project);
+    backend.strata_ok(project, &["setup"]);
+    let heroes_as = |secret: &str| {
+        backend.rows(&format!(
+            "SELECT h.name, h.{secret}, t.name FROM hero h LEFT JOIN team t ON t.id = h.team_id \
+             ORDER BY h.id"
+        ))
+    };
+    let before = heroes_as("secret_name");
+    assert!(
+        before.contains(&"Spider-Boy|Pedro Parqueador|Preventers".to_string()),
+        "{before:?}"
+    );
+
+    edit_schema(
+        project,
+        "secret_name = \"text\"",
+        "alias = { type = \"text\", renamed_from = \"secret_name\" }",
+    );
+    strata_ok(project, &["generate", "rename_secret_name"]);
+    backend.strata_ok(project, &["migrate"]);
+    assert_eq!(heroes_as("alias"), before);
+
+    edit_schema(
+        project,
+        "alias = {",
+        "power = { type = \"text\", nullable = true }\nalias = {",
+    );
+    strata_ok(project, &["generate", "add_power"]);
+    backend.strata_ok(project, &["migrate"]);
+    backend.execute("UPDATE hero SET power = 'webs' WHERE name = 'Spider-Boy'");
+    assert_eq!(heroes_as("alias"), before);
+    assert_eq!(
+        backend.rows("SELECT name FROM hero WHERE power = 'webs'"),
+        ["Spider-Boy"]
+    );
+    assert_eq!(history(&backend), ["1", "2", "3"]);
+
+    // Back one step: power is gone, the rename stays.
+    let run = backend.strata_ok(project, &["rollback"]);
+    assert!(
+        run.stdout.contains("rolled back V3__add_power")
+            && run
+                .stdout
+                .contains("Rollback: rolled back 1 migration; the database is at V2."),
+        "{}",
+        run.stdout
+    );
+    assert!(!has_power(&backend, project));
+    assert_eq!(heroes_as("alias"), before);
+    assert_eq!(history(&backend), ["1", "2"]);
+
+    // Back another: secret_name is back, with every hero's value.
+    let run = backend.strata_ok(project, &["rollback"]);
+    assert!(
+        run.stdout
+            .contains("Rollback: rolled back 1 migration; the database is at V1."),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(heroes_as("secret_name"), before);
+    assert_eq!(history(&backend), ["1"]);
+
+    // Forward again: both steps apply as new.
+    backend.strata_ok(project, &["migrate"]);
+    assert_eq!(heroes_as("alias"), before);
+    assert_eq!(
+        backend.rows("SELECT count(*) FROM hero WHERE power IS NULL"),
+        [before.len().to_string()]
+    );
+    assert_eq!(history(&backend), ["1", "2", "3"]);
 }
