@@ -464,6 +464,7 @@ fn evolve_a_to_b(seed: u64) {
         &["generate", "b", "--allow-destructive", "--dev-url", &server],
     );
     assert_eq!(run.code, 0, "{context}\n{}\n{}", run.stdout, run.stderr);
+    keep_generated(project);
     let migration = |dialect: &str| {
         std::fs::read_to_string(project.join(format!("migrations/{dialect}/V2__b.sql")))
             .unwrap_or_default()
@@ -779,6 +780,15 @@ struct Tutorial {
     server: String,
     schema: String,
     version: u32,
+}
+
+/// What the tutorial generated is kept for ci/check-squawk (see `keep_generated`).
+impl Drop for Tutorial {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            keep_generated(self.dir.path());
+        }
+    }
 }
 
 impl Tutorial {

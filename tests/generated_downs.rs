@@ -69,6 +69,9 @@ fn a_generated_migration_rolls_back_to_what_v1_built(kind: Kind) {
              hero_id = { type = \"integer\", references = \"hero.id\", index = true }\n"
     });
     let run = strata_ok(dir.path(), &["generate", "v2"]);
+    if matches!(kind, Kind::Postgres) {
+        keep_generated(dir.path());
+    }
     for dialect in ["sqlite", "postgres"] {
         assert!(
             run.stdout
@@ -132,6 +135,9 @@ fn a_dropped_column_makes_the_down_file_irreversible(kind: Kind) {
         dir.path(),
         &["generate", "drop_headquarters", "--allow-destructive"],
     );
+    if matches!(kind, Kind::Postgres) {
+        keep_generated(dir.path());
+    }
     let migrations = dir.path().join("migrations").join(folder(kind));
     let down = std::fs::read_to_string(migrations.join("V2__drop_headquarters.down.sql")).unwrap();
     // Each planner words its own reason.
