@@ -185,4 +185,21 @@ mod tests {
             "{error}"
         );
     }
+
+    /// Outside a transaction each statement commits on its own: the spans of
+    /// those that ran are reported, the failing one and those after it are not.
+    #[test]
+    fn reports_the_span_of_each_statement_that_ran() {
+        let connection = Connection::open_in_memory().unwrap();
+        let sql = "-- header\nCREATE TABLE t (x);\n\n INSERT INTO t VALUES (1);\nINSERT INTO nope VALUES (2);\nINSERT INTO t VALUES (3);\n";
+        let mut ran = Vec::new();
+        let error = run_script_reporting(&connection, sql, &mut |span| ran.push(span)).unwrap_err();
+        assert!(error.to_string().contains("no such table: nope"), "{error}");
+        let texts: Vec<&str> = ran.iter().map(|span| &sql[span.clone()]).collect();
+        assert_eq!(texts, ["CREATE TABLE t (x);", "INSERT INTO t VALUES (1);"]);
+        let count: i64 = connection
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(count, 1);
+    }
 }
