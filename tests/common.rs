@@ -70,6 +70,35 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// With `STRATA_KEEP_GENERATED=/dir` (ci/check-squawk sets it), copies the
+/// project's PostgreSQL migrations (up and down files) to a new folder under
+/// `/dir` named after the running test, so that what the evolution tests
+/// generated can be linted once they have run. Without it, does nothing.
+pub fn keep_generated(project: &Path) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static KEPT: AtomicUsize = AtomicUsize::new(0);
+    let Some(keep) = std::env::var_os("STRATA_KEEP_GENERATED") else {
+        return;
+    };
+    let from = project.join("migrations").join("postgres");
+    if !from.is_dir() {
+        return;
+    }
+    // libtest names each test's thread after the test.
+    let test: String = std::thread::current()
+        .name()
+        .unwrap_or("test")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    let to = Path::new(&keep).join(format!(
+        "{test}-{}-{}",
+        std::process::id(),
+        KEPT.fetch_add(1, Ordering::Relaxed)
+    ));
+    copy_dir(&from, &to);
+}
+
 /// Every table's rows as text, for "nothing changed" comparisons.
 pub fn sqlite_snapshot(path: &Path) -> Vec<String> {
     let connection = rusqlite::Connection::open(path).unwrap();

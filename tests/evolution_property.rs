@@ -5,7 +5,9 @@
 //!   widened types, nullability toggled, indexes and foreign keys added and
 //!   dropped); after `generate a`, `migrate`, some rows, `generate b
 //!   --allow-destructive` and `migrate`, each database reads back exactly as B,
-//!   `generate` finds nothing, and every surviving column keeps its values;
+//!   `generate` finds nothing, and every surviving column keeps its values; then
+//!   `strata rollback` takes each back to A (exactly A when nothing was dropped)
+//!   with A's values in every column that is there again;
 //! - the tutorial scenario, step by step, with Spider-Boy on the Preventers.
 
 mod common;
@@ -462,6 +464,7 @@ fn evolve_a_to_b(seed: u64) {
         &["generate", "b", "--allow-destructive", "--dev-url", &server],
     );
     assert_eq!(run.code, 0, "{context}\n{}\n{}", run.stdout, run.stderr);
+    keep_generated(project);
     let migration = |dialect: &str| {
         std::fs::read_to_string(project.join(format!("migrations/{dialect}/V2__b.sql")))
             .unwrap_or_default()
@@ -540,13 +543,183 @@ fn evolve_a_to_b(seed: u64) {
         "{context}\n{}",
         again.stdout
     );
+    for (backend, before) in backends.iter().zip(&before) {
+        roll_back_to_a(backend, project, &a, &b, before, &a_text, &context);
+    }
+}
+
+/// Whether B drops (or retargets) a foreign key of A whose target table B
+/// renames, on PostgreSQL: the down file then re-adds it naming the target as A
+/// did, before the rename back (the known defect above).
+fn drops_a_foreign_key_to_a_renamed_table(backend: &Backend, a: &[Tab], b: &[Tab]) -> bool {
+    if matches!(backend, Backend::Sqlite(_)) {
+        return false;
+    }
+    let new_name = |old: &str| {
+        b.iter()
+            .find(|t| t.renamed_from.as_deref() == Some(old))
+            .map(|t| t.name.clone())
+    };
+    a.iter().flat_map(|t| &t.cols).any(|col| {
+        let Some(renamed) = col.references.as_deref().and_then(new_name) else {
+            return false;
+        };
+        b.iter()
+            .flat_map(|t| &t.cols)
+            .find(|c| c.origin.as_deref() == Some(&col.name))
+            .is_some_and(|c| c.references.as_deref() != Some(renamed.as_str()))
+    })
+}
+
+/// `strata rollback` from B to A on one database. When the down file can undo
+/// every step, the database reads back exactly as A, every column of A keeps the
+/// values it had (NULLs B filled stay filled: which rows were NULL is not
+/// recorded), and `migrate` brings B back. When it cannot (B dropped something,
+/// or a SQLite rebuild lost what a rebuild back would need), rollback refuses
+/// without `--allow-destructive`, changing nothing; with it, the history is at V1
+/// and every column of A that is there again holds its old values.
+fn roll_back_to_a(
+    backend: &Backend,
+    project: &Path,
+    a: &[Tab],
+    b: &[Tab],
+    before: &[Vec<String>],
+    a_text: &str,
+    context: &str,
+) {
+    let dialect = match backend {
+        Backend::Sqlite(_) => "sqlite",
+        Backend::Postgres(_) => "postgres",
+    };
+    let migrations = project.join("migrations").join(dialect);
+    if !migrations.join("V2__b.sql").exists() {
+        // B is A: generate wrote nothing, there is nothing to roll back.
+        return;
+    }
+    let down = std::fs::read_to_string(migrations.join("V2__b.down.sql"))
+        .unwrap_or_else(|error| panic!("{dialect} V2__b.down.sql: {error}, {context}"));
+    let context = format!(
+        "{} {context}\n--- {dialect} V2 down ---\n{down}",
+        backend.url()
+    );
+    let history = || backend.rows("SELECT version FROM refinery_schema_history ORDER BY version");
+    let irreversible = down.starts_with("-- strata: irreversible");
+    let b_schema = inspected(backend, project);
+    let mut args = vec!["rollback"];
+    if irreversible {
+        let refused = backend.strata(project, &["rollback"]);
+        assert_eq!(
+            refused.code, 5,
+            "{context}\n{}\n{}",
+            refused.stdout, refused.stderr
+        );
+        assert!(
+            refused
+                .stderr
+                .contains("run again with --allow-destructive"),
+            "{context}\n{}",
+            refused.stderr
+        );
+        assert_eq!(inspected(backend, project), b_schema, "{context}");
+        assert_eq!(history(), ["1", "2"], "{context}");
+        args.push("--allow-destructive");
+    }
+    let run = backend.strata(project, &args);
+    if run.code != 0 && (irreversible || drops_a_foreign_key_to_a_renamed_table(backend, a, b)) {
+        // Known defects of generated down files (see the #[ignore]d tests in
+        // tests/generated_downs.rs): the reverse of a dropped foreign key names
+        // its target table as A did while that table still has B's name
+        // (PostgreSQL), and the reversible steps of an irreversible down file
+        // can need what B dropped (a foreign key re-added on a dropped column or
+        // to a dropped table). Until they are fixed, such a rollback must at
+        // least fail cleanly: nothing changed, V2 still applied.
+        assert_eq!(run.code, 4, "{context}\n{}\n{}", run.stdout, run.stderr);
+        assert!(
+            run.stderr.contains(
+                "the rollback of V2 was itself rolled back; the database is as it was before it"
+            ),
+            "{context}\n{}",
+            run.stderr
+        );
+        assert_eq!(inspected(backend, project), b_schema, "{context}");
+        assert_eq!(history(), ["1", "2"], "{context}");
+        return;
+    }
+    assert_eq!(run.code, 0, "{context}\n{}\n{}", run.stdout, run.stderr);
+    assert_eq!(history(), ["1"], "{context}");
+    let schema = inspected(backend, project);
+    if !irreversible {
+        assert_eq!(
+            schema,
+            declared(a_text),
+            "reads back as A after rollback, {context}"
+        );
+    }
+    for (table, rows) in a.iter().zip(before) {
+        let Some(now) = schema.tables.iter().find(|t| t.name == table.name) else {
+            assert!(
+                irreversible,
+                "table {} is gone after rollback, {context}",
+                table.name
+            );
+            continue;
+        };
+        // The A column each B column came from, and the value B filled its NULLs with.
+        let fill = |name: &str| {
+            b.iter()
+                .filter(|t| t.origin.as_deref() == Some(&table.name))
+                .flat_map(|t| &t.cols)
+                .find(|c| c.origin.as_deref() == Some(name))
+                .and_then(|c| c.fill.clone())
+        };
+        let (columns, positions): (Vec<String>, Vec<usize>) = table
+            .cols
+            .iter()
+            .enumerate()
+            .filter(|(_, col)| now.column(&col.name).is_some())
+            .map(|(at, col)| (col.name.clone(), at))
+            .unzip();
+        assert!(
+            irreversible || columns.len() == table.cols.len(),
+            "{}: columns are missing after rollback, {context}",
+            table.name
+        );
+        let want: Vec<String> = rows
+            .iter()
+            .map(|row| {
+                let values: Vec<&str> = row.split('|').collect();
+                let mut out = vec![values[0].to_string()];
+                for &at in &positions {
+                    let value = values[at + 1];
+                    out.push(match (fill(&table.cols[at].name), value) {
+                        (Some(fill), "null") => fill,
+                        _ => value.to_string(),
+                    });
+                }
+                out.join("|")
+            })
+            .collect();
+        assert_eq!(
+            select(backend, &table.name, &columns),
+            want,
+            "rows of {} after rollback, {context}",
+            table.name
+        );
+    }
+    if !irreversible {
+        // Forward again: the same B.
+        let run = backend.strata(project, &["migrate"]);
+        assert_eq!(run.code, 0, "{context}\n{}\n{}", run.stdout, run.stderr);
+        assert_eq!(history(), ["1", "2"], "{context}");
+    }
 }
 
 proptest! {
-    // Each case runs both engines (a PostgreSQL database of its own): 12 cases
-    // keep the file well under a minute; PROPTEST_CASES=200 explores further.
+    // Each case runs both engines (a PostgreSQL database of its own), forward to
+    // B and back to A: 10 cases take about a minute on a loaded 2-core machine;
+    // PROPTEST_CASES=200 explores further.
     #![proptest_config(ProptestConfig {
-        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(12),
+        cases: std::env::var("PROPTEST_CASES").ok().and_then(|n| n.parse().ok()).unwrap_or(10),
         failure_persistence: None,
         max_shrink_iters: 0,
         ..ProptestConfig::default()
@@ -607,6 +780,15 @@ struct Tutorial {
     server: String,
     schema: String,
     version: u32,
+}
+
+/// What the tutorial generated is kept for ci/check-squawk (see `keep_generated`).
+impl Drop for Tutorial {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            keep_generated(self.dir.path());
+        }
+    }
 }
 
 impl Tutorial {

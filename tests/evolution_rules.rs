@@ -69,6 +69,7 @@ check them, then run again with --allow-destructive if they are meant
     );
     assert!(!run.stderr.contains("did you mean"), "{}", run.stderr);
     assert_not_refused_as_destructive(&run);
+    keep_generated(dir.path());
 }
 
 #[test]
@@ -87,6 +88,7 @@ fn a_dropped_table_recreated_under_another_name_asks_for_a_table_hint() {
         "{}",
         run.stderr
     );
+    keep_generated(dir.path());
 }
 
 #[test]
@@ -119,6 +121,7 @@ fn a_rename_hint_renames_and_a_leftover_hint_is_ignored() {
         "{}",
         again.stdout
     );
+    keep_generated(dir.path());
 }
 
 #[test]
@@ -142,6 +145,7 @@ fn a_leftover_hint_whose_old_name_is_gone_is_ignored() {
         "{}",
         again.stdout
     );
+    keep_generated(dir.path());
 }
 
 #[test]
@@ -159,6 +163,7 @@ fn widening_integer_to_bigint_is_not_destructive() {
     });
     let run = strata(dir.path(), &["generate", "widen"]);
     assert_not_refused_as_destructive(&run);
+    keep_generated(dir.path());
 }
 
 #[test]
@@ -173,6 +178,7 @@ fn a_referenced_key_may_be_widened_before_the_referencing_column() {
     let run = strata(dir.path(), &["generate", "widen_team_id"]);
     assert!(!run.stderr.contains("but references"), "{}", run.stderr);
     assert_not_refused_as_destructive(&run);
+    keep_generated(dir.path());
 }
 
 #[test]
@@ -207,6 +213,7 @@ check them, then run again with --allow-destructive if they are meant
             );
         }
     }
+    keep_generated(dir.path());
 }
 
 #[test]
@@ -272,6 +279,7 @@ check them, then run again with --allow-destructive if they are meant
     .unwrap();
     let run = strata(project, &["generate", "age_required"]);
     assert_not_refused_as_destructive(&run);
+    keep_generated(dir.path());
 }
 
 #[test]
@@ -304,6 +312,7 @@ fn not_null_counts_on_postgres_too() {
         "{}",
         run.stderr
     );
+    keep_generated(dir.path());
 }
 
 /// A SQLite-only project with V1 and V2; then PostgreSQL joins.
@@ -416,6 +425,7 @@ fn a_dialect_added_later_gets_catch_up_migrations() {
     let db = PgDatabase::create();
     strata_ok(project, &["migrate", "--database-url", &db.url]);
     strata_ok(project, &["check", "--database-url", &db.url]);
+    keep_generated(dir.path());
 }
 
 #[test]
@@ -459,4 +469,5 @@ write the missing file for each dialect (same version and name), then run `strat
          dialect needs the same versions (write ./migrations/postgres/V2__sidekick.sql by hand; for a \
          dialect newly added to [project] dialects, `strata generate NAME` writes its catch-up migrations)"
     );
+    keep_generated(dir.path());
 }

@@ -69,6 +69,9 @@ fn a_generated_migration_rolls_back_to_what_v1_built(kind: Kind) {
              hero_id = { type = \"integer\", references = \"hero.id\", index = true }\n"
     });
     let run = strata_ok(dir.path(), &["generate", "v2"]);
+    if matches!(kind, Kind::Postgres) {
+        keep_generated(dir.path());
+    }
     for dialect in ["sqlite", "postgres"] {
         assert!(
             run.stdout
@@ -132,6 +135,9 @@ fn a_dropped_column_makes_the_down_file_irreversible(kind: Kind) {
         dir.path(),
         &["generate", "drop_headquarters", "--allow-destructive"],
     );
+    if matches!(kind, Kind::Postgres) {
+        keep_generated(dir.path());
+    }
     let migrations = dir.path().join("migrations").join(folder(kind));
     let down = std::fs::read_to_string(migrations.join("V2__drop_headquarters.down.sql")).unwrap();
     // Each planner words its own reason.
@@ -173,4 +179,84 @@ fn a_dropped_column_makes_the_down_file_irreversible(kind: Kind) {
         backend.rows("SELECT id, name FROM team WHERE id = 101"),
         ["101|Preventers"]
     );
+}
+
+/// A two-dialect project at A (`a_text`), migrated on `kind`, then generated to
+/// B (`b_text`, with --allow-destructive) and migrated: what the known-defect
+/// tests below start from.
+fn evolve(kind: Kind, a_text: &str, b_text: &str) -> (tempfile::TempDir, Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let server = pg_server_url();
+    let backend = Backend::new(kind, dir.path());
+    std::fs::write(dir.path().join("schema.toml"), a_text).unwrap();
+    strata_ok(dir.path(), &["generate", "a", "--dev-url", &server]);
+    backend.strata_ok(dir.path(), &["migrate"]);
+    backend.execute("INSERT INTO t1 (id) VALUES (1); INSERT INTO t2 (id, c) VALUES (1, 1);");
+    std::fs::write(dir.path().join("schema.toml"), b_text).unwrap();
+    strata_ok(
+        dir.path(),
+        &["generate", "b", "--allow-destructive", "--dev-url", &server],
+    );
+    backend.strata_ok(dir.path(), &["migrate"]);
+    (dir, backend)
+}
+
+const T1_T2: &str = "[project]\ndialects = [\"sqlite\", \"postgres\"]\n\n\
+    [table.t1.columns]\nid = { type = \"integer\", primary_key = true }\n\n\
+    [table.t2.columns]\nid = { type = \"integer\", primary_key = true }\n\
+    c = { type = \"integer\", nullable = true, references = \"t1.id\" }\n";
+
+/// Known defect (found by the evolution property test): B renames t1 and drops
+/// t2's foreign key to it. PostgreSQL's down file re-adds the foreign key
+/// `REFERENCES "t1"` before renaming r1 back to t1: `relation "t1" does not
+/// exist`. The reverse of a dropped foreign key must name its target as it is
+/// at that point of the down file. (SQLite's rebuild back is right.)
+#[test]
+#[ignore = "known defect in the PostgreSQL planner's reverse of a dropped foreign key"]
+fn postgres_a_dropped_foreign_key_to_a_renamed_table_rolls_back() {
+    let b = T1_T2
+        .replace(
+            "[table.t1.columns]",
+            "[table.r1]\nrenamed_from = \"t1\"\n\n[table.r1.columns]",
+        )
+        .replace(", references = \"t1.id\"", "");
+    let (dir, backend) = evolve(Kind::Postgres, T1_T2, &b);
+    backend.strata_ok(dir.path(), &["rollback"]);
+    assert_eq!(
+        backend.rows("SELECT conname FROM pg_constraint WHERE contype = 'f'"),
+        ["t2_c_fkey"]
+    );
+    assert_eq!(backend.rows("SELECT id, c FROM t2"), ["1|1"]);
+}
+
+/// Known defect (found by the evolution property test): B drops t1 and with it
+/// t2's foreign key to it. The irreversible down file cannot bring t1 back, yet
+/// with --allow-destructive its "reversible" steps re-add the foreign key to t1
+/// (PostgreSQL: `relation "t1" does not exist`; SQLite: the rebuild back fails
+/// `PRAGMA foreign_key_check`), so the rollback fails (cleanly). Steps whose
+/// reverse needs what a not-undone step removed should be left out of the down
+/// file (listed as not undone) so that --allow-destructive can roll back.
+fn a_destructive_rollback_skips_reverses_that_need_what_was_dropped(kind: Kind) {
+    let b = "[project]\ndialects = [\"sqlite\", \"postgres\"]\n\n\
+             [table.t2.columns]\nid = { type = \"integer\", primary_key = true }\n\
+             c = { type = \"integer\", nullable = true }\n";
+    let (dir, backend) = evolve(kind, T1_T2, b);
+    backend.strata_ok(dir.path(), &["rollback", "--allow-destructive"]);
+    assert_eq!(
+        backend.rows("SELECT version FROM refinery_schema_history ORDER BY version"),
+        ["1"]
+    );
+    assert_eq!(backend.rows("SELECT id, c FROM t2"), ["1|1"]);
+}
+
+#[test]
+#[ignore = "known defect: irreversible down files keep reverses that need what was dropped"]
+fn sqlite_a_destructive_rollback_skips_reverses_that_need_what_was_dropped() {
+    a_destructive_rollback_skips_reverses_that_need_what_was_dropped(Kind::Sqlite);
+}
+
+#[test]
+#[ignore = "known defect: irreversible down files keep reverses that need what was dropped"]
+fn postgres_a_destructive_rollback_skips_reverses_that_need_what_was_dropped() {
+    a_destructive_rollback_skips_reverses_that_need_what_was_dropped(Kind::Postgres);
 }

@@ -41,6 +41,15 @@ struct Evolving {
     version: u32,
 }
 
+/// What the test generated is kept for ci/check-squawk (see `keep_generated`).
+impl Drop for Evolving {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            keep_generated(self.dir.path());
+        }
+    }
+}
+
 impl Evolving {
     fn new(schema: &str, rows: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();

@@ -194,6 +194,18 @@ pub trait Database {
         transaction.commit()
     }
 
+    /// Runs the statements of `sql` one at a time outside any transaction, each
+    /// committed on its own: how `migrate` runs a `-- strata: no-transaction`
+    /// migration (the same code path), here for `rollback`'s no-transaction down
+    /// files, under the migration lock the caller holds. `ran` receives the span
+    /// of each statement that completed, so a failure part-way can say exactly
+    /// which ones stay applied.
+    fn run_without_transaction(
+        &mut self,
+        sql: &str,
+        ran: &mut Vec<std::ops::Range<usize>>,
+    ) -> Result<()>;
+
     /// Starts a read-only transaction that takes no lock of strata's, so reading
     /// history never waits for a running migration or patch.
     fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>>;

@@ -1,5 +1,7 @@
 //! `strata rollback`: run the down files of the newest applied migrations, each
-//! in one transaction with the removal of its history row, under the migration lock.
+//! in one transaction with the removal of its history row, under the migration
+//! lock. A `-- strata: no-transaction` down file (`DROP INDEX CONCURRENTLY`) runs
+//! statement by statement instead, its history row removed after the last one.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -169,17 +171,6 @@ fn plan_undos(
             ));
             continue;
         }
-        if super::directive::no_transaction(&sql) {
-            // Rollbacks run each down file in a transaction with its history change.
-            return Err(Error::InvalidFile {
-                path: down_file,
-                message: "`-- strata: no-transaction` is for up migrations only: a down file \
-                          runs in a transaction together with the removal of its history row; \
-                          remove the line and use statements that can run in a transaction \
-                          (DROP INDEX rather than DROP INDEX CONCURRENTLY)"
-                    .into(),
-            });
-        }
         script::check_file(database.engine(), &down_file, &sql, Kind::Migration)?;
         undos.push(Undo {
             version: script.version,
@@ -207,11 +198,15 @@ fn is_irreversible(sql: &str) -> bool {
 
 /// The down SQL and the removal of the history row, in one transaction (with
 /// foreign keys off on SQLite when the file says so: the reverse of a rebuild).
+/// A `-- strata: no-transaction` down file runs statement by statement instead.
 fn undo_one(database: &mut dyn Database, undo: &Undo, applied: &[i32]) -> Result<()> {
     let forget = format!(
         "DELETE FROM {HISTORY_TABLE} WHERE version = {};",
         undo.version
     );
+    if directive::no_transaction(&undo.sql) {
+        return undo_without_transaction(database, undo, &forget);
+    }
     let result = database.run_in_write_transaction(&[&undo.sql, &forget]);
     result.map_err(|error| {
         let by_storage = matches!(error, Error::Storage(_));
@@ -231,4 +226,83 @@ fn undo_one(database: &mut dyn Database, undo: &Undo, applied: &[i32]) -> Result
             by_storage,
         }
     })
+}
+
+/// A `-- strata: no-transaction` down file (`DROP INDEX CONCURRENTLY`): each
+/// statement runs and commits on its own, as `migrate` runs such an up file, and
+/// the history row is deleted only after the last one succeeded. A failure
+/// part-way names the statements that ran (they stay done) and keeps the row, so
+/// the migration still counts as applied.
+fn undo_without_transaction(database: &mut dyn Database, undo: &Undo, forget: &str) -> Result<()> {
+    let mut ran = Vec::new();
+    let result = database
+        .run_without_transaction(&undo.sql, &mut ran)
+        .map_err(|error| (error, false))
+        .and_then(|()| {
+            let mut forgotten = Vec::new();
+            database
+                .run_without_transaction(forget, &mut forgotten)
+                .map_err(|error| (error, true))
+        });
+    let Err((error, forgetting)) = result else {
+        return Ok(());
+    };
+    let by_storage = matches!(error, Error::Storage(_));
+    let file = undo.down_file.file_name().map_or_else(
+        || undo.down_file.display().to_string(),
+        |name| name.to_string_lossy().into_owned(),
+    );
+    let describe = |span: &std::ops::Range<usize>| describe_statement(&undo.sql, span.clone());
+    let what_ran = match ran.as_slice() {
+        [] => "none ran".to_string(),
+        [one] => format!("this statement ran and stays done: {}", describe(one)),
+        many => format!(
+            "these {} statements ran and stay done: {}",
+            many.len(),
+            many.iter().map(describe).collect::<Vec<_>>().join("; ")
+        ),
+    };
+    let failed = if forgetting {
+        format!(
+            "every statement ran ({what_ran}), then removing V{}'s history row failed",
+            undo.version
+        )
+    } else {
+        // The failing statement is the next one after those that ran.
+        let after = ran.last().map_or(0, |span| span.end);
+        let failing = crate::script::statements(database.engine(), &undo.sql)
+            .find(|statement| statement.span.start >= after)
+            .map_or_else(String::new, |statement| {
+                format!(" ({})", describe(&statement.span))
+            });
+        if ran.is_empty() {
+            format!("its first statement{failing} failed, so no statement of it ran")
+        } else {
+            format!("{what_ran}; the next statement{failing} failed, and none after it ran")
+        }
+    };
+    Err(Error::MigrationFailed {
+        file: undo.down_file.clone(),
+        message: error.to_string(),
+        outcome: format!(
+            "{file} runs without a transaction (`-- strata: no-transaction`), so each statement \
+             committed on its own: {failed}. V{}'s history row is kept, so the database still \
+             counts V{} as applied; make the down file safe to run again (IF EXISTS) or undo what \
+             ran by hand, then run rollback again",
+            undo.version, undo.version
+        ),
+        by_storage,
+    })
+}
+
+/// `line N: `first line of the statement`` (shortened), for naming a statement.
+fn describe_statement(sql: &str, span: std::ops::Range<usize>) -> String {
+    let (line, _) = crate::text::line_column(sql, span.start);
+    let text = sql.get(span).unwrap_or_default();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let mut shown = words.join(" ");
+    if shown.chars().count() > 80 {
+        shown = format!("{}…", shown.chars().take(79).collect::<String>());
+    }
+    format!("line {line}: `{shown}`")
 }

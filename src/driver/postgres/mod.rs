@@ -431,6 +431,14 @@ impl Database for PostgresDatabase {
         Ok(Box::new(PostgresTransaction { transaction }))
     }
 
+    fn run_without_transaction(
+        &mut self,
+        sql: &str,
+        ran: &mut Vec<std::ops::Range<usize>>,
+    ) -> Result<()> {
+        one_statement_at_a_time(&mut self.client, sql, ran).map_err(|e| query_error(&e))
+    }
+
     fn begin_write(&mut self) -> Result<Box<dyn Transaction + '_>> {
         let transaction = self.client.transaction().map_err(|e| query_error(&e))?;
         Ok(Box::new(PostgresTransaction { transaction }))
@@ -621,12 +629,9 @@ impl OneBatch<'_> {
         migration: &str,
         history: &[&str],
     ) -> std::result::Result<usize, postgres::Error> {
-        let engine = crate::script::Engine::Postgres;
-        let mut count = 0;
-        for statement in crate::script::statements(engine, migration) {
-            self.0.batch_execute(&migration[statement.span])?;
-            count += 1;
-        }
+        let mut ran = Vec::new();
+        one_statement_at_a_time(self.0, migration, &mut ran)?;
+        let mut count = ran.len();
         for query in history {
             self.0.batch_execute(query)?;
             count += 1;
@@ -634,6 +639,21 @@ impl OneBatch<'_> {
         self.0.batch_execute("RESET lock_timeout")?;
         Ok(count)
     }
+}
+
+/// Each statement of `sql` as its own simple-query message, so each runs and
+/// commits on its own (a `-- strata: no-transaction` file, up or down); `ran`
+/// receives the span of each one that completed.
+fn one_statement_at_a_time(
+    client: &mut Client,
+    sql: &str,
+    ran: &mut Vec<std::ops::Range<usize>>,
+) -> std::result::Result<(), postgres::Error> {
+    for statement in crate::script::statements(crate::script::Engine::Postgres, sql) {
+        client.batch_execute(&sql[statement.span.clone()])?;
+        ran.push(statement.span);
+    }
+    Ok(())
 }
 
 impl refinery_core::traits::sync::Query<Vec<refinery::Migration>> for OneBatch<'_> {

@@ -353,6 +353,16 @@ impl Database for SqliteDatabase {
         .map_err(database_error)
     }
 
+    fn run_without_transaction(
+        &mut self,
+        sql: &str,
+        ran: &mut Vec<std::ops::Range<usize>>,
+    ) -> Result<()> {
+        // Autocommit, as `LinearScripts` runs a no-transaction migration.
+        script::run_script_reporting(&self.connection, sql, &mut |span| ran.push(span))
+            .map_err(database_error)
+    }
+
     fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>> {
         // DEFERRED: a plain read, which SQLite serves while a writer works.
         let transaction = self.connection.transaction().map_err(database_error)?;
@@ -587,7 +597,8 @@ impl refinery_core::traits::sync::Transaction for LinearScripts<'_> {
             .is_some_and(|sql| crate::migrate::directive::no_transaction(sql))
         {
             // `-- strata: no-transaction` (VACUUM…): no wrapper; the history row
-            // is recorded after the migration, in autocommit like it.
+            // is recorded after the migration, in autocommit like it. (`rollback`
+            // runs such down files the same way: `run_without_transaction`.)
             for query in &queries {
                 script::run_script(self.connection, query)?;
             }

@@ -22,6 +22,17 @@ use crate::script::{statements, Engine};
 /// with an error instead of letting the rest run outside it (strata refuses such
 /// statements before running a file; this is the engine-level backstop).
 pub fn run_script(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
+    run_script_reporting(connection, sql, &mut |_| {})
+}
+
+/// [`run_script`], telling `on_done` the span of each statement once it has run
+/// (from its first token to the end of its `;`): outside a transaction, each is
+/// then committed, and a failure part-way can say exactly which ones ran.
+pub fn run_script_reporting(
+    connection: &Connection,
+    sql: &str,
+    on_done: &mut dyn FnMut(std::ops::Range<usize>),
+) -> rusqlite::Result<()> {
     let text = CString::new(sql).map_err(|error| {
         failure(
             ffi::SQLITE_ERROR,
@@ -78,6 +89,13 @@ pub fn run_script(connection: &Connection, sql: &str) -> rusqlite::Result<()> {
         // SAFETY: finalized exactly once; the error was read before.
         unsafe { ffi::sqlite3_finalize(statement) };
         result?;
+        let end = if next.is_null() {
+            sql.len()
+        } else {
+            // SAFETY: `next` points into the same buffer as `start`, at or before its NUL.
+            (unsafe { next.offset_from(start) } as usize).min(sql.len())
+        };
+        on_done(statement_start(sql, offset)..end);
         if inside_transaction && connection.is_autocommit() {
             return Err(failure(
                 ffi::SQLITE_ERROR,
@@ -166,5 +184,22 @@ mod tests {
             error.contains("at line 2, column 1 ended the transaction"),
             "{error}"
         );
+    }
+
+    /// Outside a transaction each statement commits on its own: the spans of
+    /// those that ran are reported, the failing one and those after it are not.
+    #[test]
+    fn reports_the_span_of_each_statement_that_ran() {
+        let connection = Connection::open_in_memory().unwrap();
+        let sql = "-- header\nCREATE TABLE t (x);\n\n INSERT INTO t VALUES (1);\nINSERT INTO nope VALUES (2);\nINSERT INTO t VALUES (3);\n";
+        let mut ran = Vec::new();
+        let error = run_script_reporting(&connection, sql, &mut |span| ran.push(span)).unwrap_err();
+        assert!(error.to_string().contains("no such table: nope"), "{error}");
+        let texts: Vec<&str> = ran.iter().map(|span| &sql[span.clone()]).collect();
+        assert_eq!(texts, ["CREATE TABLE t (x);", "INSERT INTO t VALUES (1);"]);
+        let count: i64 = connection
+            .query_row("SELECT count(*) FROM t", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(count, 1);
     }
 }
