@@ -200,7 +200,7 @@ pub fn check_database(
         .ok_or_else(|| crate::Error::Usage(format!("no dialect `{dialect_name}` in this build")))?;
     let folder = project.migrations_dir(dialect_name);
     let scripts = load_migrations(&folder)?;
-    let applied = database.applied_migrations()?;
+    let applied = crate::migrate::applied_migrations(database, &scripts)?;
     let status = migration_status(&applied, &scripts);
     let mut findings = Vec::new();
 

@@ -1,7 +1,9 @@
 //! `migrations/<dialect>/V<n>__<name>.sql` files → [`MigrationScript`]s.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
+
+use super::layout::{recorded_version, split_folder_name, DOWN_FILE, UP_FILE};
 
 use crate::driver::MigrationScript;
 use crate::file_text::source_text;
@@ -19,8 +21,19 @@ pub fn load_migrations(folder: &Path) -> Result<Vec<MigrationScript>> {
     let root = folder.parent().and_then(Path::parent).unwrap_or(folder);
     let mut scripts = Vec::new();
     let mut seen: HashMap<i32, String> = HashMap::new();
+    let mut diesel_folders = Vec::new();
     for entry in entries {
-        let path = entry.map_err(|error| Error::io(folder, error))?.path();
+        let entry = entry.map_err(|error| Error::io(folder, error))?;
+        let path = entry.path();
+        // Diesel's layout: one folder per migration (`[project] layout = "diesel"`).
+        if entry
+            .file_type()
+            .map_err(|error| Error::io(&path, error))?
+            .is_dir()
+        {
+            diesel_folders.push(path);
+            continue;
+        }
         if path.extension().and_then(|e| e.to_str()) != Some("sql") {
             continue;
         }
@@ -45,10 +58,87 @@ pub fn load_migrations(folder: &Path) -> Result<Vec<MigrationScript>> {
         }
         let bytes = read_project_file(&path, root)?;
         let sql = source_text(&path, bytes)?;
-        scripts.push(MigrationScript { version, name, sql });
+        scripts.push(MigrationScript {
+            version,
+            name,
+            sql,
+            dir: None,
+        });
     }
     scripts.sort_by_key(|script| script.version);
-    Ok(scripts)
+    if diesel_folders.is_empty() {
+        return Ok(scripts);
+    }
+    if let Some(script) = scripts.first() {
+        return Err(Error::InvalidFile {
+            path: folder.join(script.file_name()),
+            message: format!(
+                "this folder mixes refinery's layout (V<n>__<name>.sql files) with Diesel's \
+                 (migration folders such as {}); keep one: `strata convert --to diesel` or \
+                 `--to refinery` moves a project from one to the other",
+                diesel_folders[0].display()
+            ),
+        });
+    }
+    load_diesel_migrations(folder, root, diesel_folders)
+}
+
+/// Diesel's layout: `<version>_<name>/up.sql` folders, numbered by position in
+/// version order (Diesel's order: the version as text without its dashes).
+fn load_diesel_migrations(
+    folder: &Path,
+    root: &Path,
+    folders: Vec<PathBuf>,
+) -> Result<Vec<MigrationScript>> {
+    let mut found = Vec::new();
+    for path in folders {
+        let dir = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let (_, name) = split_folder_name(&dir).map_err(|message| Error::InvalidFile {
+            path: path.clone(),
+            message,
+        })?;
+        validate_migration_name(name).map_err(|error| Error::InvalidFile {
+            path: path.clone(),
+            message: error.to_string(),
+        })?;
+        let up = path.join(UP_FILE);
+        if !up.exists() {
+            return Err(Error::InvalidFile {
+                path: path.clone(),
+                message: format!(
+                    "a Diesel migration folder needs an {UP_FILE} (and a {DOWN_FILE}); \
+                     this one has none"
+                ),
+            });
+        }
+        let bytes = read_project_file(&up, root)?;
+        let sql = source_text(&up, bytes)?;
+        found.push((recorded_version(&dir), name.to_string(), dir, sql));
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(pair) = found.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        return Err(Error::InvalidFile {
+            path: folder.join(&pair[1].2),
+            message: format!(
+                "its version is also {}'s (Diesel compares versions without their dashes); \
+                 give one of them a later version",
+                pair[0].2
+            ),
+        });
+    }
+    Ok(found
+        .into_iter()
+        .enumerate()
+        .map(|(index, (_, name, dir, sql))| MigrationScript {
+            version: index as i32 + 1,
+            name,
+            sql,
+            dir: Some(dir),
+        })
+        .collect())
 }
 
 /// What a down migration's file name ends with: `V3__add_power.down.sql`.
@@ -69,9 +159,13 @@ pub fn load_down(folder: &Path, script: &MigrationScript) -> Result<Option<(Stri
     Ok(Some((file_name, source_text(&path, bytes)?)))
 }
 
-/// `V3__add_power.down.sql` for `V3__add_power.sql`.
+/// `V3__add_power.down.sql` for `V3__add_power.sql`; `<folder>/down.sql` in
+/// Diesel's layout.
 pub fn down_file_name(script: &MigrationScript) -> String {
-    format!("{}{DOWN_SUFFIX}", script.stem())
+    match &script.dir {
+        Some(dir) => format!("{dir}/{DOWN_FILE}"),
+        None => format!("{}{DOWN_SUFFIX}", script.stem()),
+    }
 }
 
 /// `V12__add_power.sql` → (12, "add_power"), or why the name is not a migration's.

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use super::destructive::{self, DialectChanges, NullCounter};
 use super::dir::{validate_migration_name, DOWN_SUFFIX};
 use super::integrity::{self, IntegrityProblem};
+use super::layout::{
+    next_timestamp, Layout, DOWN_FILE, METADATA_FILE, NO_TRANSACTION_METADATA, UP_FILE,
+};
 use super::lockstep::{self, CatchUp, History};
 use super::replay_cache::ReplayCache;
 use crate::diff::diff;
@@ -52,6 +55,8 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
     validate_migration_name(name)?;
     let declared = project.load_schema()?;
     let histories = lockstep::load(project, &declared.config.dialects)?;
+    let layout = declared.config.layout;
+    refuse_other_layout(&histories, layout)?;
     refuse_tampered_folders(&histories)?;
     let cached = check_scripts(project, &histories)?;
     lockstep::refuse_gaps(project, &histories)?;
@@ -68,7 +73,7 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
         if catch_ups.is_empty() {
             return Ok(Generated::NoChanges);
         }
-        let (files, changes, version) = write_catch_ups(project, &catch_ups)?;
+        let (files, changes, version) = write_catch_ups(project, &catch_ups, &histories, layout)?;
         return Ok(Generated::Written {
             version,
             files,
@@ -113,10 +118,19 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
         )));
     }
 
-    let (mut files, mut changes, _) = write_catch_ups(project, &catch_ups)?;
+    let (mut files, mut changes, _) = write_catch_ups(project, &catch_ups, &histories, layout)?;
+    // Every dialect's folder gets the same Diesel version, as it gets the same number.
+    let diesel_dir = (layout == Layout::Diesel).then(|| {
+        let existing: Vec<&str> = histories
+            .iter()
+            .flat_map(|history| history.scripts.iter())
+            .filter_map(|script| script.dir.as_deref())
+            .collect();
+        format!("{}_{name}", next_timestamp(&existing))
+    });
     for plan in &plans {
         let folder = project.migrations_dir(plan.dialect.name());
-        let file_name = format!("V{next_version}__{name}.sql");
+        let (file_name, down_name) = file_names(next_version, name, diesel_dir.as_deref());
         let text = migration_text(
             plan.dialect.name(),
             &plan.changes,
@@ -124,8 +138,7 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
             &file_name,
             None,
         );
-        files.push(write_file(&folder, &file_name, &text)?);
-        let down_name = format!("V{next_version}__{name}{DOWN_SUFFIX}");
+        files.extend(write_migration(&folder, &file_name, &text)?);
         let down = down_text(plan.dialect.name(), &plan.plan, &file_name, &down_name);
         files.push(write_file(&folder, &down_name, &down)?);
         files.push(integrity::rehash(&folder)?);
@@ -148,6 +161,8 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
 fn write_catch_ups(
     project: &Project,
     catch_ups: &[CatchUp],
+    histories: &[History],
+    layout: Layout,
 ) -> Result<(Vec<PathBuf>, Vec<String>, i32)> {
     let mut files = Vec::new();
     let mut changes = Vec::new();
@@ -156,7 +171,22 @@ fn write_catch_ups(
         let dialect = catch_up.dialect.name();
         let folder = project.migrations_dir(dialect);
         for file in &catch_up.files {
-            let file_name = format!("V{}__{}.sql", file.version, file.name);
+            // A Diesel catch-up takes the folder name of the migration it replays.
+            let diesel_dir = match layout {
+                Layout::Refinery => None,
+                Layout::Diesel => histories
+                    .iter()
+                    .find(|history| history.dialect == catch_up.reference)
+                    .and_then(|history| {
+                        history
+                            .scripts
+                            .iter()
+                            .find(|script| script.version == file.version)
+                    })
+                    .and_then(|script| script.dir.clone()),
+            };
+            let (file_name, down_name) =
+                file_names(file.version, &file.name, diesel_dir.as_deref());
             let note = format!(
                 "Catch-up: {dialect} was added to [project] dialects after this version; \
                  this file builds the schema migrations/{} has at V{} (schema only: \
@@ -164,8 +194,7 @@ fn write_catch_ups(
                 catch_up.reference, file.version
             );
             let text = migration_text(dialect, &file.changes, &file.plan, &file_name, Some(&note));
-            files.push(write_file(&folder, &file_name, &text)?);
-            let down_name = format!("V{}__{}{DOWN_SUFFIX}", file.version, file.name);
+            files.extend(write_migration(&folder, &file_name, &text)?);
             let down = down_text(dialect, &file.plan, &file_name, &down_name);
             files.push(write_file(&folder, &down_name, &down)?);
             changes.extend(
@@ -182,10 +211,59 @@ fn write_catch_ups(
     Ok((files, changes, version))
 }
 
-/// Writes a new migration file; never overwrites one.
+/// The up and down file names of a migration: `V3__add_power.sql` and
+/// `V3__add_power.down.sql`, or in Diesel's layout (`diesel_dir`)
+/// `<diesel_dir>/up.sql` and `<diesel_dir>/down.sql`.
+fn file_names(version: i32, name: &str, diesel_dir: Option<&str>) -> (String, String) {
+    match diesel_dir {
+        Some(dir) => (format!("{dir}/{UP_FILE}"), format!("{dir}/{DOWN_FILE}")),
+        None => (
+            format!("V{version}__{name}.sql"),
+            format!("V{version}__{name}{DOWN_SUFFIX}"),
+        ),
+    }
+}
+
+/// Writes a migration's up file and, for a Diesel migration that must not run
+/// in a transaction (`-- strata: no-transaction`), the `metadata.toml` that
+/// tells Diesel so (`run_in_transaction = false`).
+fn write_migration(folder: &Path, file_name: &str, text: &str) -> Result<Vec<PathBuf>> {
+    let mut written = vec![write_file(folder, file_name, text)?];
+    if let Some((dir, _)) = file_name.split_once('/') {
+        if super::directive::no_transaction(text) {
+            let metadata = format!("{dir}/{METADATA_FILE}");
+            written.push(write_file(folder, &metadata, NO_TRANSACTION_METADATA)?);
+        }
+    }
+    Ok(written)
+}
+
+/// Refuses to add a migration in one layout to a folder in the other.
+fn refuse_other_layout(histories: &[History], layout: Layout) -> Result<()> {
+    for history in histories {
+        let Some(script) = history.scripts.first() else {
+            continue;
+        };
+        let found = if script.dir.is_some() {
+            Layout::Diesel
+        } else {
+            Layout::Refinery
+        };
+        if found != layout {
+            return Err(Error::Refused(format!(
+                "{}: its migrations are in {found}'s layout but schema.toml says                  `[project] layout = \"{layout}\"`, so nothing was written; run                  `strata convert --to {layout}` to move the project to {layout}'s layout,                  or set `layout = \"{found}\"`",
+                history.folder.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new migration file (and its Diesel folder); never overwrites one.
 fn write_file(folder: &Path, file_name: &str, text: &str) -> Result<PathBuf> {
-    std::fs::create_dir_all(folder).map_err(|error| Error::io(folder, error))?;
     let path = folder.join(file_name);
+    let parent = path.parent().unwrap_or(folder);
+    std::fs::create_dir_all(parent).map_err(|error| Error::io(parent, error))?;
     if path.exists() {
         return Err(Error::Refused(format!("{} already exists", path.display())));
     }

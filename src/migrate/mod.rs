@@ -4,11 +4,13 @@
 mod apply;
 pub mod check;
 mod destructive;
+pub mod diesel;
 mod dir;
 pub mod directive;
 mod generate;
 pub mod history;
 pub mod integrity;
+pub mod layout;
 mod lockstep;
 mod replay;
 pub mod replay_cache;
@@ -17,8 +19,8 @@ pub mod runner;
 pub mod template;
 
 pub use apply::{
-    integrity_problems, migrate, migration_status, pending_migrations, AppliedEvent,
-    MigrationStatus, StatusLine,
+    applied_migrations, integrity_problems, migrate, migration_status, pending_migrations,
+    AppliedEvent, MigrationStatus, StatusLine,
 };
 pub use dir::{load_migrations, validate_migration_name, validate_name};
 pub use generate::{generate, unsynced_changes, GenerateOptions, Generated};

@@ -85,8 +85,7 @@ fn rollback_locked(
         dry_run,
         ..
     } = options;
-    let mut applied: Vec<i32> = database
-        .applied_migrations()?
+    let mut applied: Vec<i32> = super::apply::applied_migrations(database, scripts)?
         .iter()
         .map(|a| a.version)
         .collect();
@@ -104,11 +103,25 @@ fn rollback_locked(
         )));
     }
     let undos = plan_undos(database, folder, scripts, &applied, to, allow_destructive)?;
+    // A Diesel project's down files run through diesel_migrations' harness.
+    let mut diesel = match super::diesel::is_diesel(scripts) && !dry_run {
+        true => Some(database.diesel_connection()?),
+        false => None,
+    };
     let mut undone = Vec::new();
     for undo in undos {
         let started = Instant::now();
         if !dry_run {
-            undo_one(database, &undo, &applied)?;
+            match (
+                &mut diesel,
+                scripts.iter().find(|s| s.version == undo.version),
+            ) {
+                (Some(connection), Some(script)) => {
+                    super::diesel::revert(connection, folder, script)
+                        .map_err(|error| undo_failed(error, &undo, &applied))?;
+                }
+                _ => undo_one(database, &undo, &applied)?,
+            }
         }
         let duration = started.elapsed();
         on_undone(&undo, duration);
@@ -213,8 +226,20 @@ fn undo_one(database: &mut dyn Database, undo: &Undo, applied: &[i32]) -> Result
         undo.version
     );
     let result = database.run_in_write_transaction(&[&undo.sql, &forget]);
-    result.map_err(|error| {
-        let by_storage = matches!(error, Error::Storage(_));
+    result.map_err(|error| undo_failed(error, undo, applied))
+}
+
+/// The error of a down file that failed (its transaction was rolled back).
+fn undo_failed(error: Error, undo: &Undo, applied: &[i32]) -> Error {
+    {
+        let (by_storage, message) = match error {
+            Error::MigrationFailed {
+                message,
+                by_storage,
+                ..
+            } => (by_storage, message),
+            other => (matches!(other, Error::Storage(_)), other.to_string()),
+        };
         let at = applied
             .iter()
             .copied()
@@ -223,12 +248,12 @@ fn undo_one(database: &mut dyn Database, undo: &Undo, applied: &[i32]) -> Result
             .map_or("no migration".to_string(), |v| format!("V{v}"));
         Error::MigrationFailed {
             file: undo.down_file.clone(),
-            message: error.to_string(),
+            message,
             outcome: format!(
                 "the rollback of V{} was itself rolled back; the database is as it was before it (at {at})",
                 undo.version
             ),
             by_storage,
         }
-    })
+    }
 }

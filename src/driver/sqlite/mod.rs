@@ -199,6 +199,17 @@ impl Database for SqliteDatabase {
         Engine::Sqlite
     }
 
+    fn diesel_connection(&self) -> Result<crate::migrate::diesel::DieselConnection> {
+        match &self.path {
+            Some(path) => crate::migrate::diesel::DieselConnection::sqlite(path),
+            None => Err(Error::Usage(
+                "sqlite::memory:: Diesel's connection would open a database of its own, not \
+                 this one; use a database file for a Diesel project"
+                    .to_string(),
+            )),
+        }
+    }
+
     fn display_url(&self) -> String {
         match &self.path {
             Some(path) => format!("sqlite:{}", path.display()),

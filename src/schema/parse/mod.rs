@@ -37,6 +37,8 @@ pub struct ProjectConfig {
     pub dialects: Vec<String>,
     /// The default database URL, relative paths meaning relative to the project.
     pub database: Option<String>,
+    /// How migration files are laid out (`layout = "diesel"`); refinery's by default.
+    pub layout: crate::migrate::layout::Layout,
 }
 
 #[derive(Debug, Clone)]
@@ -158,6 +160,7 @@ impl<'s> Parser<'s> {
         let mut config = ProjectConfig {
             dialects: vec![crate::driver::ENGINES[0].name().to_string()],
             database: None,
+            layout: Default::default(),
         };
         let mut schema = Schema::default();
         let mut saw_tables = false;
