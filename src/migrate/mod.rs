@@ -3,6 +3,7 @@
 
 mod apply;
 pub mod check;
+pub mod convert;
 mod destructive;
 pub mod diesel;
 mod dir;
