@@ -170,7 +170,7 @@ fn application_and_strata_share_history_and_schema(kind: Kind) {
     );
     assert_eq!(
         app_database.rows("SELECT version FROM __diesel_schema_migrations"),
-        [version.clone()]
+        std::slice::from_ref(&version)
     );
 
     // strata reads Diesel's history: everything applied, nothing to do.
