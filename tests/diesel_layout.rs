@@ -407,3 +407,44 @@ fn a_no_transaction_migration_runs_outside_diesels_transaction() {
         ["2"]
     );
 }
+
+/// `generate` never mixes the layouts in one folder, and says how to move.
+#[test]
+fn generate_refuses_a_folder_in_the_other_layout() {
+    let project = copy_of_app_project();
+    let root = project.path();
+    let schema = std::fs::read_to_string(root.join("schema.toml")).unwrap();
+    std::fs::write(
+        root.join("schema.toml"),
+        schema
+            .replace("layout = \"diesel\"", "layout = \"refinery\"")
+            .replace(
+                "team_id     = {",
+                "power       = { type = \"text\", nullable = true }\nteam_id     = {",
+            ),
+    )
+    .unwrap();
+    let run = strata(root, &["generate", "add_power"]);
+    assert_eq!(run.code, 5, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "its migrations are in diesel's layout but schema.toml says `[project] layout = \"refinery\"`, so nothing was written; run `strata convert --to refinery`"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(migration_dirs(&root.join("migrations/sqlite")).len(), 1);
+
+    std::fs::write(
+        root.join("schema.toml"),
+        schema.replace("layout = \"diesel\"", "layout = \"diessel\""),
+    )
+    .unwrap();
+    let run = strata(root, &["generate", "add_power"]);
+    assert_eq!(run.code, 3, "{}\n{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains("unknown layout `diessel`") && run.stderr.contains("`diesel`"),
+        "{}",
+        run.stderr
+    );
+}

@@ -251,7 +251,10 @@ fn refuse_other_layout(histories: &[History], layout: Layout) -> Result<()> {
         };
         if found != layout {
             return Err(Error::Refused(format!(
-                "{}: its migrations are in {found}'s layout but schema.toml says                  `[project] layout = \"{layout}\"`, so nothing was written; run                  `strata convert --to {layout}` to move the project to {layout}'s layout,                  or set `layout = \"{found}\"`",
+                "{}: its migrations are in {found}'s layout but schema.toml says \
+                 `[project] layout = \"{layout}\"`, so nothing was written; run \
+                 `strata convert --to {layout}` to move the project to {layout}'s layout, \
+                 or set `layout = \"{found}\"`",
                 history.folder.display()
             )));
         }

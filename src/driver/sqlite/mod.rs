@@ -203,8 +203,8 @@ impl Database for SqliteDatabase {
         match &self.path {
             Some(path) => crate::migrate::diesel::DieselConnection::sqlite(path),
             None => Err(Error::Usage(
-                "sqlite::memory:: Diesel's connection would open a database of its own, not \
-                 this one; use a database file for a Diesel project"
+                "sqlite::memory: belongs to one connection, and Diesel's would open an empty \
+                 database of its own; use a database file for a Diesel project"
                     .to_string(),
             )),
         }
