@@ -448,3 +448,51 @@ fn generate_refuses_a_folder_in_the_other_layout() {
         run.stderr
     );
 }
+
+/// A SQLite table rebuild (`-- strata: foreign-keys-off`) runs through Diesel
+/// with the rows kept and the foreign keys checked, and rolls back.
+#[test]
+fn a_sqlite_table_rebuild_runs_through_diesel() {
+    let project = copy_of_app_project();
+    let root = project.path();
+    let database = Backend::new(Kind::Sqlite, root);
+    database.strata_ok(root, &["migrate"]);
+    database.execute(
+        "INSERT INTO team (name, headquarters) VALUES ('Preventers', 'Sharp Tower');
+         INSERT INTO hero (name, secret_name, team_id) VALUES ('Rusty-Man', 'Tommy Sharp', 1);",
+    );
+    let schema = std::fs::read_to_string(root.join("schema.toml")).unwrap();
+    std::fs::write(
+        root.join("schema.toml"),
+        schema.replace(
+            "headquarters = \"text\"",
+            "headquarters = { type = \"text\", nullable = true }",
+        ),
+    )
+    .unwrap();
+    strata_ok(root, &["generate", "headquarters_optional"]);
+    let folder = root.join("migrations/sqlite");
+    let dirs = migration_dirs(&folder);
+    let up = std::fs::read_to_string(folder.join(&dirs[1]).join("up.sql")).unwrap();
+    assert!(up.starts_with("-- strata: foreign-keys-off\n"), "{up}");
+    let run = database.strata_ok(root, &["migrate"]);
+    assert!(
+        run.stdout.contains(&format!("applied {} (", dirs[1])),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        database.rows("SELECT hero.name, team.name FROM hero JOIN team ON team.id = hero.team_id"),
+        ["Rusty-Man|Preventers"]
+    );
+    assert!(database.rows("PRAGMA foreign_key_check").is_empty());
+    database.execute("INSERT INTO team (name) VALUES ('Z-Force')");
+    database.execute("DELETE FROM team WHERE name = 'Z-Force'");
+    let run = database.strata_ok(root, &["rollback"]);
+    assert!(
+        run.stdout.contains(&format!("rolled back {} (", dirs[1])),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(database.rows("SELECT count(*) FROM hero"), ["1"]);
+}

@@ -20,6 +20,8 @@ pub const IRREVERSIBLE_MARK: &str = "-- strata: irreversible";
 pub struct Undo {
     pub version: i32,
     pub name: String,
+    /// The migration as its file is named: `V3__add_power`, or a Diesel folder.
+    pub stem: String,
     pub down_file: PathBuf,
     pub sql: String,
 }
@@ -197,6 +199,7 @@ fn plan_undos(
         undos.push(Undo {
             version: script.version,
             name: script.name.clone(),
+            stem: script.stem(),
             down_file,
             sql,
         });
