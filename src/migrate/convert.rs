@@ -27,7 +27,9 @@ const REFINERY_HISTORY_DDL: &str = "CREATE TABLE IF NOT EXISTS refinery_schema_h
 
 /// One dialect folder's conversion: each migration and its new name.
 pub struct FolderPlan {
+    /// `migrations/<dialect>`.
     pub folder: PathBuf,
+    /// The dialect whose folder it is.
     pub dialect: String,
     /// (migration as it is now, its file stem in the target layout).
     pub moves: Vec<(MigrationScript, MigrationScript)>,
@@ -35,7 +37,9 @@ pub struct FolderPlan {
 
 /// What `convert` did.
 pub struct ConvertReport {
+    /// The layout the project is in now.
     pub to: Layout,
+    /// Every dialect folder, with the migrations moved in it.
     pub folders: Vec<FolderPlan>,
     /// The history rows moved (from table, to table, count), when a database
     /// was given and had a history to move.

@@ -18,13 +18,15 @@ use diesel::migration::MigrationSource;
 use diesel::{Connection, PgConnection, RunQueryDsl, SqliteConnection};
 use diesel_migrations::{FileBasedMigrations, MigrationHarness};
 
-use super::layout::{DIESEL_HISTORY_TABLE, METADATA_FILE};
+use super::layout::DIESEL_HISTORY_TABLE;
 use crate::driver::{AppliedMigration, Database, MigrationScript, SqlValue, HISTORY_TABLE};
 use crate::{Error, Result};
 
 /// A Diesel connection to one of the engines Diesel supports.
 pub enum DieselConnection {
+    /// A SQLite file.
     Sqlite(SqliteConnection),
+    /// A PostgreSQL database (libpq).
     Postgres(PgConnection),
 }
 
@@ -292,10 +294,4 @@ fn failed(script: &MigrationScript, message: &str) -> Error {
         outcome: String::new(),
         by_storage: false,
     }
-}
-
-/// The `metadata.toml` of a migration folder, if it has one.
-pub fn metadata_path(folder: &Path, script: &MigrationScript) -> Option<std::path::PathBuf> {
-    let path = folder.join(script.stem()).join(METADATA_FILE);
-    path.exists().then_some(path)
 }

@@ -27,6 +27,7 @@ impl Layout {
     /// The names `[project] layout` and `strata convert --to` accept.
     pub const NAMES: &'static [&'static str] = &["refinery", "diesel"];
 
+    /// The layout `[project] layout` names, if it is one.
     pub fn from_name(name: &str) -> Option<Layout> {
         match name {
             "refinery" => Some(Layout::Refinery),
@@ -35,6 +36,7 @@ impl Layout {
         }
     }
 
+    /// Its name in schema.toml and on the command line.
     pub fn name(self) -> &'static str {
         match self {
             Layout::Refinery => "refinery",
@@ -66,9 +68,11 @@ pub const DIESEL_HISTORY_DDL: &str = "CREATE TABLE IF NOT EXISTS __diesel_schema
      version VARCHAR(50) PRIMARY KEY NOT NULL, \
      run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP)";
 
-/// Inside a Diesel migration folder.
+/// A Diesel migration folder's up migration.
 pub const UP_FILE: &str = "up.sql";
+/// A Diesel migration folder's down migration.
 pub const DOWN_FILE: &str = "down.sql";
+/// A Diesel migration folder's settings (`run_in_transaction`).
 pub const METADATA_FILE: &str = "metadata.toml";
 
 /// What a `metadata.toml` holds for a migration that must not run in a
