@@ -114,6 +114,10 @@ def scenario(database, dialect):
             for name in ("V2__power.sql", "V2__power.down.sql"):
                 os.remove(os.path.join(project, "migrations", folder, name))
         run(project, ["hash"])
+        # Diesel's layout and back, the history moved along.
+        run(project, ["convert", "--to", "diesel"], database=database)
+        run(project, ["status"], database=database)
+        run(project, ["convert", "--to", "refinery"], database=database)
         with open(os.path.join(project, "migrations", dialect, "V1__create_team_and_hero.sql"), "a") as f:
             f.write("-- a hand edit\n")
         run(project, ["check"], expect=10)

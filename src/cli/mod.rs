@@ -3,6 +3,7 @@
 mod check;
 mod clone;
 mod fleet;
+mod convert;
 mod generate;
 mod hash;
 mod init;
@@ -281,6 +282,20 @@ pub enum Command {
     /// Rewrite the integrity file (migrations/<dialect>/strata.sum) after a
     /// deliberate hand edit of a migration that was never applied anywhere.
     Hash,
+    /// Move the project between migration layouts: refinery's V<n>__<name>.sql
+    /// and Diesel's <version>_<name>/up.sql folders; the database's history rows
+    /// move between refinery_schema_history and __diesel_schema_migrations
+    /// (nothing is run).
+    Convert {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The layout to move to: diesel or refinery.
+        #[arg(long, value_name = "LAYOUT", value_parser = ["diesel", "refinery"])]
+        to: String,
+        /// Move the files only; leave every database's history as it is.
+        #[arg(long)]
+        files_only: bool,
+    },
     /// Introspect the live database and print it as schema.toml.
     Pull {
         #[command(flatten)]
@@ -315,6 +330,7 @@ impl Command {
             | Command::Clone { db, .. }
             | Command::Status { db, .. }
             | Command::Check { db, .. }
+            | Command::Convert { db, .. }
             | Command::Pull { db, .. } => Some(db),
             Command::Init
             | Command::Generate { .. }
@@ -495,6 +511,7 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
         Command::Setup { template: true, .. } => clone::setup_template(&context),
         Command::Clone { name, .. } => clone::run(&context, name),
         Command::Hash => hash::run(&context.project),
+        Command::Convert { to, files_only, .. } => convert::run(&context, to, *files_only),
         Command::Completions { shell } => {
             let mut script = Vec::new();
             clap_complete::generate(*shell, &mut Cli::command(), "strata", &mut script);

@@ -74,7 +74,10 @@ fn require_migrated(
     database: &mut dyn Database,
 ) -> Result<()> {
     let scripts = load_migrations(&project.migrations_dir(dialect_folder(url)))?;
-    let status = migration_status(&database.applied_migrations()?, &scripts);
+    let status = migration_status(
+        &crate::migrate::applied_migrations(database, &scripts)?,
+        &scripts,
+    );
     let pending: Vec<String> = status.pending().iter().map(|s| s.stem()).collect();
     let mut problems = status.problems();
     if !pending.is_empty() {
@@ -111,8 +114,7 @@ pub(crate) fn migrate_and_patch(
     let scripts = load_migrations(&folder)?;
     let files = load_patches(&project.patches_dir())?;
     check_pins(&files, &scripts, &folder)?;
-    let current = database
-        .applied_migrations()?
+    let current = crate::migrate::applied_migrations(database, &scripts)?
         .iter()
         .map(|m| m.version)
         .max();

@@ -47,12 +47,7 @@ pub fn run(
                 say!("{}", undo.sql.trim_end());
                 say!();
             } else {
-                say!(
-                    "  rolled back V{}__{} ({} ms)",
-                    undo.version,
-                    undo.name,
-                    duration.as_millis()
-                );
+                say!("  rolled back {} ({} ms)", undo.stem, duration.as_millis());
             }
         },
     )?;

@@ -20,7 +20,7 @@ pub fn run(context: &Context) -> Result<i32> {
         None => (true, Vec::new(), Vec::new()),
         Some(mut database) => (
             false,
-            database.applied_migrations()?,
+            crate::migrate::applied_migrations(database.as_mut(), &scripts)?,
             database.applied_patches()?,
         ),
     };
@@ -32,16 +32,23 @@ pub fn run(context: &Context) -> Result<i32> {
         if missing { " (does not exist yet)" } else { "" }
     );
     say!("Migrations ({}):", folder.display());
+    // An applied migration is shown by its file's stem: `V2__add_power`, or a
+    // Diesel project's folder name.
+    let stem = |version: i32, name: &str| {
+        scripts
+            .iter()
+            .find(|script| script.version == version && script.name == name)
+            .map_or_else(|| format!("V{version}__{name}"), |script| script.stem())
+    };
     for line in &status.lines {
         match line {
             StatusLine::Applied(a) => {
-                say!("  applied   V{}__{}  {}", a.version, a.name, a.applied_on)
+                say!("  applied   {}  {}", stem(a.version, &a.name), a.applied_on)
             }
             StatusLine::Pending(s) => say!("  pending   {}", s.stem()),
             StatusLine::Changed(a) => say!(
-                "  CHANGED   V{}__{}  file differs from what was applied",
-                a.version,
-                a.name
+                "  CHANGED   {}  file differs from what was applied",
+                stem(a.version, &a.name)
             ),
             StatusLine::Missing(a) => say!(
                 "  MISSING   V{}__{}  applied, but the file is gone",

@@ -38,19 +38,40 @@ pub static INTERRUPTED: std::sync::atomic::AtomicBool = std::sync::atomic::Atomi
 /// One migration file, as the driver needs it: no paths, no parsing left to do.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MigrationScript {
+    /// strata's number for it: refinery's version, or for a Diesel migration its
+    /// position in the folder (1 for the oldest).
     pub version: i32,
     pub name: String,
     pub sql: String,
+    /// A Diesel migration's folder, `2026-11-25-230000_add_hero_power`
+    /// (`[project] layout = "diesel"`); `None` in refinery's layout.
+    pub dir: Option<String>,
 }
 
 impl MigrationScript {
-    /// `V3__add_hero_power`, the name refinery and the history table use.
+    /// `V3__add_hero_power`, the name refinery and the history table use; a
+    /// Diesel migration's folder name.
     pub fn stem(&self) -> String {
-        format!("V{}__{}", self.version, self.name)
+        match &self.dir {
+            Some(dir) => dir.clone(),
+            None => format!("V{}__{}", self.version, self.name),
+        }
     }
 
+    /// The file inside the migrations folder: `V3__add_hero_power.sql`, or
+    /// `2026-11-25-230000_add_hero_power/up.sql`.
     pub fn file_name(&self) -> String {
-        format!("{}.sql", self.stem())
+        match &self.dir {
+            Some(dir) => format!("{dir}/{}", crate::migrate::layout::UP_FILE),
+            None => format!("{}.sql", self.stem()),
+        }
+    }
+
+    /// The version Diesel records for it (`20261125230000`), for a Diesel migration.
+    pub fn diesel_version(&self) -> Option<String> {
+        self.dir
+            .as_deref()
+            .map(crate::migrate::layout::recorded_version)
     }
 }
 
@@ -149,6 +170,17 @@ pub trait Database {
         pending: &[&MigrationScript],
         on_applied: &mut dyn FnMut(&MigrationScript),
     ) -> Result<()>;
+
+    /// A second connection to this database, Diesel's, for a Diesel project's
+    /// migrations (`migrate::diesel`); strata's own connection keeps holding
+    /// the migration lock meanwhile. Engines Diesel cannot drive refuse.
+    fn diesel_connection(&self) -> Result<crate::migrate::diesel::DieselConnection> {
+        Err(crate::Error::Usage(format!(
+            "{}: Diesel cannot run migrations on this database; use refinery's layout \
+             (`[project] layout = \"refinery\"`)",
+            self.display_url()
+        )))
+    }
 
     /// Whether `apply_migrations` after `applied` runs every pending migration in
     /// one transaction (a SQLite file this connection created): a failure then

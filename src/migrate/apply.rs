@@ -79,6 +79,19 @@ impl MigrationStatus {
     }
 }
 
+/// The migration history of `database` for the migrations of a folder: refinery's
+/// table, or Diesel's when the migrations are in Diesel's layout.
+pub fn applied_migrations(
+    database: &mut dyn Database,
+    scripts: &[MigrationScript],
+) -> Result<Vec<AppliedMigration>> {
+    if super::diesel::is_diesel(scripts) {
+        super::diesel::applied(database, scripts)
+    } else {
+        database.applied_migrations()
+    }
+}
+
 /// Compares the history in the database with the files on disk.
 pub fn migration_status(
     applied: &[AppliedMigration],
@@ -125,7 +138,10 @@ fn same_checksum(script: &MigrationScript, recorded: u64) -> bool {
 
 /// refinery's checksum, so that strata and refinery agree on what "changed" means.
 pub fn checksum(script: &MigrationScript) -> u64 {
-    refinery::Migration::unapplied(&script.stem(), &script.sql)
+    // A Diesel migration is checksummed under the name it would have in
+    // refinery's layout, so `strata convert` can write refinery's history for it.
+    let stem = format!("V{}__{}", script.version, script.name);
+    refinery::Migration::unapplied(&stem, &script.sql)
         .map(|migration| migration.checksum())
         .unwrap_or_default()
 }
@@ -238,7 +254,7 @@ pub fn pending_migrations(
         return Ok(migration_status(&[], &scripts));
     };
     let mut locked = LockGuard::take(database, lock_timeout, on_wait)?;
-    let applied = locked.applied_migrations()?;
+    let applied = applied_migrations(&mut *locked, &scripts)?;
     let status = migration_status(&applied, &scripts);
     let problems = status.problems();
     if !problems.is_empty() {
@@ -259,7 +275,7 @@ fn apply_pending(
     target: Option<i32>,
     on_applied: &mut impl FnMut(AppliedEvent<'_>),
 ) -> Result<MigrationStatus> {
-    let applied = database.applied_migrations()?;
+    let applied = applied_migrations(database, scripts)?;
     let status = migration_status(&applied, scripts);
     let problems = status.problems();
     if !problems.is_empty() {
@@ -282,17 +298,30 @@ fn apply_pending(
             Kind::Migration,
         )?;
     }
-    let all_or_nothing = database.all_or_nothing(&applied, &pending);
+    let diesel = super::diesel::is_diesel(scripts);
+    let all_or_nothing = !diesel && database.all_or_nothing(&applied, &pending);
     let mut done = 0;
     let mut started = Instant::now();
-    let result = database.apply_migrations(&applied, &pending, &mut |script| {
+    let mut on_each = |script: &MigrationScript| {
         done += 1;
         on_applied(AppliedEvent {
             script,
             duration: started.elapsed(),
         });
         started = Instant::now();
-    });
+    };
+    let result = if diesel {
+        // A Diesel project's migrations run through diesel_migrations (its own
+        // connection), while strata's connection holds the lock.
+        match database.diesel_connection() {
+            Ok(mut connection) => {
+                super::diesel::run(&mut connection, folder, &pending, &mut on_each)
+            }
+            Err(error) => Err(error),
+        }
+    } else {
+        database.apply_migrations(&applied, &pending, &mut on_each)
+    };
     match result {
         Err(Error::MigrationFailed {
             message,
@@ -353,6 +382,7 @@ mod tests {
             version: 2,
             name: "sidekick".into(),
             sql: "CREATE TABLE sidekick (id INTEGER);\n".into(),
+            dir: None,
         };
         let with_bom = MigrationScript {
             sql: format!("\u{FEFF}{}", script.sql),

@@ -216,7 +216,7 @@ pub fn check_database_with(
     let dialect_name = dialect_of(url);
     let dialect = driver::dialect(dialect_name)
         .ok_or_else(|| crate::Error::Usage(format!("no dialect `{dialect_name}` in this build")))?;
-    let applied = database.applied_migrations()?;
+    let applied = crate::migrate::applied_migrations(database, scripts)?;
     let status = migration_status(&applied, scripts);
     let mut findings = Vec::new();
 

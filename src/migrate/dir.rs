@@ -3,6 +3,8 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use super::layout::{recorded_version, split_folder_name, DOWN_FILE, UP_FILE};
+
 use crate::driver::MigrationScript;
 use crate::file_text::source_text;
 use crate::project::read_project_file;
@@ -43,8 +45,19 @@ impl MigrationFiles {
         let root = folder.parent().and_then(Path::parent).unwrap_or(folder);
         let mut ups = Vec::new();
         let mut downs = Vec::new();
+        let mut diesel_files = Vec::new();
         for entry in entries {
-            let path = entry.map_err(|error| Error::io(folder, error))?.path();
+            let entry = entry.map_err(|error| Error::io(folder, error))?;
+            let path = entry.path();
+            // Diesel's layout: one folder per migration (`[project] layout = "diesel"`).
+            if entry
+                .file_type()
+                .map_err(|error| Error::io(&path, error))?
+                .is_dir()
+            {
+                diesel_files.extend(diesel_folder_files(&path)?);
+                continue;
+            }
             if path.extension().and_then(|e| e.to_str()) != Some("sql") {
                 continue;
             }
@@ -77,7 +90,7 @@ impl MigrationFiles {
             }
         }
         let mut files = Vec::new();
-        for file_name in ups.into_iter().chain(downs) {
+        for file_name in ups.into_iter().chain(downs).chain(diesel_files) {
             let path = folder.join(&file_name);
             let bytes = read_project_file(&path, root)?;
             files.push((file_name, source_text(&path, bytes)?));
@@ -122,7 +135,14 @@ impl MigrationFiles {
     pub fn scripts(&self) -> Result<Vec<MigrationScript>> {
         let mut scripts = Vec::new();
         let mut seen: HashMap<i32, String> = HashMap::new();
+        let mut diesel = Vec::new();
         for (file_name, sql) in &self.files {
+            if let Some((dir, file)) = file_name.split_once('/') {
+                if file == UP_FILE {
+                    diesel.push((dir.to_string(), sql.clone()));
+                }
+                continue;
+            }
             if file_name.ends_with(DOWN_SUFFIX) {
                 continue;
             }
@@ -142,10 +162,25 @@ impl MigrationFiles {
                 version,
                 name,
                 sql: sql.clone(),
+                dir: None,
             });
         }
         scripts.sort_by_key(|script| script.version);
-        Ok(scripts)
+        if diesel.is_empty() {
+            return Ok(scripts);
+        }
+        if let Some(script) = scripts.first() {
+            return Err(Error::InvalidFile {
+                path: self.folder.join(script.file_name()),
+                message: format!(
+                    "this folder mixes refinery's layout (V<n>__<name>.sql files) with Diesel's \
+                     (migration folders such as {}); keep one: `strata convert --to diesel` or \
+                     `--to refinery` moves a project from one to the other",
+                    diesel[0].0
+                ),
+            });
+        }
+        diesel_scripts(&self.folder, diesel)
     }
 
     /// The down migration of `script`: its file name and text, if it has one.
@@ -161,6 +196,72 @@ impl MigrationFiles {
     pub fn sum_bytes(&self) -> Option<&[u8]> {
         self.sum.as_deref()
     }
+}
+
+/// The files of one Diesel migration folder, as `<folder>/up.sql` and
+/// `<folder>/down.sql` (when it has one), after checking its name.
+fn diesel_folder_files(path: &Path) -> Result<Vec<String>> {
+    let dir = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (_, name) = split_folder_name(&dir).map_err(|message| Error::InvalidFile {
+        path: path.to_path_buf(),
+        message,
+    })?;
+    validate_migration_name(name).map_err(|error| Error::InvalidFile {
+        path: path.to_path_buf(),
+        message: error.to_string(),
+    })?;
+    if !path.join(UP_FILE).exists() {
+        return Err(Error::InvalidFile {
+            path: path.to_path_buf(),
+            message: format!(
+                "a Diesel migration folder needs an {UP_FILE} (and a {DOWN_FILE}); \
+                 this one has none"
+            ),
+        });
+    }
+    let mut files = vec![format!("{dir}/{UP_FILE}")];
+    if path.join(DOWN_FILE).exists() {
+        files.push(format!("{dir}/{DOWN_FILE}"));
+    }
+    Ok(files)
+}
+
+/// Diesel's layout: `<version>_<name>/up.sql` folders, numbered by position in
+/// version order (Diesel's order: the version as text without its dashes).
+fn diesel_scripts(folder: &Path, folders: Vec<(String, String)>) -> Result<Vec<MigrationScript>> {
+    let mut found = Vec::new();
+    for (dir, sql) in folders {
+        let (_, name) = split_folder_name(&dir).map_err(|message| Error::InvalidFile {
+            path: folder.join(&dir),
+            message,
+        })?;
+        let name = name.to_string();
+        found.push((recorded_version(&dir), name, dir, sql));
+    }
+    found.sort_by(|a, b| a.0.cmp(&b.0));
+    if let Some(pair) = found.windows(2).find(|pair| pair[0].0 == pair[1].0) {
+        return Err(Error::InvalidFile {
+            path: folder.join(&pair[1].2),
+            message: format!(
+                "its version is also {}'s (Diesel compares versions without their dashes); \
+                 give one of them a later version",
+                pair[0].2
+            ),
+        });
+    }
+    Ok(found
+        .into_iter()
+        .enumerate()
+        .map(|(index, (_, name, dir, sql))| MigrationScript {
+            version: index as i32 + 1,
+            name,
+            sql,
+            dir: Some(dir),
+        })
+        .collect())
 }
 
 /// What a down migration's file name ends with: `V3__add_power.down.sql`.
@@ -181,9 +282,13 @@ pub fn load_down(folder: &Path, script: &MigrationScript) -> Result<Option<(Stri
     Ok(Some((file_name, source_text(&path, bytes)?)))
 }
 
-/// `V3__add_power.down.sql` for `V3__add_power.sql`.
+/// `V3__add_power.down.sql` for `V3__add_power.sql`; `<folder>/down.sql` in
+/// Diesel's layout.
 pub fn down_file_name(script: &MigrationScript) -> String {
-    format!("{}{DOWN_SUFFIX}", script.stem())
+    match &script.dir {
+        Some(dir) => format!("{dir}/{DOWN_FILE}"),
+        None => format!("{}{DOWN_SUFFIX}", script.stem()),
+    }
 }
 
 /// `V12__add_power.sql` → (12, "add_power"), or why the name is not a migration's.

@@ -6,6 +6,9 @@ use std::path::{Path, PathBuf};
 use super::destructive::{self, DialectChanges, NullCounter};
 use super::dir::{validate_migration_name, DOWN_SUFFIX};
 use super::integrity::{self, IntegrityProblem};
+use super::layout::{
+    next_timestamp, Layout, DOWN_FILE, METADATA_FILE, NO_TRANSACTION_METADATA, UP_FILE,
+};
 use super::lockstep::{self, CatchUp, History};
 use super::replay_cache::ReplayCache;
 use crate::diff::diff;
@@ -52,6 +55,8 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
     validate_migration_name(name)?;
     let declared = project.load_schema()?;
     let histories = lockstep::load(project, &declared.config.dialects)?;
+    let layout = declared.config.layout;
+    refuse_other_layout(&histories, layout)?;
     refuse_tampered_folders(&histories)?;
     let cached = check_scripts(project, &histories)?;
     lockstep::refuse_gaps(project, &histories)?;
@@ -68,7 +73,8 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
         if catch_ups.is_empty() {
             return Ok(Generated::NoChanges);
         }
-        let (files, changes, version) = write_catch_ups(project, &catch_ups, options.connect)?;
+        let (files, changes, version) =
+            write_catch_ups(project, &catch_ups, &histories, layout, options.connect)?;
         return Ok(Generated::Written {
             version,
             files,
@@ -113,14 +119,45 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
         )));
     }
 
-    let (mut files, mut changes, _) = write_catch_ups(project, &catch_ups, options.connect)?;
+    let (mut files, mut changes, _) =
+        write_catch_ups(project, &catch_ups, &histories, layout, options.connect)?;
     let parts = split_into_migrations(&plans, next_version, name);
+    // Every dialect's folder gets the same Diesel version for a migration, as it
+    // gets the same number; a second (online) part gets the next timestamp.
+    let mut diesel_dirs: Vec<(i32, String)> = Vec::new();
+    if layout == Layout::Diesel {
+        let mut existing: Vec<String> = histories
+            .iter()
+            .flat_map(|history| history.scripts.iter())
+            .filter_map(|script| script.dir.clone())
+            .collect();
+        let mut versions: Vec<(i32, &str)> = parts
+            .iter()
+            .flatten()
+            .map(|part| (part.version, part.name.as_str()))
+            .collect();
+        versions.sort();
+        versions.dedup_by_key(|(version, _)| *version);
+        for (version, part_name) in versions {
+            let refs: Vec<&str> = existing.iter().map(String::as_str).collect();
+            let dir = format!("{}_{part_name}", next_timestamp(&refs));
+            existing.push(dir.clone());
+            diesel_dirs.push((version, dir));
+        }
+    }
+    let diesel_dir = |version: i32| {
+        diesel_dirs
+            .iter()
+            .find(|(v, _)| *v == version)
+            .map(|(_, dir)| dir.as_str())
+    };
     for (plan, parts) in plans.iter().zip(&parts) {
         let dialect = plan.dialect.name();
         let folder = project.migrations_dir(dialect);
         let preamble = plan.dialect.file_preamble(options.connect.ddl_lock_timeout);
         for part in parts {
-            let file_name = format!("V{}__{}.sql", part.version, part.name);
+            let (file_name, down_name) =
+                file_names(part.version, &part.name, diesel_dir(part.version));
             let text = migration_text(
                 dialect,
                 part.changes,
@@ -129,8 +166,7 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
                 None,
                 preamble.as_deref(),
             );
-            files.push(write_file(&folder, &file_name, &text)?);
-            let down_name = format!("V{}__{}{DOWN_SUFFIX}", part.version, part.name);
+            files.extend(write_migration(&folder, &file_name, &text)?);
             let down = down_text(
                 dialect,
                 &part.plan,
@@ -229,6 +265,8 @@ fn split_into_migrations<'a>(
 fn write_catch_ups(
     project: &Project,
     catch_ups: &[CatchUp],
+    histories: &[History],
+    layout: Layout,
     connect: ConnectOptions,
 ) -> Result<(Vec<PathBuf>, Vec<String>, i32)> {
     let mut files = Vec::new();
@@ -239,7 +277,22 @@ fn write_catch_ups(
         let folder = project.migrations_dir(dialect);
         let preamble = catch_up.dialect.file_preamble(connect.ddl_lock_timeout);
         for file in &catch_up.files {
-            let file_name = format!("V{}__{}.sql", file.version, file.name);
+            // A Diesel catch-up takes the folder name of the migration it replays.
+            let diesel_dir = match layout {
+                Layout::Refinery => None,
+                Layout::Diesel => histories
+                    .iter()
+                    .find(|history| history.dialect == catch_up.reference)
+                    .and_then(|history| {
+                        history
+                            .scripts
+                            .iter()
+                            .find(|script| script.version == file.version)
+                    })
+                    .and_then(|script| script.dir.clone()),
+            };
+            let (file_name, down_name) =
+                file_names(file.version, &file.name, diesel_dir.as_deref());
             let note = format!(
                 "Catch-up: {dialect} was added to [project] dialects after this version; \
                  this file builds the schema migrations/{} has at V{} (schema only: \
@@ -254,8 +307,7 @@ fn write_catch_ups(
                 Some(&note),
                 preamble.as_deref(),
             );
-            files.push(write_file(&folder, &file_name, &text)?);
-            let down_name = format!("V{}__{}{DOWN_SUFFIX}", file.version, file.name);
+            files.extend(write_migration(&folder, &file_name, &text)?);
             let down = down_text(
                 dialect,
                 &file.plan,
@@ -278,10 +330,62 @@ fn write_catch_ups(
     Ok((files, changes, version))
 }
 
-/// Writes a new migration file; never overwrites one.
+/// The up and down file names of a migration: `V3__add_power.sql` and
+/// `V3__add_power.down.sql`, or in Diesel's layout (`diesel_dir`)
+/// `<diesel_dir>/up.sql` and `<diesel_dir>/down.sql`.
+fn file_names(version: i32, name: &str, diesel_dir: Option<&str>) -> (String, String) {
+    match diesel_dir {
+        Some(dir) => (format!("{dir}/{UP_FILE}"), format!("{dir}/{DOWN_FILE}")),
+        None => (
+            format!("V{version}__{name}.sql"),
+            format!("V{version}__{name}{DOWN_SUFFIX}"),
+        ),
+    }
+}
+
+/// Writes a migration's up file and, for a Diesel migration that must not run
+/// in a transaction (`-- strata: no-transaction`), the `metadata.toml` that
+/// tells Diesel so (`run_in_transaction = false`).
+fn write_migration(folder: &Path, file_name: &str, text: &str) -> Result<Vec<PathBuf>> {
+    let mut written = vec![write_file(folder, file_name, text)?];
+    if let Some((dir, _)) = file_name.split_once('/') {
+        if super::directive::no_transaction(text) {
+            let metadata = format!("{dir}/{METADATA_FILE}");
+            written.push(write_file(folder, &metadata, NO_TRANSACTION_METADATA)?);
+        }
+    }
+    Ok(written)
+}
+
+/// Refuses to add a migration in one layout to a folder in the other.
+fn refuse_other_layout(histories: &[History], layout: Layout) -> Result<()> {
+    for history in histories {
+        let Some(script) = history.scripts.first() else {
+            continue;
+        };
+        let found = if script.dir.is_some() {
+            Layout::Diesel
+        } else {
+            Layout::Refinery
+        };
+        if found != layout {
+            return Err(Error::Refused(format!(
+                "{}: its migrations are in {found}'s layout but schema.toml says \
+                 `[project] layout = \"{layout}\"`, so nothing was written; run \
+                 `strata convert --to {layout}` to move the project to {layout}'s layout, \
+                 or set `layout = \"{found}\"`",
+                history.folder.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a new migration file (and its Diesel folder); never overwrites one.
 fn write_file(folder: &Path, file_name: &str, text: &str) -> Result<PathBuf> {
-    std::fs::create_dir_all(folder).map_err(|error| Error::io(folder, error))?;
     let path = folder.join(file_name);
+    let parent = path.parent().unwrap_or(folder);
+    std::fs::create_dir_all(parent).map_err(|error| Error::io(parent, error))?;
     if path.exists() {
         return Err(Error::Refused(format!("{} already exists", path.display())));
     }

@@ -3,12 +3,15 @@
 
 mod apply;
 pub mod check;
+pub mod convert;
 mod destructive;
+pub mod diesel;
 mod dir;
 pub mod directive;
 mod generate;
 pub mod history;
 pub mod integrity;
+pub mod layout;
 mod lockstep;
 mod replay;
 pub mod replay_cache;
@@ -17,8 +20,8 @@ pub mod runner;
 pub mod template;
 
 pub use apply::{
-    integrity_problems, integrity_problems_of, migrate, migrate_files, migration_status,
-    pending_migrations, AppliedEvent, MigrationStatus, StatusLine,
+    applied_migrations, integrity_problems, integrity_problems_of, migrate, migrate_files,
+    migration_status, pending_migrations, AppliedEvent, MigrationStatus, StatusLine,
 };
 pub use dir::{load_migrations, validate_migration_name, validate_name, MigrationFiles};
 pub use generate::{generate, unsynced_changes, GenerateOptions, Generated};

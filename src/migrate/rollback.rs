@@ -22,6 +22,8 @@ pub const IRREVERSIBLE_MARK: &str = "-- strata: irreversible";
 pub struct Undo {
     pub version: i32,
     pub name: String,
+    /// The migration as its file is named: `V3__add_power`, or a Diesel folder.
+    pub stem: String,
     pub down_file: PathBuf,
     pub sql: String,
 }
@@ -87,8 +89,7 @@ fn rollback_locked(
         dry_run,
         ..
     } = options;
-    let mut applied: Vec<i32> = database
-        .applied_migrations()?
+    let mut applied: Vec<i32> = super::apply::applied_migrations(database, scripts)?
         .iter()
         .map(|a| a.version)
         .collect();
@@ -106,11 +107,25 @@ fn rollback_locked(
         )));
     }
     let undos = plan_undos(database, folder, scripts, &applied, to, allow_destructive)?;
+    // A Diesel project's down files run through diesel_migrations' harness.
+    let mut diesel = match super::diesel::is_diesel(scripts) && !dry_run {
+        true => Some(database.diesel_connection()?),
+        false => None,
+    };
     let mut undone = Vec::new();
     for undo in undos {
         let started = Instant::now();
         if !dry_run {
-            undo_one(database, &undo, &applied)?;
+            match (
+                &mut diesel,
+                scripts.iter().find(|s| s.version == undo.version),
+            ) {
+                (Some(connection), Some(script)) => {
+                    super::diesel::revert(connection, folder, script)
+                        .map_err(|error| undo_failed(error, &undo, &applied))?;
+                }
+                _ => undo_one(database, &undo, &applied)?,
+            }
         }
         let duration = started.elapsed();
         on_undone(&undo, duration);
@@ -175,6 +190,7 @@ fn plan_undos(
         undos.push(Undo {
             version: script.version,
             name: script.name.clone(),
+            stem: script.stem(),
             down_file,
             sql,
         });
@@ -208,8 +224,20 @@ fn undo_one(database: &mut dyn Database, undo: &Undo, applied: &[i32]) -> Result
         return undo_without_transaction(database, undo, &forget);
     }
     let result = database.run_in_write_transaction(&[&undo.sql, &forget]);
-    result.map_err(|error| {
-        let by_storage = matches!(error, Error::Storage(_));
+    result.map_err(|error| undo_failed(error, undo, applied))
+}
+
+/// The error of a down file that failed (its transaction was rolled back).
+fn undo_failed(error: Error, undo: &Undo, applied: &[i32]) -> Error {
+    {
+        let (by_storage, message) = match error {
+            Error::MigrationFailed {
+                message,
+                by_storage,
+                ..
+            } => (by_storage, message),
+            other => (matches!(other, Error::Storage(_)), other.to_string()),
+        };
         let at = applied
             .iter()
             .copied()
@@ -218,14 +246,14 @@ fn undo_one(database: &mut dyn Database, undo: &Undo, applied: &[i32]) -> Result
             .map_or("no migration".to_string(), |v| format!("V{v}"));
         Error::MigrationFailed {
             file: undo.down_file.clone(),
-            message: error.to_string(),
+            message,
             outcome: format!(
                 "the rollback of V{} was itself rolled back; the database is as it was before it (at {at})",
                 undo.version
             ),
             by_storage,
         }
-    })
+    }
 }
 
 /// A `-- strata: no-transaction` down file (`DROP INDEX CONCURRENTLY`): each

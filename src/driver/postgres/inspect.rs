@@ -11,7 +11,9 @@ use crate::schema::{
     Type, UniqueConstraint,
 };
 
-const INTERNAL: &str = "('refinery_schema_history', 'strata_patch_history')";
+// The history tables of refinery, Diesel (Diesel projects) and strata's patches.
+const INTERNAL: &str =
+    "('refinery_schema_history', '__diesel_schema_migrations', 'strata_patch_history')";
 
 pub fn inspect(client: &mut Client) -> Result<Schema, postgres::Error> {
     let mut tables: Vec<Table> = Vec::new();

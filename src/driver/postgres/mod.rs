@@ -164,6 +164,8 @@ pub(crate) fn is_storage_error(error: &postgres::Error) -> bool {
 pub struct PostgresDatabase {
     client: Client,
     display: String,
+    /// The URL as given (password included), for Diesel's connection.
+    url: String,
 }
 
 /// Parses a postgres:// URL or libpq string, never echoing the password.
@@ -297,7 +299,11 @@ impl PostgresDatabase {
         };
         config.options(&options);
         let client = open(&config, &display)?;
-        Ok(PostgresDatabase { client, display })
+        Ok(PostgresDatabase {
+            client,
+            display,
+            url: url.to_string(),
+        })
     }
 
     pub fn client(&mut self) -> &mut Client {
@@ -373,6 +379,10 @@ impl Database for PostgresDatabase {
 
     fn display_url(&self) -> String {
         self.display.clone()
+    }
+
+    fn diesel_connection(&self) -> Result<crate::migrate::diesel::DieselConnection> {
+        crate::migrate::diesel::DieselConnection::postgres(&self.url, &self.display)
     }
 
     fn inspect(&mut self) -> Result<Schema> {

@@ -14,7 +14,7 @@ use crate::schema::{
 
 /// User tables: not SQLite's own, not the migration and patch history.
 const USER_TABLES: &str = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
-     AND m.name NOT IN ('refinery_schema_history', 'strata_patch_history')";
+     AND m.name NOT IN ('refinery_schema_history', '__diesel_schema_migrations', 'strata_patch_history')";
 
 pub fn inspect(connection: &Connection) -> rusqlite::Result<Schema> {
     let mut tables: Vec<Table> = Vec::new();

@@ -199,6 +199,17 @@ impl Database for SqliteDatabase {
         Engine::Sqlite
     }
 
+    fn diesel_connection(&self) -> Result<crate::migrate::diesel::DieselConnection> {
+        match &self.path {
+            Some(path) => crate::migrate::diesel::DieselConnection::sqlite(path),
+            None => Err(Error::Usage(
+                "sqlite::memory: belongs to one connection, and Diesel's would open an empty \
+                 database of its own; use a database file for a Diesel project"
+                    .to_string(),
+            )),
+        }
+    }
+
     fn display_url(&self) -> String {
         match &self.path {
             Some(path) => format!("sqlite:{}", path.display()),

@@ -41,6 +41,8 @@ pub struct ProjectConfig {
     /// runs against, `(name, url)` in file order; relative paths are relative to
     /// the project.
     pub targets: Vec<(String, String)>,
+    /// How migration files are laid out (`layout = "diesel"`); refinery's by default.
+    pub layout: crate::migrate::layout::Layout,
 }
 
 #[derive(Debug, Clone)]
@@ -163,6 +165,7 @@ impl<'s> Parser<'s> {
             dialects: vec![crate::driver::ENGINES[0].name().to_string()],
             database: None,
             targets: Vec::new(),
+            layout: Default::default(),
         };
         let mut schema = Schema::default();
         let mut saw_tables = false;

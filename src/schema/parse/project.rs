@@ -7,7 +7,7 @@ use super::{Parser, ProjectConfig};
 use crate::diagnostics::Problem;
 use crate::text::{backticked, did_you_mean};
 
-const PROJECT_KEYS: &[&str] = &["dialects", "database"];
+const PROJECT_KEYS: &[&str] = &["dialects", "database", "layout"];
 
 impl Parser<'_> {
     pub(super) fn project(&mut self, table: &DeTable<'_>, config: &mut ProjectConfig) {
@@ -42,6 +42,25 @@ impl Parser<'_> {
                     config.dialects = dialects;
                 }
                 "database" => config.database = self.reader.string("database", value),
+                "layout" => {
+                    use crate::migrate::layout::Layout;
+                    let Some(name) = self.reader.string("layout", value) else {
+                        continue;
+                    };
+                    match Layout::from_name(&name) {
+                        Some(layout) => config.layout = layout,
+                        None => self.reader.problem(
+                            Problem::new(
+                                value.span(),
+                                format!(
+                                    "unknown layout `{name}`{}",
+                                    did_you_mean(&name, Layout::NAMES.iter().copied())
+                                ),
+                            )
+                            .label(format!("expected one of {}", backticked(Layout::NAMES))),
+                        ),
+                    }
+                }
                 _ => self.reader.unknown_key(key, "[project]", PROJECT_KEYS),
             }
         }
