@@ -15,15 +15,12 @@ pub fn run(context: &Context, fresh: bool, yes: bool, echo: bool) -> Result<i32>
     // opened does setup ask the engine to create it.
     let (created, mut database) = match open_existing(&url, context.connect) {
         Ok(Some(database)) => (false, database),
-        Ok(None) => {
+        // Not there, or not reachable: create it (another setup may have just
+        // done so, which is fine) and connect, which reports the real problem
+        // if there is one.
+        Ok(None) | Err(_) => {
             let created = url.engine().create_database(&url)?;
             (created, connect(&url, context.connect)?)
-        }
-        Err(error) => {
-            if !url.engine().create_database(&url)? {
-                return Err(error);
-            }
-            (true, connect(&url, context.connect)?)
         }
     };
     say!(

@@ -6,6 +6,8 @@
 --   create table hero
 --   create table team
 
+SET lock_timeout = '10s';
+
 DROP INDEX "ix_hero_age";
 
 DROP INDEX "ix_hero_name";

@@ -7,6 +7,8 @@
 --   create index ix_hero_age on hero (age)
 -- Once applied to a database, leave it as it is: write a new migration instead.
 
+SET lock_timeout = '10s';
+
 CREATE TABLE "team" (
     "id" SERIAL NOT NULL,
     "name" VARCHAR NOT NULL,
