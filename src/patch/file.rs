@@ -257,7 +257,6 @@ fn parse_operations(path: &Path, source: &str) -> Result<ParsedPatch, FileProble
     let document = parse_document(path, text)
         .map_err(|problems| FileProblems::new(path, source, problems.problems))?;
     let context = Context {
-        source,
         streamed: &streamed,
     };
     let mut reader = Reader::default();
@@ -334,9 +333,8 @@ fn pin(reader: &mut Reader, value: &Value<'_>) -> Option<Pin> {
     })
 }
 
-/// The file's text and the row arrays read from it chunk by chunk.
+/// The row arrays read from the file chunk by chunk.
 struct Context<'a> {
-    source: &'a str,
     streamed: &'a [Range<usize>],
 }
 
@@ -371,18 +369,10 @@ fn operation(
             };
             let inside = rows_value.span().start + 1;
             let rows = match context_of.streamed.iter().find(|r| r.start == inside) {
-                Some(range) => {
-                    // Read once now, as the whole-file parse would, so that TOML
-                    // errors among the rows are found when the patch is loaded;
-                    // the rows themselves are dropped chunk by chunk.
-                    let rows = Rows::Streamed(range.clone());
-                    for chunk in stream::chunks(&rows, context_of.source) {
-                        if let Err(problems) = chunk {
-                            reader.problems.extend(problems);
-                        }
-                    }
-                    rows
-                }
+                // Read when the patch is checked against the database and again
+                // when it is applied, never here: a TOML error among these rows
+                // is reported by that check, before anything runs.
+                Some(range) => Rows::Streamed(range.clone()),
                 None => {
                     let mut rows = Vec::new();
                     for item in items.iter() {
