@@ -192,6 +192,15 @@ pub fn apply_patches(
                 .iter()
                 .map(|m| m.version)
                 .max();
+            // Said outright: a problem in the last row of a big insert is found
+            // before its first row runs, not half-way through.
+            problems.notes.push(format!(
+                "nothing was applied: {} checked before any runs, and this one does not fit",
+                match pending.len() {
+                    1 => "the pending patch is".to_string(),
+                    n => format!("all {n} pending patches are"),
+                }
+            ));
             problems
                 .notes
                 .extend(failed_validation_note(patch, current));

@@ -7,10 +7,10 @@ use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use super::stream::{self, Rows};
 use crate::diagnostics::{FileProblems, Problem};
 use crate::file_text::source_text;
 use crate::project::read_project_file;
-use super::stream::{self, Rows};
 use crate::spanned_toml::{parse_document, Reader, Value};
 use crate::{Error, Result};
 

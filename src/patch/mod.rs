@@ -21,6 +21,6 @@ pub use file::{
 };
 pub use new::{new_patch, NewPatch};
 pub use pins::{check_pins, failed_validation_note, run_order, stops};
-pub use stream::Rows;
 pub use row::{Change, ColumnChange, ColumnValue, Reference, RowChange};
+pub use stream::Rows;
 pub use validate::{check_sql, validate_patch};

@@ -350,7 +350,10 @@ mod tests {
         let arrays = streamable_arrays(&text);
         assert_eq!(arrays.len(), 1);
         let inside = &text[arrays[0].clone()];
-        assert!(inside.starts_with("\n  { name = \"Hero 0, ]\""), "{inside:.40}");
+        assert!(
+            inside.starts_with("\n  { name = \"Hero 0, ]\""),
+            "{inside:.40}"
+        );
         assert!(inside.ends_with("# a comment ]\n"));
         // A small array is left to the whole-file parse.
         assert!(streamable_arrays(&big_insert(10)).is_empty());
