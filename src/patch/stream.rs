@@ -213,10 +213,7 @@ pub fn blank(source: &str, arrays: &[Range<usize>]) -> String {
 /// The rows of `rows`, chunk by chunk: a parsed array as one chunk; a streamed one
 /// [`ROWS_PER_CHUNK`] rows at a time, parsed from `source` with their spans
 /// (and those of any problems) as offsets in `source`.
-pub fn chunks<'a>(
-    rows: &'a Rows,
-    source: &'a str,
-) -> Box<dyn Iterator<Item = Result<Cow<'a, [Vec<Assignment>]>, Vec<Problem>>> + 'a> {
+pub fn chunks<'a>(rows: &'a Rows, source: &'a str) -> Box<dyn Iterator<Item = Chunk<'a>> + 'a> {
     match rows {
         Rows::Parsed(rows) => Box::new(std::iter::once(Ok(Cow::Borrowed(rows.as_slice())))),
         Rows::Streamed(range) => Box::new(Chunks {
@@ -227,6 +224,10 @@ pub fn chunks<'a>(
     }
 }
 
+/// Some rows (borrowed when they were parsed with the file), or the problems of
+/// the text they were read from.
+pub type Chunk<'a> = Result<Cow<'a, [Vec<Assignment>]>, Vec<Problem>>;
+
 struct Chunks<'a> {
     source: &'a str,
     next: usize,
@@ -234,7 +235,7 @@ struct Chunks<'a> {
 }
 
 impl<'a> Iterator for Chunks<'a> {
-    type Item = Result<Cow<'a, [Vec<Assignment>]>, Vec<Problem>>;
+    type Item = Chunk<'a>;
 
     fn next(&mut self) -> Option<Self::Item> {
         if self.next >= self.end {
