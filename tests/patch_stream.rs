@@ -85,11 +85,8 @@ fn place_of(file: &str, text: &str, needle: &str, skip: usize) -> String {
 fn a_20000_row_patch_applies_every_row(kind: Kind) {
     let (dir, db) = set_up(kind);
     let first_id: usize = db.rows("SELECT max(id) FROM hero")[0].parse().unwrap();
-    std::fs::write(
-        dir.path().join("patches/0003_many.toml"),
-        patch(|_, row| row),
-    )
-    .unwrap();
+    let text = patch(|_, row| row);
+    std::fs::write(dir.path().join("patches/0003_many.toml"), &text).unwrap();
     let run = db.strata_ok(dir.path(), &["patch"]);
     assert!(
         run.stdout.contains(&format!("and {} rows more", ROWS - 20)),
@@ -120,6 +117,22 @@ fn a_20000_row_patch_applies_every_row(kind: Kind) {
         rows == expected,
         "first difference: {:?}",
         rows.iter().zip(&expected).find(|(a, b)| a != b)
+    );
+    // Recorded once, with the checksum of the whole file: a re-run does nothing.
+    use sha2::Digest;
+    let checksum: String = sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect();
+    assert_eq!(
+        db.rows("SELECT checksum FROM strata_patch_history WHERE name = '0003_many'"),
+        [checksum]
+    );
+    let again = db.strata_ok(dir.path(), &["patch"]);
+    assert!(!again.stdout.contains("0003_many"), "{}", again.stdout);
+    assert_eq!(
+        db.rows(&format!("SELECT count(*) FROM hero WHERE id > {first_id}")),
+        [ROWS.to_string()]
     );
 }
 
