@@ -385,4 +385,30 @@ mod tests {
         let problems = chunks(&rows, &text).find_map(|c| c.err()).unwrap();
         assert_eq!(&text[problems[0].span.clone()], "[1]");
     }
+
+    /// Cut or damaged files (the scanner is not a validator) never panic, and the
+    /// chunks stay inside the array.
+    #[test]
+    fn damaged_files_do_not_panic() {
+        let text = big_insert(2000).replace("Hero 7", "H\u{e9}\\\"ro 7 \u{1F600}");
+        let mut cuts: Vec<String> = (0..text.len())
+            .step_by(997)
+            .filter(|cut| text.is_char_boundary(*cut))
+            .map(|cut| text[..cut].to_string())
+            .collect();
+        for damage in ["\"", "'", "[", "]", "{", "}", "#", "\"\"\"", "'''", "\\"] {
+            cuts.push(text.replacen("age = 5", damage, 1));
+            cuts.push(text.replacen(", ", damage, 3));
+        }
+        assert_eq!(streamable_arrays(&text).len(), 1);
+        for text in &cuts {
+            for range in streamable_arrays(text) {
+                assert!(range.end <= text.len());
+                let rows = Rows::Streamed(range);
+                for chunk in chunks(&rows, text) {
+                    let _ = chunk;
+                }
+            }
+        }
+    }
 }
