@@ -10,8 +10,14 @@
           update.sql    BEGIN; UPDATE hero SET age = 99 WHERE secret_name = 'x'; COMMIT;
 
     bench_patch.py rss [--stdin FILE] -- COMMAND...
-        Runs COMMAND once (its stdout to our stderr), fails if it fails; prints its
-        peak resident set size in KB (VmHWM from /proc, polled; 0 where there is none).
+        Runs COMMAND once under `/usr/bin/time -v` (its stdout to our stderr), fails
+        if it fails; prints "PEAK_KB WALL_MS CPU_MS": its peak resident set size
+        ("Maximum resident set size"), wall-clock and user + system time.
+
+    bench_patch.py memory ROWS PATCH_FILE STRATA_RSS SQLITE3_RSS
+        The lines of the 1,000,000-row memory check from two `rss` outputs: peak RSS
+        against the patch file's size (goals: <= 4x the file, <= 1 GB) and the
+        wall-clock and CPU ratios strata / sqlite3 of that one run.
 
     bench_patch.py time RUNS WARMUP NAME [--prepare SHELL_CMD] -- SHELL_CMD
         The fallback when hyperfine is not installed: SHELL_CMD (sh -c, output
@@ -31,10 +37,12 @@
 """
 
 import json
+import os
 import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 GOAL = 1.25
@@ -90,27 +98,48 @@ def rss(argv):
     if argv[:1] == ["--"]:
         argv = argv[1:]
     stdin = open(stdin_path, "rb") if stdin_path else subprocess.DEVNULL
-    # getrusage(RUSAGE_CHILDREN) would report at least python's own size (the child
-    # is forked from it), so poll the command's high-water mark (VmHWM, reset by
-    # exec) until it exits instead.
-    peak = 0
-    try:
-        child = subprocess.Popen(argv, stdin=stdin, stdout=sys.stderr)
-        while child.poll() is None:
-            try:
-                with open(f"/proc/{child.pid}/status") as status:
-                    for line in status:
-                        if line.startswith("VmHWM:"):
-                            peak = max(peak, int(line.split()[1]))
-            except OSError:
-                pass
-            time.sleep(0.002)
-    finally:
-        if stdin_path:
-            stdin.close()
-    if child.returncode != 0:
-        sys.exit(f"bench: `{' '.join(argv)}` exited with {child.returncode}")
-    print(peak)
+    # GNU time's report goes to its own file (-o), apart from the command's output.
+    with tempfile.NamedTemporaryFile("r", suffix=".time") as report:
+        try:
+            child = subprocess.run(
+                ["/usr/bin/time", "-v", "-o", report.name, *argv],
+                stdin=stdin,
+                stdout=sys.stderr,
+            )
+        finally:
+            if stdin_path:
+                stdin.close()
+        if child.returncode != 0:
+            sys.exit(f"bench: `{' '.join(argv)}` exited with {child.returncode}")
+        fields = {}
+        for line in report.read().splitlines():
+            key, _, value = line.strip().rpartition(": ")
+            fields[key] = value
+    peak = int(fields["Maximum resident set size (kbytes)"])
+    wall = 0.0
+    for part in fields["Elapsed (wall clock) time (h:mm:ss or m:ss)"].split(":"):
+        wall = wall * 60 + float(part)
+    cpu = float(fields["User time (seconds)"]) + float(fields["System time (seconds)"])
+    print(peak, round(wall * 1000), round(cpu * 1000))
+
+
+def memory(rows, patch_file, strata_rss, sqlite3_rss):
+    size = os.path.getsize(patch_file)
+    peak, wall, cpu = (int(v) for v in strata_rss.split())
+    _, raw_wall, raw_cpu = (int(v) for v in sqlite3_rss.split())
+    times = peak * 1024 / size
+    limit = min(4 * size, 1024**3)
+    verdict = "meets" if peak * 1024 <= limit else "misses"
+    print(
+        f"memory, {rows} rows: peak RSS {peak / 1024:.0f} MB = {times:.2f} x the patch file"
+        f" ({size / 1024**2:.1f} MB) ({verdict} the goal <= 4 x the file and <= 1 GB)"
+    )
+    print(
+        f"  one run each: strata {wall} ms ({cpu} ms CPU), sqlite3 {raw_wall} ms"
+        f" ({raw_cpu} ms CPU); ratio {wall / raw_wall:.2f}, CPU {cpu / raw_cpu:.2f}"
+        f" (goal <= {GOAL})"
+    )
+    return verdict == "misses" or wall / raw_wall > GOAL
 
 
 def summary(name, seconds, cpu_seconds):
@@ -164,15 +193,15 @@ def callgrind_total(path):
 
 def read_pairs(path):
     values = {}
-    if path:
+    if path and path != "-":
         with open(path) as f:
             for line in f:
-                key, value = line.split()
-                values[key] = value
+                key, value = line.split(maxsplit=1)
+                values[key] = value.strip()
     return values
 
 
-def table(path, rows, rss_path=None, callgrind_path=None):
+def table(path, rows, rss_path=None, callgrind_path=None, patch_file=None):
     results = {}
     with open(path) as f:
         for line in f:
@@ -195,7 +224,7 @@ def table(path, rows, rss_path=None, callgrind_path=None):
     print(header)
     for key, label in labels:
         median, q1, q3, low, high, cpu = results[key]
-        peak = f"{int(peaks[key]) / 1024:.0f} MB" if key in peaks else "-"
+        peak = f"{int(peaks[key].split()[0]) / 1024:.0f} MB" if key in peaks else "-"
         line = (
             f"{label:44} {median:10.1f} {f'{q1:.1f}–{q3:.1f}':>17} {low:9.1f} {high:9.1f}"
             f" {cpu:8.1f} {peak:>9}"
@@ -219,6 +248,15 @@ def table(path, rows, rss_path=None, callgrind_path=None):
         if a and b:
             line += f"; instructions {int(a) / int(b):.2f}"
         print(line)
+    if patch_file and "strata-insert" in peaks:
+        size = os.path.getsize(patch_file)
+        peak = int(peaks["strata-insert"].split()[0]) * 1024
+        verdict = "meets" if peak <= 4 * size else "misses"
+        missed |= peak > 4 * size
+        print(
+            f"memory insert: peak RSS {peak / 1024**2:.0f} MB = {peak / size:.2f} x the patch"
+            f" file ({size / 1024**2:.1f} MB) ({verdict} the goal <= 4 x the file)"
+        )
     return missed
 
 
@@ -241,7 +279,9 @@ def main(argv):
         hyperfine_json(argv[2], argv[3])
     elif command == "callgrind" and len(argv) == 3:
         callgrind_total(argv[2])
-    elif command == "table" and 4 <= len(argv) <= 6:
+    elif command == "memory" and len(argv) == 6:
+        memory(*argv[2:])
+    elif command == "table" and 4 <= len(argv) <= 7:
         table(argv[2], argv[3], *argv[4:])
     else:
         sys.exit(__doc__)

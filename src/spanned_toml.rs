@@ -31,7 +31,7 @@ pub fn parse_document<'i>(
 }
 
 /// One TOML syntax error as a problem, naming the key when toml only says "duplicate key".
-fn syntax_problem(text: &str, error: &toml::de::Error) -> Problem {
+pub fn syntax_problem(text: &str, error: &toml::de::Error) -> Problem {
     let span = error.span().unwrap_or(0..0);
     let message = error.message().trim_end();
     if message.starts_with("duplicate key") {

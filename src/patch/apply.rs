@@ -8,6 +8,7 @@ use super::batch;
 use super::file::{Assignment, OperationKind, PatchBody, PatchFile, PatchValue, ValueKind};
 use super::pins::{failed_validation_note, run_order};
 use super::row::{Change, ColumnChange, ColumnValue, Reference, RowChange};
+use super::stream::{self, Rows};
 use super::validate::{check_sql, validate_patch};
 use crate::driver::{
     ensure_patch_history, read_patch_history, record_patch, AppliedPatch, Condition, Database,
@@ -191,6 +192,15 @@ pub fn apply_patches(
                 .iter()
                 .map(|m| m.version)
                 .max();
+            // Said outright: a problem in the last row of a big insert is found
+            // before its first row runs, not half-way through.
+            problems.notes.push(format!(
+                "nothing was applied: {} checked before any runs, and this one does not fit",
+                match pending.len() {
+                    1 => "the pending patch is".to_string(),
+                    n => format!("all {n} pending patches are"),
+                }
+            ));
             problems
                 .notes
                 .extend(failed_validation_note(patch, current));
@@ -262,6 +272,7 @@ fn run_patch(
     let mut session = Session {
         transaction,
         schema,
+        source: &patch.source,
         echo: options.echo || options.dry_run,
         on_event,
         refs: HashMap::new(),
@@ -336,6 +347,8 @@ struct Resolved {
 struct Session<'a, 'e> {
     transaction: &'a mut dyn Transaction,
     schema: &'a Schema,
+    /// The patch's text, which streamed rows are read from.
+    source: &'a str,
     echo: bool,
     on_event: &'a mut dyn FnMut(PatchEvent<'e>),
     /// Natural key → resolved key, so a ref used on many rows is looked up once.
@@ -520,59 +533,77 @@ impl Session<'_, '_> {
     /// The first [`SHOWN_ROWS`] rows one statement each, with RETURNING, so that
     /// each is reported with its key; the rest in multi-row statements
     /// ([`batch`]), which is what makes big inserts fast on PostgreSQL.
-    fn insert(&mut self, table_name: &str, rows: &[Vec<Assignment>]) -> Outcome<u64> {
+    fn insert(&mut self, table_name: &str, rows: &Rows) -> Outcome<u64> {
         let table = self.table(table_name)?.clone();
         let identity = RowIdentity::of(&table);
-        let shown = rows.len().min(SHOWN_ROWS);
+        let mut seen = 0;
         let mut changed = 0;
-        for row in &rows[..shown] {
-            let mut values = Vec::with_capacity(row.len());
-            let mut described = Vec::new();
-            for assignment in row {
-                let resolved = self.resolve(&table, assignment)?;
-                described.push(ColumnValue {
-                    column: assignment.column.get_ref().clone(),
-                    value: resolved.value.clone(),
-                    reference: resolved.reference,
-                });
-                values.push(resolved.value);
+        // Streamed rows come a chunk at a time (checked before anything ran, so
+        // a problem here would mean the file changed under us).
+        for chunk in stream::chunks(rows, self.source) {
+            let chunk = chunk.map_err(|problems| {
+                let first = problems.first().map(|p| p.message.as_str());
+                format!("the rows could not be read again: {}", first.unwrap_or("?"))
+            })?;
+            let shown = chunk.len().min(SHOWN_ROWS.saturating_sub(seen));
+            seen += chunk.len();
+            for row in &chunk[..shown] {
+                changed += self.insert_shown(&table, &identity, row)?;
             }
-            let statement = self.insert_statement(&table, row, 1);
-            let returned = if identity.columns.is_empty() {
-                changed += self.execute(&statement, &values)?;
-                Vec::new()
-            } else {
-                let returned = self.insert_returning(&statement, &values, &identity.names())?;
-                changed += returned.len() as u64;
-                returned
-            };
-            let mut change =
-                identity.row(&table.name, returned.first(), Change::Inserted(described));
-            // Key columns the patch did not give: the database chose them.
-            change.generated = identity
-                .columns
-                .iter()
-                .filter(|column| !row.iter().any(|a| a.column.get_ref() == *column))
-                .cloned()
-                .collect();
-            (self.on_event)(PatchEvent::Row(change));
-        }
-        let rest = &rows[shown..];
-        let max_parameters = self.transaction.max_parameters();
-        for chunk in batch::chunks(rest, max_parameters) {
-            let chunk = &rest[chunk];
-            let mut values = Vec::with_capacity(chunk.len() * chunk[0].len());
-            for row in chunk {
-                for assignment in row {
-                    values.push(self.resolve(&table, assignment)?.value);
+            let rest = &chunk[shown..];
+            let max_parameters = self.transaction.max_parameters();
+            for range in batch::chunks(rest, max_parameters) {
+                let batch = &rest[range];
+                let mut values = Vec::with_capacity(batch.len() * batch[0].len());
+                for row in batch {
+                    for assignment in row {
+                        values.push(self.resolve(&table, assignment)?.value);
+                    }
                 }
+                let statement = self.insert_statement(&table, &batch[0], batch.len());
+                changed += self.execute(&statement, &values)?;
             }
-            let statement = self.insert_statement(&table, &chunk[0], chunk.len());
-            changed += self.execute(&statement, &values)?;
         }
-        if rows.len() > SHOWN_ROWS {
-            (self.on_event)(PatchEvent::MoreRows((rows.len() - SHOWN_ROWS) as u64));
+        if seen > SHOWN_ROWS {
+            (self.on_event)(PatchEvent::MoreRows((seen - SHOWN_ROWS) as u64));
         }
+        Ok(changed)
+    }
+
+    /// One of the first [`SHOWN_ROWS`] rows: inserted alone and reported with its key.
+    fn insert_shown(
+        &mut self,
+        table: &Table,
+        identity: &RowIdentity,
+        row: &[Assignment],
+    ) -> Outcome<u64> {
+        let mut values = Vec::with_capacity(row.len());
+        let mut described = Vec::new();
+        for assignment in row {
+            let resolved = self.resolve(table, assignment)?;
+            described.push(ColumnValue {
+                column: assignment.column.get_ref().clone(),
+                value: resolved.value.clone(),
+                reference: resolved.reference,
+            });
+            values.push(resolved.value);
+        }
+        let statement = self.insert_statement(table, row, 1);
+        let (changed, returned) = if identity.columns.is_empty() {
+            (self.execute(&statement, &values)?, Vec::new())
+        } else {
+            let returned = self.insert_returning(&statement, &values, &identity.names())?;
+            (returned.len() as u64, returned)
+        };
+        let mut change = identity.row(&table.name, returned.first(), Change::Inserted(described));
+        // Key columns the patch did not give: the database chose them.
+        change.generated = identity
+            .columns
+            .iter()
+            .filter(|column| !row.iter().any(|a| a.column.get_ref() == *column))
+            .cloned()
+            .collect();
+        (self.on_event)(PatchEvent::Row(change));
         Ok(changed)
     }
 

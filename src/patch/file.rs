@@ -7,6 +7,7 @@ use sha2::{Digest, Sha256};
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use super::stream::{self, Rows};
 use crate::diagnostics::{FileProblems, Problem};
 use crate::file_text::source_text;
 use crate::project::read_project_file;
@@ -60,7 +61,8 @@ pub struct Assignment {
 pub enum OperationKind {
     Insert {
         table: Spanned<String>,
-        rows: Vec<Vec<Assignment>>,
+        /// Parsed, or (big ones) read chunk by chunk: see [`super::stream`].
+        rows: Rows,
     },
     Update {
         table: Spanned<String>,
@@ -267,7 +269,21 @@ fn not_a_version(span: Range<usize>, found: &str) -> Problem {
 type ParsedPatch = (Option<String>, Option<Pin>, Vec<Operation>);
 
 fn parse_operations(path: &Path, source: &str) -> Result<ParsedPatch, FileProblems> {
-    let document = parse_document(path, source)?;
+    // Big `rows = [ … ]` arrays are blanked out of the text toml sees (same
+    // offsets) and read chunk by chunk: see [`stream`].
+    let streamed = stream::streamable_arrays(source);
+    let blanked;
+    let text = if streamed.is_empty() {
+        source
+    } else {
+        blanked = stream::blank(source, &streamed);
+        blanked.as_str()
+    };
+    let document = parse_document(path, text)
+        .map_err(|problems| FileProblems::new(path, source, problems.problems))?;
+    let context = Context {
+        streamed: &streamed,
+    };
     let mut reader = Reader::default();
     let mut description = None;
     let mut after = None;
@@ -290,7 +306,9 @@ fn parse_operations(path: &Path, source: &str) -> Result<ParsedPatch, FileProble
                 };
                 for item in items.iter() {
                     if let Some(table) = reader.table(name, item) {
-                        if let Some(kind) = operation(&mut reader, name, table, item.span()) {
+                        if let Some(kind) =
+                            operation(&mut reader, &context, name, table, item.span())
+                        {
                             operations.push(Operation {
                                 span: item.span(),
                                 kind,
@@ -340,8 +358,14 @@ fn pin(reader: &mut Reader, value: &Value<'_>) -> Option<Pin> {
     })
 }
 
+/// The row arrays read from the file chunk by chunk.
+struct Context<'a> {
+    streamed: &'a [Range<usize>],
+}
+
 fn operation(
     reader: &mut Reader,
+    context_of: &Context<'_>,
     name: &str,
     table: &DeTable<'_>,
     span: Range<usize>,
@@ -368,12 +392,22 @@ fn operation(
                 );
                 return None;
             };
-            let mut rows = Vec::new();
-            for item in items.iter() {
-                if let Some(row) = reader.table("rows", item) {
-                    rows.push(assignments(reader, row));
+            let inside = rows_value.span().start + 1;
+            let rows = match context_of.streamed.iter().find(|r| r.start == inside) {
+                // Read when the patch is checked against the database and again
+                // when it is applied, never here: a TOML error among these rows
+                // is reported by that check, before anything runs.
+                Some(range) => Rows::Streamed(range.clone()),
+                None => {
+                    let mut rows = Vec::new();
+                    for item in items.iter() {
+                        if let Some(row) = reader.table("rows", item) {
+                            rows.push(assignments(reader, row));
+                        }
+                    }
+                    Rows::Parsed(rows)
                 }
-            }
+            };
             Some(OperationKind::Insert {
                 table: table_name,
                 rows,
@@ -474,7 +508,7 @@ fn filter(reader: &mut Reader, value: &Value<'_>) -> Option<Vec<Assignment>> {
     Some(assignments(reader, table))
 }
 
-fn assignments(reader: &mut Reader, table: &DeTable<'_>) -> Vec<Assignment> {
+pub(super) fn assignments(reader: &mut Reader, table: &DeTable<'_>) -> Vec<Assignment> {
     table
         .iter()
         .filter_map(|(key, value)| {

@@ -8,6 +8,7 @@ pub(crate) mod file;
 mod new;
 pub(crate) mod pins;
 pub(crate) mod row;
+mod stream;
 mod validate;
 
 pub use apply::{
@@ -21,4 +22,5 @@ pub use file::{
 pub use new::{new_patch, NewPatch};
 pub use pins::{check_pins, failed_validation_note, run_order, stops};
 pub use row::{Change, ColumnChange, ColumnValue, Reference, RowChange};
+pub use stream::Rows;
 pub use validate::{check_sql, validate_patch};

@@ -9,6 +9,7 @@ use crate::script::{self, Engine, Kind};
 use crate::text::{backticked, did_you_mean};
 
 use super::file::{Assignment, OperationKind, PatchBody, PatchFile, PatchValue, ValueKind};
+use super::stream::{self, Rows};
 
 /// Refuses transaction control (and statements that cannot run in a transaction)
 /// in a `.sql` patch or a `[[sql]]` statement, pointing at it in the file.
@@ -80,6 +81,9 @@ pub fn validate_patch(patch: &PatchFile, schema: &Schema) -> Result<(), FileProb
     };
     for operation in operations {
         checker.no_nul_bytes(&operation.kind);
+        if let OperationKind::Insert { table, rows } = &operation.kind {
+            checker.insert_rows(&patch.source, table.get_ref(), rows, &operation.span);
+        }
         let Some(table_name) = operation.kind.table() else {
             continue;
         };
@@ -105,12 +109,8 @@ pub fn validate_patch(patch: &PatchFile, schema: &Schema) -> Result<(), FileProb
             continue;
         };
         match &operation.kind {
-            OperationKind::Insert { rows, .. } => {
-                for row in rows {
-                    checker.assignments(table, row, true);
-                    checker.required_columns(table, row, operation.span.clone());
-                }
-            }
+            // Checked by `insert_rows` above.
+            OperationKind::Insert { .. } => {}
             OperationKind::Update { filter, set, .. } => {
                 checker.assignments(table, filter, false);
                 checker.assignments(table, set, true);
@@ -136,40 +136,60 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// The rows of an insert, chunk by chunk when they are streamed (see
+    /// [`super::stream`]), so that a big insert is checked in bounded memory.
+    fn insert_rows(&mut self, source: &str, table: &str, rows: &Rows, span: &Range<usize>) {
+        let table = self.schema.table(table);
+        for chunk in stream::chunks(rows, source) {
+            let chunk = match chunk {
+                Ok(chunk) => chunk,
+                Err(problems) => {
+                    self.problems.extend(problems);
+                    continue;
+                }
+            };
+            for row in chunk.iter() {
+                self.nul_bytes_in(row);
+                if let Some(table) = table {
+                    self.assignments(table, row, true);
+                    self.required_columns(table, row, span.clone());
+                }
+            }
+        }
+    }
+
     /// PostgreSQL text cannot hold U+0000 and SQLite's C strings end there, so a
     /// `"\u0000"` is refused here, on every engine, rather than at run time on one.
     fn no_nul_bytes(&mut self, kind: &OperationKind) {
-        fn add<'v>(assignments: &'v [Assignment], values: &mut Vec<&'v PatchValue>) {
-            for assignment in assignments {
-                if let ValueKind::Ref(key) = &assignment.value.kind {
-                    values.extend(key.iter().map(|a| &a.value));
-                } else {
-                    values.push(&assignment.value);
-                }
-            }
-        }
-        let mut values: Vec<&PatchValue> = Vec::new();
         match kind {
-            OperationKind::Insert { rows, .. } => {
-                for row in rows {
-                    add(row, &mut values);
-                }
-            }
+            // Checked row by row in `insert_rows`.
+            OperationKind::Insert { .. } => {}
             OperationKind::Update { filter, set, .. } => {
-                add(filter, &mut values);
-                add(set, &mut values);
+                self.nul_bytes_in(filter);
+                self.nul_bytes_in(set);
             }
-            OperationKind::Delete { filter, .. } => add(filter, &mut values),
-            OperationKind::Sql { params, .. } => values.extend(params),
+            OperationKind::Delete { filter, .. } => self.nul_bytes_in(filter),
+            OperationKind::Sql { params, .. } => params.iter().for_each(|v| self.nul_byte(v)),
         }
-        for value in values {
-            if matches!(&value.kind, ValueKind::Text(text) if text.contains('\0')) {
-                self.problems.push(
-                    Problem::new(value.span.clone(), "the string contains a NUL character (\\u0000)")
-                        .label("NUL character")
-                        .help("remove it: PostgreSQL text cannot store it, so strata refuses it on every engine"),
-                );
+    }
+
+    fn nul_bytes_in(&mut self, assignments: &[Assignment]) {
+        for assignment in assignments {
+            if let ValueKind::Ref(key) = &assignment.value.kind {
+                key.iter().for_each(|a| self.nul_byte(&a.value));
+            } else {
+                self.nul_byte(&assignment.value);
             }
+        }
+    }
+
+    fn nul_byte(&mut self, value: &PatchValue) {
+        if matches!(&value.kind, ValueKind::Text(text) if text.contains('\0')) {
+            self.problems.push(
+                Problem::new(value.span.clone(), "the string contains a NUL character (\\u0000)")
+                    .label("NUL character")
+                    .help("remove it: PostgreSQL text cannot store it, so strata refuses it on every engine"),
+            );
         }
     }
 
