@@ -235,9 +235,14 @@ pub enum Command {
         /// Write to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Overwrite --output if it exists.
+        /// Overwrite --output if it exists (its `[project]` table is kept).
         #[arg(long)]
         force: bool,
+        /// Write schema.toml even though the database has objects strata does
+        /// not manage (CHECK constraints, views, triggers, …): they are named on
+        /// stderr and left out. Without it pull writes nothing then (exit 5).
+        #[arg(long)]
+        allow_unmanaged: bool,
     },
 }
 
@@ -405,7 +410,12 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             output::document(&String::from_utf8_lossy(&page));
             Ok(exit::OK)
         }
-        Command::Pull { output, force, .. } => pull::run(&context, output.as_deref(), *force),
+        Command::Pull {
+            output,
+            force,
+            allow_unmanaged,
+            ..
+        } => pull::run(&context, output.as_deref(), *force, *allow_unmanaged),
     }
 }
 
