@@ -1,5 +1,6 @@
 //! The command line: clap parses, one file per command does the talking.
 
+mod baseline;
 mod check;
 mod clone;
 mod generate;
@@ -228,6 +229,25 @@ pub enum Command {
     /// Rewrite the integrity file (migrations/<dialect>/strata.sum) after a
     /// deliberate hand edit of a migration that was never applied anywhere.
     Hash,
+    /// Start managing an existing database: check that it is what the migrations
+    /// up to N build (replayed on a scratch database), then record them as applied
+    /// without running them, under the migration lock.
+    Baseline {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The last migration to record (default: the newest).
+        #[arg(long, value_name = "N")]
+        version: Option<i32>,
+        /// A PostgreSQL server where a scratch database replays migrations/postgres
+        /// (default: the --database-url server).
+        #[arg(
+            long,
+            env = "STRATA_DEV_URL",
+            value_name = "URL",
+            hide_env_values = true
+        )]
+        dev_url: Option<String>,
+    },
     /// Introspect the live database and print it as schema.toml.
     Pull {
         #[command(flatten)]
@@ -267,6 +287,7 @@ impl Command {
             | Command::Clone { db, .. }
             | Command::Status { db }
             | Command::Check { db, .. }
+            | Command::Baseline { db, .. }
             | Command::Pull { db, .. } => Some(db),
             Command::Init
             | Command::Generate { .. }
@@ -395,6 +416,9 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
         Command::Clone { name, .. } => clone::run(&context, name),
         Command::Status { .. } => status::run(&context),
         Command::Check { dev_url, .. } => check::run(&context, dev_url.as_deref()),
+        Command::Baseline {
+            version, dev_url, ..
+        } => baseline::run(&context, *version, dev_url.as_deref()),
         Command::Hash => hash::run(&context.project),
         Command::Completions { shell } => {
             let mut script = Vec::new();

@@ -17,7 +17,7 @@ pub mod runner;
 pub mod template;
 
 pub use apply::{
-    integrity_problems, migrate, migration_status, pending_migrations, AppliedEvent,
+    checksum, integrity_problems, migrate, migration_status, pending_migrations, AppliedEvent,
     MigrationStatus, StatusLine,
 };
 pub use dir::{load_migrations, validate_migration_name, validate_name};
