@@ -79,7 +79,7 @@ fn postgres_pull_names_what_it_leaves_out_and_baseline_adopts_the_database() {
             "index `film.film_title_lower`: CREATE INDEX film_title_lower ON public.film USING btree (lower((title)::text))",
             "index `casting_note.casting_note_active`: CREATE INDEX casting_note_active ON public.casting_note USING btree (note) WHERE active",
             "primary key column `region.region_id`: an integer primary key without a sequence; schema.toml cannot say so, and its migrations declare it SERIAL",
-            "column default `actor.actor_id`: nextval('actor_actor_id_seq'::regclass) uses a sequence no column owns; schema.toml declares no default",
+            "column default `actor.actor_id`: nextval('actor_actor_id_seq'::regclass) uses a sequence no column owns; its migrations declare the column SERIAL (a sequence of its own) instead",
             "sequence `actor_actor_id_seq`: owned by no column",
             "view `actor_names`: SELECT (((actor.first_name)::text || ' '::text) || (actor.last_name)::text) AS name FROM actor;",
             "trigger `actor.actor_touch`: CREATE TRIGGER actor_touch BEFORE UPDATE ON public.actor FOR EACH ROW EXECUTE FUNCTION touch()",

@@ -238,7 +238,11 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
                     found.push(Unmanaged::new(
                         "column default",
                         &qualified,
-                        format!("{expr} uses a sequence no column owns; schema.toml declares no default"),
+                        if is_key {
+                            format!("{expr} uses a sequence no column owns; its migrations declare the column SERIAL (a sequence of its own) instead")
+                        } else {
+                            format!("{expr} uses a sequence no column owns; schema.toml declares no default")
+                        },
                     ));
                 }
                 Some(expr) => {
