@@ -117,7 +117,9 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
                     ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord) \
                           JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord), \
                     con.confdeltype::text, con.confupdtype::text, \
-                    pg_get_constraintdef(con.oid), con.condeferrable, con.confmatchtype::text \
+                    CASE WHEN con.contype IN ('c', 'x', 't') OR con.condeferrable OR con.confmatchtype = 'f' \
+                         THEN pg_get_constraintdef(con.oid) ELSE '' END, \
+                    con.condeferrable, con.confmatchtype::text \
              FROM pg_constraint con \
              JOIN pg_class c ON c.oid = con.conrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -175,15 +177,17 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
             "SELECT t.relname::text, i.relname::text, ix.indisunique, \
                     ARRAY(SELECT a.attname::text FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord) \
                           JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.ord), \
-                    ix.indexprs IS NULL AND ix.indpred IS NULL AND am.amname = 'btree' \
-                      AND ix.indnkeyatts = ix.indnatts AND NOT ix.indnullsnotdistinct \
-                      AND NOT EXISTS (SELECT 1 FROM unnest(ix.indoption::int2[]) o WHERE o <> 0) \
-                      AND NOT EXISTS (SELECT 1 FROM unnest(ix.indclass::oid[]) k JOIN pg_opclass oc ON oc.oid = k WHERE NOT oc.opcdefault), \
-                    pg_get_indexdef(ix.indexrelid) \
+                    m.modelled, \
+                    CASE WHEN m.modelled THEN '' ELSE pg_get_indexdef(ix.indexrelid) END \
              FROM pg_index ix \
              JOIN pg_class i ON i.oid = ix.indexrelid \
              JOIN pg_am am ON am.oid = i.relam \
              JOIN pg_class t ON t.oid = ix.indrelid \
+             CROSS JOIN LATERAL (SELECT ix.indexprs IS NULL AND ix.indpred IS NULL AND am.amname = 'btree' \
+                      AND ix.indnkeyatts = ix.indnatts AND NOT ix.indnullsnotdistinct \
+                      AND NOT EXISTS (SELECT 1 FROM unnest(ix.indoption::int2[]) o WHERE o <> 0) \
+                      AND NOT EXISTS (SELECT 1 FROM unnest(ix.indclass::oid[]) k JOIN pg_opclass oc ON oc.oid = k WHERE NOT oc.opcdefault) \
+                      AS modelled) m \
              JOIN pg_namespace n ON n.oid = t.relnamespace \
              WHERE n.nspname = current_schema() AND t.relname NOT IN {INTERNAL} \
                AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
