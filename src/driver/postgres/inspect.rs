@@ -172,6 +172,8 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         }
     }
 
+    // `modelled`: what the model holds (a plain btree on columns); the list of
+    // non-default operator classes is computed once for all indexes.
     let indexes = client.query(
         &format!(
             "SELECT t.relname::text, i.relname::text, ix.indisunique, \
@@ -185,8 +187,8 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
              JOIN pg_class t ON t.oid = ix.indrelid \
              CROSS JOIN LATERAL (SELECT ix.indexprs IS NULL AND ix.indpred IS NULL AND am.amname = 'btree' \
                       AND ix.indnkeyatts = ix.indnatts AND NOT ix.indnullsnotdistinct \
-                      AND NOT EXISTS (SELECT 1 FROM unnest(ix.indoption::int2[]) o WHERE o <> 0) \
-                      AND NOT EXISTS (SELECT 1 FROM unnest(ix.indclass::oid[]) k JOIN pg_opclass oc ON oc.oid = k WHERE NOT oc.opcdefault) \
+                      AND 0 = ALL(ix.indoption::int2[]) \
+                      AND NOT ix.indclass::oid[] && (SELECT array_agg(oc.oid) FROM pg_opclass oc WHERE NOT oc.opcdefault) \
                       AS modelled) m \
              JOIN pg_namespace n ON n.oid = t.relnamespace \
              WHERE n.nspname = current_schema() AND t.relname NOT IN {INTERNAL} \

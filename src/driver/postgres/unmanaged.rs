@@ -44,9 +44,8 @@ pub fn find(
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_sequence s ON s.seqrelid = c.oid \
              WHERE n.nspname = current_schema() AND c.relname NOT IN {INTERNAL} \
-               AND c.relkind IN ('v', 'm', 'S', 'f', 'p', 'r') \
-               AND (c.relkind <> 'r' OR c.relispartition \
-                    OR EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid)) \
+               AND (c.relkind IN ('v', 'm', 'S', 'f', 'p') OR c.relispartition \
+                    OR c.oid IN (SELECT i.inhrelid FROM pg_inherits i)) \
                AND {} \
              ORDER BY c.relname",
             not_extension_member("pg_class", "c.oid")
@@ -176,9 +175,9 @@ pub fn find(
                       WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) END \
              FROM pg_type t \
              JOIN pg_namespace n ON n.oid = t.typnamespace \
+             LEFT JOIN pg_class r ON r.oid = t.typrelid \
              WHERE n.nspname = current_schema() \
-               AND (t.typtype IN ('e', 'd', 'r') \
-                    OR (t.typtype = 'c' AND (SELECT c.relkind FROM pg_class c WHERE c.oid = t.typrelid) = 'c')) \
+               AND (t.typtype IN ('e', 'd', 'r') OR r.relkind = 'c') \
                AND {} \
              ORDER BY t.typname",
             not_extension_member("pg_type", "t.oid")
