@@ -352,3 +352,42 @@ fn pull_force_keeps_the_project_table() {
         format!("{settings}\n[table.hero.columns]\nid = {{ type = \"integer\", primary_key = true }}\nname = \"text\"\n")
     );
 }
+
+/// Types as other databases spell them: one error each, no knock-on error for
+/// what uses the column, and a suggestion only when it is a type schema.toml
+/// accepts, with the arguments that were written.
+#[test]
+fn another_databases_type_gets_one_error_and_a_valid_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    std::fs::write(
+        project.join("schema.toml"),
+        r#"[table.film.columns]
+id = { type = "integer", primary_key = true }
+title = "NVARCHAR(40)"
+price = "DECIMAL(4,2)"
+code = { type = "char(2)", unique = true }
+[table.copy.columns]
+id = { type = "integer", primary_key = true }
+film_code = { type = "text", references = "film.code" }
+"#,
+    )
+    .unwrap();
+    let run = strata(project, &["generate", "initial"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("error:"))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "error: unknown column type `NVARCHAR(40)`; did you mean `varchar(40)`?",
+            "error: unknown column type `DECIMAL(4,2)`; did you mean `numeric(4,2)`?",
+            "error: unknown column type `char(2)`",
+        ],
+        "{}",
+        run.stderr
+    );
+}
