@@ -1,5 +1,6 @@
 //! The command line: clap parses, one file per command does the talking.
 
+mod baseline;
 mod check;
 mod clone;
 mod fleet;
@@ -296,6 +297,25 @@ pub enum Command {
         #[arg(long)]
         files_only: bool,
     },
+    /// Start managing an existing database: check that it is what the migrations
+    /// up to N build (replayed on a scratch database), then record them as applied
+    /// without running them, under the migration lock.
+    Baseline {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The last migration to record (default: the newest).
+        #[arg(long, value_name = "N")]
+        version: Option<i32>,
+        /// A PostgreSQL server where a scratch database replays migrations/postgres
+        /// (default: the --database-url server).
+        #[arg(
+            long,
+            env = "STRATA_DEV_URL",
+            value_name = "URL",
+            hide_env_values = true
+        )]
+        dev_url: Option<String>,
+    },
     /// Introspect the live database and print it as schema.toml.
     Pull {
         #[command(flatten)]
@@ -303,9 +323,14 @@ pub enum Command {
         /// Write to this file instead of standard output.
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
-        /// Overwrite --output if it exists.
+        /// Overwrite --output if it exists (its `[project]` table is kept).
         #[arg(long)]
         force: bool,
+        /// Write schema.toml even though the database has objects strata does
+        /// not manage (CHECK constraints, views, triggers, …): they are named on
+        /// stderr and left out. Without it pull writes nothing then (exit 5).
+        #[arg(long)]
+        allow_unmanaged: bool,
     },
 }
 
@@ -331,6 +356,7 @@ impl Command {
             | Command::Status { db, .. }
             | Command::Check { db, .. }
             | Command::Convert { db, .. }
+            | Command::Baseline { db, .. }
             | Command::Pull { db, .. } => Some(db),
             Command::Init
             | Command::Generate { .. }
@@ -510,6 +536,9 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
         } => patch::run_new(&context.project, name),
         Command::Setup { template: true, .. } => clone::setup_template(&context),
         Command::Clone { name, .. } => clone::run(&context, name),
+        Command::Baseline {
+            version, dev_url, ..
+        } => baseline::run(&context, *version, dev_url.as_deref()),
         Command::Hash => hash::run(&context.project),
         Command::Convert { to, files_only, .. } => convert::run(&context, to, *files_only),
         Command::Completions { shell } => {
@@ -526,7 +555,12 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             output::document(&String::from_utf8_lossy(&page));
             Ok(exit::OK)
         }
-        Command::Pull { output, force, .. } => pull::run(&context, output.as_deref(), *force),
+        Command::Pull {
+            output,
+            force,
+            allow_unmanaged,
+            ..
+        } => pull::run(&context, output.as_deref(), *force, *allow_unmanaged),
     }
 }
 

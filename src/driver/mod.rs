@@ -148,6 +148,10 @@ pub trait Database {
 
     fn inspect(&mut self) -> Result<Schema>;
 
+    /// [`Database::inspect`] for `pull` and `baseline`, with every object of the
+    /// database the model leaves out, named (read from the catalogs in bulk).
+    fn inspect_with_unmanaged(&mut self) -> Result<(Schema, Vec<crate::schema::Unmanaged>)>;
+
     /// The migration history, oldest first; empty when no migration ever ran.
     /// The rows come from [`Database::history_rows`] and are checked by
     /// `migrate::history`, the same for every engine; a malformed row is an

@@ -267,8 +267,13 @@ pub fn check_database_with(
         }
         None => dialect.replay(&applied_scripts, Some(replay_server))?,
     };
-    if let Some(expected) = expected {
-        let live = database.inspect()?;
+    if let Some(mut expected) = expected {
+        // What strata does not manage (a CHECK, a view, a column of a type
+        // schema.toml cannot declare, in a database adopted with `baseline`) is
+        // not drift: no migration made it, and none may drop it.
+        let (mut live, _) = database.inspect_with_unmanaged()?;
+        crate::schema::unmanaged::adopt(&mut live, &mut Vec::new());
+        crate::schema::unmanaged::adopt(&mut expected, &mut Vec::new());
         let changes = diff(&live, &expected);
         if !changes.is_empty() {
             let mut finding = Finding::new(

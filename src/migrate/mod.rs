@@ -20,8 +20,9 @@ pub mod runner;
 pub mod template;
 
 pub use apply::{
-    applied_migrations, integrity_problems, integrity_problems_of, migrate, migrate_files,
-    migration_status, pending_migrations, AppliedEvent, MigrationStatus, StatusLine,
+    applied_migrations, checksum, integrity_problems, integrity_problems_of, migrate,
+    migrate_files, migration_status, pending_migrations, AppliedEvent, MigrationStatus,
+    StatusLine,
 };
 pub use dir::{load_migrations, validate_migration_name, validate_name, MigrationFiles};
 pub use generate::{generate, unsynced_changes, GenerateOptions, Generated};

@@ -5,6 +5,7 @@ mod change;
 mod model;
 mod parse;
 mod types;
+pub mod unmanaged;
 mod write;
 
 pub use change::{Change, Destruction};
@@ -14,4 +15,5 @@ pub use model::{
 };
 pub use parse::{parse_schema_file, parse_schema_text, ProjectConfig, SchemaFile};
 pub use types::{Type, TypeChange};
-pub use write::{unwritable_names, write_schema};
+pub use unmanaged::Unmanaged;
+pub use write::{unwritable_names, write_schema, write_tables};

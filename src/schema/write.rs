@@ -12,6 +12,14 @@ pub fn write_schema(schema: &Schema, dialects: &[String]) -> String {
     let mut text = String::from("# Written by `strata pull` from a live database.\n\n[project]\n");
     let listed: Vec<String> = dialects.iter().map(|d| string(d)).collect();
     let _ = writeln!(text, "dialects = [{}]", listed.join(", "));
+    text.push_str(&write_tables(schema));
+    text
+}
+
+/// The `[table.…]` part of schema.toml alone, each table after a blank line, for
+/// `pull --force` to put under the `[project]` table a file already has.
+pub fn write_tables(schema: &Schema) -> String {
+    let mut text = String::new();
     for table in &schema.tables {
         text.push('\n');
         write_table(&mut text, table);

@@ -12,6 +12,7 @@ mod renames;
 mod template;
 mod tls;
 mod types;
+mod unmanaged;
 mod values;
 
 use std::str::FromStr;
@@ -387,6 +388,10 @@ impl Database for PostgresDatabase {
 
     fn inspect(&mut self) -> Result<Schema> {
         inspect::inspect(&mut self.client).map_err(|e| query_error(&e))
+    }
+
+    fn inspect_with_unmanaged(&mut self) -> Result<(Schema, Vec<crate::schema::Unmanaged>)> {
+        inspect::inspect_with_unmanaged(&mut self.client).map_err(|e| query_error(&e))
     }
 
     fn apply_migrations(

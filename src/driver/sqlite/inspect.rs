@@ -1,5 +1,7 @@
 //! A live SQLite database → [`Schema`], in three queries for the whole database
 //! (tables+columns, foreign keys, indexes), through the pragma table-valued functions.
+//! For `pull` and `baseline` ([`inspect_with_unmanaged`]) every object the model
+//! leaves out is named too (see `unmanaged.rs`).
 
 use std::collections::HashMap;
 
@@ -9,7 +11,7 @@ use super::types::portable_type;
 use crate::schema::names;
 use crate::schema::{
     Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table, Type,
-    UniqueConstraint,
+    UniqueConstraint, Unmanaged,
 };
 
 /// User tables: not SQLite's own, not the migration and patch history.
@@ -17,14 +19,29 @@ const USER_TABLES: &str = "m.type = 'table' AND m.name NOT LIKE 'sqlite\\_%' ESC
      AND m.name NOT IN ('refinery_schema_history', '__diesel_schema_migrations', 'strata_patch_history')";
 
 pub fn inspect(connection: &Connection) -> rusqlite::Result<Schema> {
+    read(connection, &mut Vec::new())
+}
+
+/// The schema, and every object of the database it leaves out.
+pub fn inspect_with_unmanaged(
+    connection: &Connection,
+) -> rusqlite::Result<(Schema, Vec<Unmanaged>)> {
+    let mut found = Vec::new();
+    let schema = read(connection, &mut found)?;
+    super::unmanaged::find(connection, &mut found)?;
+    Ok((schema, found))
+}
+
+fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result<Schema> {
     let mut tables: Vec<Table> = Vec::new();
     let mut position: HashMap<String, usize> = HashMap::new();
     let mut primary_keys: HashMap<String, Vec<(i64, String)>> = HashMap::new();
+    let mut declared_types: HashMap<(String, String), String> = HashMap::new();
 
     let mut statement = connection.prepare(&format!(
-        "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk \
-         FROM sqlite_schema AS m, pragma_table_info(m.name) AS p \
-         WHERE {USER_TABLES} ORDER BY m.rowid, p.cid"
+        "SELECT m.name, p.name, p.type, p.\"notnull\", p.dflt_value, p.pk, p.hidden \
+         FROM sqlite_schema AS m, pragma_table_xinfo(m.name) AS p \
+         WHERE {USER_TABLES} AND p.hidden <> 1 ORDER BY m.rowid, p.cid"
     ))?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
@@ -34,11 +51,20 @@ pub fn inspect(connection: &Connection) -> rusqlite::Result<Schema> {
         let not_null: bool = row.get(3)?;
         let default: Option<String> = row.get(4)?;
         let pk_position: i64 = row.get(5)?;
+        // 2 and 3: a generated column (VIRTUAL, STORED); xinfo has no expression.
+        if row.get::<_, i64>(6)? >= 2 {
+            found.push(Unmanaged::new(
+                "generated column",
+                format!("{table_name}.{column_name}"),
+                "GENERATED ALWAYS AS (…); schema.toml declares it as a plain column",
+            ));
+        }
         let index = *position.entry(table_name.clone()).or_insert_with(|| {
             tables.push(Table::new(&table_name));
             tables.len() - 1
         });
-        let ty = portable_type(&declared);
+        let ty = adopted_type(&declared);
+        declared_types.insert((table_name.clone(), column_name.clone()), declared.clone());
         if pk_position > 0 {
             primary_keys
                 .entry(table_name.clone())
@@ -66,8 +92,31 @@ pub fn inspect(connection: &Connection) -> rusqlite::Result<Schema> {
         }
     }
 
+    for table in &tables {
+        let Some(pk) = &table.primary_key else {
+            continue;
+        };
+        let [key] = pk.columns.as_slice() else {
+            continue;
+        };
+        let declared = declared_types.get(&(table.name.clone(), key.clone()));
+        // Only INTEGER spelt so makes SQLite's rowid alias (and numbering).
+        if table.column(key).is_some_and(|c| c.ty.is_integer_like())
+            && declared.is_some_and(|d| !d.eq_ignore_ascii_case("INTEGER"))
+        {
+            found.push(Unmanaged::new(
+                "primary key column",
+                format!("{}.{key}", table.name),
+                format!(
+                    "declared {}, so it is not SQLite's rowid alias; schema.toml declares INTEGER, which is",
+                    declared.map_or("", String::as_str)
+                ),
+            ));
+        }
+    }
+
     read_foreign_keys(connection, &mut tables, &position)?;
-    read_indexes(connection, &mut tables, &position)?;
+    read_indexes(connection, &mut tables, &position, found)?;
     Ok(Schema { tables })
 }
 
@@ -140,31 +189,52 @@ fn read_indexes(
     connection: &Connection,
     tables: &mut [Table],
     position: &HashMap<String, usize>,
+    found: &mut Vec<Unmanaged>,
 ) -> rusqlite::Result<()> {
     let mut statement = connection.prepare(&format!(
-        "SELECT m.name, l.name, l.\"unique\", l.origin, i.name \
+        "SELECT m.name, l.name, l.\"unique\", l.origin, i.name, \
+                COALESCE(l.partial OR i.cid = -2 OR i.\"desc\" OR i.coll <> 'BINARY', 1), x.sql \
          FROM sqlite_schema AS m \
          JOIN pragma_index_list(m.name) AS l \
-         JOIN pragma_index_info(l.name) AS i \
+         JOIN pragma_index_xinfo(l.name) AS i \
          LEFT JOIN sqlite_schema AS x ON x.type = 'index' AND x.name = l.name \
-         WHERE {USER_TABLES} ORDER BY m.rowid, x.rowid, i.seqno"
+         WHERE {USER_TABLES} AND i.key ORDER BY m.rowid, x.rowid, i.seqno"
     ))?;
     let mut rows = statement.query([])?;
-    let mut current: Option<(String, String, bool, String, Vec<String>)> = None;
-    let mut finish = |entry: Option<(String, String, bool, String, Vec<String>)>| {
-        let Some((table, name, unique, origin, columns)) = entry else {
+    struct Found {
+        table: String,
+        name: String,
+        unique: bool,
+        origin: String,
+        columns: Vec<String>,
+        /// Partial, on an expression, descending or with a collation: not modelled.
+        unmodelled: bool,
+        sql: Option<String>,
+    }
+    let mut current: Option<Found> = None;
+    let mut finish = |entry: Option<Found>| {
+        let Some(entry) = entry else {
             return;
         };
-        let table_model = &mut tables[position[&table]];
-        match origin.as_str() {
+        let table_model = &mut tables[position[&entry.table]];
+        if entry.unmodelled {
+            let sql = entry.sql.unwrap_or_default();
+            found.push(Unmanaged::new(
+                "index",
+                format!("{}.{}", entry.table, entry.name),
+                sql.split_whitespace().collect::<Vec<_>>().join(" "),
+            ));
+            return;
+        }
+        match entry.origin.as_str() {
             "c" => table_model.indexes.push(Index {
-                name,
-                columns,
-                unique,
+                name: entry.name,
+                columns: entry.columns,
+                unique: entry.unique,
             }),
             "u" => table_model.uniques.push(UniqueConstraint {
-                name: names::unique(&table, &columns),
-                columns,
+                name: names::unique(&entry.table, &entry.columns),
+                columns: entry.columns,
             }),
             _ => {} // the primary key's own index
         }
@@ -172,19 +242,87 @@ fn read_indexes(
     while let Some(row) = rows.next()? {
         let table: String = row.get(0)?;
         let index: String = row.get(1)?;
-        // Expression indexes have no column name; they are not part of the model.
+        // Expression columns have no name.
         let column: Option<String> = row.get(4)?;
-        let Some(column) = column else { continue };
+        let unmodelled: bool = row.get(5)?;
         match &mut current {
-            Some((t, i, _, _, columns)) if *t == table && *i == index => columns.push(column),
+            Some(entry) if entry.table == table && entry.name == index => {
+                entry.columns.extend(column);
+                entry.unmodelled |= unmodelled;
+            }
             _ => {
-                let next = Some((table, index, row.get(2)?, row.get(3)?, vec![column]));
+                let next = Some(Found {
+                    table,
+                    name: index,
+                    unique: row.get(2)?,
+                    origin: row.get(3)?,
+                    columns: column.into_iter().collect(),
+                    unmodelled,
+                    sql: row.get(6)?,
+                });
                 finish(std::mem::replace(&mut current, next));
             }
         }
     }
     finish(current);
     Ok(())
+}
+
+/// The model's type for a declared SQLite type: the portable type of the same
+/// spelling, or of another spelling SQLite treats exactly alike (same affinity,
+/// and SQLite enforces neither lengths nor precisions): `INT` is `integer`,
+/// `NVARCHAR(40)` and `CHAR(1)` are `varchar(n)`, `DECIMAL(4,2)` is
+/// `numeric(4,2)`, no type at all is `bytes` (no affinity, like BLOB). Anything
+/// else stays custom, and `pull` names the column.
+fn adopted_type(declared: &str) -> Type {
+    let ty = portable_type(declared);
+    if !matches!(ty, Type::Custom(_)) {
+        return ty;
+    }
+    let normalized = declared
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_uppercase();
+    let (name, arguments) = match normalized.split_once('(') {
+        Some((name, rest)) => (
+            name.trim().to_string(),
+            rest.strip_suffix(')').map(|inside| {
+                inside
+                    .split(',')
+                    .map(|n| n.trim().parse::<u32>().ok())
+                    .collect::<Option<Vec<u32>>>()
+            }),
+        ),
+        None => (normalized.clone(), Some(Some(Vec::new()))),
+    };
+    let Some(Some(arguments)) = arguments else {
+        return ty;
+    };
+    match (name.as_str(), arguments.as_slice()) {
+        // MySQL's display widths (INT(11)) mean nothing to SQLite either.
+        ("INT" | "INT4" | "MEDIUMINT" | "INTEGER", [] | [_]) => Type::Integer,
+        ("TINYINT" | "INT2" | "SMALLINT", [] | [_]) => Type::SmallInt,
+        ("INT8" | "BIGINT" | "UNSIGNED BIG INT", [] | [_]) => Type::BigInt,
+        (
+            "CHAR" | "CHARACTER" | "NCHAR" | "NVARCHAR" | "VARCHAR" | "VARYING CHARACTER"
+            | "NATIVE CHARACTER",
+            [length],
+        ) if *length > 0 => Type::Varchar(*length),
+        ("CHAR" | "CHARACTER" | "NCHAR" | "NVARCHAR" | "CLOB", []) => Type::Text,
+        ("DECIMAL" | "NUMERIC", []) => Type::Numeric(None),
+        ("DECIMAL" | "NUMERIC", [precision]) if *precision > 0 => {
+            Type::Numeric(Some((*precision, 0)))
+        }
+        ("DECIMAL", [precision, scale]) if *precision > 0 && scale <= precision => {
+            Type::Numeric(Some((*precision, *scale)))
+        }
+        ("FLOAT" | "DOUBLE", []) => Type::Double,
+        ("BOOL", []) => Type::Boolean,
+        ("TIMESTAMP", []) => Type::Timestamp,
+        ("", []) => Type::Bytes,
+        _ => ty,
+    }
 }
 
 fn parse_action(text: &str) -> ForeignKeyAction {

@@ -8,6 +8,7 @@ mod rebuild;
 mod script;
 mod template;
 mod types;
+mod unmanaged;
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -219,6 +220,10 @@ impl Database for SqliteDatabase {
 
     fn inspect(&mut self) -> Result<Schema> {
         inspect::inspect(&self.connection).map_err(database_error)
+    }
+
+    fn inspect_with_unmanaged(&mut self) -> Result<(Schema, Vec<crate::schema::Unmanaged>)> {
+        inspect::inspect_with_unmanaged(&self.connection).map_err(database_error)
     }
 
     fn apply_migrations(

@@ -52,7 +52,24 @@ impl Parser<'_> {
                                 .map_or(word, |(_, portable)| *portable),
                         )
                     });
+                // Only a name schema.toml accepts: `varchar` alone is not one, so a
+                // parameterised type is suggested with the arguments written
+                // (`NVARCHAR(40)` → `varchar(40)`) or with its placeholder.
+                let arguments = name[bare.len()..].trim();
                 let hint = hit
+                    .map(|hit| {
+                        let template = crate::schema::types::PORTABLE_TYPE_NAMES
+                            .iter()
+                            .find(|known| known.split('(').next() == Some(hit))
+                            .copied()
+                            .unwrap_or(hit);
+                        let with_arguments = format!("{hit}{arguments}");
+                        if Type::parse_portable(&with_arguments).is_some() {
+                            with_arguments
+                        } else {
+                            template.to_string()
+                        }
+                    })
                     .map(|hit| format!("; did you mean `{hit}`?"))
                     .unwrap_or_default();
                 self.reader.problem(

@@ -1,0 +1,275 @@
+//! The objects of a PostgreSQL schema that strata's model leaves out (views,
+//! triggers, functions, types, …), named for `pull` and `baseline`: one catalog
+//! query per kind of object, for the whole schema. Objects that belong to an
+//! extension are the extension's, and named once as the extension.
+
+use postgres::Client;
+
+use crate::schema::{Schema, Unmanaged};
+
+const INTERNAL: &str = "('refinery_schema_history', 'strata_patch_history')";
+
+/// `NOT EXISTS` an extension owning the object `oid` of catalog `catalog`.
+fn not_extension_member(catalog: &str, oid: &str) -> String {
+    format!(
+        "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass \
+         AND e.objid = {oid} AND e.deptype = 'e')"
+    )
+}
+
+/// Adds every object of the current schema the model does not hold to `found`;
+/// partitioned tables, partitions and inheriting tables are also taken out of
+/// `schema` (a plain table in their place would hold other rows).
+pub fn find(
+    client: &mut Client,
+    schema: &mut Schema,
+    found: &mut Vec<Unmanaged>,
+) -> Result<(), postgres::Error> {
+    let relations = client.query(
+        &format!(
+            "SELECT c.relname::text, c.relkind::text, c.relispartition, \
+                    (SELECT string_agg(p.relname::text, ', ' ORDER BY p.relname) FROM pg_inherits i \
+                     JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid), \
+                    CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END, \
+                    (SELECT t.relname::text || '.' || a.attname::text FROM pg_depend d \
+                     JOIN pg_class t ON t.oid = d.refobjid \
+                     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid \
+                     WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
+                       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1), \
+                    s.seqstart, s.seqincrement, \
+                    (s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcycle \
+                     OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 \
+                                    WHEN 'int4'::regtype THEN 2147483647 ELSE 9223372036854775807 END) \
+             FROM pg_class c \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_sequence s ON s.seqrelid = c.oid \
+             WHERE n.nspname = current_schema() AND c.relname NOT IN {INTERNAL} \
+               AND (c.relkind IN ('v', 'm', 'S', 'f', 'p') OR c.relispartition \
+                    OR c.oid IN (SELECT i.inhrelid FROM pg_inherits i)) \
+               AND {} \
+             ORDER BY c.relname",
+            not_extension_member("pg_class", "c.oid")
+        ),
+        &[],
+    )?;
+    let mut left_out = Vec::new();
+    for row in &relations {
+        let name: String = row.get(0);
+        let parents: Option<String> = row.get(3);
+        let definition: Option<String> = row.get(4);
+        let owner: Option<String> = row.get(5);
+        let single_line = |sql: String| sql.split_whitespace().collect::<Vec<_>>().join(" ");
+        let entry = match row.get::<_, String>(1).as_str() {
+            "v" => Unmanaged::new("view", &name, single_line(definition.unwrap_or_default())),
+            "m" => Unmanaged::new(
+                "materialized view",
+                &name,
+                single_line(definition.unwrap_or_default()),
+            ),
+            "f" => Unmanaged::new("foreign table", &name, ""),
+            "S" => match owner {
+                None => Unmanaged::new("sequence", &name, "owned by no column"),
+                // An owned sequence strata creates itself (SERIAL), unless its
+                // numbering differs from SERIAL's.
+                Some(owner) if row.get::<_, bool>(8) => Unmanaged::new(
+                    "sequence",
+                    &name,
+                    format!(
+                        "of {owner}: starts at {}, increments by {}; SERIAL's starts at 1 and increments by 1",
+                        row.get::<_, i64>(6),
+                        row.get::<_, i64>(7)
+                    ),
+                ),
+                Some(_) => continue,
+            },
+            "p" => {
+                left_out.push(name.clone());
+                Unmanaged::new("partitioned table", &name, "left out")
+            }
+            _ if row.get::<_, bool>(2) => {
+                left_out.push(name.clone());
+                Unmanaged::new(
+                    "partition",
+                    &name,
+                    format!("of {}; left out", parents.unwrap_or_default()),
+                )
+            }
+            _ => {
+                left_out.push(name.clone());
+                Unmanaged::new(
+                    "inheriting table",
+                    &name,
+                    format!("inherits from {}; left out", parents.unwrap_or_default()),
+                )
+            }
+        };
+        found.push(entry);
+    }
+    schema
+        .tables
+        .retain(|table| !left_out.contains(&table.name));
+
+    let triggers = client.query(
+        "SELECT c.relname::text, t.tgname::text, pg_get_triggerdef(t.oid) \
+         FROM pg_trigger t \
+         JOIN pg_class c ON c.oid = t.tgrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND NOT t.tgisinternal \
+         ORDER BY c.relname, t.tgname",
+        &[],
+    )?;
+    for row in &triggers {
+        found.push(Unmanaged::new(
+            "trigger",
+            format!("{}.{}", row.get::<_, String>(0), row.get::<_, String>(1)),
+            row.get::<_, String>(2),
+        ));
+    }
+
+    let functions = client.query(
+        &format!(
+            "SELECT p.proname::text || '(' || pg_get_function_identity_arguments(p.oid) || ')', \
+                    p.prokind::text \
+             FROM pg_proc p \
+             JOIN pg_namespace n ON n.oid = p.pronamespace \
+             WHERE n.nspname = current_schema() AND {} \
+             ORDER BY 1",
+            not_extension_member("pg_proc", "p.oid")
+        ),
+        &[],
+    )?;
+    for row in &functions {
+        let kind = match row.get::<_, String>(1).as_str() {
+            "p" => "procedure",
+            "a" => "aggregate",
+            "w" => "window function",
+            _ => "function",
+        };
+        found.push(Unmanaged::new(kind, row.get::<_, String>(0), ""));
+    }
+
+    let rules = client.query(
+        "SELECT c.relname::text, r.rulename::text, pg_get_ruledef(r.oid) \
+         FROM pg_rewrite r \
+         JOIN pg_class c ON c.oid = r.ev_class \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() AND r.rulename <> '_RETURN' \
+         ORDER BY c.relname, r.rulename",
+        &[],
+    )?;
+    for row in &rules {
+        let definition: String = row.get(2);
+        found.push(Unmanaged::new(
+            "rule",
+            format!("{}.{}", row.get::<_, String>(0), row.get::<_, String>(1)),
+            definition.split_whitespace().collect::<Vec<_>>().join(" "),
+        ));
+    }
+
+    let types = client.query(
+        &format!(
+            "SELECT t.typname::text, t.typtype::text, \
+                    CASE t.typtype \
+                      WHEN 'e' THEN (SELECT string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) \
+                                     FROM pg_enum e WHERE e.enumtypid = t.oid) \
+                      WHEN 'd' THEN format_type(t.typbasetype, t.typtypmod) END \
+             FROM pg_type t \
+             JOIN pg_namespace n ON n.oid = t.typnamespace \
+             LEFT JOIN pg_class r ON r.oid = t.typrelid \
+             WHERE n.nspname = current_schema() \
+               AND (t.typtype IN ('e', 'd', 'r') OR r.relkind = 'c') \
+               AND {} \
+             ORDER BY t.typname",
+            not_extension_member("pg_type", "t.oid")
+        ),
+        &[],
+    )?;
+    for row in &types {
+        let detail: Option<String> = row.get(2);
+        let (kind, detail) = match row.get::<_, String>(1).as_str() {
+            "e" => ("enum type", format!("({})", detail.unwrap_or_default())),
+            "d" => ("domain", format!("over {}", detail.unwrap_or_default())),
+            "r" => ("range type", String::new()),
+            _ => ("composite type", String::new()),
+        };
+        found.push(Unmanaged::new(kind, row.get::<_, String>(0), detail));
+    }
+
+    let extensions = client.query(
+        "SELECT extname::text, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY extname",
+        &[],
+    )?;
+    for row in &extensions {
+        found.push(Unmanaged::new(
+            "extension",
+            row.get::<_, String>(0),
+            format!("version {}", row.get::<_, String>(1)),
+        ));
+    }
+
+    let comments = client.query(
+        &format!(
+            "SELECT c.relname::text, a.attname::text, d.description \
+             FROM pg_description d \
+             JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
+             WHERE n.nspname = current_schema() AND c.relname NOT IN {INTERNAL} \
+             ORDER BY c.relname, d.objsubid"
+        ),
+        &[],
+    )?;
+    for row in &comments {
+        let table: String = row.get(0);
+        let entry = match row.get::<_, Option<String>>(1) {
+            Some(column) => Unmanaged::new(
+                "comment",
+                format!("{table}.{column}"),
+                row.get::<_, String>(2),
+            ),
+            None => Unmanaged::new("comment", table, row.get::<_, String>(2)),
+        };
+        found.push(entry);
+    }
+
+    let policies = client.query(
+        "SELECT c.relname::text, p.polname::text \
+         FROM pg_policy p \
+         JOIN pg_class c ON c.oid = p.polrelid \
+         JOIN pg_namespace n ON n.oid = c.relnamespace \
+         WHERE n.nspname = current_schema() \
+         ORDER BY c.relname, p.polname",
+        &[],
+    )?;
+    for row in &policies {
+        found.push(Unmanaged::new(
+            "row-level security policy",
+            format!("{}.{}", row.get::<_, String>(0), row.get::<_, String>(1)),
+            "",
+        ));
+    }
+
+    // strata reads one schema (the connection's current_schema()).
+    let schemas = client.query(
+        &format!(
+            "SELECT n.nspname::text FROM pg_namespace n \
+             WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast') \
+               AND n.nspname NOT LIKE 'pg\\_temp\\_%' AND n.nspname NOT LIKE 'pg\\_toast\\_temp\\_%' \
+               AND n.nspname <> current_schema() AND {} \
+               AND (EXISTS (SELECT 1 FROM pg_class c WHERE c.relnamespace = n.oid) \
+                    OR EXISTS (SELECT 1 FROM pg_proc p WHERE p.pronamespace = n.oid) \
+                    OR EXISTS (SELECT 1 FROM pg_type t WHERE t.typnamespace = n.oid)) \
+             ORDER BY n.nspname",
+            not_extension_member("pg_namespace", "n.oid")
+        ),
+        &[],
+    )?;
+    for row in &schemas {
+        found.push(Unmanaged::new(
+            "schema",
+            row.get::<_, String>(0),
+            "strata reads only the current schema",
+        ));
+    }
+    Ok(())
+}

@@ -1,0 +1,393 @@
+//! Adopting an existing database: `pull` names everything schema.toml cannot
+//! hold (and writes nothing unless --allow-unmanaged), what it writes `generate`
+//! accepts, `baseline` records the pulled migration without running it, and
+//! later migrations apply normally. Hand-written sample schemas in the spirit of
+//! pagila and northwind, loaded with the databases' own clients.
+
+mod common;
+
+use std::path::Path;
+
+use common::{pg_server_url, sqlite_strings, strata, strata_ok, PgDatabase, Run};
+
+/// The indented object lines of pull's or baseline's list on stderr.
+fn listed(run: &Run) -> Vec<String> {
+    run.stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("  "))
+        .map(str::to_string)
+        .collect()
+}
+
+const PAGILA_LIKE: &str = r#"
+CREATE TYPE mpaa_rating AS ENUM ('G', 'PG', 'R');
+CREATE SEQUENCE actor_actor_id_seq;
+CREATE TABLE region (region_id integer PRIMARY KEY, region_description varchar(60) NOT NULL);
+CREATE TABLE actor (
+    actor_id integer PRIMARY KEY DEFAULT nextval('actor_actor_id_seq'),
+    first_name varchar(45) NOT NULL,
+    last_name varchar(45) NOT NULL,
+    last_update timestamp NOT NULL DEFAULT now());
+CREATE TABLE film (
+    film_id serial PRIMARY KEY,
+    title varchar(255) NOT NULL,
+    rating mpaa_rating,
+    length smallint CHECK (length > 0),
+    rental_rate numeric(4,2) NOT NULL DEFAULT 4.99,
+    replacement_cost numeric(5,2) NOT NULL DEFAULT 19.99,
+    total_cost numeric(6,2) GENERATED ALWAYS AS (rental_rate + replacement_cost) STORED);
+CREATE INDEX film_title_lower ON film (lower(title));
+CREATE TABLE film_actor (
+    actor_id integer NOT NULL REFERENCES actor,
+    film_id integer NOT NULL REFERENCES film,
+    PRIMARY KEY (actor_id, film_id));
+CREATE TABLE casting_note (
+    id serial PRIMARY KEY,
+    actor_id integer NOT NULL,
+    film_id integer NOT NULL,
+    note text NOT NULL,
+    active boolean NOT NULL DEFAULT true,
+    FOREIGN KEY (actor_id, film_id) REFERENCES film_actor (actor_id, film_id));
+CREATE INDEX casting_note_active ON casting_note (note) WHERE active;
+CREATE VIEW actor_names AS SELECT first_name || ' ' || last_name AS name FROM actor;
+CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN NEW.last_update = now(); RETURN NEW; END $$;
+CREATE TRIGGER actor_touch BEFORE UPDATE ON actor FOR EACH ROW EXECUTE FUNCTION touch();
+INSERT INTO region VALUES (1, 'Eastern');
+INSERT INTO actor (first_name, last_name) VALUES ('Penelope', 'Guiness');
+"#;
+
+#[test]
+fn postgres_pull_names_what_it_leaves_out_and_baseline_adopts_the_database() {
+    let database = PgDatabase::create();
+    database.execute(PAGILA_LIKE);
+    let server = pg_server_url();
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    let url = database.url.as_str();
+
+    let refused = strata(
+        project,
+        &["pull", "--database-url", url, "--output", "schema.toml"],
+    );
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert!(!project.join("schema.toml").exists());
+    assert_eq!(
+        listed(&refused),
+        [
+            "generated column `film.total_cost`: GENERATED ALWAYS AS ((rental_rate + replacement_cost)) STORED; schema.toml declares it as a plain column",
+            "check constraint `film.film_length_check`: CHECK ((length > 0))",
+            "index `film.film_title_lower`: CREATE INDEX film_title_lower ON public.film USING btree (lower((title)::text))",
+            "index `casting_note.casting_note_active`: CREATE INDEX casting_note_active ON public.casting_note USING btree (note) WHERE active",
+            "primary key column `region.region_id`: an integer primary key without a sequence; schema.toml cannot say so, and its migrations declare it SERIAL",
+            "column default `actor.actor_id`: nextval('actor_actor_id_seq'::regclass) uses a sequence no column owns; its migrations declare the column SERIAL (a sequence of its own) instead",
+            "sequence `actor_actor_id_seq`: owned by no column",
+            "view `actor_names`: SELECT (((actor.first_name)::text || ' '::text) || (actor.last_name)::text) AS name FROM actor;",
+            "trigger `actor.actor_touch`: CREATE TRIGGER actor_touch BEFORE UPDATE ON public.actor FOR EACH ROW EXECUTE FUNCTION touch()",
+            "function `touch()`",
+            "enum type `mpaa_rating`: ('G', 'PG', 'R')",
+            "column `film.rating`: type `mpaa_rating` is not one schema.toml declares; the column is left out",
+            "foreign key `casting_note.casting_note_actor_id_film_id_fkey`: (actor_id, film_id) → film_actor(actor_id, film_id): multi-column foreign keys are not modelled yet",
+        ],
+        "{}",
+        refused.stderr
+    );
+    assert!(refused.stderr.contains("pass --allow-unmanaged"));
+
+    let pulled = strata_ok(
+        project,
+        &[
+            "pull",
+            "--database-url",
+            url,
+            "--output",
+            "schema.toml",
+            "--allow-unmanaged",
+        ],
+    );
+    assert!(pulled.stderr.starts_with("warning: "), "{}", pulled.stderr);
+    let schema = std::fs::read_to_string(project.join("schema.toml")).unwrap();
+    // Neither a DEFAULT from a generated column nor a nextval() of a sequence
+    // no migration creates.
+    assert!(!schema.contains("nextval"), "{schema}");
+    assert!(
+        schema.contains("total_cost = { type = \"numeric(6,2)\", nullable = true }"),
+        "{schema}"
+    );
+    strata_ok(project, &["generate", "initial", "--dev-url", &server]);
+
+    // The database is already there: V1 is recorded, not run.
+    let baselined = strata_ok(
+        project,
+        &["baseline", "--database-url", url, "--dev-url", &server],
+    );
+    assert!(
+        baselined
+            .stdout
+            .contains("1 migration recorded as applied without running it"),
+        "{}",
+        baselined.stdout
+    );
+    assert_eq!(
+        database.rows("SELECT version, name FROM refinery_schema_history"),
+        ["1|initial"]
+    );
+    let migrated = strata_ok(project, &["migrate", "--database-url", url]);
+    assert!(
+        migrated.stdout.contains("nothing to apply"),
+        "{}",
+        migrated.stdout
+    );
+    strata_ok(
+        project,
+        &["check", "--database-url", url, "--dev-url", &server],
+    );
+    // A second baseline has a history to respect.
+    let again = strata(
+        project,
+        &["baseline", "--database-url", url, "--dev-url", &server],
+    );
+    assert_eq!(again.code, 5, "{}", again.stderr);
+    assert!(again.stderr.contains("already has a migration history"));
+
+    // A later change migrates as usual, and what strata does not manage stays.
+    let schema = schema.replace(
+        "region_description = \"varchar(60)\"",
+        "region_description = \"varchar(60)\"\nnote = { type = \"text\", nullable = true }",
+    );
+    std::fs::write(project.join("schema.toml"), schema).unwrap();
+    strata_ok(project, &["generate", "region_note", "--dev-url", &server]);
+    let migrated = strata_ok(project, &["migrate", "--database-url", url]);
+    assert!(
+        migrated.stdout.contains("applied V2__region_note"),
+        "{}",
+        migrated.stdout
+    );
+    assert_eq!(
+        database.rows("SELECT note IS NULL, region_description FROM region"),
+        ["t|Eastern"]
+    );
+    let mut client = database.client();
+    let rejected = client
+        .batch_execute("INSERT INTO film (title, length) VALUES ('Zero', 0)")
+        .unwrap_err();
+    assert!(
+        rejected.to_string().contains("film_length_check")
+            || format!("{rejected:?}").contains("film_length_check"),
+        "{rejected:?}"
+    );
+    assert_eq!(
+        database.rows("SELECT count(*) FROM pg_trigger WHERE tgname = 'actor_touch'"),
+        ["1"]
+    );
+    client
+        .batch_execute("INSERT INTO actor (first_name, last_name) VALUES ('Nick', 'Wahlberg')")
+        .unwrap();
+    assert_eq!(
+        database.rows("SELECT actor_id FROM actor ORDER BY 1"),
+        ["1", "2"]
+    );
+}
+
+const NORTHWIND_LIKE: &str = r#"
+CREATE TABLE categories (category_id INTEGER PRIMARY KEY, category_name NVARCHAR(40) NOT NULL, code CHAR(1));
+CREATE TABLE products (
+    product_id INTEGER PRIMARY KEY,
+    product_name NVARCHAR(40) NOT NULL,
+    category_id INT REFERENCES categories,
+    unit_price DECIMAL(4,2) NOT NULL DEFAULT 0,
+    units_in_stock INT CHECK (units_in_stock >= 0),
+    discontinued CHAR(1) NOT NULL DEFAULT 'N');
+CREATE TABLE tags (label TEXT);
+CREATE TABLE product_tags (product_id INTEGER NOT NULL REFERENCES products, tag TEXT REFERENCES tags);
+CREATE VIEW current_products AS SELECT * FROM products WHERE discontinued = 'N';
+CREATE TRIGGER products_no_negative BEFORE UPDATE ON products
+    WHEN NEW.unit_price < 0 BEGIN SELECT RAISE(ABORT, 'negative price'); END;
+INSERT INTO categories VALUES (1, 'Beverages', 'B');
+INSERT INTO products (product_id, product_name, category_id, unit_price, units_in_stock) VALUES (1, 'Chai', 1, 18, 39);
+"#;
+
+#[test]
+fn sqlite_pull_maps_types_of_the_same_affinity_and_names_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    let file = project.join("northwind.db");
+    rusqlite::Connection::open(&file)
+        .unwrap()
+        .execute_batch(NORTHWIND_LIKE)
+        .unwrap();
+    let url = "sqlite:northwind.db";
+
+    let refused = strata(project, &["pull", "--database-url", url]);
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert_eq!(refused.stdout, "");
+    assert_eq!(
+        listed(&refused),
+        [
+            "check constraint of table `products`: CHECK (units_in_stock >= 0)",
+            "view `current_products`: CREATE VIEW current_products AS SELECT * FROM products WHERE discontinued = 'N'",
+            "trigger `products.products_no_negative`: CREATE TRIGGER products_no_negative BEFORE UPDATE ON products WHEN NEW.unit_price < 0 BEGIN SELECT RAISE(ABORT, 'negative price'); END",
+            "foreign key `product_tags.product_tags_tag_fkey`: (tag) → tags(): references `tags`, which has no primary key",
+        ],
+        "{}",
+        refused.stderr
+    );
+
+    strata_ok(
+        project,
+        &[
+            "pull",
+            "--database-url",
+            url,
+            "--output",
+            "schema.toml",
+            "--allow-unmanaged",
+        ],
+    );
+    let schema = std::fs::read_to_string(project.join("schema.toml")).unwrap();
+    for line in [
+        "category_name = \"varchar(40)\"",
+        "code = { type = \"varchar(1)\", nullable = true }",
+        // `REFERENCES categories` is its primary key.
+        "category_id = { type = \"integer\", nullable = true, references = \"categories.category_id\" }",
+        "unit_price = { type = \"numeric(4,2)\", default = 0 }",
+        "units_in_stock = { type = \"integer\", nullable = true }",
+        "product_id = { type = \"integer\", references = \"products.product_id\" }",
+    ] {
+        assert!(schema.contains(line), "{line}\n{schema}");
+    }
+    strata_ok(project, &["generate", "initial"]);
+    strata_ok(project, &["baseline", "--database-url", url]);
+    let migrated = strata_ok(project, &["migrate", "--database-url", url]);
+    assert!(
+        migrated.stdout.contains("nothing to apply"),
+        "{}",
+        migrated.stdout
+    );
+    strata_ok(project, &["check", "--database-url", url]);
+
+    let schema = schema.replace(
+        "code = { type = \"varchar(1)\", nullable = true }",
+        "code = { type = \"varchar(1)\", nullable = true }\ndescription = { type = \"text\", nullable = true }",
+    );
+    std::fs::write(project.join("schema.toml"), schema).unwrap();
+    strata_ok(project, &["generate", "category_description"]);
+    strata_ok(project, &["migrate", "--database-url", url]);
+    assert_eq!(
+        sqlite_strings(&file, "SELECT category_name, description FROM categories"),
+        ["Beverages|null"]
+    );
+    assert_eq!(
+        sqlite_strings(
+            &file,
+            "SELECT type || ' ' || name FROM sqlite_schema WHERE type IN ('view', 'trigger') ORDER BY name"
+        ),
+        ["view current_products", "trigger products_no_negative"]
+    );
+}
+
+#[test]
+fn baseline_refuses_a_database_the_migrations_do_not_describe() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    std::fs::write(
+        project.join("schema.toml"),
+        "[table.team.columns]\nid = { type = \"integer\", primary_key = true }\nname = \"text\"\n",
+    )
+    .unwrap();
+    strata_ok(project, &["generate", "initial"]);
+    rusqlite::Connection::open(project.join("live.db"))
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE team (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL, city VARCHAR)",
+        )
+        .unwrap();
+    let refused = strata(project, &["baseline", "--database-url", "sqlite:live.db"]);
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert!(
+        refused
+            .stderr
+            .contains("is not what the migrations up to V1 build")
+            && refused.stderr.contains("  drop column team.city"),
+        "{}",
+        refused.stderr
+    );
+    assert_eq!(
+        sqlite_strings(
+            &project.join("live.db"),
+            "SELECT count(*) FROM sqlite_schema WHERE name = 'refinery_schema_history'"
+        ),
+        ["0"]
+    );
+    let missing = strata(
+        project,
+        &[
+            "baseline",
+            "--database-url",
+            "sqlite:live.db",
+            "--version",
+            "7",
+        ],
+    );
+    assert_eq!(missing.code, 2, "{}", missing.stderr);
+}
+
+#[test]
+fn pull_force_keeps_the_project_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let project: &Path = dir.path();
+    rusqlite::Connection::open(project.join("app.db"))
+        .unwrap()
+        .execute_batch("CREATE TABLE hero (id INTEGER PRIMARY KEY, name VARCHAR NOT NULL)")
+        .unwrap();
+    let settings = "# My project\n[project]\ndialects = [\"sqlite\", \"postgres\"] # both\ndatabase = \"sqlite:app.db\"\n";
+    std::fs::write(
+        project.join("schema.toml"),
+        format!("{settings}\n# old tables\n[table.old.columns]\nid = \"integer\"\n"),
+    )
+    .unwrap();
+    strata_ok(project, &["pull", "--output", "schema.toml", "--force"]);
+    let written = std::fs::read_to_string(project.join("schema.toml")).unwrap();
+    assert_eq!(
+        written,
+        format!("{settings}\n[table.hero.columns]\nid = {{ type = \"integer\", primary_key = true }}\nname = \"text\"\n")
+    );
+}
+
+/// Types as other databases spell them: one error each, no knock-on error for
+/// what uses the column, and a suggestion only when it is a type schema.toml
+/// accepts, with the arguments that were written.
+#[test]
+fn another_databases_type_gets_one_error_and_a_valid_suggestion() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    std::fs::write(
+        project.join("schema.toml"),
+        r#"[table.film.columns]
+id = { type = "integer", primary_key = true }
+title = "NVARCHAR(40)"
+price = "DECIMAL(4,2)"
+code = { type = "char(2)", unique = true }
+[table.copy.columns]
+id = { type = "integer", primary_key = true }
+film_code = { type = "text", references = "film.code" }
+"#,
+    )
+    .unwrap();
+    let run = strata(project, &["generate", "initial"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let errors: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|line| line.starts_with("error:"))
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "error: unknown column type `NVARCHAR(40)`; did you mean `varchar(40)`?",
+            "error: unknown column type `DECIMAL(4,2)`; did you mean `numeric(4,2)`?",
+            "error: unknown column type `char(2)`",
+        ],
+        "{}",
+        run.stderr
+    );
+}
