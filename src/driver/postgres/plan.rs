@@ -522,7 +522,7 @@ fn readd_column(table: &str, column: &str, old: Option<&Column>) -> Reverse {
             q(column),
             table = q(table),
         ),
-        reason: format!("{reason} (it comes back holding {zero} where it held a value)"),
+        reason,
     }
 }
 
