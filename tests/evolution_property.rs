@@ -591,7 +591,10 @@ fn roll_back_to_a(
         irreversible |= down.starts_with("-- strata: irreversible");
         downs.push_str(&format!("--- {dialect} {name} ---\n{down}"));
     }
-    assert!(!downs.is_empty(), "{dialect}: no down file for B, {context}");
+    assert!(
+        !downs.is_empty(),
+        "{dialect}: no down file for B, {context}"
+    );
     let context = format!("{} {context}\n{downs}", backend.url());
     let history = || backend.rows("SELECT version FROM refinery_schema_history ORDER BY version");
     let applied = history();
@@ -641,7 +644,9 @@ fn roll_back_to_a(
         let Some(now) = b.iter().find(|t| t.origin.as_ref() == Some(&table.name)) else {
             return false;
         };
-        now.cols.iter().any(|c| c.origin.as_ref() == Some(&col.name))
+        now.cols
+            .iter()
+            .any(|c| c.origin.as_ref() == Some(&col.name))
             && !col.references.as_deref().is_some_and(dropped_table)
     };
     for (table, rows) in a.iter().zip(before) {

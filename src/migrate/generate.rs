@@ -553,13 +553,9 @@ fn down_text(
             Reverse::Sql(_) | Reverse::Nothing => None,
         })
         .collect();
-    let foreign_keys_off = plan
-        .steps
-        .iter()
-        .any(|step| {
-            step.foreign_keys_off
-                && matches!(step.reverse, Reverse::Sql(_) | Reverse::Lossy { .. })
-        });
+    let foreign_keys_off = plan.steps.iter().any(|step| {
+        step.foreign_keys_off && matches!(step.reverse, Reverse::Sql(_) | Reverse::Lossy { .. })
+    });
     let mut text = String::new();
     if !reasons.is_empty() {
         text.push_str(super::rollback::IRREVERSIBLE_MARK);

@@ -191,7 +191,11 @@ pub fn plan(
                         }
                     }
                 }
-                steps.push(Step::new(drop_column(table, column), change.to_string(), reverse))
+                steps.push(Step::new(
+                    drop_column(table, column),
+                    change.to_string(),
+                    reverse,
+                ))
             }
             Change::AlterColumn { table, from, to } => {
                 let sequence = serial_sequence(current, &renames, table, from, to);
@@ -735,10 +739,11 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
                 "create table hero",
                 "DROP TABLE \"hero\";",
             ),
-            step(
-                "CREATE INDEX \"ix_team_name\" ON \"team\" (\"name\");",
+            // Dropping the new table (the reverse of its creation) drops it.
+            Step::new(
+                "CREATE INDEX \"ix_team_name\" ON \"team\" (\"name\");".into(),
                 "create index ix_team_name on team (name)",
-                "DROP INDEX \"ix_team_name\";",
+                Reverse::Nothing,
             ),
             step(
                 "ALTER TABLE \"team\" ADD COLUMN \"motto\" VARCHAR NOT NULL DEFAULT 'never give up';",
@@ -931,7 +936,7 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
     }
 
     #[test]
-    fn drops_say_they_cannot_be_undone() {
+    fn drops_come_back_empty_and_say_they_cannot_be_undone() {
         let current = parse(BEFORE);
         let target =
             parse("[table.team.columns]\nid = { type = \"integer\", primary_key = true }\n");
@@ -947,15 +952,27 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
         assert_eq!(
             plan(&current, &target, &changes).unwrap().steps,
             [
-                lossy(
-                    "ALTER TABLE \"team\" DROP COLUMN \"name\";",
+                Step::new(
+                    "ALTER TABLE \"team\" DROP COLUMN \"name\";".into(),
                     "drop column team.name",
-                    "dropping column team.name deleted its values",
+                    Reverse::Lossy {
+                        sql: "ALTER TABLE \"team\" ADD COLUMN \"name\" VARCHAR NOT NULL DEFAULT '';\n\
+                              ALTER TABLE \"team\" ALTER COLUMN \"name\" DROP DEFAULT;"
+                            .into(),
+                        reason: "dropping column team.name deleted its values".into(),
+                    },
                 ),
-                lossy(
-                    "DROP TABLE \"hero\";",
+                Step::new(
+                    "DROP TABLE \"hero\";".into(),
                     "drop table hero",
-                    "dropping table hero deleted its rows",
+                    Reverse::Lossy {
+                        sql: "CREATE TABLE \"hero\" (\n    \"id\" SERIAL NOT NULL,\n    \"name\" VARCHAR NOT NULL,\n    \
+                              \"team_id\" INTEGER,\n    CONSTRAINT \"hero_pkey\" PRIMARY KEY (\"id\"),\n    \
+                              CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\")\n);\n\
+                              CREATE INDEX \"ix_hero_name\" ON \"hero\" (\"name\");"
+                            .into(),
+                        reason: "dropping table hero deleted its rows".into(),
+                    },
                 ),
             ]
         );

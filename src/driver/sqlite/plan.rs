@@ -212,7 +212,11 @@ fn readd_column(
     let old = renamed.table(table)?;
     let mut before = target.table(table)?.clone();
     for later in &changes[position + 1..] {
-        if let Change::DropColumn { table: t, column: c } = later {
+        if let Change::DropColumn {
+            table: t,
+            column: c,
+        } = later
+        {
             if t == table {
                 before.columns.push(old.column(c)?.clone());
             }
@@ -222,7 +226,11 @@ fn readd_column(
     after.columns.push(old.column(column)?.clone());
     let (sql, _) = rebuild::rebuild(&before, &after, &[renamed, target]);
     let referenced = renamed.tables.iter().any(|other| {
-        other.name != table && other.foreign_keys.iter().any(|fk| fk.referenced_table == table)
+        other.name != table
+            && other
+                .foreign_keys
+                .iter()
+                .any(|fk| fk.referenced_table == table)
     });
     Some((sql, referenced))
 }
@@ -819,11 +827,12 @@ team_id = { type = "integer", default = 1, references = "team.id", on_delete = "
             "{}",
             rebuild.comment
         );
-        assert_eq!(
-            rebuild.reverse,
-            Reverse::Irreversible(
-                "the rebuild of hero converts hero.name from VARCHAR to INTEGER; converting back may not restore every value".into()
-            )
+        // The rebuild back restores the shape, not necessarily every value.
+        assert!(
+            matches!(&rebuild.reverse, Reverse::Lossy { reason, .. } if reason ==
+                "the rebuild of hero converts hero.name from VARCHAR to INTEGER; converting back may not restore every value"),
+            "{:?}",
+            rebuild.reverse
         );
         let forward: Vec<&str> = plan.statements().collect();
         run(&mut connection, &forward).unwrap();
