@@ -128,6 +128,7 @@ fn a_generated_migration_rolls_back_to_what_v1_built(kind: Kind) {
 
 fn a_dropped_column_makes_the_down_file_irreversible(kind: Kind) {
     let (dir, backend) = set_up(kind);
+    let v1 = pulled(&backend, dir.path());
     edit_schema(dir.path(), |text| {
         text.replace("headquarters = \"text\"\n", "")
     });
@@ -145,10 +146,8 @@ fn a_dropped_column_makes_the_down_file_irreversible(kind: Kind) {
         Kind::Sqlite => "drops column team.headquarters and its data; it cannot be restored by SQL",
         Kind::Postgres => "dropping column team.headquarters deleted its values",
     };
-    assert!(
-        down.starts_with(&format!("-- strata: irreversible\n-- {reason}\n\n")),
-        "{down}"
-    );
+    assert!(down.starts_with("-- strata: irreversible\n"), "{down}");
+    assert!(down.contains(&format!("\n-- {reason}\n\n")), "{down}");
     backend.strata_ok(dir.path(), &["migrate"]);
     let before = backend.snapshot();
 
@@ -174,10 +173,16 @@ fn a_dropped_column_makes_the_down_file_irreversible(kind: Kind) {
         backend.rows("SELECT version FROM refinery_schema_history ORDER BY version"),
         ["1"]
     );
-    // Nothing brings the column back; the rows of the other columns are intact.
+    // The column comes back without its values (NOT NULL without a default: the
+    // empty string); the other columns are intact. (SQLite's rebuild lists the
+    // table last: each table reads back as V1 built it.)
+    let now = pulled(&backend, dir.path());
+    for table in v1.split("\n\n[table.") {
+        assert!(now.contains(table.trim_end()), "{now}\n---\n{v1}");
+    }
     assert_eq!(
-        backend.rows("SELECT id, name FROM team WHERE id = 101"),
-        ["101|Preventers"]
+        backend.rows("SELECT id, name, headquarters FROM team WHERE id = 101"),
+        ["101|Preventers|"]
     );
 }
 
@@ -206,13 +211,12 @@ const T1_T2: &str = "[project]\ndialects = [\"sqlite\", \"postgres\"]\n\n\
     [table.t2.columns]\nid = { type = \"integer\", primary_key = true }\n\
     c = { type = \"integer\", nullable = true, references = \"t1.id\" }\n";
 
-/// Known defect (found by the evolution property test): B renames t1 and drops
-/// t2's foreign key to it. PostgreSQL's down file re-adds the foreign key
-/// `REFERENCES "t1"` before renaming r1 back to t1: `relation "t1" does not
-/// exist`. The reverse of a dropped foreign key must name its target as it is
-/// at that point of the down file. (SQLite's rebuild back is right.)
+/// Found by the evolution property test: B renames t1 and drops t2's foreign
+/// key to it. PostgreSQL's down file re-added the foreign key `REFERENCES "t1"`
+/// before renaming r1 back to t1 (`relation "t1" does not exist`); it now names
+/// the target as it is at that point of the down file (r1), and the rename back
+/// carries it. (SQLite's rebuild back was right.)
 #[test]
-#[ignore = "known defect in the PostgreSQL planner's reverse of a dropped foreign key"]
 fn postgres_a_dropped_foreign_key_to_a_renamed_table_rolls_back() {
     let b = T1_T2
         .replace(
@@ -229,14 +233,12 @@ fn postgres_a_dropped_foreign_key_to_a_renamed_table_rolls_back() {
     assert_eq!(backend.rows("SELECT id, c FROM t2"), ["1|1"]);
 }
 
-/// Known defect (found by the evolution property test): B drops t1 and with it
-/// t2's foreign key to it. The irreversible down file cannot bring t1 back, yet
-/// with --allow-destructive its "reversible" steps re-add the foreign key to t1
-/// (PostgreSQL: `relation "t1" does not exist`; SQLite: the rebuild back fails
-/// `PRAGMA foreign_key_check`), so the rollback fails (cleanly). Steps whose
-/// reverse needs what a not-undone step removed should be left out of the down
-/// file (listed as not undone) so that --allow-destructive can roll back.
-fn a_destructive_rollback_skips_reverses_that_need_what_was_dropped(kind: Kind) {
+/// Found by the evolution property test: B drops t1 and with it t2's foreign
+/// key to it. The down file's re-added foreign key needed t1 (PostgreSQL:
+/// `relation "t1" does not exist`; SQLite: `PRAGMA foreign_key_check` failed).
+/// Now the down file (still irreversible) re-creates t1 empty, sets the links
+/// to its lost rows to NULL, and re-adds the foreign key: the schema is A's.
+fn a_destructive_rollback_recreates_what_was_dropped_empty(kind: Kind) {
     let b = "[project]\ndialects = [\"sqlite\", \"postgres\"]\n\n\
              [table.t2.columns]\nid = { type = \"integer\", primary_key = true }\n\
              c = { type = \"integer\", nullable = true }\n";
@@ -246,17 +248,19 @@ fn a_destructive_rollback_skips_reverses_that_need_what_was_dropped(kind: Kind) 
         backend.rows("SELECT version FROM refinery_schema_history ORDER BY version"),
         ["1"]
     );
-    assert_eq!(backend.rows("SELECT id, c FROM t2"), ["1|1"]);
+    assert_eq!(
+        backend.rows("SELECT id, c IS NULL FROM t2"),
+        backend.rows("SELECT 1, 1 = 1")
+    );
+    assert_eq!(backend.rows("SELECT count(*) FROM t1"), ["0"]);
 }
 
 #[test]
-#[ignore = "known defect: irreversible down files keep reverses that need what was dropped"]
-fn sqlite_a_destructive_rollback_skips_reverses_that_need_what_was_dropped() {
-    a_destructive_rollback_skips_reverses_that_need_what_was_dropped(Kind::Sqlite);
+fn sqlite_a_destructive_rollback_recreates_what_was_dropped_empty() {
+    a_destructive_rollback_recreates_what_was_dropped_empty(Kind::Sqlite);
 }
 
 #[test]
-#[ignore = "known defect: irreversible down files keep reverses that need what was dropped"]
-fn postgres_a_destructive_rollback_skips_reverses_that_need_what_was_dropped() {
-    a_destructive_rollback_skips_reverses_that_need_what_was_dropped(Kind::Postgres);
+fn postgres_a_destructive_rollback_recreates_what_was_dropped_empty() {
+    a_destructive_rollback_recreates_what_was_dropped_empty(Kind::Postgres);
 }

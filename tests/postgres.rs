@@ -658,7 +658,10 @@ fn plan_reverses_undo_the_plan_on_postgres() {
     for step in plan.steps.iter().rev() {
         match &step.reverse {
             strata::driver::Reverse::Sql(sql) => db.execute(sql),
-            strata::driver::Reverse::Irreversible(why) => panic!("{}: {why}", step.comment),
+            strata::driver::Reverse::Irreversible(why)
+            | strata::driver::Reverse::Lossy { reason: why, .. } => {
+                panic!("{}: {why}", step.comment)
+            }
             strata::driver::Reverse::Nothing => {}
         }
     }

@@ -631,7 +631,10 @@ fn reverses_of_reversible_changes_restore_the_schema() {
     for step in evolve.steps.iter().rev() {
         match &step.reverse {
             strata::driver::Reverse::Sql(sql) => db.execute(sql),
-            strata::driver::Reverse::Irreversible(why) => panic!("{}: {why}", step.comment),
+            strata::driver::Reverse::Irreversible(why)
+            | strata::driver::Reverse::Lossy { reason: why, .. } => {
+                panic!("{}: {why}", step.comment)
+            }
             strata::driver::Reverse::Nothing => {}
         }
     }

@@ -1,7 +1,7 @@
 //! Pieces of DDL that SQLite and PostgreSQL spell the same way.
 
 use super::{quote_identifier as q, quote_literal};
-use crate::schema::{Column, DefaultValue, ForeignKey, ForeignKeyAction, Index};
+use crate::schema::{Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, Type};
 use crate::text::printable;
 
 /// `"a", "b"`
@@ -88,4 +88,50 @@ pub fn add_column_problem(table: &str, column: &Column) -> Option<String> {
             printable(&column.name)
         )
     })
+}
+
+/// The value a re-created NOT NULL column without a default takes in the rows
+/// that exist (the down file of a dropped column: its values are gone, the
+/// column comes back): the type's zero. `None` for a type strata does not know.
+pub fn zero_value(ty: &Type, boolean: fn(bool) -> &'static str) -> Option<String> {
+    Some(match ty {
+        Type::Integer
+        | Type::BigInt
+        | Type::SmallInt
+        | Type::Real
+        | Type::Double
+        | Type::Numeric(_) => "0".to_string(),
+        Type::Text | Type::Varchar(_) | Type::Bytes => "''".to_string(),
+        Type::Boolean => boolean(false).to_string(),
+        Type::Date => "'1970-01-01'".to_string(),
+        Type::Timestamp | Type::TimestampTz => "'1970-01-01 00:00:00'".to_string(),
+        Type::Uuid => "'00000000-0000-0000-0000-000000000000'".to_string(),
+        Type::Json => "'{}'".to_string(),
+        Type::Custom(_) => return None,
+    })
+}
+
+/// Sets `fk`'s columns of `table` to NULL in the rows whose target row is gone
+/// (a table or column the migration dropped comes back empty in its down file),
+/// so that re-adding the foreign key succeeds: what `ON DELETE SET NULL` would
+/// have done. `target` is the referenced table's name at that point of the file.
+pub fn null_orphans(table: &str, fk: &ForeignKey, target: &str) -> String {
+    let set: Vec<String> = fk
+        .columns
+        .iter()
+        .map(|c| format!("{} = NULL", q(c)))
+        .collect();
+    let matches: Vec<String> = fk
+        .columns
+        .iter()
+        .zip(&fk.referenced_columns)
+        .map(|(c, r)| format!("\"strata_target\".{} = \"strata_row\".{}", q(r), q(c)))
+        .collect();
+    format!(
+        "UPDATE {} AS \"strata_row\" SET {} WHERE NOT EXISTS (SELECT 1 FROM {} AS \"strata_target\" WHERE {});",
+        q(table),
+        set.join(", "),
+        q(target),
+        matches.join(" AND ")
+    )
 }

@@ -92,6 +92,13 @@ pub enum Reverse {
     Sql(String),
     /// The step cannot be undone by SQL alone, and why (shown to the user).
     Irreversible(String),
+    /// SQL brings back the structure but not the data, and why (shown to the
+    /// user): a dropped table comes back empty, a dropped column holding NULLs
+    /// (or its default, or its type's zero value when it is NOT NULL without a
+    /// default), so that the rest of the down file (foreign keys to it, indexes
+    /// on it) can run and the schema is the one before the migration. The down
+    /// file is marked irreversible all the same.
+    Lossy { sql: String, reason: String },
     /// The step changes nothing a rollback must undo (validating a constraint
     /// added `NOT VALID` by an earlier step, whose reverse drops it).
     Nothing,

@@ -653,14 +653,13 @@ fn down_text(
         .steps
         .iter()
         .filter_map(|step| match &step.reverse {
-            Reverse::Irreversible(reason) => Some(reason.as_str()),
+            Reverse::Irreversible(reason) | Reverse::Lossy { reason, .. } => Some(reason.as_str()),
             Reverse::Sql(_) | Reverse::Nothing => None,
         })
         .collect();
-    let foreign_keys_off = plan
-        .steps
-        .iter()
-        .any(|step| step.foreign_keys_off && matches!(step.reverse, Reverse::Sql(_)));
+    let foreign_keys_off = plan.steps.iter().any(|step| {
+        step.foreign_keys_off && matches!(step.reverse, Reverse::Sql(_) | Reverse::Lossy { .. })
+    });
     let mut text = String::new();
     if !reasons.is_empty() {
         text.push_str(super::rollback::IRREVERSIBLE_MARK);
@@ -703,6 +702,10 @@ fn down_text(
                 "  not undone: {} ({reason})",
                 step.comment
             ))),
+            Reverse::Lossy { reason, .. } => text.push_str(&sql_comment(&format!(
+                "  undone without its data: {} ({reason})",
+                step.comment
+            ))),
             Reverse::Nothing => {}
         }
     }
@@ -712,7 +715,7 @@ fn down_text(
         text.push('\n');
     }
     for step in plan.steps.iter().rev() {
-        if let Reverse::Sql(sql) = &step.reverse {
+        if let Reverse::Sql(sql) | Reverse::Lossy { sql, .. } = &step.reverse {
             text.push('\n');
             text.push_str(sql);
             text.push('\n');

@@ -3,7 +3,7 @@
 //! (`hero_pkey`, `hero_team_id_fkey`). Changes to tables that already exist take
 //! their online-safe form (see [`super::online`]).
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use super::alter::alter_column;
 use super::online;
@@ -47,6 +47,9 @@ pub fn plan(
         })
         .collect();
     let renames = Renames::of(changes);
+    // Tables renamed by the steps so far (old name → new): a reverse runs
+    // before the renames back, so it names a table as it is at that point.
+    let mut renamed_so_far: std::collections::HashMap<&str, &str> = Default::default();
     let mut carried = carry(current, target, &renames);
     // Objects of tables that keep their name are renamed before anything else;
     // those of a renamed table right after it.
@@ -97,18 +100,33 @@ pub fn plan(
                         .iter()
                         .filter(|fk| fk.referenced_table == *table)
                     {
-                        steps.push(drop_foreign_key(&other.name, fk));
+                        steps.push(drop_foreign_key(&other.name, fk, fk, None));
                     }
                 }
+                let reason = format!("dropping table {} deleted its rows", printable(table));
+                let reverse = match current.table(table) {
+                    // It comes back empty, with its foreign keys to tables that
+                    // exist at that point of the down file (those to tables
+                    // dropped before it were dropped by steps of their own,
+                    // whose reverses add them back).
+                    Some(old) => {
+                        let keys: Vec<ForeignKey> = old
+                            .foreign_keys
+                            .iter()
+                            .filter(|fk| !dropped.contains(fk.referenced_table.as_str()))
+                            .map(|fk| as_named_now(fk, &renamed_so_far))
+                            .collect();
+                        let mut sql = create_table(old, &keys.iter().collect::<Vec<_>>());
+                        for index in &old.indexes {
+                            sql.push('\n');
+                            sql.push_str(&create_index(table, index));
+                        }
+                        Reverse::Lossy { sql, reason }
+                    }
+                    None => Reverse::Irreversible(reason),
+                };
                 dropped.insert(table.as_str());
-                steps.push(Step::new(
-                    drop_table(table),
-                    change.to_string(),
-                    Reverse::Irreversible(format!(
-                        "dropping table {} deleted its rows",
-                        printable(table)
-                    )),
-                ));
+                steps.push(Step::new(drop_table(table), change.to_string(), reverse));
             }
             Change::RenameTable { from, to } => {
                 steps.push(Step::new(
@@ -116,6 +134,7 @@ pub fn plan(
                     change.to_string(),
                     Reverse::Sql(rename_table(to, from)),
                 ));
+                renamed_so_far.insert(from.as_str(), to.as_str());
                 if let Some(table_steps) = carried.steps.remove(to) {
                     steps.extend(table_steps);
                 }
@@ -153,15 +172,31 @@ pub fn plan(
                     ));
                 }
             }
-            Change::DropColumn { table, column } => steps.push(Step::new(
-                drop_column(table, column),
-                change.to_string(),
-                Reverse::Irreversible(format!(
-                    "dropping column {}.{} deleted its values",
-                    printable(table),
-                    printable(column)
-                )),
-            )),
+            Change::DropColumn { table, column } => {
+                let old = current
+                    .table(renames.old_table(table))
+                    .and_then(|t| t.column(column));
+                let mut reverse = readd_column(table, column, old);
+                if let Reverse::Lossy { sql, .. } = &mut reverse {
+                    // The indexes on it that DROP COLUMN dropped (see DropIndex).
+                    for change in changes {
+                        if let Change::DropIndex { table: t, index } = change {
+                            if t == table
+                                && first_dropped_column(changes, table, &index.columns)
+                                    == Some(column.as_str())
+                            {
+                                sql.push('\n');
+                                sql.push_str(&create_index(table, index));
+                            }
+                        }
+                    }
+                }
+                steps.push(Step::new(
+                    drop_column(table, column),
+                    change.to_string(),
+                    reverse,
+                ))
+            }
             Change::AlterColumn { table, from, to } => {
                 let sequence = serial_sequence(current, &renames, table, from, to);
                 steps.extend(alter_column(table, from, to, sequence.as_deref(), busy));
@@ -194,7 +229,14 @@ pub fn plan(
             }
             Change::CreateIndex { table, index } => {
                 if carried.skips_index_add(table, &index.name) {
-                } else if busy == Busy::No || new_tables.contains(table.as_str()) {
+                } else if new_tables.contains(table.as_str()) {
+                    // The reverse of creating its table drops it, index and all.
+                    steps.push(Step::new(
+                        create_index(table, index),
+                        change.to_string(),
+                        Reverse::Nothing,
+                    ))
+                } else if busy == Busy::No {
                     steps.push(Step::new(
                         create_index(table, index),
                         change.to_string(),
@@ -205,7 +247,10 @@ pub fn plan(
                 }
             }
             Change::DropIndex { table, index } => {
-                if carried.skips_index_drop(table, &index.name) {
+                if carried.skips_index_drop(table, &index.name)
+                    || first_dropped_column(changes, table, &index.columns).is_some()
+                {
+                    // DROP COLUMN drops it; the reverse re-creates it (readd_column).
                 } else if busy == Busy::No || new_tables.contains(table.as_str()) {
                     steps.push(Step::new(
                         drop_index(index),
@@ -213,7 +258,16 @@ pub fn plan(
                         Reverse::Sql(create_index(table, index)),
                     ))
                 } else {
-                    steps.push(online::drop_index(table, index, change.to_string()))
+                    // It runs in the migration outside the transaction, after
+                    // every transactional step (column renames among them), and
+                    // its reverse before their reverses: by the target's names.
+                    let mut now = index.clone();
+                    now.columns = now
+                        .columns
+                        .iter()
+                        .map(|c| renames.column(table, c).to_string())
+                        .collect();
+                    steps.push(online::drop_index(table, &now, change.to_string()))
                 }
             }
             Change::AddForeignKey { table, foreign_key } => {
@@ -232,7 +286,12 @@ pub fn plan(
             }
             Change::DropForeignKey { table, foreign_key } => {
                 if !carried.skips_constraint_drop(table, &foreign_key.name) {
-                    steps.push(drop_foreign_key(table, foreign_key));
+                    let now = as_named_now(foreign_key, &renamed_so_far);
+                    // When the down file brings its target back empty, the rows
+                    // that pointed to it lose their link (their target is gone).
+                    let orphans = target_comes_back_empty(changes, &renames, foreign_key)
+                        .then(|| ddl::null_orphans(table, foreign_key, &now.referenced_table));
+                    steps.push(drop_foreign_key(table, foreign_key, &now, orphans));
                 }
             }
             Change::AddUnique { table, unique } => {
@@ -375,16 +434,100 @@ fn add_unique(table: &str, name: &str, columns: &[String]) -> String {
     )
 }
 
-fn drop_foreign_key(table: &str, fk: &ForeignKey) -> Step {
+/// The step dropping `fk`; its reverse adds `now` back (`fk` naming its target
+/// as it is at that point of the down file), after `orphans` (see
+/// [`ddl::null_orphans`]) when the target comes back empty.
+fn drop_foreign_key(
+    table: &str,
+    fk: &ForeignKey,
+    now: &ForeignKey,
+    orphans: Option<String>,
+) -> Step {
     let change = Change::DropForeignKey {
         table: table.to_string(),
         foreign_key: fk.clone(),
     };
+    let add = add_foreign_key(table, now).sql;
     Step::new(
         drop_constraint(table, &fk.name),
         change.to_string(),
-        Reverse::Sql(add_foreign_key(table, fk).sql),
+        Reverse::Sql(match orphans {
+            Some(update) => format!("{update}\n{add}"),
+            None => add,
+        }),
     )
+}
+
+/// The first of `columns` of `table` that the migration drops, if any.
+fn first_dropped_column<'a>(
+    changes: &'a [Change],
+    table: &str,
+    columns: &[String],
+) -> Option<&'a str> {
+    changes.iter().find_map(|change| match change {
+        Change::DropColumn { table: t, column } if t == table && columns.contains(column) => {
+            Some(column.as_str())
+        }
+        _ => None,
+    })
+}
+
+/// `fk` naming its target table as the renames so far left it.
+fn as_named_now(fk: &ForeignKey, renamed_so_far: &HashMap<&str, &str>) -> ForeignKey {
+    let mut fk = fk.clone();
+    if let Some(new) = renamed_so_far.get(fk.referenced_table.as_str()) {
+        fk.referenced_table = new.to_string();
+    }
+    fk
+}
+
+/// Whether the migration drops `fk`'s target table or one of its target
+/// columns, which the down file then re-creates empty.
+fn target_comes_back_empty(changes: &[Change], renames: &Renames, fk: &ForeignKey) -> bool {
+    changes.iter().any(|change| match change {
+        Change::DropTable { table } => *table == fk.referenced_table,
+        Change::DropColumn { table, column } => {
+            renames.old_table(table) == fk.referenced_table
+                && fk.referenced_columns.contains(column)
+        }
+        _ => false,
+    })
+}
+
+/// The reverse of dropping `column` (`old`, as it was) from `table`: add it back,
+/// empty, at the end of the table. NOT NULL without a default takes its type's
+/// zero value in the rows that exist, then loses that default.
+fn readd_column(table: &str, column: &str, old: Option<&Column>) -> Reverse {
+    let reason = format!(
+        "dropping column {}.{} deleted its values",
+        printable(table),
+        printable(column)
+    );
+    let Some(old) = old else {
+        return Reverse::Irreversible(reason);
+    };
+    if old.nullable || old.default.is_some() {
+        return Reverse::Lossy {
+            sql: format!(
+                "ALTER TABLE {} ADD COLUMN {};",
+                q(table),
+                column_definition(old, false)
+            ),
+            reason,
+        };
+    }
+    let Some(zero) = ddl::zero_value(&old.ty, postgres_boolean) else {
+        return Reverse::Irreversible(reason);
+    };
+    Reverse::Lossy {
+        sql: format!(
+            "ALTER TABLE {table} ADD COLUMN {} DEFAULT {zero};\nALTER TABLE {table} ALTER COLUMN {} DROP DEFAULT;",
+            column_definition(old, false),
+            q(column),
+            table = q(table),
+        ),
+        reason,
+    }
 }
 
 /// `serial` marks the single integer primary key, which PostgreSQL numbers itself.
@@ -596,10 +739,11 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
                 "create table hero",
                 "DROP TABLE \"hero\";",
             ),
-            step(
-                "CREATE INDEX \"ix_team_name\" ON \"team\" (\"name\");",
+            // Dropping the new table (the reverse of its creation) drops it.
+            Step::new(
+                "CREATE INDEX \"ix_team_name\" ON \"team\" (\"name\");".into(),
                 "create index ix_team_name on team (name)",
-                "DROP INDEX \"ix_team_name\";",
+                Reverse::Nothing,
             ),
             step(
                 "ALTER TABLE \"team\" ADD COLUMN \"motto\" VARCHAR NOT NULL DEFAULT 'never give up';",
@@ -792,7 +936,7 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
     }
 
     #[test]
-    fn drops_say_they_cannot_be_undone() {
+    fn drops_come_back_empty_and_say_they_cannot_be_undone() {
         let current = parse(BEFORE);
         let target =
             parse("[table.team.columns]\nid = { type = \"integer\", primary_key = true }\n");
@@ -808,15 +952,27 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
         assert_eq!(
             plan(&current, &target, &changes).unwrap().steps,
             [
-                lossy(
-                    "ALTER TABLE \"team\" DROP COLUMN \"name\";",
+                Step::new(
+                    "ALTER TABLE \"team\" DROP COLUMN \"name\";".into(),
                     "drop column team.name",
-                    "dropping column team.name deleted its values",
+                    Reverse::Lossy {
+                        sql: "ALTER TABLE \"team\" ADD COLUMN \"name\" VARCHAR NOT NULL DEFAULT '';\n\
+                              ALTER TABLE \"team\" ALTER COLUMN \"name\" DROP DEFAULT;"
+                            .into(),
+                        reason: "dropping column team.name deleted its values".into(),
+                    },
                 ),
-                lossy(
-                    "DROP TABLE \"hero\";",
+                Step::new(
+                    "DROP TABLE \"hero\";".into(),
                     "drop table hero",
-                    "dropping table hero deleted its rows",
+                    Reverse::Lossy {
+                        sql: "CREATE TABLE \"hero\" (\n    \"id\" SERIAL NOT NULL,\n    \"name\" VARCHAR NOT NULL,\n    \
+                              \"team_id\" INTEGER,\n    CONSTRAINT \"hero_pkey\" PRIMARY KEY (\"id\"),\n    \
+                              CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\")\n);\n\
+                              CREATE INDEX \"ix_hero_name\" ON \"hero\" (\"name\");"
+                            .into(),
+                        reason: "dropping table hero deleted its rows".into(),
+                    },
                 ),
             ]
         );

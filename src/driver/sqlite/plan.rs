@@ -89,14 +89,24 @@ pub fn plan(
                 Reverse::Sql(drop_table(&table.name)),
             )),
             Change::DropTable { table } => {
-                let mut step = Step::new(
-                    drop_table(table),
-                    change.to_string(),
-                    Reverse::Irreversible(format!(
-                        "drops table {} and its rows; they cannot be restored by SQL",
-                        printable(table)
-                    )),
+                let reason = format!(
+                    "drops table {} and its rows; they cannot be restored by SQL",
+                    printable(table)
                 );
+                // It comes back empty, naming the tables it references as they
+                // are at that point of the down file (before the renames back).
+                let reverse = match renamed.table(table) {
+                    Some(old) => {
+                        let mut sql = create_table(old);
+                        for index in &old.indexes {
+                            sql.push('\n');
+                            sql.push_str(&create_index(table, index));
+                        }
+                        Reverse::Lossy { sql, reason }
+                    }
+                    None => Reverse::Irreversible(reason),
+                };
+                let mut step = Step::new(drop_table(table), change.to_string(), reverse);
                 // With foreign keys on, DROP TABLE first deletes every row, which
                 // fails (or cascades) while another table dropped later in this
                 // migration still references them.
@@ -129,15 +139,25 @@ pub fn plan(
                     q(from)
                 )),
             )),
-            Change::DropColumn { table, column } => steps.push(Step::new(
-                drop_column(table, column),
-                change.to_string(),
-                Reverse::Irreversible(format!(
+            Change::DropColumn { table, column } => {
+                let reason = format!(
                     "drops column {}.{} and its data; it cannot be restored by SQL",
                     printable(table),
                     printable(column)
-                )),
-            )),
+                );
+                let mut step = Step::new(
+                    drop_column(table, column),
+                    change.to_string(),
+                    Reverse::Irreversible(reason.clone()),
+                );
+                if let Some((sql, referenced)) =
+                    readd_column(&renamed, target, changes, position, table, column)
+                {
+                    step.reverse = Reverse::Lossy { sql, reason };
+                    step.foreign_keys_off = referenced;
+                }
+                steps.push(step);
+            }
             Change::CreateIndex { table, index } => steps.push(Step::new(
                 create_index(table, index),
                 change.to_string(),
@@ -173,6 +193,46 @@ pub fn plan(
     } else {
         Err(unsupported)
     }
+}
+
+/// The reverse of dropping `column` of `table` in place (change `position`):
+/// a rebuild of the table as it is at that point of the down file (the target
+/// shape, with the columns dropped after this one back) into that shape with
+/// `column` back, empty (NULL, its default, or its type's zero when NOT NULL
+/// without one). Also whether other tables reference the table: the rebuild
+/// then needs foreign keys off.
+fn readd_column(
+    renamed: &Schema,
+    target: &Schema,
+    changes: &[Change],
+    position: usize,
+    table: &str,
+    column: &str,
+) -> Option<(String, bool)> {
+    let old = renamed.table(table)?;
+    let mut before = target.table(table)?.clone();
+    for later in &changes[position + 1..] {
+        if let Change::DropColumn {
+            table: t,
+            column: c,
+        } = later
+        {
+            if t == table {
+                before.columns.push(old.column(c)?.clone());
+            }
+        }
+    }
+    let mut after = before.clone();
+    after.columns.push(old.column(column)?.clone());
+    let (sql, _) = rebuild::rebuild(&before, &after, &[renamed, target]);
+    let referenced = renamed.tables.iter().any(|other| {
+        other.name != table
+            && other
+                .foreign_keys
+                .iter()
+                .any(|fk| fk.referenced_table == table)
+    });
+    Some((sql, referenced))
 }
 
 /// Whether SQLite cannot make `change` in place.
@@ -248,9 +308,25 @@ fn rebuild_step(
     }
     let schemas = [current, target];
     let (sql, notes) = rebuild::rebuild(before, after, &schemas);
+    let back = rebuild::rebuild(after, before, &schemas).0;
+    // Foreign keys whose target the down file brings back empty (a table or
+    // column this migration drops): the rows that pointed to it lose the link
+    // before the rebuild back adds the key again.
+    let mut orphans = String::new();
+    for fk in before.foreign_keys.iter().filter(|fk| {
+        !after.foreign_keys.contains(fk)
+            && fk.columns.iter().all(|c| after.column(c).is_some())
+            && target_comes_back_empty(changes, fk)
+    }) {
+        orphans.push_str(&ddl::null_orphans(table, fk, &fk.referenced_table));
+        orphans.push('\n');
+    }
     let reverse = match rebuild::lossy(before, after) {
-        Some(reason) => Reverse::Irreversible(reason),
-        None => Reverse::Sql(rebuild::rebuild(after, before, &schemas).0),
+        Some(reason) => Reverse::Lossy {
+            sql: format!("{orphans}{back}"),
+            reason,
+        },
+        None => Reverse::Sql(format!("{orphans}{back}")),
     };
     let mut made: Vec<String> = changes
         .iter()
@@ -268,6 +344,18 @@ fn rebuild_step(
         reverse,
         transactional: true,
         foreign_keys_off: true,
+    })
+}
+
+/// Whether the migration drops `fk`'s target table or one of its target
+/// columns (names after the renames), which the down file re-creates empty.
+fn target_comes_back_empty(changes: &[Change], fk: &ForeignKey) -> bool {
+    changes.iter().any(|change| match change {
+        Change::DropTable { table } => *table == fk.referenced_table,
+        Change::DropColumn { table, column } => {
+            *table == fk.referenced_table && fk.referenced_columns.contains(column)
+        }
+        _ => false,
     })
 }
 
@@ -693,7 +781,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
             .rev()
             .map(|step| match &step.reverse {
                 Reverse::Sql(sql) => sql.clone(),
-                Reverse::Irreversible(why) => panic!("{why}"),
+                Reverse::Irreversible(why) | Reverse::Lossy { reason: why, .. } => panic!("{why}"),
                 Reverse::Nothing => String::new(),
             })
             .collect();
@@ -739,11 +827,12 @@ team_id = { type = "integer", default = 1, references = "team.id", on_delete = "
             "{}",
             rebuild.comment
         );
-        assert_eq!(
-            rebuild.reverse,
-            Reverse::Irreversible(
-                "the rebuild of hero converts hero.name from VARCHAR to INTEGER; converting back may not restore every value".into()
-            )
+        // The rebuild back restores the shape, not necessarily every value.
+        assert!(
+            matches!(&rebuild.reverse, Reverse::Lossy { reason, .. } if reason ==
+                "the rebuild of hero converts hero.name from VARCHAR to INTEGER; converting back may not restore every value"),
+            "{:?}",
+            rebuild.reverse
         );
         let forward: Vec<&str> = plan.statements().collect();
         run(&mut connection, &forward).unwrap();

@@ -98,6 +98,13 @@ pub fn rebuild(before: &Table, after: &Table, names: &[&Schema]) -> (String, Vec
             columns.push(q(&column.name));
             values.push(copy.expression);
             notes.extend(copy.note);
+        } else if !column.nullable && column.default.is_none() {
+            // Only a down file re-creates a NOT NULL column without a default
+            // (its data is gone): the rows that exist get the type's zero.
+            if let Some(zero) = ddl::zero_value(&column.ty, super::plan::sqlite_boolean) {
+                columns.push(q(&column.name));
+                values.push(zero);
+            }
         }
     }
     if columns.is_empty() {
