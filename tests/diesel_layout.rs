@@ -496,3 +496,46 @@ fn a_sqlite_table_rebuild_runs_through_diesel() {
     );
     assert_eq!(database.rows("SELECT count(*) FROM hero"), ["1"]);
 }
+
+/// Diesel sends a file as one simple query, which PostgreSQL runs as one implicit
+/// transaction: an index on an existing table is generated as plain DDL in a
+/// Diesel project (no CONCURRENTLY, no metadata.toml), and runs through the harness.
+#[test]
+fn an_index_on_an_existing_postgres_table_is_plain_ddl_in_diesel_layout() {
+    let project = copy_of_app_project();
+    let root = project.path();
+    let schema = std::fs::read_to_string(root.join("schema.toml")).unwrap();
+    std::fs::write(
+        root.join("schema.toml"),
+        schema.replace(
+            "secret_name = \"text\"",
+            "secret_name = { type = \"text\", index = true }",
+        ),
+    )
+    .unwrap();
+    strata_ok(root, &["generate", "index_secret_name"]);
+    let folder = root.join("migrations/postgres");
+    let dirs = migration_dirs(&folder);
+    assert_eq!(dirs.len(), 2, "{dirs:?}");
+    assert!(dirs[1].ends_with("_index_secret_name"), "{dirs:?}");
+    let up = std::fs::read_to_string(folder.join(&dirs[1]).join("up.sql")).unwrap();
+    assert!(
+        up.contains("CREATE INDEX \"ix_hero_secret_name\" ON \"hero\" (\"secret_name\");")
+            && !up.contains("CONCURRENTLY")
+            && !up.contains("no-transaction"),
+        "{up}"
+    );
+    assert!(!folder.join(&dirs[1]).join("metadata.toml").exists());
+    let database = Backend::new(Kind::Postgres, root);
+    database.strata_ok(root, &["setup"]);
+    assert_eq!(
+        database.rows(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'hero' AND indexname = 'ix_hero_secret_name'"
+        ),
+        ["ix_hero_secret_name"]
+    );
+    assert_eq!(
+        database.rows("SELECT count(*) FROM __diesel_schema_migrations"),
+        ["2"]
+    );
+}

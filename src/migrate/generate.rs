@@ -100,10 +100,18 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
 
     let mut refusals = Vec::new();
     for plan in &mut plans {
-        match plan
-            .dialect
-            .plan(&plan.current, &plan.target, &plan.changes)
-        {
+        // Diesel sends a migration file as one simple query, which PostgreSQL
+        // wraps in an implicit transaction block whatever `metadata.toml` says,
+        // so a file of several statements can never run CONCURRENTLY or VALIDATE
+        // on its own: a Diesel project gets plain DDL (README, Diesel projects).
+        let planned = if layout == Layout::Diesel {
+            plan.dialect
+                .plan_unused(&plan.current, &plan.target, &plan.changes)
+        } else {
+            plan.dialect
+                .plan(&plan.current, &plan.target, &plan.changes)
+        };
+        match planned {
             Ok(steps) => plan.plan = steps,
             Err(unsupported) => refusals.extend(
                 unsupported
