@@ -279,24 +279,7 @@ fn adopted_type(declared: &str) -> Type {
     if !matches!(ty, Type::Custom(_)) {
         return ty;
     }
-    let normalized = declared
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_uppercase();
-    let (name, arguments) = match normalized.split_once('(') {
-        Some((name, rest)) => (
-            name.trim().to_string(),
-            rest.strip_suffix(')').map(|inside| {
-                inside
-                    .split(',')
-                    .map(|n| n.trim().parse::<u32>().ok())
-                    .collect::<Option<Vec<u32>>>()
-            }),
-        ),
-        None => (normalized.clone(), Some(Some(Vec::new()))),
-    };
-    let Some(Some(arguments)) = arguments else {
+    let (name, Some(arguments)) = super::types::name_and_numbers(declared) else {
         return ty;
     };
     match (name.as_str(), arguments.as_slice()) {

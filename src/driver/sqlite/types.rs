@@ -28,23 +28,32 @@ pub fn declared_type(ty: &Type) -> String {
     }
 }
 
-/// The portable type a declared type stands for; unknown spellings stay custom.
-pub fn portable_type(declared: &str) -> Type {
+/// A declared type's name, upper-cased with single spaces, and its numeric
+/// arguments (`NVARCHAR(40)` → `("NVARCHAR", Some([40]))`); `None` when the
+/// arguments are not plain numbers.
+pub fn name_and_numbers(declared: &str) -> (String, Option<Vec<u32>>) {
     let normalized: String = declared
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
         .to_uppercase();
-    let (name, arguments) = match normalized.split_once('(') {
+    match normalized.split_once('(') {
         Some((name, rest)) => (
             name.trim().to_string(),
-            rest.trim_end_matches(')')
-                .split(',')
-                .map(|n| n.trim().parse::<u32>().ok())
-                .collect::<Option<Vec<u32>>>(),
+            rest.strip_suffix(')').and_then(|inside| {
+                inside
+                    .split(',')
+                    .map(|n| n.trim().parse::<u32>().ok())
+                    .collect::<Option<Vec<u32>>>()
+            }),
         ),
-        None => (normalized.clone(), Some(Vec::new())),
-    };
+        None => (normalized, Some(Vec::new())),
+    }
+}
+
+/// The portable type a declared type stands for; unknown spellings stay custom.
+pub fn portable_type(declared: &str) -> Type {
+    let (name, arguments) = name_and_numbers(declared);
     match (name.as_str(), arguments.as_deref()) {
         ("INTEGER", Some([])) => Type::Integer,
         ("BIGINT", Some([])) => Type::BigInt,
