@@ -78,6 +78,7 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
             // Primary key columns can never hold NULL once strata declares them.
             nullable: !not_null && pk_position == 0,
             renamed_from: None,
+            comment: None,
         });
     }
     drop(rows);
