@@ -776,6 +776,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
                     nullable: false,
                     default: Some(DefaultValue::Text("never give up".into())),
                     renamed_from: None,
+                    comment: None,
                 },
             },
             Change::AddColumn {
@@ -786,6 +787,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
                     nullable: true,
                     default: None,
                     renamed_from: None,
+                    comment: None,
                 },
             },
             Change::AddForeignKey {
@@ -971,6 +973,7 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
             nullable,
             default,
             renamed_from: None,
+            comment: None,
         }
     }
 

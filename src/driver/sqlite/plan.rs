@@ -528,6 +528,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
             nullable: true,
             default: None,
             renamed_from: None,
+            comment: None,
         }
     }
 
