@@ -457,7 +457,16 @@ fn diff_every_dialect(
     // Migrations are generated in lockstep, so a dialect that cannot replay its
     // history here (no dev database) starts from the state another dialect's
     // history builds. A dev database makes hand edits of its own files count.
-    let stand_in = replayed.iter().find_map(|(_, state)| state.clone());
+    let stand_in = replayed.iter().find_map(|(dialect, state)| {
+        let mut state = state.clone()?;
+        // A history without comments (SQLite's) cannot say which comments the
+        // other one made: they are taken as made (only a replay of the other
+        // history, with a dev database, sees comment changes).
+        if !dialect.keeps_comments() {
+            copy_comments(declared, &mut state);
+        }
+        Some(state)
+    });
     let mut plans = Vec::new();
     for (dialect, state) in replayed {
         let current = match state.or_else(|| stand_in.clone()) {
@@ -471,16 +480,35 @@ fn diff_every_dialect(
                 )))
             }
         };
-        let changes = diff(&current, declared);
+        // An engine without comments (SQLite) is compared without them.
+        let (current, target) = if dialect.keeps_comments() {
+            (current, declared.clone())
+        } else {
+            (current.without_comments(), declared.without_comments())
+        };
+        let changes = diff(&current, &target);
         plans.push(DialectPlan {
             dialect,
             current,
-            target: declared.clone(),
+            target,
             changes,
             plan: Plan::default(),
         });
     }
     Ok((plans, next_version))
+}
+
+/// The comments of `from`'s tables and columns, on the same ones of `to`.
+fn copy_comments(from: &Schema, to: &mut Schema) {
+    for table in &mut to.tables {
+        let Some(source) = from.table(&table.name) else {
+            continue;
+        };
+        table.comment = source.comment.clone();
+        for column in &mut table.columns {
+            column.comment = source.column(&column.name).and_then(|c| c.comment.clone());
+        }
+    }
 }
 
 /// Replaying runs the files, so they are checked as `migrate` checks them (an

@@ -194,6 +194,18 @@ impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|table| table.name == name)
     }
+
+    /// The schema without comments, as an engine without them (SQLite) holds it.
+    pub fn without_comments(&self) -> Schema {
+        let mut schema = self.clone();
+        for table in &mut schema.tables {
+            table.comment = None;
+            for column in &mut table.columns {
+                column.comment = None;
+            }
+        }
+        schema
+    }
 }
 
 impl Table {
