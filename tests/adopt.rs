@@ -113,7 +113,8 @@ fn postgres_pull_names_what_it_leaves_out_and_baseline_adopts_the_database() {
         "{schema}"
     );
     assert!(
-        schema.contains("length = { type = \"smallint\", nullable = true, check = \"length > 0\" }"),
+        schema
+            .contains("length = { type = \"smallint\", nullable = true, check = \"length > 0\" }"),
         "{schema}"
     );
     strata_ok(project, &["generate", "initial", "--dev-url", &server]);

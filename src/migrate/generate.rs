@@ -463,7 +463,7 @@ fn diff_every_dialect(
         // other one made: they are taken as made (only a replay of the other
         // history, with a dev database, sees comment changes).
         if !dialect.keeps_comments() {
-            copy_comments(declared, &mut state);
+            state.copy_comments_from(declared);
         }
         Some(state)
     });
@@ -496,19 +496,6 @@ fn diff_every_dialect(
         });
     }
     Ok((plans, next_version))
-}
-
-/// The comments of `from`'s tables and columns, on the same ones of `to`.
-fn copy_comments(from: &Schema, to: &mut Schema) {
-    for table in &mut to.tables {
-        let Some(source) = from.table(&table.name) else {
-            continue;
-        };
-        table.comment = source.comment.clone();
-        for column in &mut table.columns {
-            column.comment = source.column(&column.name).and_then(|c| c.comment.clone());
-        }
-    }
 }
 
 /// Replaying runs the files, so they are checked as `migrate` checks them (an

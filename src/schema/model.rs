@@ -150,9 +150,12 @@ pub fn check_expression_key(expression: &str) -> String {
                     }
                     let rest: String = chars.clone().take(12).collect();
                     let lower = rest.to_lowercase();
-                    if lower.starts_with(" varying") || lower.starts_with(" precision")
-                        || lower.starts_with(" with") || lower.starts_with(" without")
-                        || lower.starts_with(" time zone") || lower.starts_with(" zone")
+                    if lower.starts_with(" varying")
+                        || lower.starts_with(" precision")
+                        || lower.starts_with(" with")
+                        || lower.starts_with(" without")
+                        || lower.starts_with(" time zone")
+                        || lower.starts_with(" zone")
                     {
                         chars.next();
                         continue;
@@ -193,6 +196,19 @@ pub struct Index {
 impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|table| table.name == name)
+    }
+
+    /// The comments of `other`'s tables and columns, on the same ones here.
+    pub fn copy_comments_from(&mut self, other: &Schema) {
+        for table in &mut self.tables {
+            let Some(source) = other.table(&table.name) else {
+                continue;
+            };
+            table.comment = source.comment.clone();
+            for column in &mut table.columns {
+                column.comment = source.column(&column.name).and_then(|c| c.comment.clone());
+            }
+        }
     }
 
     /// The schema without comments, as an engine without them (SQLite) holds it.

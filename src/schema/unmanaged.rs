@@ -182,7 +182,10 @@ pub fn adopt(schema: &mut Schema, found: &mut Vec<Unmanaged>) {
                 found.push(Unmanaged::new(
                     "check constraint",
                     format!("{name}.{}", check.name),
-                    format!("CHECK ({}) reads column {column}, which is left out", check.expression),
+                    format!(
+                        "CHECK ({}) reads column {column}, which is left out",
+                        check.expression
+                    ),
                 ));
             }
             gone.is_none()

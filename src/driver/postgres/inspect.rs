@@ -9,8 +9,8 @@ use postgres::Client;
 
 use super::types::portable_type;
 use crate::schema::{
-    names, Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table,
-    Type, UniqueConstraint, Unmanaged,
+    names, Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema,
+    Table, Type, UniqueConstraint, Unmanaged,
 };
 
 // The history tables of refinery, Diesel (Diesel projects) and strata's patches.
@@ -422,7 +422,10 @@ mod tests {
             check_expression("CHECK ((price > (0)::numeric))"),
             "price > (0)::numeric"
         );
-        assert_eq!(check_expression("CHECK ((a > 0) AND (b > 0))"), "(a > 0) AND (b > 0)");
+        assert_eq!(
+            check_expression("CHECK ((a > 0) AND (b > 0))"),
+            "(a > 0) AND (b > 0)"
+        );
         assert_eq!(check_expression("CHECK ((a > 0)) NOT VALID"), "a > 0");
     }
 

@@ -219,7 +219,9 @@ pub fn check(table: &str, check: &Check, add: String, comment: String) -> (Step,
     (
         Step::new(
             sql,
-            format!("{comment} (NOT VALID: new rows are checked now, existing ones by a later step)"),
+            format!(
+                "{comment} (NOT VALID: new rows are checked now, existing ones by a later step)"
+            ),
             Reverse::Sql(format!(
                 "ALTER TABLE {} DROP CONSTRAINT {};",
                 q(table),

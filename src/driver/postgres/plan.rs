@@ -343,7 +343,8 @@ pub fn plan(
                         Reverse::Sql(drop_constraint(table, &check.name)),
                     ))
                 } else {
-                    let (add, validate) = online::check(table, check, add_check(table, check), change.to_string());
+                    let (add, validate) =
+                        online::check(table, check, add_check(table, check), change.to_string());
                     deferred_foreign_keys.push(add);
                     deferred_validations.push(validate);
                 }
@@ -649,9 +650,11 @@ fn comments_of(table: &Table) -> Vec<(Option<&str>, &str)> {
         .as_deref()
         .map(|text| (None, text))
         .into_iter()
-        .chain(table.columns.iter().filter_map(|column| {
-            Some((Some(column.name.as_str()), column.comment.as_deref()?))
-        }))
+        .chain(
+            table.columns.iter().filter_map(|column| {
+                Some((Some(column.name.as_str()), column.comment.as_deref()?))
+            }),
+        )
         .collect()
 }
 

@@ -10,8 +10,8 @@ use rusqlite::Connection;
 use super::types::portable_type;
 use crate::schema::names;
 use crate::schema::{
-    Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table, Type,
-    UniqueConstraint, Unmanaged,
+    Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table,
+    Type, UniqueConstraint, Unmanaged,
 };
 
 /// User tables: not SQLite's own, not the migration and patch history.
@@ -132,8 +132,9 @@ fn read_constraints(
     position: &HashMap<String, usize>,
 ) -> rusqlite::Result<()> {
     use super::unmanaged::{constraints, ConstraintKind};
-    let mut statement =
-        connection.prepare(&format!("SELECT m.name, m.sql FROM sqlite_schema AS m WHERE {USER_TABLES}"))?;
+    let mut statement = connection.prepare(&format!(
+        "SELECT m.name, m.sql FROM sqlite_schema AS m WHERE {USER_TABLES}"
+    ))?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
         let name: String = row.get(0)?;
@@ -165,14 +166,18 @@ fn read_constraints(
                 }
                 ConstraintKind::Unique(columns) => {
                     if let Some(name) = constraint.name {
-                        if let Some(unique) = table.uniques.iter_mut().find(|u| u.columns == columns) {
+                        if let Some(unique) =
+                            table.uniques.iter_mut().find(|u| u.columns == columns)
+                        {
                             unique.name = name;
                         }
                     }
                 }
                 ConstraintKind::ForeignKey(columns) => {
                     if let Some(name) = constraint.name {
-                        if let Some(fk) = table.foreign_keys.iter_mut().find(|f| f.columns == columns) {
+                        if let Some(fk) =
+                            table.foreign_keys.iter_mut().find(|f| f.columns == columns)
+                        {
                             fk.name = name;
                         }
                     }

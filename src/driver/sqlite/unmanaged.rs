@@ -179,7 +179,9 @@ pub fn constraints(sql: &str) -> Vec<Constraint> {
                 }
                 "CHECK" if upper(j + 1).as_deref() == Some("(") => {
                     let close = matching(&tokens, j + 1);
-                    let expression = sql[tokens[j + 1].end..tokens[close].start].trim().to_string();
+                    let expression = sql[tokens[j + 1].end..tokens[close].start]
+                        .trim()
+                        .to_string();
                     j = close + 1;
                     Some(ConstraintKind::Check(expression))
                 }
@@ -369,12 +371,36 @@ mod tests {
         assert_eq!(
             found,
             [
-                Constraint { name: column("pk_t"), column: column("id"), kind: ConstraintKind::PrimaryKey(strings(&["id"])) },
-                Constraint { name: column("positive"), column: column("qty"), kind: ConstraintKind::Check("qty > (0)".into()) },
-                Constraint { name: None, column: column("qty"), kind: ConstraintKind::ForeignKey(strings(&["qty"])) },
-                Constraint { name: None, column: None, kind: ConstraintKind::Check("qty < 10".into()) },
-                Constraint { name: column("uq"), column: None, kind: ConstraintKind::Unique(strings(&["qty", "note"])) },
-                Constraint { name: column("fk_t"), column: None, kind: ConstraintKind::ForeignKey(strings(&["note"])) },
+                Constraint {
+                    name: column("pk_t"),
+                    column: column("id"),
+                    kind: ConstraintKind::PrimaryKey(strings(&["id"]))
+                },
+                Constraint {
+                    name: column("positive"),
+                    column: column("qty"),
+                    kind: ConstraintKind::Check("qty > (0)".into())
+                },
+                Constraint {
+                    name: None,
+                    column: column("qty"),
+                    kind: ConstraintKind::ForeignKey(strings(&["qty"]))
+                },
+                Constraint {
+                    name: None,
+                    column: None,
+                    kind: ConstraintKind::Check("qty < 10".into())
+                },
+                Constraint {
+                    name: column("uq"),
+                    column: None,
+                    kind: ConstraintKind::Unique(strings(&["qty", "note"]))
+                },
+                Constraint {
+                    name: column("fk_t"),
+                    column: None,
+                    kind: ConstraintKind::ForeignKey(strings(&["note"]))
+                },
             ]
         );
     }

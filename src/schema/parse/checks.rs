@@ -51,7 +51,8 @@ impl Parser<'_> {
             DeValue::Table(options) => {
                 for (key, _) in options.iter() {
                     if !CHECK_KEYS.contains(&key.get_ref().as_ref()) {
-                        self.reader.unknown_key(key, "a check constraint", CHECK_KEYS);
+                        self.reader
+                            .unknown_key(key, "a check constraint", CHECK_KEYS);
                     }
                 }
                 let name = match options.get("name") {
@@ -60,9 +61,12 @@ impl Parser<'_> {
                 };
                 let Some(sql) = options.get("sql") else {
                     self.reader.problem(
-                        Problem::new(value.span(), "a check constraint needs `sql = \"EXPRESSION\"`")
-                            .label("no `sql`")
-                            .help("e.g. { sql = \"price > 0\" }"),
+                        Problem::new(
+                            value.span(),
+                            "a check constraint needs `sql = \"EXPRESSION\"`",
+                        )
+                        .label("no `sql`")
+                        .help("e.g. { sql = \"price > 0\" }"),
                     );
                     return None;
                 };
