@@ -432,6 +432,12 @@ fn column_definition(column: &Column) -> String {
 /// constraints and foreign keys as table constraints. A single INTEGER primary key
 /// declared this way is still SQLite's rowid alias.
 pub(super) fn create_table(table: &Table) -> String {
+    create_table_as(table, &table.name)
+}
+
+/// `CREATE TABLE` for `table`, whose constraint names follow the convention of
+/// a table called `final_name` (a rebuild creates it under a scratch name).
+pub(super) fn create_table_as(table: &Table, final_name: &str) -> String {
     // SQLite keeps constraint names only in this text: a name is written when
     // it is not the convention's (which inspection assumes otherwise), and
     // always for a CHECK.
@@ -446,14 +452,14 @@ pub(super) fn create_table(table: &Table) -> String {
     if let Some(pk) = &table.primary_key {
         lines.push(format!(
             "{}PRIMARY KEY ({})",
-            named(&pk.name, names::primary_key(&table.name)),
+            named(&pk.name, names::primary_key(final_name)),
             column_list(&pk.columns)
         ));
     }
     for unique in &table.uniques {
         lines.push(format!(
             "{}UNIQUE ({})",
-            named(&unique.name, names::unique(&table.name, &unique.columns)),
+            named(&unique.name, names::unique(final_name, &unique.columns)),
             column_list(&unique.columns)
         ));
     }
@@ -467,7 +473,7 @@ pub(super) fn create_table(table: &Table) -> String {
     for fk in &table.foreign_keys {
         lines.push(format!(
             "{}FOREIGN KEY ({}) {}",
-            named(&fk.name, names::foreign_key(&table.name, &fk.columns)),
+            named(&fk.name, names::foreign_key(final_name, &fk.columns)),
             column_list(&fk.columns),
             references(fk)
         ));
