@@ -98,11 +98,17 @@ impl Parser<'_> {
         })
     }
 
+    /// Adds `check`, unless the table has one of that name (reported at its
+    /// `name`, or at the whole check when it has none).
     fn add_check(&mut self, table: &mut Table, check: Check, value: &Value<'_>) {
+        let span = match value.get_ref() {
+            DeValue::Table(options) => options.get("name").map_or(value.span(), |n| n.span()),
+            _ => value.span(),
+        };
         if table.checks.iter().any(|other| other.name == check.name) {
             self.reader.problem(
                 Problem::new(
-                    value.span(),
+                    span,
                     format!(
                         "table `{}` has two check constraints named `{}`",
                         table.name, check.name
