@@ -383,6 +383,27 @@ pub mod names {
         use super::*;
 
         #[test]
+        fn check_expressions_match_postgresqls_printing_of_them() {
+            use super::super::check_expression_key as key;
+            for (written, printed) in [
+                ("price > 0", "(price > (0)::numeric)"),
+                ("status IN ('a', 'b')", "((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))"),
+                ("name LIKE 'x%'", "((name)::text ~~ 'x%'::text)"),
+                ("a != b", "(a <> b)"),
+                ("at > '2020-01-01'", "(at > '2020-01-01 00:00:00'::timestamp without time zone)"),
+            ] {
+                if written.starts_with("at") {
+                    // A literal PostgreSQL rewrites is a difference: write it as pull does.
+                    assert_ne!(key(written), key(printed));
+                } else {
+                    assert_eq!(key(written), key(printed), "{written} vs {printed}");
+                }
+            }
+            assert_ne!(key("price > 0"), key("price > 1"));
+            assert_ne!(key("name = 'A'"), key("name = 'a'"));
+        }
+
+        #[test]
         fn check_names_follow_postgresql() {
             assert_eq!(column_check("product", "price"), "product_price_check");
             assert_eq!(table_check("product", 0), "product_check");

@@ -46,6 +46,22 @@ pub fn unwritable_names(schema: &Schema) -> Vec<String> {
                 problems.push(format!("index on `{}`: {problem}", printable(&table.name)));
             }
         }
+        // Constraint names schema.toml writes as `name = "…"`.
+        let constraints = table
+            .primary_key
+            .iter()
+            .map(|pk| &pk.name)
+            .chain(table.uniques.iter().map(|u| &u.name))
+            .chain(table.foreign_keys.iter().map(|fk| &fk.name))
+            .chain(table.checks.iter().map(|check| &check.name));
+        for name in constraints {
+            if let Some(problem) = identifier_problem(name) {
+                problems.push(format!(
+                    "constraint on `{}`: {problem}",
+                    printable(&table.name)
+                ));
+            }
+        }
     }
     problems
 }
