@@ -75,7 +75,6 @@ fn postgres_pull_names_what_it_leaves_out_and_baseline_adopts_the_database() {
         listed(&refused),
         [
             "generated column `film.total_cost`: GENERATED ALWAYS AS ((rental_rate + replacement_cost)) STORED; schema.toml declares it as a plain column",
-            "check constraint `film.film_length_check`: CHECK ((length > 0))",
             "index `film.film_title_lower`: CREATE INDEX film_title_lower ON public.film USING btree (lower((title)::text))",
             "index `casting_note.casting_note_active`: CREATE INDEX casting_note_active ON public.casting_note USING btree (note) WHERE active",
             "primary key column `region.region_id`: an integer primary key without a sequence; schema.toml cannot say so, and its migrations declare it SERIAL",
@@ -111,6 +110,11 @@ fn postgres_pull_names_what_it_leaves_out_and_baseline_adopts_the_database() {
     assert!(!schema.contains("nextval"), "{schema}");
     assert!(
         schema.contains("total_cost = { type = \"numeric(6,2)\", nullable = true }"),
+        "{schema}"
+    );
+    assert!(
+        schema
+            .contains("length = { type = \"smallint\", nullable = true, check = \"length > 0\" }"),
         "{schema}"
     );
     strata_ok(project, &["generate", "initial", "--dev-url", &server]);
@@ -223,7 +227,6 @@ fn sqlite_pull_maps_types_of_the_same_affinity_and_names_the_rest() {
     assert_eq!(
         listed(&refused),
         [
-            "check constraint of table `products`: CHECK (units_in_stock >= 0)",
             "view `current_products`: CREATE VIEW current_products AS SELECT * FROM products WHERE discontinued = 'N'",
             "trigger `products.products_no_negative`: CREATE TRIGGER products_no_negative BEFORE UPDATE ON products WHEN NEW.unit_price < 0 BEGIN SELECT RAISE(ABORT, 'negative price'); END",
             "foreign key `product_tags.product_tags_tag_fkey`: (tag) → tags(): references `tags`, which has no primary key",
@@ -250,7 +253,8 @@ fn sqlite_pull_maps_types_of_the_same_affinity_and_names_the_rest() {
         // `REFERENCES categories` is its primary key.
         "category_id = { type = \"integer\", nullable = true, references = \"categories.category_id\" }",
         "unit_price = { type = \"numeric(4,2)\", default = 0 }",
-        "units_in_stock = { type = \"integer\", nullable = true }",
+        // The CHECK is kept, on its column.
+        "units_in_stock = { type = \"integer\", nullable = true, check = \"units_in_stock >= 0\" }",
         "product_id = { type = \"integer\", references = \"products.product_id\" }",
     ] {
         assert!(schema.contains(line), "{line}\n{schema}");

@@ -111,6 +111,15 @@ fn misspelled_column_option() {
 }
 
 #[test]
+fn check_constraints_with_mistakes() {
+    let stderr = bad_schema("bad_checks.toml", "2:42", 3);
+    assert!(stderr.contains("table `product` has two check constraints named `product_check`"));
+    assert!(stderr.contains("unknown key `nme`"));
+    assert!(stderr.contains("schema.toml:5:37"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
 fn value_of_the_wrong_type() {
     let stderr = bad_schema("wrong_value_type.toml", "3:38", 1);
     assert!(stderr.contains("`nullable` must be `true` or `false`, found a string"));

@@ -635,6 +635,7 @@ fn plan_reverses_undo_the_plan_on_postgres() {
             nullable: true,
             default: None,
             renamed_from: None,
+            comment: None,
         },
     });
     let plan = strata::driver::dialect("postgres")

@@ -49,6 +49,16 @@ pub fn run(
         Some(path) => std::fs::read_to_string(path).map_err(|error| Error::io(path, error))?,
         None => String::new(),
     };
+    // SQLite has no comments: those schema.toml already has are kept.
+    let keeps_comments =
+        crate::driver::dialect(dialect_folder(&url)).is_none_or(|d| d.keeps_comments());
+    if !keeps_comments {
+        if let Ok(file) =
+            parse_schema_text(output_path.unwrap_or(Path::new("schema.toml")), &existing)
+        {
+            schema.copy_comments_from(&file.schema);
+        }
+    }
     let project = project_part(&existing);
     let text = if project
         .lines()

@@ -135,6 +135,14 @@ fn diff_table(
             });
         }
     }
+    for check in &old.checks {
+        if !new.checks.contains(check) {
+            early.push(Change::DropCheck {
+                table: table.clone(),
+                check: check.clone(),
+            });
+        }
+    }
     for index in &old.indexes {
         if !new.indexes.contains(index) {
             early.push(Change::DropIndex {
@@ -160,6 +168,14 @@ fn diff_table(
         match existing {
             Some(old_column) => {
                 kept_columns.insert(old_column.name.as_str());
+                if old_column.comment != column.comment {
+                    late.push(Change::SetComment {
+                        table: table.clone(),
+                        column: Some(column.name.clone()),
+                        from: old_column.comment.clone(),
+                        to: column.comment.clone(),
+                    });
+                }
                 if !same_column_definition(old_column, column) {
                     alters.push(Change::AlterColumn {
                         table: table.clone(),
@@ -197,6 +213,22 @@ fn diff_table(
                 index: index.clone(),
             });
         }
+    }
+    for check in &new.checks {
+        if !old.checks.contains(check) {
+            late.push(Change::AddCheck {
+                table: table.clone(),
+                check: check.clone(),
+            });
+        }
+    }
+    if old.comment != new.comment {
+        late.push(Change::SetComment {
+            table: table.clone(),
+            column: None,
+            from: old.comment.clone(),
+            to: new.comment.clone(),
+        });
     }
     for fk in &new.foreign_keys {
         if !old.foreign_keys.contains(fk) {

@@ -120,6 +120,12 @@ pub trait Dialect {
         self.plan(current, target, changes)
     }
 
+    /// Whether the engine stores comments on tables and columns. SQLite has
+    /// none: schema.toml's comments are left out of what is compared for it.
+    fn keeps_comments(&self) -> bool {
+        true
+    }
+
     /// A statement every generated migration (and down file) of this dialect
     /// runs before its steps, written into the file itself so that any tool
     /// running the file gets it (PostgreSQL: `SET lock_timeout`, from

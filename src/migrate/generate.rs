@@ -465,7 +465,16 @@ fn diff_every_dialect(
     // Migrations are generated in lockstep, so a dialect that cannot replay its
     // history here (no dev database) starts from the state another dialect's
     // history builds. A dev database makes hand edits of its own files count.
-    let stand_in = replayed.iter().find_map(|(_, state)| state.clone());
+    let stand_in = replayed.iter().find_map(|(dialect, state)| {
+        let mut state = state.clone()?;
+        // A history without comments (SQLite's) cannot say which comments the
+        // other one made: they are taken as made (only a replay of the other
+        // history, with a dev database, sees comment changes).
+        if !dialect.keeps_comments() {
+            state.copy_comments_from(declared);
+        }
+        Some(state)
+    });
     let mut plans = Vec::new();
     for (dialect, state) in replayed {
         let current = match state.or_else(|| stand_in.clone()) {
@@ -479,11 +488,17 @@ fn diff_every_dialect(
                 )))
             }
         };
-        let changes = diff(&current, declared);
+        // An engine without comments (SQLite) is compared without them.
+        let (current, target) = if dialect.keeps_comments() {
+            (current, declared.clone())
+        } else {
+            (current.without_comments(), declared.without_comments())
+        };
+        let changes = diff(&current, &target);
         plans.push(DialectPlan {
             dialect,
             current,
-            target: declared.clone(),
+            target,
             changes,
             plan: Plan::default(),
         });

@@ -151,6 +151,12 @@ pub fn catch_up(
                 &states[index - 1]
             };
             let after = &states[index];
+            // Comments, for an engine without them, are no change (SQLite).
+            let (before, after) = &if dialect.keeps_comments() {
+                (before.clone(), after.clone())
+            } else {
+                (before.without_comments(), after.without_comments())
+            };
             let changes = diff(before, after);
             match dialect.plan_unused(before, after, &changes) {
                 Ok(plan) => files.push(CatchUpFile {

@@ -6,7 +6,7 @@ use std::fmt;
 
 use crate::text::printable;
 
-use super::{Column, ForeignKey, Index, PrimaryKey, Table, TypeChange, UniqueConstraint};
+use super::{Check, Column, ForeignKey, Index, PrimaryKey, Table, TypeChange, UniqueConstraint};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -67,6 +67,21 @@ pub enum Change {
     DropIndex {
         table: String,
         index: Index,
+    },
+    AddCheck {
+        table: String,
+        check: Check,
+    },
+    DropCheck {
+        table: String,
+        check: Check,
+    },
+    /// The comment of a table (`column: None`) or of one of its columns.
+    SetComment {
+        table: String,
+        column: Option<String>,
+        from: Option<String>,
+        to: Option<String>,
     },
 }
 
@@ -151,7 +166,10 @@ impl Change {
             | Change::AddUnique { table, .. }
             | Change::DropUnique { table, .. }
             | Change::CreateIndex { table, .. }
-            | Change::DropIndex { table, .. } => table,
+            | Change::DropIndex { table, .. }
+            | Change::AddCheck { table, .. }
+            | Change::DropCheck { table, .. }
+            | Change::SetComment { table, .. } => table,
         }
     }
 }
@@ -264,6 +282,31 @@ impl fmt::Display for Change {
             ),
             Change::DropIndex { table, index } => {
                 write!(f, "drop index {} on {}", n(&index.name), n(table))
+            }
+            Change::AddCheck { table, check } => write!(
+                f,
+                "add check constraint {} on {} ({})",
+                n(&check.name),
+                n(table),
+                n(&check.expression)
+            ),
+            Change::DropCheck { table, check } => write!(
+                f,
+                "drop check constraint {} on {}",
+                n(&check.name),
+                n(table)
+            ),
+            Change::SetComment {
+                table, column, to, ..
+            } => {
+                let what = match column {
+                    Some(column) => format!("column {}.{}", n(table), n(column)),
+                    None => format!("table {}", n(table)),
+                };
+                match to {
+                    Some(text) => write!(f, "set comment of {what} to {}", n(&format!("{text:?}"))),
+                    None => write!(f, "drop comment of {what}"),
+                }
             }
         }
     }

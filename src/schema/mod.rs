@@ -9,6 +9,7 @@ pub mod unmanaged;
 mod write;
 
 pub use change::{Change, Destruction};
+pub use model::{check_expression_key, Check};
 pub use model::{
     names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table,
     UniqueConstraint,

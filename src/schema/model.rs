@@ -22,6 +22,13 @@ pub struct Table {
     pub indexes: Vec<Index>,
     /// A hint from schema.toml: this table used to be called so. Never introspected.
     pub renamed_from: Option<String>,
+    /// CHECK constraints, sorted by name (the order PostgreSQL and SQLite report
+    /// them in is not the declaration order).
+    #[serde(default)]
+    pub checks: Vec<Check>,
+    /// `COMMENT ON TABLE` (PostgreSQL; SQLite has no comments).
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -32,6 +39,9 @@ pub struct Column {
     pub default: Option<DefaultValue>,
     /// A hint from schema.toml: this column used to be called so. Never introspected.
     pub renamed_from: Option<String>,
+    /// `COMMENT ON COLUMN` (PostgreSQL; SQLite has no comments).
+    #[serde(default)]
+    pub comment: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -76,6 +86,106 @@ pub struct UniqueConstraint {
     pub columns: Vec<String>,
 }
 
+/// A CHECK constraint: its name and its boolean SQL expression, as written.
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
+pub struct Check {
+    pub name: String,
+    pub expression: String,
+}
+
+/// Two checks are the same when their names are and their expressions are
+/// alike once spelling is set aside (see [`check_expression_key`]): PostgreSQL
+/// keeps no source text, and prints `price > 0` back as `(price > (0)::numeric)`.
+impl PartialEq for Check {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && check_expression_key(&self.expression) == check_expression_key(&other.expression)
+    }
+}
+
+/// A CHECK expression without what PostgreSQL adds or respells when it prints
+/// one back (`pg_get_constraintdef`): whitespace, letter case outside quotes,
+/// parentheses and brackets, `::type` casts, `= ANY (ARRAY[…])` for `IN (…)`,
+/// `~~` for `LIKE`, `<>` for `!=`. Two expressions with the same key are taken
+/// for the same check; one differing only in its parentheses is missed.
+pub fn check_expression_key(expression: &str) -> String {
+    let mut key = String::new();
+    let mut chars = expression.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                key.push(c);
+                while let Some(inner) = chars.next() {
+                    key.push(inner);
+                    if inner == c {
+                        if chars.peek() == Some(&c) {
+                            key.push(chars.next().unwrap_or(c));
+                            continue;
+                        }
+                        break;
+                    }
+                }
+            }
+            ':' if chars.peek() == Some(&':') => {
+                chars.next();
+                // The type: a (possibly quoted) name, words like `character
+                // varying`, an optional `(n)` and `[]`.
+                while chars.peek().is_some_and(|c| *c == ' ') {
+                    chars.next();
+                }
+                if chars.peek() == Some(&'"') {
+                    chars.next();
+                    for inner in chars.by_ref() {
+                        if inner == '"' {
+                            break;
+                        }
+                    }
+                }
+                loop {
+                    while chars
+                        .peek()
+                        .is_some_and(|c| c.is_alphanumeric() || *c == '_' || *c == '.')
+                    {
+                        chars.next();
+                    }
+                    let rest: String = chars.clone().take(12).collect();
+                    let lower = rest.to_lowercase();
+                    if lower.starts_with(" varying")
+                        || lower.starts_with(" precision")
+                        || lower.starts_with(" with")
+                        || lower.starts_with(" without")
+                        || lower.starts_with(" time zone")
+                        || lower.starts_with(" zone")
+                    {
+                        chars.next();
+                        continue;
+                    }
+                    if chars.peek() == Some(&'(') {
+                        for inner in chars.by_ref() {
+                            if inner == ')' {
+                                break;
+                            }
+                        }
+                        continue;
+                    }
+                    if rest.starts_with("[]") {
+                        chars.next();
+                        chars.next();
+                        continue;
+                    }
+                    break;
+                }
+            }
+            c if c.is_whitespace() || matches!(c, '(' | ')' | '[' | ']') => {}
+            c => key.extend(c.to_lowercase()),
+        }
+    }
+    key.replace("=anyarray", "in")
+        .replace("notlike", "!~~")
+        .replace("like", "~~")
+        .replace("!=", "<>")
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Index {
     pub name: String,
@@ -86,6 +196,31 @@ pub struct Index {
 impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|table| table.name == name)
+    }
+
+    /// The comments of `other`'s tables and columns, on the same ones here.
+    pub fn copy_comments_from(&mut self, other: &Schema) {
+        for table in &mut self.tables {
+            let Some(source) = other.table(&table.name) else {
+                continue;
+            };
+            table.comment = source.comment.clone();
+            for column in &mut table.columns {
+                column.comment = source.column(&column.name).and_then(|c| c.comment.clone());
+            }
+        }
+    }
+
+    /// The schema without comments, as an engine without them (SQLite) holds it.
+    pub fn without_comments(&self) -> Schema {
+        let mut schema = self.clone();
+        for table in &mut schema.tables {
+            table.comment = None;
+            for column in &mut table.columns {
+                column.comment = None;
+            }
+        }
+        schema
     }
 }
 
@@ -99,6 +234,8 @@ impl Table {
             uniques: Vec::new(),
             indexes: Vec::new(),
             renamed_from: None,
+            checks: Vec::new(),
+            comment: None,
         }
     }
 
@@ -180,6 +317,22 @@ pub mod names {
         object_name(table, Some(column), "not_null")
     }
 
+    /// A column's CHECK (`check = "…"` on the column): `<table>_<column>_check`,
+    /// PostgreSQL's name for an unnamed column CHECK.
+    pub fn column_check(table: &str, column: &str) -> String {
+        object_name(table, Some(column), "check")
+    }
+
+    /// The `n`-th (from 0) unnamed table-level CHECK: `<table>_check`, then
+    /// `<table>_check1`, `<table>_check2`… (PostgreSQL's numbering of clashes).
+    pub fn table_check(table: &str, n: usize) -> String {
+        let label = match n {
+            0 => "check".to_string(),
+            n => format!("check{n}"),
+        };
+        object_name(table, None, &label)
+    }
+
     pub fn index(table: &str, columns: &[String]) -> String {
         let name = format!("ix_{table}_{}", columns.join("_"));
         if name.len() <= MAX_IDENTIFIER_BYTES {
@@ -228,6 +381,34 @@ pub mod names {
     #[cfg(test)]
     mod tests {
         use super::*;
+
+        #[test]
+        fn check_expressions_match_postgresqls_printing_of_them() {
+            use super::super::check_expression_key as key;
+            for (written, printed) in [
+                ("price > 0", "(price > (0)::numeric)"),
+                ("status IN ('a', 'b')", "((status)::text = ANY ((ARRAY['a'::character varying, 'b'::character varying])::text[]))"),
+                ("name LIKE 'x%'", "((name)::text ~~ 'x%'::text)"),
+                ("a != b", "(a <> b)"),
+                ("at > '2020-01-01'", "(at > '2020-01-01 00:00:00'::timestamp without time zone)"),
+            ] {
+                if written.starts_with("at") {
+                    // A literal PostgreSQL rewrites is a difference: write it as pull does.
+                    assert_ne!(key(written), key(printed));
+                } else {
+                    assert_eq!(key(written), key(printed), "{written} vs {printed}");
+                }
+            }
+            assert_ne!(key("price > 0"), key("price > 1"));
+            assert_ne!(key("name = 'A'"), key("name = 'a'"));
+        }
+
+        #[test]
+        fn check_names_follow_postgresql() {
+            assert_eq!(column_check("product", "price"), "product_price_check");
+            assert_eq!(table_check("product", 0), "product_check");
+            assert_eq!(table_check("product", 2), "product_check2");
+        }
 
         fn strings(items: &[&str]) -> Vec<String> {
             items.iter().map(|item| item.to_string()).collect()

@@ -4,14 +4,13 @@
 //! The drivers name what only their catalogs know (CHECK constraints, views,
 //! triggers, …); [`adopt`] then takes out of an inspected [`Schema`] whatever the
 //! schema.toml parser would refuse (a type it does not know, a multi-column
-//! foreign key, a constraint name other than strata's own), together with
+//! foreign key), together with
 //! everything that depended on it, so that what `pull` writes `generate` accepts.
 
 use std::fmt;
 
 use serde::Serialize;
 
-use super::model::names;
 use super::{Schema, Type};
 
 /// One object of a live database that strata does not manage.
@@ -52,6 +51,7 @@ impl fmt::Display for Unmanaged {
 /// differ from strata's convention are named and replaced by the convention's,
 /// which is the name schema.toml gives them.
 pub fn adopt(schema: &mut Schema, found: &mut Vec<Unmanaged>) {
+    let mut removed_columns: std::collections::HashMap<String, Vec<String>> = Default::default();
     for table in &mut schema.tables {
         let name = table.name.clone();
         let mut removed = Vec::new();
@@ -67,6 +67,7 @@ pub fn adopt(schema: &mut Schema, found: &mut Vec<Unmanaged>) {
             }
             _ => true,
         });
+        removed_columns.insert(name.clone(), removed.clone());
         let uses_removed = |columns: &[String]| columns.iter().any(|c| removed.contains(c));
         if let Some(pk) = table.primary_key.take() {
             if uses_removed(&pk.columns) {
@@ -170,30 +171,35 @@ pub fn adopt(schema: &mut Schema, found: &mut Vec<Unmanaged>) {
         });
     }
 
+    // A CHECK that reads a column left out would fail: it goes too.
     for table in &mut schema.tables {
         let name = table.name.clone();
-        let mut rename = |kind: &str, actual: &mut String, conventional: String| {
-            if *actual != conventional {
+        let removed = removed_columns.remove(&name).unwrap_or_default();
+        table.checks.retain(|check| {
+            let words = words(&check.expression);
+            let gone = removed.iter().find(|c| words.contains(&c.to_lowercase()));
+            if let Some(column) = gone {
                 found.push(Unmanaged::new(
-                    kind,
-                    format!("{name}.{actual}"),
-                    format!("schema.toml names it `{conventional}`"),
+                    "check constraint",
+                    format!("{name}.{}", check.name),
+                    format!(
+                        "CHECK ({}) reads column {column}, which is left out",
+                        check.expression
+                    ),
                 ));
-                *actual = conventional;
             }
-        };
-        if let Some(pk) = &mut table.primary_key {
-            rename("primary key", &mut pk.name, names::primary_key(&name));
-        }
-        for unique in &mut table.uniques {
-            let conventional = names::unique(&name, &unique.columns);
-            rename("unique constraint", &mut unique.name, conventional);
-        }
-        for fk in &mut table.foreign_keys {
-            let conventional = names::foreign_key(&name, &fk.columns);
-            rename("foreign key", &mut fk.name, conventional);
-        }
+            gone.is_none()
+        });
     }
+}
+
+/// The lower-cased words and quoted names of an SQL expression.
+fn words(expression: &str) -> Vec<String> {
+    expression
+        .split(|c: char| !(c.is_alphanumeric() || c == '_' || c == '"'))
+        .map(|word| word.trim_matches('"').to_lowercase())
+        .filter(|word| !word.is_empty())
+        .collect()
 }
 
 #[cfg(test)]
@@ -208,6 +214,7 @@ mod tests {
             nullable: false,
             default: None,
             renamed_from: None,
+            comment: None,
         }
     }
 
@@ -244,14 +251,11 @@ mod tests {
                 "primary key `a.a_pkey`: on (code), a column left out",
                 "table `a`: no column schema.toml can declare; the table is left out",
                 "foreign key `b.b_a_code_fkey`: (a_code) → a(code): references `a`, which is left out",
-                "primary key `b.pk_b`: schema.toml names it `b_pkey`",
             ]
         );
         assert_eq!(schema.tables.len(), 1);
         assert!(schema.tables[0].foreign_keys.is_empty());
-        assert_eq!(
-            schema.tables[0].primary_key.as_ref().unwrap().name,
-            "b_pkey"
-        );
+        // A name other than the convention's is kept (schema.toml says `name`).
+        assert_eq!(schema.tables[0].primary_key.as_ref().unwrap().name, "pk_b");
     }
 }

@@ -46,6 +46,22 @@ pub fn unwritable_names(schema: &Schema) -> Vec<String> {
                 problems.push(format!("index on `{}`: {problem}", printable(&table.name)));
             }
         }
+        // Constraint names schema.toml writes as `name = "…"`.
+        let constraints = table
+            .primary_key
+            .iter()
+            .map(|pk| &pk.name)
+            .chain(table.uniques.iter().map(|u| &u.name))
+            .chain(table.foreign_keys.iter().map(|fk| &fk.name))
+            .chain(table.checks.iter().map(|check| &check.name));
+        for name in constraints {
+            if let Some(problem) = identifier_problem(name) {
+                problems.push(format!(
+                    "constraint on `{}`: {problem}",
+                    printable(&table.name)
+                ));
+            }
+        }
     }
     problems
 }
@@ -100,16 +116,31 @@ fn write_table(text: &mut String, table: &Table) {
         .filter(|pk| pk.columns.len() == 1 && pk.name == names::primary_key(&table.name));
 
     let mut table_options = Vec::new();
+    // A list of columns, or `{ name = …, columns = … }` for a name other than
+    // the convention's.
+    let named_list = |name: &str, conventional: String, columns: &[String]| {
+        if name == conventional {
+            list(columns)
+        } else {
+            format!("{{ name = {}, columns = {} }}", string(name), list(columns))
+        }
+    };
+    if let Some(comment) = &table.comment {
+        table_options.push(format!("comment = {}", string(comment)));
+    }
     if let Some(pk) = &table.primary_key {
         if pk_on_column.is_none() {
-            table_options.push(format!("primary_key = {}", list(&pk.columns)));
+            table_options.push(format!(
+                "primary_key = {}",
+                named_list(&pk.name, names::primary_key(&table.name), &pk.columns)
+            ));
         }
     }
     let extra_uniques: Vec<String> = table
         .uniques
         .iter()
         .filter(|u| u.columns.len() > 1 || u.name != names::unique(&table.name, &u.columns))
-        .map(|u| list(&u.columns))
+        .map(|u| named_list(&u.name, names::unique(&table.name, &u.columns), &u.columns))
         .collect();
     if !extra_uniques.is_empty() {
         table_options.push(format!("unique = [{}]", extra_uniques.join(", ")));
@@ -129,6 +160,35 @@ fn write_table(text: &mut String, table: &Table) {
         .collect();
     if !extra_indexes.is_empty() {
         table_options.push(format!("indexes = [{}]", extra_indexes.join(", ")));
+    }
+    // CHECKs: on their column when named after it, on the table otherwise,
+    // unnamed there when the name is the one the parser would number.
+    let column_check = |check: &super::Check| {
+        table
+            .columns
+            .iter()
+            .find(|c| check.name == names::column_check(&table.name, &c.name))
+    };
+    let mut unnamed = 0;
+    let table_checks: Vec<String> = table
+        .checks
+        .iter()
+        .filter(|check| column_check(check).is_none())
+        .map(|check| {
+            if check.name == names::table_check(&table.name, unnamed) {
+                unnamed += 1;
+                format!("{{ sql = {} }}", string(&check.expression))
+            } else {
+                format!(
+                    "{{ name = {}, sql = {} }}",
+                    string(&check.name),
+                    string(&check.expression)
+                )
+            }
+        })
+        .collect();
+    if !table_checks.is_empty() {
+        table_options.push(format!("check = [{}]", table_checks.join(", ")));
     }
     if !table_options.is_empty() {
         let _ = writeln!(text, "[table.{}]", key(&table.name));
@@ -178,7 +238,15 @@ fn write_table(text: &mut String, table: &Table) {
                 fk.referenced_table,
                 fk.referenced_columns.join(",")
             );
-            if fk.referenced_table.contains('.') || fk.referenced_columns[0].contains('.') {
+            let conventional = fk.name == names::foreign_key(&table.name, &fk.columns);
+            if !conventional {
+                options.push(format!(
+                    "references = {{ table = {}, column = {}, name = {} }}",
+                    string(&fk.referenced_table),
+                    string(&fk.referenced_columns[0]),
+                    string(&fk.name)
+                ));
+            } else if fk.referenced_table.contains('.') || fk.referenced_columns[0].contains('.') {
                 options.push(format!(
                     "references = {{ table = {}, column = {} }}",
                     string(&fk.referenced_table),
@@ -192,6 +260,16 @@ fn write_table(text: &mut String, table: &Table) {
                     options.push(format!("{name} = {}", string(&action.sql().to_lowercase())));
                 }
             }
+        }
+        if let Some(check) = table
+            .checks
+            .iter()
+            .find(|check| check.name == names::column_check(&table.name, &column.name))
+        {
+            options.push(format!("check = {}", string(&check.expression)));
+        }
+        if let Some(comment) = &column.comment {
+            options.push(format!("comment = {}", string(comment)));
         }
         if options.len() == 1 {
             let _ = writeln!(
@@ -237,12 +315,20 @@ flag = { type = "boolean", default = true }
 at = { type = "timestamp", default = { sql = "CURRENT_TIMESTAMP" } }
 
 [table.link]
-primary_key = ["a", "b"]
-unique = [["b", "c"]]
+primary_key = { name = "pk_link", columns = ["a", "b"] }
+unique = [["b", "c"], { name = "uq_c", columns = ["c"] }]
 indexes = [{ name = "ix_custom", columns = ["c"], unique = true }]
+comment = "links \"users\""
+[[table.link.check]]
+sql = "b > 0"
+[[table.link.check]]
+name = "c_short"
+sql = "length(c) < 10"
+[[table.link.check]]
+sql = "b < 100"
 [table.link.columns]
-a = { type = "bigint", references = "naïve user.id", on_delete = "cascade" }
-b = "integer"
+a = { type = "bigint", references = { table = "naïve user", column = "id", name = "fk_link_user" }, on_delete = "cascade" }
+b = { type = "integer", check = "b <> 7", comment = "the b" }
 c = "text"
 "#;
         let original = parse_schema_text(Path::new("schema.toml"), text)

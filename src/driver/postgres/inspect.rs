@@ -9,8 +9,8 @@ use postgres::Client;
 
 use super::types::portable_type;
 use crate::schema::{
-    names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table,
-    Type, UniqueConstraint, Unmanaged,
+    names, Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema,
+    Table, Type, UniqueConstraint, Unmanaged,
 };
 
 // The history tables of refinery, Diesel (Diesel projects) and strata's patches.
@@ -92,6 +92,7 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
             ty,
             nullable: !row.get::<_, bool>(3),
             renamed_from: None,
+            comment: None,
         });
     }
 
@@ -143,7 +144,6 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         let qualified = format!("{table}.{name}");
         let unmanaged = |kind: &str| Unmanaged::new(kind, &qualified, &definition);
         match kind.as_str() {
-            "c" => found.push(unmanaged("check constraint")),
             "x" => found.push(unmanaged("exclusion constraint")),
             "t" => found.push(unmanaged("constraint trigger")),
             _ if row.get::<_, bool>(9) => found.push(Unmanaged::new(
@@ -162,7 +162,11 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         match kind.as_str() {
             "p" => target.primary_key = Some(PrimaryKey { name, columns }),
             "u" => target.uniques.push(UniqueConstraint { name, columns }),
-            "c" | "x" | "t" => {}
+            "c" => target.checks.push(Check {
+                name,
+                expression: check_expression(&definition),
+            }),
+            "x" | "t" => {}
             _ => target.foreign_keys.push(ForeignKey {
                 name,
                 columns,
@@ -223,7 +227,36 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         }
     }
 
+    // Comments of tables (objsubid 0) and of their columns.
+    let comments = client.query(
+        &format!(
+            "SELECT c.relname::text, a.attname::text, d.description \
+             FROM pg_description d \
+             JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname NOT IN {INTERNAL}"
+        ),
+        &[],
+    )?;
+    for row in &comments {
+        let Some(&index) = position.get(&row.get::<_, String>(0)) else {
+            continue;
+        };
+        let text: String = row.get(2);
+        let table = &mut tables[index];
+        match row.get::<_, Option<String>>(1) {
+            Some(column) => {
+                if let Some(column) = table.columns.iter_mut().find(|c| c.name == column) {
+                    column.comment = Some(text);
+                }
+            }
+            None => table.comment = Some(text),
+        }
+    }
+
     for table in &mut tables {
+        table.checks.sort_by(|a, b| a.name.cmp(&b.name));
         let single_key = table
             .primary_key
             .as_ref()
@@ -289,6 +322,45 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
     Ok(Schema { tables })
 }
 
+/// `CHECK ((price > (0)::numeric)) [NOT VALID]` (`pg_get_constraintdef`) → the
+/// expression inside, without the outer parentheses PostgreSQL adds.
+fn check_expression(definition: &str) -> String {
+    let text = definition.trim();
+    let text = text.strip_suffix(" NOT VALID").unwrap_or(text);
+    let inner = text
+        .strip_prefix("CHECK (")
+        .and_then(|t| t.strip_suffix(')'))
+        .unwrap_or(text)
+        .trim();
+    match inner.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+        // Only when those two parentheses match each other.
+        Some(stripped) if balanced(stripped) => stripped.to_string(),
+        _ => inner.to_string(),
+    }
+}
+
+/// Whether every `)` in `text` closes a `(` before it (quotes aside).
+fn balanced(text: &str) -> bool {
+    let mut depth = 0i32;
+    let mut quote = None;
+    for c in text.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(') => depth += 1,
+            (None, ')') => {
+                depth -= 1;
+                if depth < 0 {
+                    return false;
+                }
+            }
+            _ => {}
+        }
+    }
+    depth == 0
+}
+
 fn action(code: &str) -> ForeignKeyAction {
     match code {
         "r" => ForeignKeyAction::Restrict,
@@ -343,6 +415,19 @@ fn parse_default(text: &str, ty: &Type) -> DefaultValue {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn check_expressions_lose_the_outer_parentheses_only() {
+        assert_eq!(
+            check_expression("CHECK ((price > (0)::numeric))"),
+            "price > (0)::numeric"
+        );
+        assert_eq!(
+            check_expression("CHECK ((a > 0) AND (b > 0))"),
+            "(a > 0) AND (b > 0)"
+        );
+        assert_eq!(check_expression("CHECK ((a > 0)) NOT VALID"), "a > 0");
+    }
 
     #[test]
     fn defaults_lose_their_casts() {

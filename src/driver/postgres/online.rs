@@ -21,7 +21,7 @@
 
 use crate::driver::ddl::column_list;
 use crate::driver::{quote_identifier as q, quote_literal, Reverse, Step};
-use crate::schema::{names, ForeignKey, Index};
+use crate::schema::{names, Check, ForeignKey, Index};
 use crate::text::printable;
 
 fn create_concurrently(table: &str, index: &Index) -> String {
@@ -199,6 +199,35 @@ pub fn foreign_key(table: &str, fk: &ForeignKey, add: Step) -> (Step, Step) {
             comment,
             ..add
         },
+        validated,
+    )
+}
+
+/// A CHECK on an existing table: `(added NOT VALID, validated)`, as a foreign
+/// key. `add` is the `ALTER TABLE … ADD CONSTRAINT … CHECK (…);` statement.
+pub fn check(table: &str, check: &Check, add: String, comment: String) -> (Step, Step) {
+    let sql = format!("{} NOT VALID;", add.trim_end_matches(';'));
+    let validated = validate(
+        table,
+        &check.name,
+        format!(
+            "validate check constraint {} on {} (checks the existing rows without blocking writes)",
+            printable(&check.name),
+            printable(table)
+        ),
+    );
+    (
+        Step::new(
+            sql,
+            format!(
+                "{comment} (NOT VALID: new rows are checked now, existing ones by a later step)"
+            ),
+            Reverse::Sql(format!(
+                "ALTER TABLE {} DROP CONSTRAINT {};",
+                q(table),
+                q(&check.name)
+            )),
+        ),
         validated,
     )
 }

@@ -13,7 +13,7 @@ use crate::driver::ddl::{
     self, column_list, create_index, drop_column, drop_index, drop_table, references,
 };
 use crate::driver::{quote_identifier as q, Plan, Reverse, Step, Unsupported};
-use crate::schema::{names, Change, Column, ForeignKey, PrimaryKey, Schema, Table};
+use crate::schema::{names, Change, Check, Column, ForeignKey, PrimaryKey, Schema, Table};
 use crate::text::printable;
 
 /// Whether the existing tables may be in use while the plan runs.
@@ -82,6 +82,14 @@ pub fn plan(
                     change.to_string(),
                     Reverse::Sql(drop_table(&table.name)),
                 ));
+                // Dropping the table drops its comments: no reverse of their own.
+                steps.extend(comments_of(table).into_iter().map(|(column, text)| {
+                    Step::new(
+                        comment_on(&table.name, column, Some(text)),
+                        comment_summary(&table.name, column, Some(text)),
+                        Reverse::Nothing,
+                    )
+                }));
                 deferred_foreign_keys
                     .extend(later.into_iter().map(|fk| add_foreign_key(&table.name, fk)));
             }
@@ -120,6 +128,10 @@ pub fn plan(
                         for index in &old.indexes {
                             sql.push('\n');
                             sql.push_str(&create_index(table, index));
+                        }
+                        for (column, text) in comments_of(old) {
+                            sql.push('\n');
+                            sql.push_str(&comment_on(table, column, Some(text)));
                         }
                         Reverse::Lossy { sql, reason }
                     }
@@ -170,6 +182,14 @@ pub fn plan(
                         change.to_string(),
                         Reverse::Sql(drop_column(table, &column.name)),
                     ));
+                    if let Some(text) = &column.comment {
+                        // Dropping the column drops its comment.
+                        steps.push(Step::new(
+                            comment_on(table, Some(&column.name), Some(text)),
+                            comment_summary(table, Some(&column.name), Some(text)),
+                            Reverse::Nothing,
+                        ));
+                    }
                 }
             }
             Change::DropColumn { table, column } => {
@@ -314,6 +334,40 @@ pub fn plan(
                     ))
                 }
             }
+            Change::AddCheck { table, check } => {
+                if carried.skips_constraint_add(table, &check.name) {
+                } else if busy == Busy::No || new_tables.contains(table.as_str()) {
+                    steps.push(Step::new(
+                        add_check(table, check),
+                        change.to_string(),
+                        Reverse::Sql(drop_constraint(table, &check.name)),
+                    ))
+                } else {
+                    let (add, validate) =
+                        online::check(table, check, add_check(table, check), change.to_string());
+                    deferred_foreign_keys.push(add);
+                    deferred_validations.push(validate);
+                }
+            }
+            Change::DropCheck { table, check } => {
+                if !carried.skips_constraint_drop(table, &check.name) {
+                    steps.push(Step::new(
+                        drop_constraint(table, &check.name),
+                        change.to_string(),
+                        Reverse::Sql(add_check(table, check)),
+                    ))
+                }
+            }
+            Change::SetComment {
+                table,
+                column,
+                from,
+                to,
+            } => steps.push(Step::new(
+                comment_on(table, column.as_deref(), to.as_deref()),
+                change.to_string(),
+                Reverse::Sql(comment_on(table, column.as_deref(), from.as_deref())),
+            )),
             Change::DropUnique { table, unique } => {
                 if !carried.skips_constraint_drop(table, &unique.name) {
                     steps.push(Step::new(
@@ -559,6 +613,51 @@ fn add_foreign_key(table: &str, fk: &ForeignKey) -> Step {
     )
 }
 
+/// `ALTER TABLE … ADD CONSTRAINT … CHECK (…);`
+fn add_check(table: &str, check: &Check) -> String {
+    format!(
+        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({});",
+        q(table),
+        q(&check.name),
+        check.expression
+    )
+}
+
+/// `COMMENT ON TABLE|COLUMN … IS '…' | NULL;`
+fn comment_on(table: &str, column: Option<&str>, text: Option<&str>) -> String {
+    let target = match column {
+        Some(column) => format!("COLUMN {}.{}", q(table), q(column)),
+        None => format!("TABLE {}", q(table)),
+    };
+    let text = text.map_or("NULL".to_string(), crate::driver::quote_literal);
+    format!("COMMENT ON {target} IS {text};")
+}
+
+fn comment_summary(table: &str, column: Option<&str>, text: Option<&str>) -> String {
+    Change::SetComment {
+        table: table.to_string(),
+        column: column.map(str::to_string),
+        from: None,
+        to: text.map(str::to_string),
+    }
+    .to_string()
+}
+
+/// The comments of `table`: `(None, text)` for the table's, then its columns'.
+fn comments_of(table: &Table) -> Vec<(Option<&str>, &str)> {
+    table
+        .comment
+        .as_deref()
+        .map(|text| (None, text))
+        .into_iter()
+        .chain(
+            table.columns.iter().filter_map(|column| {
+                Some((Some(column.name.as_str()), column.comment.as_deref()?))
+            }),
+        )
+        .collect()
+}
+
 fn drop_constraint(table: &str, name: &str) -> String {
     format!("ALTER TABLE {} DROP CONSTRAINT {};", q(table), q(name))
 }
@@ -591,6 +690,13 @@ fn create_table(table: &Table, foreign_keys: &[&ForeignKey]) -> String {
             "CONSTRAINT {} UNIQUE ({})",
             q(&unique.name),
             column_list(&unique.columns)
+        ));
+    }
+    for check in &table.checks {
+        lines.push(format!(
+            "CONSTRAINT {} CHECK ({})",
+            q(&check.name),
+            check.expression
         ));
     }
     for fk in foreign_keys {
@@ -673,6 +779,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
                     nullable: false,
                     default: Some(DefaultValue::Text("never give up".into())),
                     renamed_from: None,
+                    comment: None,
                 },
             },
             Change::AddColumn {
@@ -683,6 +790,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
                     nullable: true,
                     default: None,
                     renamed_from: None,
+                    comment: None,
                 },
             },
             Change::AddForeignKey {
@@ -868,6 +976,7 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
             nullable,
             default,
             renamed_from: None,
+            comment: None,
         }
     }
 

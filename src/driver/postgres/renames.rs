@@ -208,6 +208,21 @@ fn carry_table(old: &Table, new: &Table, renames: &Renames, carried: &mut Carrie
         }
     }
 
+    // A CHECK whose name alone changes (`name = "…"` in schema.toml).
+    for check in &old.checks {
+        let key = crate::schema::check_expression_key(&check.expression);
+        if let Some(found) = new.checks.iter().find(|c| {
+            !taken.contains(&c.name)
+                && !old.checks.iter().any(|o| o.name == c.name)
+                && crate::schema::check_expression_key(&c.expression) == key
+        }) {
+            if !new.checks.iter().any(|c| c.name == check.name) {
+                taken.insert(found.name.clone());
+                carried.keep_constraint(table, &check.name, &found.name);
+            }
+        }
+    }
+
     let mut taken_indexes = HashSet::new();
     for index in &old.indexes {
         let columns = renames.column_list(table, &index.columns);

@@ -221,7 +221,17 @@ pub fn find(
     )?;
     for row in &comments {
         let table: String = row.get(0);
-        let entry = match row.get::<_, Option<String>>(1) {
+        // Comments of the tables and columns schema.toml holds are its own.
+        let column: Option<String> = row.get(1);
+        let managed = schema.table(&table).is_some_and(|t| {
+            column
+                .as_deref()
+                .is_none_or(|column| t.column(column).is_some())
+        });
+        if managed {
+            continue;
+        }
+        let entry = match column {
             Some(column) => Unmanaged::new(
                 "comment",
                 format!("{table}.{column}"),

@@ -10,8 +10,8 @@ use rusqlite::Connection;
 use super::types::portable_type;
 use crate::schema::names;
 use crate::schema::{
-    Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table, Type,
-    UniqueConstraint, Unmanaged,
+    Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table,
+    Type, UniqueConstraint, Unmanaged,
 };
 
 /// User tables: not SQLite's own, not the migration and patch history.
@@ -78,6 +78,7 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
             // Primary key columns can never hold NULL once strata declares them.
             nullable: !not_null && pk_position == 0,
             renamed_from: None,
+            comment: None,
         });
     }
     drop(rows);
@@ -117,7 +118,75 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
 
     read_foreign_keys(connection, &mut tables, &position)?;
     read_indexes(connection, &mut tables, &position, found)?;
+    read_constraints(connection, &mut tables, &position)?;
     Ok(Schema { tables })
+}
+
+/// CHECKs and constraint names, which SQLite keeps only in the CREATE TABLE
+/// text (one query for every table): an unnamed CHECK takes the name the
+/// parser gives it (`<table>_<column>_check` on a column, `<table>_check`,
+/// `<table>_check1`… on the table), a named key its name.
+fn read_constraints(
+    connection: &Connection,
+    tables: &mut [Table],
+    position: &HashMap<String, usize>,
+) -> rusqlite::Result<()> {
+    use super::unmanaged::{constraints, ConstraintKind};
+    let mut statement = connection.prepare(&format!(
+        "SELECT m.name, m.sql FROM sqlite_schema AS m WHERE {USER_TABLES}"
+    ))?;
+    let mut rows = statement.query([])?;
+    while let Some(row) = rows.next()? {
+        let name: String = row.get(0)?;
+        let Some(sql) = row.get::<_, Option<String>>(1)? else {
+            continue;
+        };
+        let Some(&index) = position.get(&name) else {
+            continue;
+        };
+        let table = &mut tables[index];
+        let mut unnamed = 0;
+        for constraint in constraints(&sql) {
+            match constraint.kind {
+                ConstraintKind::Check(expression) => {
+                    let name = match (constraint.name, &constraint.column) {
+                        (Some(name), _) => name,
+                        (None, Some(column)) => names::column_check(&table.name, column),
+                        (None, None) => {
+                            unnamed += 1;
+                            names::table_check(&table.name, unnamed - 1)
+                        }
+                    };
+                    table.checks.push(Check { name, expression });
+                }
+                ConstraintKind::PrimaryKey(_) => {
+                    if let (Some(name), Some(pk)) = (constraint.name, &mut table.primary_key) {
+                        pk.name = name;
+                    }
+                }
+                ConstraintKind::Unique(columns) => {
+                    if let Some(name) = constraint.name {
+                        if let Some(unique) =
+                            table.uniques.iter_mut().find(|u| u.columns == columns)
+                        {
+                            unique.name = name;
+                        }
+                    }
+                }
+                ConstraintKind::ForeignKey(columns) => {
+                    if let Some(name) = constraint.name {
+                        if let Some(fk) =
+                            table.foreign_keys.iter_mut().find(|f| f.columns == columns)
+                        {
+                            fk.name = name;
+                        }
+                    }
+                }
+            }
+        }
+        table.checks.sort_by(|a, b| a.name.cmp(&b.name));
+    }
+    Ok(())
 }
 
 fn read_foreign_keys(

@@ -32,6 +32,10 @@ impl Dialect for SqliteDialect {
         "sqlite"
     }
 
+    fn keeps_comments(&self) -> bool {
+        false
+    }
+
     fn plan(
         &self,
         current: &Schema,

@@ -14,7 +14,7 @@ use crate::driver::ddl::{
     self, column_list, create_index, drop_column, drop_index, drop_table, references,
 };
 use crate::driver::{quote_identifier as q, Plan, Reverse, Step, Unsupported};
-use crate::schema::{Change, Column, DefaultValue, ForeignKey, Schema, Table};
+use crate::schema::{names, Change, Column, DefaultValue, ForeignKey, Schema, Table};
 use crate::text::printable;
 
 pub fn plan(
@@ -174,6 +174,8 @@ pub fn plan(
             },
             Change::AddForeignKey { table, foreign_key }
                 if folded_foreign_key(table, foreign_key) => {}
+            // SQLite has no comments; schema.toml keeps them (see keeps_comments).
+            Change::SetComment { .. } => {}
             // Everything else is part of a rebuild (`needs_rebuild`).
             other => refuse(
                 other,
@@ -246,6 +248,8 @@ fn needs_rebuild(
         | Change::SetPrimaryKey { .. }
         | Change::AddUnique { .. }
         | Change::DropUnique { .. }
+        | Change::AddCheck { .. }
+        | Change::DropCheck { .. }
         | Change::DropForeignKey { .. } => true,
         Change::AddForeignKey { table, foreign_key } => !folded_foreign_key(table, foreign_key),
         // ADD COLUMN takes no expression as default (CURRENT_TIMESTAMP, `(…)`).
@@ -276,6 +280,7 @@ fn part_of_rebuild(change: &Change) -> bool {
     !matches!(
         change,
         Change::CreateTable(_)
+            | Change::SetComment { .. }
             | Change::DropTable { .. }
             | Change::RenameTable { .. }
             | Change::RenameColumn { .. }
@@ -427,16 +432,48 @@ fn column_definition(column: &Column) -> String {
 /// constraints and foreign keys as table constraints. A single INTEGER primary key
 /// declared this way is still SQLite's rowid alias.
 pub(super) fn create_table(table: &Table) -> String {
+    create_table_as(table, &table.name)
+}
+
+/// `CREATE TABLE` for `table`, whose constraint names follow the convention of
+/// a table called `final_name` (a rebuild creates it under a scratch name).
+pub(super) fn create_table_as(table: &Table, final_name: &str) -> String {
+    // SQLite keeps constraint names only in this text: a name is written when
+    // it is not the convention's (which inspection assumes otherwise), and
+    // always for a CHECK.
+    let named = |name: &str, conventional: String| {
+        if name == conventional {
+            String::new()
+        } else {
+            format!("CONSTRAINT {} ", q(name))
+        }
+    };
     let mut lines: Vec<String> = table.columns.iter().map(column_definition).collect();
     if let Some(pk) = &table.primary_key {
-        lines.push(format!("PRIMARY KEY ({})", column_list(&pk.columns)));
+        lines.push(format!(
+            "{}PRIMARY KEY ({})",
+            named(&pk.name, names::primary_key(final_name)),
+            column_list(&pk.columns)
+        ));
     }
     for unique in &table.uniques {
-        lines.push(format!("UNIQUE ({})", column_list(&unique.columns)));
+        lines.push(format!(
+            "{}UNIQUE ({})",
+            named(&unique.name, names::unique(final_name, &unique.columns)),
+            column_list(&unique.columns)
+        ));
+    }
+    for check in &table.checks {
+        lines.push(format!(
+            "CONSTRAINT {} CHECK ({})",
+            q(&check.name),
+            check.expression
+        ));
     }
     for fk in &table.foreign_keys {
         lines.push(format!(
-            "FOREIGN KEY ({}) {}",
+            "{}FOREIGN KEY ({}) {}",
+            named(&fk.name, names::foreign_key(final_name, &fk.columns)),
             column_list(&fk.columns),
             references(fk)
         ));
@@ -528,6 +565,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
             nullable: true,
             default: None,
             renamed_from: None,
+            comment: None,
         }
     }
 

@@ -87,7 +87,7 @@ pub fn rebuild(before: &Table, after: &Table, names: &[&Schema]) -> (String, Vec
     let scratch = scratch_name(&after.name, names);
     let mut shape = after.clone();
     shape.name = scratch.clone();
-    let mut sql = vec![super::plan::create_table(&shape)];
+    let mut sql = vec![super::plan::create_table_as(&shape, &after.name)];
 
     let mut columns = Vec::new();
     let mut values = Vec::new();

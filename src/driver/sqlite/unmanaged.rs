@@ -1,7 +1,8 @@
 //! The objects of a SQLite database that strata's model leaves out, named for
 //! `pull` and `baseline`: views and triggers from sqlite_schema, and what only
-//! the text of a CREATE TABLE says (CHECK, AUTOINCREMENT, DEFERRABLE, COLLATE,
-//! ON CONFLICT, WITHOUT ROWID, STRICT), in one query.
+//! the text of a CREATE TABLE says (AUTOINCREMENT, DEFERRABLE, COLLATE,
+//! ON CONFLICT, WITHOUT ROWID, STRICT), in one query. [`constraints`] reads the
+//! CHECKs and constraint names of that text for inspection.
 
 use rusqlite::Connection;
 
@@ -55,24 +56,6 @@ fn table_clauses(table: &str, sql: &str, found: &mut Vec<Unmanaged>) {
         }
         let upper = token.text.to_uppercase();
         match upper.as_str() {
-            "CHECK" if word(i + 1).as_deref() == Some("(") => {
-                let end = matching(&tokens, i + 1);
-                let expression = &sql[token.start..tokens[end].end];
-                let named = (i >= 2 && word(i - 2).as_deref() == Some("CONSTRAINT"))
-                    .then(|| unquote(tokens[i - 1].text));
-                match named {
-                    Some(name) => found.push(Unmanaged::new(
-                        "check constraint",
-                        format!("{table}.{name}"),
-                        one_line(expression),
-                    )),
-                    None => found.push(Unmanaged::new(
-                        "check constraint of table",
-                        table,
-                        one_line(expression),
-                    )),
-                }
-            }
             "AUTOINCREMENT" => found.push(Unmanaged::new(
                 "AUTOINCREMENT of table",
                 table,
@@ -107,6 +90,136 @@ fn table_clauses(table: &str, sql: &str, found: &mut Vec<Unmanaged>) {
             _ => {}
         }
     }
+}
+
+/// What a constraint clause of a CREATE TABLE holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConstraintKind {
+    /// The expression between the parentheses, as written.
+    Check(String),
+    PrimaryKey(Vec<String>),
+    Unique(Vec<String>),
+    ForeignKey(Vec<String>),
+}
+
+/// A constraint clause: its `CONSTRAINT name`, if any, and the column it is
+/// written on (`None` for a table constraint).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Constraint {
+    pub name: Option<String>,
+    pub column: Option<String>,
+    pub kind: ConstraintKind,
+}
+
+/// The CHECK, PRIMARY KEY, UNIQUE and FOREIGN KEY / REFERENCES clauses of
+/// `CREATE TABLE` text, in order.
+pub fn constraints(sql: &str) -> Vec<Constraint> {
+    let tokens = tokens(sql);
+    let upper = |i: usize| tokens.get(i).map(|t| t.text.to_uppercase());
+    let Some(open) = tokens.iter().position(|t| t.text == "(") else {
+        return Vec::new();
+    };
+    let close = matching(&tokens, open);
+    let mut found = Vec::new();
+    let mut i = open + 1;
+    // One top-level item (a column definition or a table constraint) at a time.
+    while i < close {
+        let mut end = i;
+        let mut depth = 0;
+        while end < close {
+            match tokens[end].text {
+                "(" => depth += 1,
+                ")" => depth -= 1,
+                "," if depth == 0 => break,
+                _ => {}
+            }
+            end += 1;
+        }
+        let first = upper(i).unwrap_or_default();
+        let column = (!["CONSTRAINT", "PRIMARY", "UNIQUE", "CHECK", "FOREIGN"]
+            .contains(&first.as_str()))
+        .then(|| unquote(tokens[i].text));
+        let mut name = None;
+        let mut j = i;
+        let mut depth = 0;
+        while j < end {
+            let word = upper(j).unwrap_or_default();
+            match tokens[j].text {
+                "(" => depth += 1,
+                ")" => depth -= 1,
+                _ => {}
+            }
+            if depth > 0 && tokens[j].text != "(" {
+                j += 1;
+                continue;
+            }
+            let columns_at = |k: usize| -> (Vec<String>, usize) {
+                if tokens.get(k).map(|t| t.text) != Some("(") {
+                    return (column.iter().cloned().collect(), k);
+                }
+                let close = matching(&tokens, k);
+                // `a COLLATE x DESC`: the first word of each entry is the column.
+                let mut columns = Vec::new();
+                let mut expect = true;
+                for t in &tokens[k + 1..close] {
+                    if t.text == "," {
+                        expect = true;
+                    } else if expect {
+                        columns.push(unquote(t.text));
+                        expect = false;
+                    }
+                }
+                (columns, close + 1)
+            };
+            let kind = match word.as_str() {
+                "CONSTRAINT" => {
+                    name = tokens.get(j + 1).map(|t| unquote(t.text));
+                    j += 2;
+                    continue;
+                }
+                "CHECK" if upper(j + 1).as_deref() == Some("(") => {
+                    let close = matching(&tokens, j + 1);
+                    let expression = sql[tokens[j + 1].end..tokens[close].start]
+                        .trim()
+                        .to_string();
+                    j = close + 1;
+                    Some(ConstraintKind::Check(expression))
+                }
+                "PRIMARY" if upper(j + 1).as_deref() == Some("KEY") => {
+                    let (columns, next) = columns_at(j + 2);
+                    j = next;
+                    Some(ConstraintKind::PrimaryKey(columns))
+                }
+                "UNIQUE" => {
+                    let (columns, next) = columns_at(j + 1);
+                    j = next;
+                    Some(ConstraintKind::Unique(columns))
+                }
+                "FOREIGN" if upper(j + 1).as_deref() == Some("KEY") => {
+                    let (columns, next) = columns_at(j + 2);
+                    j = next;
+                    Some(ConstraintKind::ForeignKey(columns))
+                }
+                "REFERENCES" if column.is_some() => {
+                    j += 1;
+                    Some(ConstraintKind::ForeignKey(column.iter().cloned().collect()))
+                }
+                _ => {
+                    j += 1;
+                    None
+                }
+            };
+            if let Some(kind) = kind {
+                found.push(Constraint {
+                    name: name.take(),
+                    column: column.clone(),
+                    kind,
+                });
+            }
+        }
+        i = end + 1;
+    }
+    found
 }
 
 /// The index of the `)` that closes the `(` at `open`, or the last token.
@@ -233,8 +346,6 @@ mod tests {
             [
                 "AUTOINCREMENT of table `t`: schema.toml declares INTEGER PRIMARY KEY, which may reuse the ids of deleted rows",
                 "collation in table `t`: COLLATE NOCASE; schema.toml declares the default collation",
-                "check constraint `t.positive`: CHECK (qty > (0))",
-                "check constraint of table `t`: CHECK (qty < 10)",
                 "STRICT table `t`",
             ]
         );
@@ -244,5 +355,53 @@ mod tests {
                 .any(|line| line.starts_with("deferrable"))
         );
         assert!(clauses("CREATE TABLE t (a INTEGER REFERENCES b NOT DEFERRABLE)").is_empty());
+    }
+
+    #[test]
+    fn constraint_clauses_with_their_names_and_columns() {
+        let found = constraints(
+            "CREATE TABLE t (id INTEGER CONSTRAINT pk_t PRIMARY KEY, \
+             qty INT CONSTRAINT \"positive\" CHECK (qty > (0)) REFERENCES u (id), \
+             note TEXT DEFAULT 'CHECK (x)', \
+             CHECK (qty < 10), CONSTRAINT uq UNIQUE (qty, note), \
+             CONSTRAINT fk_t FOREIGN KEY (note) REFERENCES v (code))",
+        );
+        let column = |c: &str| Some(c.to_string());
+        let strings = |items: &[&str]| items.iter().map(|i| i.to_string()).collect::<Vec<_>>();
+        assert_eq!(
+            found,
+            [
+                Constraint {
+                    name: column("pk_t"),
+                    column: column("id"),
+                    kind: ConstraintKind::PrimaryKey(strings(&["id"]))
+                },
+                Constraint {
+                    name: column("positive"),
+                    column: column("qty"),
+                    kind: ConstraintKind::Check("qty > (0)".into())
+                },
+                Constraint {
+                    name: None,
+                    column: column("qty"),
+                    kind: ConstraintKind::ForeignKey(strings(&["qty"]))
+                },
+                Constraint {
+                    name: None,
+                    column: None,
+                    kind: ConstraintKind::Check("qty < 10".into())
+                },
+                Constraint {
+                    name: column("uq"),
+                    column: None,
+                    kind: ConstraintKind::Unique(strings(&["qty", "note"]))
+                },
+                Constraint {
+                    name: column("fk_t"),
+                    column: None,
+                    kind: ConstraintKind::ForeignKey(strings(&["note"]))
+                },
+            ]
+        );
     }
 }

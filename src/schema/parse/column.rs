@@ -23,6 +23,8 @@ const COLUMN_KEYS: &[&str] = &[
     "on_delete",
     "on_update",
     "renamed_from",
+    "check",
+    "comment",
 ];
 
 impl Parser<'_> {
@@ -45,6 +47,7 @@ impl Parser<'_> {
             nullable: false,
             default: None,
             renamed_from: None,
+            comment: None,
         };
         let options = match body.get_ref() {
             DeValue::String(type_name) => {
@@ -130,6 +133,8 @@ impl Parser<'_> {
                     action_spans.push(key.span());
                 }
                 "renamed_from" => column.renamed_from = self.reader.string("renamed_from", value),
+                "check" => self.column_check(table, &column_name, value),
+                "comment" => column.comment = self.comment(value),
                 _ => self.reader.unknown_key(
                     key,
                     &format!("column `{}.{column_name}`", table.name),
@@ -199,7 +204,7 @@ impl Parser<'_> {
             }
         }
         match references {
-            Some((target_table, target_column, spans)) => {
+            Some((target_table, target_column, spans, explicit_name)) => {
                 self.references.push(PendingReference {
                     table: table.name.clone(),
                     column: column_name.clone(),
@@ -210,7 +215,8 @@ impl Parser<'_> {
                     type_span,
                 });
                 let columns = vec![column_name.clone()];
-                let fk_name = names::foreign_key(&table.name, &columns);
+                let fk_name =
+                    explicit_name.unwrap_or_else(|| names::foreign_key(&table.name, &columns));
                 self.name_object(
                     &fk_name,
                     format!("the foreign key of `{}` ({column_name})", table.name),

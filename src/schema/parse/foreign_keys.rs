@@ -29,7 +29,7 @@ impl Parser<'_> {
     pub(super) fn reference(
         &mut self,
         value: &Value<'_>,
-    ) -> Option<(String, String, (Range<usize>, Range<usize>))> {
+    ) -> Option<(String, String, (Range<usize>, Range<usize>), Option<String>)> {
         match value.get_ref() {
             DeValue::String(text) => {
                 let parts: Vec<&str> = text.split('.').collect();
@@ -39,6 +39,7 @@ impl Parser<'_> {
                             table.to_string(),
                             column.to_string(),
                             self.reference_spans(value.span(), text, table.len()),
+                            None,
                         ));
                     }
                 }
@@ -50,12 +51,16 @@ impl Parser<'_> {
                 None
             }
             DeValue::Table(table) => {
+                const KEYS: &[&str] = &["table", "column", "name"];
                 for (key, _) in table.iter() {
-                    if !["table", "column"].contains(&key.get_ref().as_ref()) {
-                        self.reader
-                            .unknown_key(key, "references", &["table", "column"]);
+                    if !KEYS.contains(&key.get_ref().as_ref()) {
+                        self.reader.unknown_key(key, "references", KEYS);
                     }
                 }
+                let name = match table.get("name") {
+                    Some(name) => Some(self.constraint_name(name)?),
+                    None => None,
+                };
                 let (Some(target_table), Some(target_column)) =
                     (table.get("table"), table.get("column"))
                 else {
@@ -71,6 +76,7 @@ impl Parser<'_> {
                     table_name,
                     column_name,
                     (target_table.span(), target_column.span()),
+                    name,
                 ))
             }
             _ => {

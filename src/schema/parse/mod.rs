@@ -9,6 +9,7 @@
 //! [`column_type`] types, [`foreign_keys`] references and their checks,
 //! [`indexes`] indexes, [`names`] names that would collide in a database.
 
+mod checks;
 mod column;
 mod column_type;
 mod foreign_keys;

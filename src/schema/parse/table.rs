@@ -16,6 +16,8 @@ const TABLE_KEYS: &[&str] = &[
     "unique",
     "indexes",
     "renamed_from",
+    "check",
+    "comment",
 ];
 
 impl Parser<'_> {
@@ -67,11 +69,14 @@ impl Parser<'_> {
                 "unique" => self.table_uniques(&mut table, value),
                 "indexes" => self.table_indexes(&mut table, value),
                 "renamed_from" => table.renamed_from = self.reader.string("renamed_from", value),
+                "check" => self.table_checks(&mut table, value),
+                "comment" => table.comment = self.comment(value),
                 _ => self
                     .reader
                     .unknown_key(key, &format!("table `{table_name}`"), TABLE_KEYS),
             }
         }
+        table.checks.sort_by(|a, b| a.name.cmp(&b.name));
         name_ok.then_some(table)
     }
 
@@ -111,6 +116,11 @@ impl Parser<'_> {
         key: &Key<'_>,
         value: &Value<'_>,
     ) {
+        // `{ name = "pk_x", columns = [...] }` names the constraint.
+        let (value, explicit_name) = match self.named_columns("primary_key", value) {
+            Some(found) => found,
+            None => return,
+        };
         let Some(names) = self.string_list("primary_key", value) else {
             return;
         };
@@ -130,7 +140,7 @@ impl Parser<'_> {
             {
                 column.nullable = false;
             }
-            let pk_name = names::primary_key(&table.name);
+            let pk_name = explicit_name.unwrap_or_else(|| names::primary_key(&table.name));
             self.name_object(
                 &pk_name,
                 format!("the primary key of `{}`", table.name),
@@ -143,6 +153,35 @@ impl Parser<'_> {
         }
     }
 
+    /// A column list, or `{ name = "…", columns = [...] }`: the list and the name.
+    fn named_columns<'v, 'i>(
+        &mut self,
+        key: &str,
+        value: &'v Value<'i>,
+    ) -> Option<(&'v Value<'i>, Option<String>)> {
+        let DeValue::Table(options) = value.get_ref() else {
+            return Some((value, None));
+        };
+        const KEYS: &[&str] = &["name", "columns"];
+        for (option, _) in options.iter() {
+            if !KEYS.contains(&option.get_ref().as_ref()) {
+                self.reader.unknown_key(option, key, KEYS);
+            }
+        }
+        let Some(columns) = options.get("columns") else {
+            self.reader.problem(
+                Problem::new(value.span(), format!("`{key}` needs `columns = [...]`"))
+                    .label("no columns"),
+            );
+            return None;
+        };
+        let name = match options.get("name") {
+            Some(name) => Some(self.constraint_name(name)?),
+            None => None,
+        };
+        Some((columns, name))
+    }
+
     pub(super) fn table_uniques(&mut self, table: &mut Table, value: &Value<'_>) {
         let DeValue::Array(groups) = value.get_ref() else {
             self.reader.wrong_type(
@@ -153,11 +192,15 @@ impl Parser<'_> {
             return;
         };
         for group in groups.iter() {
+            let Some((group, explicit_name)) = self.named_columns("unique", group) else {
+                continue;
+            };
             let Some(names) = self.string_list("unique", group) else {
                 continue;
             };
             if let Some(columns) = self.known_columns(table, &names) {
-                let unique_name = names::unique(&table.name, &columns);
+                let unique_name =
+                    explicit_name.unwrap_or_else(|| names::unique(&table.name, &columns));
                 self.name_object(
                     &unique_name,
                     format!(
