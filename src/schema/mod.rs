@@ -10,8 +10,8 @@ mod write;
 
 pub use change::{Change, Destruction};
 pub use model::{
-    names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table,
-    UniqueConstraint,
+    names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, IndexKey, IndexTarget,
+    PrimaryKey, Schema, Table, UniqueConstraint,
 };
 pub use parse::{parse_schema_file, parse_schema_text, ProjectConfig, SchemaFile};
 pub use types::{Type, TypeChange};

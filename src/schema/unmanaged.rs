@@ -91,12 +91,15 @@ pub fn adopt(schema: &mut Schema, found: &mut Vec<Unmanaged>) {
             keep
         });
         table.indexes.retain(|index| {
-            let keep = !uses_removed(&index.columns);
+            let keep = !uses_removed(&index.named_columns());
             if !keep {
                 found.push(Unmanaged::new(
                     "index",
                     format!("{name}.{}", index.name),
-                    format!("on ({}), a column left out", index.columns.join(", ")),
+                    format!(
+                        "on ({}), a column left out",
+                        index.named_columns().join(", ")
+                    ),
                 ));
             }
             keep
