@@ -72,12 +72,21 @@ pub fn create_index_sql(table: &str, index: &Index, concurrently: &str) -> Strin
 /// expression in parentheses (which every engine accepts), the sort order and
 /// NULLS only when not the default.
 pub fn index_keys(index: &Index) -> String {
+    keys_with(index, |name| q(name))
+}
+
+/// The key list for messages: `name, (lower(email)) DESC`, names unquoted.
+pub fn index_keys_summary(index: &Index) -> String {
+    keys_with(index, str::to_string)
+}
+
+fn keys_with(index: &Index, name: impl Fn(&str) -> String) -> String {
     index
         .keys
         .iter()
         .map(|key| {
             let mut sql = match &key.target {
-                IndexTarget::Column(name) => q(name),
+                IndexTarget::Column(column) => name(column),
                 IndexTarget::Expression(expression) => format!("({expression})"),
             };
             if let Some(opclass) = &key.opclass {

@@ -260,7 +260,7 @@ impl fmt::Display for Change {
                 if index.unique { "unique " } else { "" },
                 n(&index.name),
                 n(table),
-                n(&crate::driver::ddl::index_keys(index)),
+                n(&crate::driver::ddl::index_keys_summary(index)),
                 if index.predicate.is_some() {
                     " where …"
                 } else {

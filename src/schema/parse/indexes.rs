@@ -176,7 +176,7 @@ impl Parser<'_> {
             format!(
                 "the index on `{}` ({})",
                 table.name,
-                crate::driver::ddl::index_keys(&index)
+                crate::driver::ddl::index_keys_summary(&index)
             ),
             span,
         );
