@@ -237,7 +237,12 @@ fn sorted_indexes(text: &str) -> String {
     text.lines()
         .map(|line| match line.strip_prefix("indexes = [") {
             Some(rest) => {
-                let mut entries: Vec<&str> = rest.trim_end_matches(']').split("}, {").collect();
+                let mut entries: Vec<&str> = rest
+                    .trim_end_matches(']')
+                    .split("}, { name")
+                    .map(|entry| entry.trim_matches(['{', '}', ' ']))
+                    .map(|entry| entry.trim_start_matches("name"))
+                    .collect();
                 entries.sort();
                 entries.join("|")
             }
