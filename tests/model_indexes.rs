@@ -216,6 +216,13 @@ fn indexes_are_built_round_trip_change_and_roll_back(kind: Kind) {
         v2.contains("\"ux_account_live_name\" ON \"account\" (\"name\") WHERE deleted_at IS NULL AND status <> 'closed'"),
         "{v2}"
     );
+    if let Kind::Postgres = kind {
+        // An existing (maybe busy) table: built concurrently, outside a transaction.
+        assert!(
+            v2.contains("CREATE UNIQUE INDEX CONCURRENTLY \"ux_account_live_name\""),
+            "{v2}"
+        );
+    }
     backend.strata_ok(project, &["migrate"]);
     backend.execute("UPDATE account SET status = 'closed' WHERE id = 2");
     backend.execute("INSERT INTO account (id, email, name, nickname) VALUES (3, 'cy@example.com', 'ann', 'c')");
