@@ -95,11 +95,11 @@ fn refused(backend: &Backend, sql: &str) -> Option<String> {
             .execute_batch(sql)
             .err()
             .map(|error| error.to_string()),
-        Backend::Postgres(database) => database
-            .client()
-            .batch_execute(sql)
-            .err()
-            .map(|error| error.as_db_error().map_or(error.to_string(), |e| e.message().to_string())),
+        Backend::Postgres(database) => database.client().batch_execute(sql).err().map(|error| {
+            error
+                .as_db_error()
+                .map_or(error.to_string(), |e| e.message().to_string())
+        }),
     }
 }
 
@@ -153,8 +153,14 @@ fn indexes_are_built_round_trip_change_and_roll_back(kind: Kind) {
     let definitions = index_definitions(&backend).join("\n");
     match kind {
         Kind::Sqlite => {
-            assert!(definitions.contains("(\"created_at\" DESC, \"id\")"), "{definitions}");
-            assert!(definitions.contains("WHERE deleted_at IS NULL"), "{definitions}");
+            assert!(
+                definitions.contains("(\"created_at\" DESC, \"id\")"),
+                "{definitions}"
+            );
+            assert!(
+                definitions.contains("WHERE deleted_at IS NULL"),
+                "{definitions}"
+            );
         }
         Kind::Postgres => {
             // NULLS NOT DISTINCT: a second NULL nickname is a duplicate.
@@ -225,7 +231,9 @@ fn indexes_are_built_round_trip_change_and_roll_back(kind: Kind) {
     }
     backend.strata_ok(project, &["migrate"]);
     backend.execute("UPDATE account SET status = 'closed' WHERE id = 2");
-    backend.execute("INSERT INTO account (id, email, name, nickname) VALUES (3, 'cy@example.com', 'ann', 'c')");
+    backend.execute(
+        "INSERT INTO account (id, email, name, nickname) VALUES (3, 'cy@example.com', 'ann', 'c')",
+    );
     assert_nothing_to_generate(kind, project);
 
     // Rolled back, the database is what V1 built (the closed duplicate removed first).
