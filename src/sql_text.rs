@@ -155,13 +155,8 @@ fn tokens(text: &str) -> Vec<String> {
                 && inner
                     .trim_start_matches('-')
                     .starts_with(|c: char| c.is_ascii_digit());
-            tokens.push(if c == '"' && plain_name {
-                inner.to_string()
-            } else if c == '\'' && number {
-                inner.to_string()
-            } else {
-                quoted
-            });
+            let unquoted = (c == '"' && plain_name) || (c == '\'' && number);
+            tokens.push(if unquoted { inner.to_string() } else { quoted });
         } else if c.is_alphanumeric() || c == '_' {
             let start = i;
             while i < chars.len()

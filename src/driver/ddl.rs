@@ -72,7 +72,7 @@ pub fn create_index_sql(table: &str, index: &Index, concurrently: &str) -> Strin
 /// expression in parentheses (which every engine accepts), the sort order and
 /// NULLS only when not the default.
 pub fn index_keys(index: &Index) -> String {
-    keys_with(index, |name| q(name))
+    keys_with(index, q)
 }
 
 /// The key list for messages: `name, (lower(email)) DESC`, names unquoted.

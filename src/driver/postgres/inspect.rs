@@ -377,6 +377,33 @@ fn parse_default(text: &str, ty: &Type) -> DefaultValue {
     DefaultValue::Sql(text.trim().to_string())
 }
 
+/// `(amount + 1)` → `amount + 1`: `pg_get_indexdef` puts an expression that is
+/// not a function call in parentheses, which CREATE INDEX adds back.
+fn without_outer_parentheses(definition: &str) -> String {
+    let text = definition.trim();
+    if text.starts_with('(') && text.ends_with(')') {
+        let mut depth = 0;
+        let mut quote: Option<char> = None;
+        for (i, c) in text.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '(') => depth += 1,
+                (None, ')') => {
+                    depth -= 1;
+                    if depth == 0 && i + 1 < text.len() {
+                        return text.to_string();
+                    }
+                }
+                _ => {}
+            }
+        }
+        return text[1..text.len() - 1].to_string();
+    }
+    text.to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -409,31 +436,4 @@ mod tests {
             DefaultValue::Text("it's".into())
         );
     }
-}
-
-/// `(amount + 1)` → `amount + 1`: `pg_get_indexdef` puts an expression that is
-/// not a function call in parentheses, which CREATE INDEX adds back.
-fn without_outer_parentheses(definition: &str) -> String {
-    let text = definition.trim();
-    if text.starts_with('(') && text.ends_with(')') {
-        let mut depth = 0;
-        let mut quote: Option<char> = None;
-        for (i, c) in text.char_indices() {
-            match (quote, c) {
-                (Some(q), c) if c == q => quote = None,
-                (Some(_), _) => {}
-                (None, '\'' | '"') => quote = Some(c),
-                (None, '(') => depth += 1,
-                (None, ')') => {
-                    depth -= 1;
-                    if depth == 0 && i + 1 < text.len() {
-                        return text.to_string();
-                    }
-                }
-                _ => {}
-            }
-        }
-        return text[1..text.len() - 1].to_string();
-    }
-    text.to_string()
 }
