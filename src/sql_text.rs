@@ -58,6 +58,18 @@ pub fn normalize(text: &str) -> String {
     out.join(" ")
 }
 
+/// True when `text` names column `name` (a word, quoted or not): what an
+/// expression index or a predicate needs to exist.
+pub fn mentions(text: &str, name: &str) -> bool {
+    let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+    tokens(text).iter().any(|token| {
+        token == name
+            || *token == quoted
+            || token.eq_ignore_ascii_case(name) && !token.starts_with(['"', '\''])
+            || token.ends_with(&format!(".{}", name.to_lowercase()))
+    })
+}
+
 const KEYWORDS: &[&str] = &[
     "and", "or", "not", "is", "in", "any", "all", "some", "like", "ilike", "between", "case",
     "when", "then", "else", "end", "distinct", "from", "null", "true", "false", "as", "on",
@@ -216,6 +228,15 @@ mod tests {
                 assert!(same_expression(written, printed), "{written} vs {printed}");
             }
         }
+    }
+
+    #[test]
+    fn columns_named_in_an_expression_are_found() {
+        use super::mentions;
+        assert!(mentions("lower((rating)::text)", "rating"));
+        assert!(mentions("\"Rating\" IS NULL", "Rating"));
+        assert!(!mentions("lower(title) = 'rating'", "rating"));
+        assert!(!mentions("ratings > 0", "rating"));
     }
 
     #[test]

@@ -315,3 +315,115 @@ fn an_expression_index_needs_a_name() {
     );
     assert!(run.stderr.contains("./schema.toml:2:24"), "{}", run.stderr);
 }
+
+/// Indexes written by hand in a database strata did not build: `pull` writes
+/// them, `generate` and `baseline` agree the migrations build that database, and
+/// a database built by those migrations has the same index definitions.
+#[test]
+fn postgres_pull_adopts_hand_written_indexes_exactly() {
+    // `varchar`, not `text`: schema.toml's `text` is VARCHAR on PostgreSQL, and
+    // a `text` column would come back as another type (the index aside).
+    let original = PgDatabase::create();
+    original.execute(
+        "CREATE TABLE item (id serial PRIMARY KEY, name varchar(80) NOT NULL, price integer NOT NULL,
+                            archived boolean NOT NULL DEFAULT false, tags varchar NOT NULL);
+         CREATE UNIQUE INDEX item_lower_name ON item (lower(name)) WHERE NOT archived;
+         CREATE INDEX item_price ON item (price DESC NULLS LAST, name varchar_pattern_ops) INCLUDE (archived);
+         CREATE INDEX item_tags ON item USING gin (to_tsvector('simple', tags));
+         CREATE UNIQUE INDEX item_name_price ON item (name, price) NULLS NOT DISTINCT;
+         CREATE INDEX item_hash ON item USING hash (name);
+         CREATE INDEX item_cheap ON item ((price * 2)) WHERE price < 10 AND name LIKE 'a%';",
+    );
+    let server = pg_server_url();
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    let url = original.url.as_str();
+    let pulled = strata(
+        project,
+        &["pull", "--database-url", url, "--output", "schema.toml"],
+    );
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+    strata_ok(project, &["generate", "initial", "--dev-url", &server]);
+    strata_ok(
+        project,
+        &["baseline", "--database-url", url, "--dev-url", &server],
+    );
+
+    let copy = PgDatabase::create();
+    strata_ok(project, &["migrate", "--database-url", &copy.url]);
+    let definitions = "SELECT indexdef FROM pg_indexes WHERE schemaname = current_schema() \
+                       AND tablename = 'item' ORDER BY indexname";
+    assert_eq!(copy.rows(definitions), original.rows(definitions));
+    assert_nothing_to_generate(Kind::Postgres, project);
+}
+
+#[test]
+fn sqlite_pull_adopts_hand_written_indexes_and_names_a_collated_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    let original = project.join("original.db");
+    rusqlite::Connection::open(&original)
+        .unwrap()
+        .execute_batch(
+            "CREATE TABLE item (id INTEGER PRIMARY KEY, name TEXT NOT NULL, price INTEGER NOT NULL,
+                                archived BOOLEAN NOT NULL DEFAULT 0);
+             CREATE UNIQUE INDEX item_lower_name ON item (lower(name)) WHERE NOT archived;
+             CREATE INDEX item_price ON item (price DESC, name);
+             CREATE INDEX item_cheap ON item (price * 2 ASC) WHERE price < 10;
+             CREATE INDEX item_nocase ON item (name COLLATE NOCASE);",
+        )
+        .unwrap();
+    let url = format!("sqlite:{}", original.display());
+    let refused = strata(
+        project,
+        &["pull", "--database-url", &url, "--output", "schema.toml"],
+    );
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "index `item.item_nocase`: CREATE INDEX item_nocase ON item (name COLLATE NOCASE)"
+        ),
+        "{}",
+        refused.stderr
+    );
+    assert!(
+        !refused.stderr.contains("item_lower_name"),
+        "{}",
+        refused.stderr
+    );
+    strata_ok(
+        project,
+        &[
+            "pull",
+            "--database-url",
+            &url,
+            "--output",
+            "schema.toml",
+            "--allow-unmanaged",
+        ],
+    );
+    let schema = std::fs::read_to_string(project.join("schema.toml")).unwrap();
+    assert!(
+        schema.contains(
+            "{ name = \"item_lower_name\", columns = [{ expr = \"lower(name)\" }], unique = true, where = \"NOT archived\" }"
+        ),
+        "{schema}"
+    );
+    strata_ok(project, &["generate", "initial"]);
+    strata_ok(project, &["baseline", "--database-url", &url]);
+
+    let copy = project.join("copy.db");
+    strata_ok(
+        project,
+        &[
+            "migrate",
+            "--database-url",
+            &format!("sqlite:{}", copy.display()),
+        ],
+    );
+    let keys = "SELECT l.name, l.\"unique\", l.partial, i.seqno, i.cid, i.name, i.\"desc\" \
+                FROM pragma_index_list('item') l JOIN pragma_index_xinfo(l.name) i \
+                WHERE i.key AND l.name <> 'item_nocase' ORDER BY l.name, i.seqno";
+    assert_eq!(sqlite_strings(&copy, keys), sqlite_strings(&original, keys));
+    assert_nothing_to_generate(Kind::Sqlite, project);
+}

@@ -146,6 +146,20 @@ impl Index {
         columns
     }
 
+    /// True when the index uses `column`: in its key, INCLUDE, an expression or
+    /// the predicate.
+    pub fn uses_column(&self, column: &str) -> bool {
+        self.named_columns().iter().any(|name| name == column)
+            || self.keys.iter().any(|key| match &key.target {
+                IndexTarget::Expression(sql) => crate::sql_text::mentions(sql, column),
+                IndexTarget::Column(_) => false,
+            })
+            || self
+                .predicate
+                .as_deref()
+                .is_some_and(|sql| crate::sql_text::mentions(sql, column))
+    }
+
     /// True for a btree index on plain ascending columns with nothing else: the
     /// kind `index = true` declares, and the kind a foreign key may reference
     /// when unique.

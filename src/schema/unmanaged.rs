@@ -91,14 +91,14 @@ pub fn adopt(schema: &mut Schema, found: &mut Vec<Unmanaged>) {
             keep
         });
         table.indexes.retain(|index| {
-            let keep = !uses_removed(&index.named_columns());
+            let keep = !removed.iter().any(|column| index.uses_column(column));
             if !keep {
                 found.push(Unmanaged::new(
                     "index",
                     format!("{name}.{}", index.name),
                     format!(
                         "on ({}), a column left out",
-                        index.named_columns().join(", ")
+                        crate::driver::ddl::index_keys_summary(index)
                     ),
                 ));
             }
