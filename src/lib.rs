@@ -65,6 +65,8 @@ pub mod script;
 #[doc(hidden)]
 pub mod spanned_toml;
 #[doc(hidden)]
+pub mod sql_text;
+#[doc(hidden)]
 pub mod text;
 
 pub use error::{Error, Result};

@@ -75,8 +75,6 @@ fn postgres_pull_names_what_it_leaves_out_and_baseline_adopts_the_database() {
         listed(&refused),
         [
             "generated column `film.total_cost`: GENERATED ALWAYS AS ((rental_rate + replacement_cost)) STORED; schema.toml declares it as a plain column",
-            "index `film.film_title_lower`: CREATE INDEX film_title_lower ON public.film USING btree (lower((title)::text))",
-            "index `casting_note.casting_note_active`: CREATE INDEX casting_note_active ON public.casting_note USING btree (note) WHERE active",
             "primary key column `region.region_id`: an integer primary key without a sequence; schema.toml cannot say so, and its migrations declare it SERIAL",
             "column default `actor.actor_id`: nextval('actor_actor_id_seq'::regclass) uses a sequence no column owns; its migrations declare the column SERIAL (a sequence of its own) instead",
             "sequence `actor_actor_id_seq`: owned by no column",

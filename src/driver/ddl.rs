@@ -1,7 +1,7 @@
 //! Pieces of DDL that SQLite and PostgreSQL spell the same way.
 
 use super::{quote_identifier as q, quote_literal};
-use crate::schema::{Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, Type};
+use crate::schema::{Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, IndexTarget, Type};
 use crate::text::printable;
 
 /// `"a", "b"`
@@ -37,13 +37,76 @@ pub fn default_value(default: &DefaultValue, boolean: fn(bool) -> &'static str) 
 
 /// `CREATE [UNIQUE] INDEX "ix" ON "table" ("a", "b");`
 pub fn create_index(table: &str, index: &Index) -> String {
-    format!(
-        "CREATE {}INDEX {} ON {} ({});",
+    create_index_sql(table, index, "")
+}
+
+/// `CREATE [UNIQUE] INDEX [CONCURRENTLY] "ix" ON "table" [USING method] (keys)
+/// [INCLUDE (…)] [NULLS NOT DISTINCT] [WHERE …];`: only what the index has, so a
+/// plain index is spelled the way every engine accepts. `concurrently` is ""
+/// or "CONCURRENTLY ".
+pub fn create_index_sql(table: &str, index: &Index, concurrently: &str) -> String {
+    let mut sql = format!(
+        "CREATE {}INDEX {concurrently}{} ON {}",
         if index.unique { "UNIQUE " } else { "" },
         q(&index.name),
         q(table),
-        column_list(&index.columns)
-    )
+    );
+    if let Some(method) = &index.method {
+        sql.push_str(&format!(" USING {method}"));
+    }
+    sql.push_str(&format!(" ({})", index_keys(index)));
+    if !index.include.is_empty() {
+        sql.push_str(&format!(" INCLUDE ({})", column_list(&index.include)));
+    }
+    if index.nulls_not_distinct {
+        sql.push_str(" NULLS NOT DISTINCT");
+    }
+    if let Some(predicate) = &index.predicate {
+        sql.push_str(&format!(" WHERE {predicate}"));
+    }
+    sql.push(';');
+    sql
+}
+
+/// `"a", lower("b") text_pattern_ops DESC NULLS LAST`: the key list, an
+/// expression in parentheses (which every engine accepts), the sort order and
+/// NULLS only when not the default.
+pub fn index_keys(index: &Index) -> String {
+    keys_with(index, q)
+}
+
+/// The key list for messages: `name, (lower(email)) DESC`, names unquoted.
+pub fn index_keys_summary(index: &Index) -> String {
+    keys_with(index, str::to_string)
+}
+
+fn keys_with(index: &Index, name: impl Fn(&str) -> String) -> String {
+    index
+        .keys
+        .iter()
+        .map(|key| {
+            let mut sql = match &key.target {
+                IndexTarget::Column(column) => name(column),
+                IndexTarget::Expression(expression) => format!("({expression})"),
+            };
+            if let Some(opclass) = &key.opclass {
+                sql.push(' ');
+                sql.push_str(opclass);
+            }
+            if key.descending {
+                sql.push_str(" DESC");
+            }
+            if key.nulls_first != key.descending {
+                sql.push_str(if key.nulls_first {
+                    " NULLS FIRST"
+                } else {
+                    " NULLS LAST"
+                });
+            }
+            sql
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// `DROP TABLE "table";`, the reverse of creating it.

@@ -274,11 +274,16 @@ impl fmt::Display for Change {
             ),
             Change::CreateIndex { table, index } => write!(
                 f,
-                "create {}index {} on {} ({})",
+                "create {}index {} on {} ({}){}",
                 if index.unique { "unique " } else { "" },
                 n(&index.name),
                 n(table),
-                list(&index.columns)
+                n(&crate::driver::ddl::index_keys_summary(index)),
+                if index.predicate.is_some() {
+                    " where …"
+                } else {
+                    ""
+                }
             ),
             Change::DropIndex { table, index } => {
                 write!(f, "drop index {} on {}", n(&index.name), n(table))
@@ -320,11 +325,7 @@ mod tests {
     fn a_summary_never_spans_two_lines() {
         let change = Change::DropIndex {
             table: "hero".into(),
-            index: Index {
-                name: "ix\nDROP TABLE hero;\n--".into(),
-                columns: vec!["name\r".into()],
-                unique: false,
-            },
+            index: Index::on_columns("ix\nDROP TABLE hero;\n--", vec!["name\r".into()], false),
         };
         assert_eq!(
             change.to_string(),

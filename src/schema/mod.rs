@@ -11,8 +11,8 @@ mod write;
 pub use change::{Change, Destruction};
 pub use model::{check_expression_key, Check};
 pub use model::{
-    names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table,
-    UniqueConstraint,
+    names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, IndexKey, IndexTarget,
+    PrimaryKey, Schema, Table, UniqueConstraint,
 };
 pub use parse::{parse_schema_file, parse_schema_text, ProjectConfig, SchemaFile};
 pub use types::{Type, TypeChange};

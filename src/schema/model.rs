@@ -186,11 +186,183 @@ pub fn check_expression_key(expression: &str) -> String {
         .replace("!=", "<>")
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
 pub struct Index {
     pub name: String,
-    pub columns: Vec<String>,
+    /// The key, in order: columns and expressions, each with its sort order and
+    /// operator class.
+    pub keys: Vec<IndexKey>,
     pub unique: bool,
+    /// The access method (`gin`, `gist`, `hash`, `brin`); `None` is btree, the
+    /// default of every engine.
+    pub method: Option<String>,
+    /// INCLUDE columns (PostgreSQL): stored in the index, not part of its key.
+    pub include: Vec<String>,
+    /// A partial index's predicate (`WHERE …`), as written or as the server prints it.
+    pub predicate: Option<String>,
+    /// NULLS NOT DISTINCT (PostgreSQL 15): a unique index that takes NULLs as equal.
+    pub nulls_not_distinct: bool,
+}
+
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
+pub struct IndexKey {
+    pub target: IndexTarget,
+    /// A non-default operator class (`varchar_pattern_ops`).
+    pub opclass: Option<String>,
+    pub descending: bool,
+    /// Where NULLs sort. Always resolved: PostgreSQL's default is last when
+    /// ascending, first when descending, so `nulls_first == descending` is the
+    /// default order and nothing is written for it.
+    pub nulls_first: bool,
+}
+
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
+pub enum IndexTarget {
+    Column(String),
+    /// SQL text, without the parentheses CREATE INDEX puts around it.
+    Expression(String),
+}
+
+impl Index {
+    /// A btree index on plain ascending columns: what `index = true` makes.
+    pub fn on_columns(name: impl Into<String>, columns: Vec<String>, unique: bool) -> Self {
+        Index {
+            name: name.into(),
+            keys: columns.into_iter().map(IndexKey::column).collect(),
+            unique,
+            method: None,
+            include: Vec::new(),
+            predicate: None,
+            nulls_not_distinct: false,
+        }
+    }
+
+    /// The columns of the key that are plain columns, in key order.
+    pub fn columns(&self) -> Vec<String> {
+        self.keys
+            .iter()
+            .filter_map(|key| match &key.target {
+                IndexTarget::Column(name) => Some(name.clone()),
+                IndexTarget::Expression(_) => None,
+            })
+            .collect()
+    }
+
+    /// Every column the index names directly (key and INCLUDE); columns used
+    /// only inside expressions or the predicate are not known here.
+    pub fn named_columns(&self) -> Vec<String> {
+        let mut columns = self.columns();
+        columns.extend(self.include.iter().cloned());
+        columns
+    }
+
+    /// True when the index uses `column`: in its key, INCLUDE, an expression or
+    /// the predicate.
+    pub fn uses_column(&self, column: &str) -> bool {
+        self.named_columns().iter().any(|name| name == column)
+            || self.keys.iter().any(|key| match &key.target {
+                IndexTarget::Expression(sql) => crate::sql_text::mentions(sql, column),
+                IndexTarget::Column(_) => false,
+            })
+            || self
+                .predicate
+                .as_deref()
+                .is_some_and(|sql| crate::sql_text::mentions(sql, column))
+    }
+
+    /// True for a btree index on plain ascending columns with nothing else: the
+    /// kind `index = true` declares, and the kind a foreign key may reference
+    /// when unique.
+    pub fn is_plain(&self) -> bool {
+        self.method.is_none()
+            && self.include.is_empty()
+            && self.predicate.is_none()
+            && !self.nulls_not_distinct
+            && self.keys.iter().all(IndexKey::is_plain)
+    }
+
+    /// Features SQLite has no syntax for, named for messages.
+    pub fn postgres_only_features(&self) -> Vec<&'static str> {
+        let mut features = Vec::new();
+        if self.method.is_some() {
+            features.push("method");
+        }
+        if self.keys.iter().any(|key| key.opclass.is_some()) {
+            features.push("opclass");
+        }
+        if !self.include.is_empty() {
+            features.push("include");
+        }
+        if self
+            .keys
+            .iter()
+            .any(|key| key.nulls_first != key.descending)
+        {
+            features.push("nulls");
+        }
+        if self.nulls_not_distinct {
+            features.push("nulls_not_distinct");
+        }
+        features
+    }
+}
+
+impl IndexKey {
+    pub fn column(name: impl Into<String>) -> Self {
+        IndexKey {
+            target: IndexTarget::Column(name.into()),
+            opclass: None,
+            descending: false,
+            nulls_first: false,
+        }
+    }
+
+    pub fn is_plain(&self) -> bool {
+        matches!(self.target, IndexTarget::Column(_))
+            && self.opclass.is_none()
+            && !self.descending
+            && !self.nulls_first
+    }
+}
+
+/// Expressions compare by [`crate::sql_text::same_expression`]: PostgreSQL
+/// prints them back with parentheses, casts and its own spacing, so what
+/// schema.toml says and what the server returns are the same index when they
+/// differ only so. Everything else compares exactly.
+impl PartialEq for Index {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name
+            && self.keys == other.keys
+            && self.unique == other.unique
+            && self.method == other.method
+            && self.include == other.include
+            && match (&self.predicate, &other.predicate) {
+                (Some(a), Some(b)) => crate::sql_text::same_expression(a, b),
+                (a, b) => a == b,
+            }
+            && self.nulls_not_distinct == other.nulls_not_distinct
+    }
+}
+
+impl PartialEq for IndexKey {
+    fn eq(&self, other: &Self) -> bool {
+        self.target == other.target
+            && self.opclass == other.opclass
+            && self.descending == other.descending
+            && self.nulls_first == other.nulls_first
+    }
+}
+
+impl PartialEq for IndexTarget {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (IndexTarget::Column(a), IndexTarget::Column(b)) => a == b,
+            (IndexTarget::Expression(a), IndexTarget::Expression(b)) => {
+                crate::sql_text::same_expression(a, b)
+            }
+            _ => false,
+        }
+    }
 }
 
 impl Schema {
@@ -260,7 +432,7 @@ impl Table {
             || self
                 .indexes
                 .iter()
-                .any(|index| index.unique && same(&index.columns))
+                .any(|index| index.unique && index.is_plain() && same(&index.columns()))
     }
 
     /// Tables this table's foreign keys point at, itself excluded.

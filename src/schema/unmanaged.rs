@@ -92,12 +92,15 @@ pub fn adopt(schema: &mut Schema, found: &mut Vec<Unmanaged>) {
             keep
         });
         table.indexes.retain(|index| {
-            let keep = !uses_removed(&index.columns);
+            let keep = !removed.iter().any(|column| index.uses_column(column));
             if !keep {
                 found.push(Unmanaged::new(
                     "index",
                     format!("{name}.{}", index.name),
-                    format!("on ({}), a column left out", index.columns.join(", ")),
+                    format!(
+                        "on ({}), a column left out",
+                        crate::driver::ddl::index_keys_summary(index)
+                    ),
                 ));
             }
             keep

@@ -97,6 +97,64 @@ fn string(text: &str) -> String {
     quoted
 }
 
+/// True for what `index = true` on a column declares: a plain btree index on
+/// that one column with the conventional name.
+fn is_column_index(table: &Table, index: &super::Index) -> bool {
+    index.is_plain()
+        && index.keys.len() == 1
+        && index.name == names::index(&table.name, &index.columns())
+}
+
+/// `{ name = "…", columns = ["a", { expr = "lower(b)" }], unique = true, … }`:
+/// an entry of a table's `indexes`, with only the options the index has.
+fn index_entry(index: &super::Index) -> String {
+    use super::IndexTarget;
+    let keys: Vec<String> = index
+        .keys
+        .iter()
+        .map(|key| {
+            let mut options = match &key.target {
+                IndexTarget::Column(column) if key.is_plain() => return string(column),
+                IndexTarget::Column(column) => vec![format!("column = {}", string(column))],
+                IndexTarget::Expression(sql) => vec![format!("expr = {}", string(sql))],
+            };
+            if let Some(opclass) = &key.opclass {
+                options.push(format!("opclass = {}", string(opclass)));
+            }
+            if key.descending {
+                options.push("order = \"desc\"".into());
+            }
+            if key.nulls_first != key.descending {
+                options.push(format!(
+                    "nulls = \"{}\"",
+                    if key.nulls_first { "first" } else { "last" }
+                ));
+            }
+            format!("{{ {} }}", options.join(", "))
+        })
+        .collect();
+    let mut options = vec![
+        format!("name = {}", string(&index.name)),
+        format!("columns = [{}]", keys.join(", ")),
+    ];
+    if index.unique {
+        options.push("unique = true".into());
+    }
+    if let Some(method) = &index.method {
+        options.push(format!("method = {}", string(method)));
+    }
+    if !index.include.is_empty() {
+        options.push(format!("include = {}", list(&index.include)));
+    }
+    if index.nulls_not_distinct {
+        options.push("nulls_not_distinct = true".into());
+    }
+    if let Some(predicate) = &index.predicate {
+        options.push(format!("where = {}", string(predicate)));
+    }
+    format!("{{ {} }}", options.join(", "))
+}
+
 fn list(names: &[String]) -> String {
     format!(
         "[{}]",
@@ -148,15 +206,8 @@ fn write_table(text: &mut String, table: &Table) {
     let extra_indexes: Vec<String> = table
         .indexes
         .iter()
-        .filter(|i| i.columns.len() > 1 || i.name != names::index(&table.name, &i.columns))
-        .map(|i| {
-            format!(
-                "{{ name = {}, columns = {}{} }}",
-                string(&i.name),
-                list(&i.columns),
-                if i.unique { ", unique = true" } else { "" }
-            )
-        })
+        .filter(|i| !is_column_index(table, i))
+        .map(index_entry)
         .collect();
     if !extra_indexes.is_empty() {
         table_options.push(format!("indexes = [{}]", extra_indexes.join(", ")));
@@ -212,7 +263,7 @@ fn write_table(text: &mut String, table: &Table) {
         let default_index = table
             .indexes
             .iter()
-            .find(|i| one(&i.columns, column) && i.name == names::index(&table.name, &i.columns));
+            .find(|i| is_column_index(table, i) && one(&i.columns(), column));
         match default_index {
             Some(index) => {
                 if index.unique {

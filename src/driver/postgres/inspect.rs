@@ -9,8 +9,8 @@ use postgres::Client;
 
 use super::types::portable_type;
 use crate::schema::{
-    names, Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema,
-    Table, Type, UniqueConstraint, Unmanaged,
+    names, Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, IndexKey,
+    IndexTarget, PrimaryKey, Schema, Table, Type, UniqueConstraint, Unmanaged,
 };
 
 // The history tables of refinery, Diesel (Diesel projects) and strata's patches.
@@ -178,24 +178,32 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         }
     }
 
-    // `modelled`: what the model holds (a plain btree on columns); the list of
-    // non-default operator classes is computed once for all indexes.
+    // One row per index, every key position in arrays: its column (NULL for an
+    // expression), its definition as the server prints it, its operator class
+    // when not the default, its sort options. `modelled`: a method the model
+    // names and no key collation other than its column's (or the default).
     let indexes = client.query(
         &format!(
-            "SELECT t.relname::text, i.relname::text, ix.indisunique, \
+            "SELECT t.relname::text, i.relname::text, ix.indisunique, am.amname::text, ix.indnkeyatts::int, \
                     ARRAY(SELECT a.attname::text FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord) \
-                          JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.ord), \
-                    m.modelled, \
-                    CASE WHEN m.modelled THEN '' ELSE pg_get_indexdef(ix.indexrelid) END \
+                          LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum <> 0 \
+                          ORDER BY k.ord), \
+                    ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnatts::int) k ORDER BY k), \
+                    ARRAY(SELECT CASE WHEN oc.opcdefault THEN NULL ELSE oc.opcname::text END \
+                          FROM unnest(ix.indclass::oid[]) WITH ORDINALITY c(oid, ord) JOIN pg_opclass oc ON oc.oid = c.oid \
+                          ORDER BY c.ord), \
+                    ix.indoption::int2[], \
+                    pg_get_expr(ix.indpred, ix.indrelid, true), \
+                    ix.indnullsnotdistinct, \
+                    am.amname IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') \
+                      AND NOT EXISTS (SELECT 1 FROM unnest(ix.indkey::int2[], ix.indcollation::oid[]) k(attnum, coll) \
+                          LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum <> 0 \
+                          WHERE k.coll IS NOT NULL AND k.coll <> 0 AND k.coll <> COALESCE(NULLIF(a.attcollation, 0), 100)), \
+                    pg_get_indexdef(ix.indexrelid) \
              FROM pg_index ix \
              JOIN pg_class i ON i.oid = ix.indexrelid \
              JOIN pg_am am ON am.oid = i.relam \
              JOIN pg_class t ON t.oid = ix.indrelid \
-             CROSS JOIN LATERAL (SELECT ix.indexprs IS NULL AND ix.indpred IS NULL AND am.amname = 'btree' \
-                      AND ix.indnkeyatts = ix.indnatts AND NOT ix.indnullsnotdistinct \
-                      AND 0 = ALL(ix.indoption::int2[]) \
-                      AND NOT ix.indclass::oid[] && (SELECT array_agg(oc.oid) FROM pg_opclass oc WHERE NOT oc.opcdefault) \
-                      AS modelled) m \
              JOIN pg_namespace n ON n.oid = t.relnamespace \
              WHERE n.nspname = current_schema() AND t.relname NOT IN {INTERNAL} \
                AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
@@ -205,26 +213,55 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
     )?;
     for row in &indexes {
         let table: String = row.get(0);
-        // Expression and partial indexes, other methods, operator classes,
-        // INCLUDE, sort orders and NULLS NOT DISTINCT are not part of the model.
-        if !row.get::<_, bool>(4) {
-            if position.contains_key(&table) {
-                let name: String = row.get(1);
-                found.push(Unmanaged::new(
-                    "index",
-                    format!("{table}.{name}"),
-                    row.get::<_, String>(5),
-                ));
-            }
+        let Some(&position) = position.get(&table) else {
+            continue;
+        };
+        // Other methods (an extension's) and key collations are not part of the model.
+        if !row.get::<_, bool>(11) {
+            let name: String = row.get(1);
+            found.push(Unmanaged::new(
+                "index",
+                format!("{table}.{name}"),
+                row.get::<_, String>(12),
+            ));
             continue;
         }
-        if let Some(&index) = position.get(&table) {
-            tables[index].indexes.push(Index {
-                name: row.get(1),
-                columns: row.get(3),
-                unique: row.get(2),
-            });
-        }
+        let key_count = row.get::<_, i32>(4) as usize;
+        let columns: Vec<Option<String>> = row.get(5);
+        let definitions: Vec<String> = row.get(6);
+        let opclasses: Vec<Option<String>> = row.get(7);
+        let options: Vec<i16> = row.get(8);
+        let method: String = row.get(3);
+        let keys = (0..key_count)
+            .map(|k| {
+                let option = options.get(k).copied().unwrap_or(0);
+                let descending = option & 1 != 0;
+                IndexKey {
+                    target: match columns.get(k).cloned().flatten() {
+                        Some(column) => IndexTarget::Column(column),
+                        None => IndexTarget::Expression(without_outer_parentheses(
+                            definitions.get(k).map_or("", String::as_str),
+                        )),
+                    },
+                    opclass: opclasses.get(k).cloned().flatten(),
+                    descending,
+                    nulls_first: option & 2 != 0,
+                }
+            })
+            .collect();
+        tables[position].indexes.push(Index {
+            name: row.get(1),
+            keys,
+            unique: row.get(2),
+            method: (method != "btree").then_some(method),
+            include: columns
+                .iter()
+                .skip(key_count)
+                .map(|column| column.clone().unwrap_or_default())
+                .collect(),
+            predicate: row.get(9),
+            nulls_not_distinct: row.get(10),
+        });
     }
 
     // Comments of tables (objsubid 0) and of their columns.
@@ -410,6 +447,33 @@ fn parse_default(text: &str, ty: &Type) -> DefaultValue {
         return DefaultValue::Float(float);
     }
     DefaultValue::Sql(text.trim().to_string())
+}
+
+/// `(amount + 1)` → `amount + 1`: `pg_get_indexdef` puts an expression that is
+/// not a function call in parentheses, which CREATE INDEX adds back.
+fn without_outer_parentheses(definition: &str) -> String {
+    let text = definition.trim();
+    if text.starts_with('(') && text.ends_with(')') {
+        let mut depth = 0;
+        let mut quote: Option<char> = None;
+        for (i, c) in text.char_indices() {
+            match (quote, c) {
+                (Some(q), c) if c == q => quote = None,
+                (Some(_), _) => {}
+                (None, '\'' | '"') => quote = Some(c),
+                (None, '(') => depth += 1,
+                (None, ')') => {
+                    depth -= 1;
+                    if depth == 0 && i + 1 < text.len() {
+                        return text.to_string();
+                    }
+                }
+                _ => {}
+            }
+        }
+        return text[1..text.len() - 1].to_string();
+    }
+    text.to_string()
 }
 
 #[cfg(test)]

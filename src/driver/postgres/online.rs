@@ -25,13 +25,7 @@ use crate::schema::{names, Check, ForeignKey, Index};
 use crate::text::printable;
 
 fn create_concurrently(table: &str, index: &Index) -> String {
-    format!(
-        "CREATE {}INDEX CONCURRENTLY {} ON {} ({});",
-        if index.unique { "UNIQUE " } else { "" },
-        q(&index.name),
-        q(table),
-        column_list(&index.columns)
-    )
+    crate::driver::ddl::create_index_sql(table, index, "CONCURRENTLY ")
 }
 
 fn drop_concurrently(index: &Index) -> String {

@@ -202,7 +202,7 @@ pub fn plan(
                     for change in changes {
                         if let Change::DropIndex { table: t, index } = change {
                             if t == table
-                                && first_dropped_column(changes, table, &index.columns)
+                                && first_dropped_column(changes, table, &index.named_columns())
                                     == Some(column.as_str())
                             {
                                 sql.push('\n');
@@ -268,7 +268,7 @@ pub fn plan(
             }
             Change::DropIndex { table, index } => {
                 if carried.skips_index_drop(table, &index.name)
-                    || first_dropped_column(changes, table, &index.columns).is_some()
+                    || first_dropped_column(changes, table, &index.named_columns()).is_some()
                 {
                     // DROP COLUMN drops it; the reverse re-creates it (readd_column).
                 } else if busy == Busy::No || new_tables.contains(table.as_str()) {
@@ -282,11 +282,12 @@ pub fn plan(
                     // every transactional step (column renames among them), and
                     // its reverse before their reverses: by the target's names.
                     let mut now = index.clone();
-                    now.columns = now
-                        .columns
-                        .iter()
-                        .map(|c| renames.column(table, c).to_string())
-                        .collect();
+                    for key in &mut now.keys {
+                        if let crate::schema::IndexTarget::Column(column) = &mut key.target {
+                            *column = renames.column(table, column).to_string();
+                        }
+                    }
+                    now.include = renames.column_list(table, &now.include);
                     steps.push(online::drop_index(table, &now, change.to_string()))
                 }
             }
@@ -813,11 +814,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
             },
             Change::DropIndex {
                 table: "team".into(),
-                index: Index {
-                    name: "ix_team_name".into(),
-                    columns: vec!["name".into()],
-                    unique: false,
-                },
+                index: Index::on_columns("ix_team_name", vec!["name".into()], false),
             },
         ]
     }

@@ -65,7 +65,7 @@ impl Renames {
             .map_or(old, String::as_str)
     }
 
-    fn column_list(&self, table: &str, old: &[String]) -> Vec<String> {
+    pub(super) fn column_list(&self, table: &str, old: &[String]) -> Vec<String> {
         old.iter()
             .map(|column| self.column(table, column).to_string())
             .collect()
@@ -225,9 +225,19 @@ fn carry_table(old: &Table, new: &Table, renames: &Renames, carried: &mut Carrie
 
     let mut taken_indexes = HashSet::new();
     for index in &old.indexes {
-        let columns = renames.column_list(table, &index.columns);
+        let mut translated = index.clone();
+        for key in &mut translated.keys {
+            if let crate::schema::IndexTarget::Column(column) = &mut key.target {
+                *column = renames.column(table, column).to_string();
+            }
+        }
+        translated.include = renames.column_list(table, &index.include);
         if let Some(found) = new.indexes.iter().find(|i: &&Index| {
-            i.columns == columns && i.unique == index.unique && !taken_indexes.contains(&i.name)
+            !taken_indexes.contains(&i.name)
+                && Index {
+                    name: i.name.clone(),
+                    ..translated.clone()
+                } == **i
         }) {
             taken_indexes.insert(found.name.clone());
             carried.keep_index(table, &index.name, &found.name);

@@ -7,11 +7,12 @@ use std::collections::HashMap;
 
 use rusqlite::Connection;
 
+use super::index_sql;
 use super::types::portable_type;
 use crate::schema::names;
 use crate::schema::{
-    Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table,
-    Type, UniqueConstraint, Unmanaged,
+    Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, IndexKey, IndexTarget,
+    PrimaryKey, Schema, Table, Type, UniqueConstraint, Unmanaged,
 };
 
 /// User tables: not SQLite's own, not the migration and patch history.
@@ -261,8 +262,8 @@ fn read_indexes(
     found: &mut Vec<Unmanaged>,
 ) -> rusqlite::Result<()> {
     let mut statement = connection.prepare(&format!(
-        "SELECT m.name, l.name, l.\"unique\", l.origin, i.name, \
-                COALESCE(l.partial OR i.cid = -2 OR i.\"desc\" OR i.coll <> 'BINARY', 1), x.sql \
+        "SELECT m.name, l.name, l.\"unique\", l.origin, i.name, i.\"desc\", \
+                COALESCE(i.coll <> 'BINARY', 0), l.partial, x.sql \
          FROM sqlite_schema AS m \
          JOIN pragma_index_list(m.name) AS l \
          JOIN pragma_index_xinfo(l.name) AS i \
@@ -275,9 +276,11 @@ fn read_indexes(
         name: String,
         unique: bool,
         origin: String,
-        columns: Vec<String>,
-        /// Partial, on an expression, descending or with a collation: not modelled.
-        unmodelled: bool,
+        /// Each key's column (None for an expression) and whether it is DESC.
+        keys: Vec<(Option<String>, bool)>,
+        /// A collation other than BINARY: not modelled.
+        collated: bool,
+        partial: bool,
         sql: Option<String>,
     }
     let mut current: Option<Found> = None;
@@ -286,25 +289,66 @@ fn read_indexes(
             return;
         };
         let table_model = &mut tables[position[&entry.table]];
-        if entry.unmodelled {
-            let sql = entry.sql.unwrap_or_default();
-            found.push(Unmanaged::new(
-                "index",
-                format!("{}.{}", entry.table, entry.name),
-                sql.split_whitespace().collect::<Vec<_>>().join(" "),
-            ));
-            return;
-        }
+        let one_line = |sql: &Option<String>| {
+            sql.as_deref()
+                .unwrap_or_default()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let needs_text = entry.partial || entry.keys.iter().any(|(column, _)| column.is_none());
+        // Expressions and the predicate only the statement's text says.
+        let parsed = match (&entry.sql, needs_text) {
+            (Some(sql), true) => index_sql::parse(sql),
+            _ => Some((Vec::new(), None)),
+        };
+        let parsed = parsed.filter(|(texts, _)| !needs_text || texts.len() == entry.keys.len());
+        let (texts, predicate) = match parsed {
+            Some(parsed) if !entry.collated => parsed,
+            _ => {
+                found.push(Unmanaged::new(
+                    "index",
+                    format!("{}.{}", entry.table, entry.name),
+                    one_line(&entry.sql),
+                ));
+                return;
+            }
+        };
         match entry.origin.as_str() {
-            "c" => table_model.indexes.push(Index {
-                name: entry.name,
-                columns: entry.columns,
-                unique: entry.unique,
-            }),
-            "u" => table_model.uniques.push(UniqueConstraint {
-                name: names::unique(&entry.table, &entry.columns),
-                columns: entry.columns,
-            }),
+            "c" => {
+                let keys = entry
+                    .keys
+                    .into_iter()
+                    .enumerate()
+                    .map(|(k, (column, descending))| IndexKey {
+                        target: match column {
+                            Some(column) => IndexTarget::Column(column),
+                            None => IndexTarget::Expression(texts[k].clone()),
+                        },
+                        opclass: None,
+                        descending,
+                        // PostgreSQL's default for the direction: the model's
+                        // "nothing said" (SQLite has no NULLS in CREATE INDEX).
+                        nulls_first: descending,
+                    })
+                    .collect();
+                table_model.indexes.push(Index {
+                    name: entry.name,
+                    keys,
+                    unique: entry.unique,
+                    method: None,
+                    include: Vec::new(),
+                    predicate: if entry.partial { predicate } else { None },
+                    nulls_not_distinct: false,
+                })
+            }
+            "u" => {
+                let columns: Vec<String> = entry.keys.into_iter().filter_map(|(c, _)| c).collect();
+                table_model.uniques.push(UniqueConstraint {
+                    name: names::unique(&entry.table, &columns),
+                    columns,
+                })
+            }
             _ => {} // the primary key's own index
         }
     };
@@ -313,11 +357,12 @@ fn read_indexes(
         let index: String = row.get(1)?;
         // Expression columns have no name.
         let column: Option<String> = row.get(4)?;
-        let unmodelled: bool = row.get(5)?;
+        let descending: bool = row.get(5)?;
+        let collated: bool = row.get(6)?;
         match &mut current {
             Some(entry) if entry.table == table && entry.name == index => {
-                entry.columns.extend(column);
-                entry.unmodelled |= unmodelled;
+                entry.keys.push((column, descending));
+                entry.collated |= collated;
             }
             _ => {
                 let next = Some(Found {
@@ -325,9 +370,10 @@ fn read_indexes(
                     name: index,
                     unique: row.get(2)?,
                     origin: row.get(3)?,
-                    columns: column.into_iter().collect(),
-                    unmodelled,
-                    sql: row.get(6)?,
+                    keys: vec![(column, descending)],
+                    collated,
+                    partial: row.get(7)?,
+                    sql: row.get(8)?,
                 });
                 finish(std::mem::replace(&mut current, next));
             }

@@ -2,6 +2,7 @@
 
 mod engine;
 mod foreign_keys;
+mod index_sql;
 mod inspect;
 mod plan;
 mod rebuild;

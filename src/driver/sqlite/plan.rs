@@ -414,7 +414,14 @@ fn apply_renames(current: &Schema, changes: &[Change]) -> Schema {
                         rename(&mut fk.columns);
                     }
                     for index in &mut each.indexes {
-                        rename(&mut index.columns);
+                        for key in &mut index.keys {
+                            if let crate::schema::IndexTarget::Column(column) = &mut key.target {
+                                if column == from {
+                                    *column = to.clone();
+                                }
+                            }
+                        }
+                        rename(&mut index.include);
                     }
                 }
             }
@@ -584,11 +591,7 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
             on_delete: Default::default(),
             on_update: Default::default(),
         };
-        let mentor_index = Index {
-            name: "ix_hero_mentor_id".into(),
-            columns: vec!["mentor_id".into()],
-            unique: false,
-        };
+        let mentor_index = Index::on_columns("ix_hero_mentor_id", vec!["mentor_id".into()], false);
         vec![
             Change::CreateTable(team.clone()),
             Change::CreateTable(hero.clone()),

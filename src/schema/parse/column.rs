@@ -154,11 +154,9 @@ impl Parser<'_> {
                     format!("the index on `{}` ({column_name})", table.name),
                     span,
                 );
-                table.indexes.push(Index {
-                    name: index_name,
-                    columns: columns.clone(),
-                    unique,
-                });
+                table
+                    .indexes
+                    .push(Index::on_columns(index_name, columns.clone(), unique));
             }
             None if unique => {
                 let unique_name = names::unique(&table.name, &columns);

@@ -102,6 +102,8 @@ struct Parser<'s> {
     /// (table, or "" for table names; name; span) of every table and column name,
     /// to catch names SQLite would take for the same one.
     names: Vec<(String, String, Range<usize>)>,
+    /// Index options SQLite has no syntax for, refused when it is a dialect.
+    postgres_only_indexes: Vec<indexes::PostgresOnly>,
 }
 
 impl<'s> Parser<'s> {
@@ -114,6 +116,7 @@ impl<'s> Parser<'s> {
             current_table: String::new(),
             declared: Vec::new(),
             names: Vec::new(),
+            postgres_only_indexes: Vec::new(),
         }
     }
 
@@ -217,6 +220,7 @@ impl<'s> Parser<'s> {
             self.check_names_differing_in_case();
         }
         self.check_namespace(sqlite);
+        self.check_postgres_only_indexes(&config.dialects);
         self.check_references(&schema);
         (config, schema)
     }
