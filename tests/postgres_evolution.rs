@@ -642,8 +642,7 @@ fn reverses_of_reversible_changes_restore_the_schema() {
             // One statement at a time, as a down file outside a transaction
             // runs (DROP INDEX CONCURRENTLY cannot run in a batch).
             strata::driver::Reverse::Sql(sql) => {
-                for statement in strata::script::statements(strata::script::Engine::Postgres, sql)
-                {
+                for statement in strata::script::statements(strata::script::Engine::Postgres, sql) {
                     db.execute(&sql[statement.span]);
                 }
             }

@@ -60,7 +60,10 @@ pub fn alter_column(
             Reverse::Sql(type_change_note(
                 &to.ty,
                 &from.ty,
-                &alter(&format!("TYPE {old_type} USING {}::{old_type}", q(&to.name))),
+                &alter(&format!(
+                    "TYPE {old_type} USING {}::{old_type}",
+                    q(&to.name)
+                )),
             ))
         } else {
             Reverse::Irreversible(format!(
@@ -87,7 +90,10 @@ pub fn alter_column(
             type_change_note(
                 &from.ty,
                 &to.ty,
-                &alter(&format!("TYPE {new_type} USING {}::{new_type}", q(&to.name))),
+                &alter(&format!(
+                    "TYPE {new_type} USING {}::{new_type}",
+                    q(&to.name)
+                )),
             ),
             format!(
                 "change type of {what} from {} to {} ({kind}{lock})",
@@ -294,9 +300,18 @@ mod tests {
     fn only_binary_compatible_changes_skip_the_rewrite() {
         assert!(!rewrites(&Type::Varchar(5), &Type::Varchar(10)));
         assert!(!rewrites(&Type::Varchar(5), &Type::Text));
-        assert!(!rewrites(&Type::Numeric(Some((10, 2))), &Type::Numeric(Some((12, 2)))));
-        assert!(!rewrites(&Type::Numeric(Some((10, 2))), &Type::Numeric(None)));
-        assert!(rewrites(&Type::Numeric(Some((10, 2))), &Type::Numeric(Some((12, 3)))));
+        assert!(!rewrites(
+            &Type::Numeric(Some((10, 2))),
+            &Type::Numeric(Some((12, 2)))
+        ));
+        assert!(!rewrites(
+            &Type::Numeric(Some((10, 2))),
+            &Type::Numeric(None)
+        ));
+        assert!(rewrites(
+            &Type::Numeric(Some((10, 2))),
+            &Type::Numeric(Some((12, 3)))
+        ));
         assert!(rewrites(&Type::Integer, &Type::BigInt));
         assert!(rewrites(&Type::Varchar(10), &Type::Varchar(5)));
         assert!(rewrites(&Type::Text, &Type::Varchar(5)));

@@ -95,11 +95,7 @@ pub fn rerunnable(statement: &str) -> String {
 /// The step that validates constraint `name` of `table`, added `NOT VALID` by
 /// an earlier step (whose reverse drops it). Validating twice is a no-op.
 fn validate(table: &str, name: &str, comment: String) -> Step {
-    Step::outside_transaction(
-        validate_sql(table, name),
-        comment,
-        Reverse::Nothing,
-    )
+    Step::outside_transaction(validate_sql(table, name), comment, Reverse::Nothing)
 }
 
 /// `VALIDATE CONSTRAINT` (a SHARE UPDATE EXCLUSIVE lock: writers go on).
@@ -152,13 +148,31 @@ fn restore_check(table: &str, check: &str, add_check: &str, comment: String) -> 
     )
 }
 
-/// A unique constraint on an existing table: its index is built concurrently,
-/// then attached (`ADD CONSTRAINT … UNIQUE USING INDEX`, a catalog change).
-/// Safe to run again: an INVALID index a failed build left is dropped first
-/// (plainly: `DROP INDEX CONCURRENTLY` cannot run in the `DO` block that
-/// checks it is invalid; the drop takes the table's lock only briefly, and only
-/// after a failure), and the constraint is added only while it is missing.
-pub fn add_unique(table: &str, name: &str, columns: &[String], comment: String) -> [Step; 3] {
+/// What an index built concurrently becomes once attached (see [`attached`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    Unique,
+    PrimaryKey,
+}
+
+impl Attach {
+    fn clause(self) -> &'static str {
+        match self {
+            Attach::Unique => "UNIQUE",
+            Attach::PrimaryKey => "PRIMARY KEY",
+        }
+    }
+}
+
+/// A unique constraint or primary key `name` on (existing) `table`: the three
+/// statements that build its index concurrently and attach it (`ADD
+/// CONSTRAINT … UNIQUE | PRIMARY KEY USING INDEX`, a catalog change; a primary
+/// key's columns are already NOT NULL, so it scans nothing). Safe to run
+/// again: an INVALID index a failed build left is dropped first (plainly:
+/// `DROP INDEX CONCURRENTLY` cannot run in the `DO` block that checks it is
+/// invalid; the drop takes the table's lock only briefly, and only after a
+/// failure), and the constraint is added only while it is missing.
+fn attached(table: &str, name: &str, columns: &[String], kind: Attach) -> [String; 3] {
     let drop_invalid = only_if(
         &format!(
             "EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid)",
@@ -175,12 +189,34 @@ pub fn add_unique(table: &str, name: &str, columns: &[String], comment: String) 
     let attach = only_if(
         &format!("NOT {}", constraint_exists(table, name)),
         &format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
+            "ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {};",
             q(table),
             q(name),
+            kind.clause(),
             q(name)
         ),
     );
+    [drop_invalid, build, attach]
+}
+
+fn drop_constraint_if_exists(table: &str, name: &str) -> String {
+    format!(
+        "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+        q(table),
+        q(name)
+    )
+}
+
+/// A unique constraint or primary key on an existing table, as three steps
+/// (see [`attached`]).
+pub fn add_unique(
+    table: &str,
+    name: &str,
+    columns: &[String],
+    kind: Attach,
+    comment: String,
+) -> [Step; 3] {
+    let [drop_invalid, build, attach] = attached(table, name, columns, kind);
     let shown = printable(name);
     [
         Step::outside_transaction(
@@ -196,13 +232,24 @@ pub fn add_unique(table: &str, name: &str, columns: &[String], comment: String) 
         Step::outside_transaction(
             attach,
             format!("{comment}, using that index"),
-            Reverse::Sql(format!(
-                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
-                q(table),
-                q(name)
-            )),
+            Reverse::Sql(drop_constraint_if_exists(table, name)),
         ),
     ]
+}
+
+/// Dropping the primary key `name` of an existing table, outside the
+/// transaction (a catalog change, a no-op when run again): not for itself but
+/// for its reverse, which then lands in a down file that runs outside a
+/// transaction too and so builds the key's index concurrently and attaches it
+/// (see [`attached`]) instead of `ADD PRIMARY KEY`, which builds it under
+/// ACCESS EXCLUSIVE. `columns` are the key's columns by the names they have
+/// after the migration.
+pub fn drop_primary_key(table: &str, name: &str, columns: &[String], comment: String) -> Step {
+    Step::outside_transaction(
+        drop_constraint_if_exists(table, name),
+        comment,
+        Reverse::Sql(attached(table, name, columns, Attach::PrimaryKey).join("\n\n")),
+    )
 }
 
 /// A foreign key on an existing table: `(added NOT VALID, validated)`.

@@ -205,25 +205,57 @@ pub fn plan(
                 let kept = matches!((from, to), (Some(a), Some(b))
                     if carried.skips_constraint_drop(table, &a.name)
                         && carried.skips_constraint_add(table, &b.name));
+                // On a table that may be busy, the key's index is built
+                // concurrently after the transaction, and the old key dropped
+                // there too (its reverse then builds it back the same way in a
+                // down file outside a transaction); unless a foreign key this
+                // migration adds in its transaction needs the new key.
+                let online = busy == Busy::Maybe
+                    && !new_tables.contains(table.as_str())
+                    && !to.as_ref().is_some_and(|pk| {
+                        referenced_by_new_foreign_key(changes, table, &pk.columns)
+                    });
                 if !kept {
                     if let Some(pk) = from {
-                        steps.push(Step::new(
-                            drop_constraint(table, &pk.name),
-                            format!(
-                                "drop primary key {} of {}",
-                                printable(&pk.name),
-                                printable(table)
-                            ),
-                            Reverse::Sql(add_primary_key(table, pk)),
-                        ));
+                        let comment = format!(
+                            "drop primary key {} of {}",
+                            printable(&pk.name),
+                            printable(table)
+                        );
+                        if online {
+                            // Its reverse runs before the renames are undone.
+                            let columns: Vec<String> = pk
+                                .columns
+                                .iter()
+                                .map(|c| renames.column(table, c).to_string())
+                                .collect();
+                            steps
+                                .push(online::drop_primary_key(table, &pk.name, &columns, comment));
+                        } else {
+                            steps.push(Step::new(
+                                drop_constraint(table, &pk.name),
+                                comment,
+                                Reverse::Sql(add_primary_key(table, pk)),
+                            ));
+                        }
                     }
                     steps.extend(serial_defaults_dropped(current, target, &renames, table));
                     if let Some(pk) = to {
-                        steps.push(Step::new(
-                            add_primary_key(table, pk),
-                            change.to_string(),
-                            Reverse::Sql(drop_constraint(table, &pk.name)),
-                        ));
+                        if online {
+                            steps.extend(online::add_unique(
+                                table,
+                                &pk.name,
+                                &pk.columns,
+                                online::Attach::PrimaryKey,
+                                change.to_string(),
+                            ));
+                        } else {
+                            steps.push(Step::new(
+                                add_primary_key(table, pk),
+                                change.to_string(),
+                                Reverse::Sql(drop_constraint(table, &pk.name)),
+                            ));
+                        }
                     }
                 }
             }
@@ -304,6 +336,7 @@ pub fn plan(
                         table,
                         &unique.name,
                         &unique.columns,
+                        online::Attach::Unique,
                         change.to_string(),
                     ))
                 } else {
@@ -844,14 +877,14 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
                 Reverse::Nothing,
             )),
             outside(Step::new(
-                "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";".into(),
+                "-- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";".into(),
                 "validate hero_age_not_null: check the existing rows of hero.age without blocking writes",
                 Reverse::Nothing,
             )),
             outside(sql(
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
+                "-- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
                 &format!("{comment} (PostgreSQL 12+ uses the validated check: no scan)"),
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
+                "-- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
             )),
             outside(sql(
                 "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";",
@@ -1026,9 +1059,13 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
                 column("age", Type::BigInt, true, None)
             ),
             [sql(
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE BIGINT USING \"age\"::BIGINT;",
-                "change type of hero.age from integer to bigint (widening: every value fits)",
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE INTEGER USING \"age\"::INTEGER;",
+                "-- integer to bigint rewrites the table: ACCESS EXCLUSIVE lock (reads and writes wait) until it is done.\n\
+                 -- squawk-ignore changing-column-type\n\
+                 ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE BIGINT USING \"age\"::BIGINT;",
+                "change type of hero.age from integer to bigint (widening: every value fits; rewrites the table under an ACCESS EXCLUSIVE lock)",
+                "-- bigint to integer rewrites the table: ACCESS EXCLUSIVE lock (reads and writes wait) until it is done.\n\
+                 -- squawk-ignore changing-column-type\n\
+                 ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE INTEGER USING \"age\"::INTEGER;",
             )]
         );
 
@@ -1045,8 +1082,10 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
                     "ALTER TABLE \"hero\" ALTER COLUMN \"code\" SET DEFAULT 'none';",
                 ),
                 lossy(
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"code\" TYPE VARCHAR(4) USING \"code\"::VARCHAR(4);",
-                    "change type of hero.code from text to varchar(4) (cast that may fail or lose data: text longer than 4 characters is cut)",
+                    "-- text to varchar(4) rewrites the table: ACCESS EXCLUSIVE lock (reads and writes wait) until it is done.\n\
+                     -- squawk-ignore changing-column-type\n\
+                     ALTER TABLE \"hero\" ALTER COLUMN \"code\" TYPE VARCHAR(4) USING \"code\"::VARCHAR(4);",
+                    "change type of hero.code from text to varchar(4) (cast that may fail or lose data: text longer than 4 characters is cut; rewrites the table under an ACCESS EXCLUSIVE lock)",
                     "the cast from text to varchar(4) may have changed values (text longer than 4 characters is cut)",
                 ),
                 sql(
@@ -1103,10 +1142,17 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
                 column("age", Type::Integer, false, None),
                 column("age", Type::Integer, true, None)
             ),
-            [sql(
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
+            // Outside the transaction, so that its reverse is the online NOT NULL.
+            [Step::outside_transaction(
+                "-- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;".into(),
                 "make hero.age nullable",
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
+                Reverse::Sql(
+                    "DO $strata$\nBEGIN\n    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '\"hero\"'::regclass AND conname = 'hero_age_not_null') THEN\n        ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_age_not_null\" CHECK (\"age\" IS NOT NULL) NOT VALID;\n    END IF;\nEND\n$strata$;\n\n\
+                     -- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";\n\n\
+                     -- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;\n\n\
+                     ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";"
+                        .into()
+                ),
             )]
         );
     }
@@ -1149,13 +1195,18 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
         let planned = plan(&current, &target, &changes).unwrap();
         let comments: Vec<&str> = planned.steps.iter().map(|s| s.comment.as_str()).collect();
         let statements: Vec<&str> = planned.statements().collect();
+        // hero exists: its primary key is dropped and its new one's index
+        // built concurrently, then attached, all outside the transaction.
         assert!(
-            statements.contains(&"ALTER TABLE \"hero\" DROP CONSTRAINT \"hero_pkey\";"),
+            statements.contains(&"ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_pkey\";"),
             "{statements:#?}"
         );
         assert!(statements.contains(
-            &"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY (\"id\", \"name\");"
+            &"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"hero_pkey\" ON \"hero\" (\"id\", \"name\");"
         ));
+        assert!(statements.iter().any(|s| s.contains(
+            "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY USING INDEX \"hero_pkey\";"
+        )));
         assert!(statements.contains(&"ALTER TABLE \"team\" DROP CONSTRAINT \"team_name_key\";"));
         // hero exists: its new unique constraint's index is built concurrently.
         assert!(statements.contains(
@@ -1179,31 +1230,45 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\") ON DELETE SET NULL NOT VALID;"
         );
         let outside: Vec<&str> = outside.statements().collect();
-        assert_eq!(outside.len(), 5, "{outside:#?}");
+        assert_eq!(outside.len(), 9, "{outside:#?}");
         assert_eq!(
             outside[0],
             "DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";"
         );
-        assert!(outside[3].contains(
+        assert_eq!(
+            outside[1],
+            "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_pkey\";"
+        );
+        assert!(outside[7].contains(
             "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_name_key\" UNIQUE USING INDEX \"hero_name_key\";"
         ));
         assert_eq!(
-            outside[4],
-            "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_team_id_fkey\";"
+            outside[8],
+            "-- Outside a transaction, and a no-op when run again.\n\
+             -- squawk-ignore prefer-robust-stmts\n\
+             ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_team_id_fkey\";"
         );
         let drop_pk = planned
             .steps
             .iter()
             .find(|s| s.comment == "drop primary key hero_pkey of hero")
             .unwrap();
-        assert_eq!(
-            drop_pk.reverse,
-            Reverse::Sql(
-                "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY (\"id\");".into()
-            )
-        );
+        // Its reverse, in a down file outside a transaction, builds it back
+        // the same way.
+        let Reverse::Sql(restore) = &drop_pk.reverse else {
+            panic!("{:?}", drop_pk.reverse)
+        };
         assert!(
-            comments.contains(&"set primary key of hero to (id, name)"),
+            restore.contains(
+                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"hero_pkey\" ON \"hero\" (\"id\");"
+            ) && restore.contains(
+                "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY USING INDEX \"hero_pkey\";"
+            ),
+            "{restore}"
+        );
+        assert!(!drop_pk.transactional);
+        assert!(
+            comments.contains(&"set primary key of hero to (id, name), using that index"),
             "{comments:#?}"
         );
         assert!(!planned.transactional());
