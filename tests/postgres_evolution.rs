@@ -501,12 +501,18 @@ fn keys_uniques_foreign_keys_and_indexes_change_without_losing_rows() {
         ],
     );
     let sql = project.evolve(&schema);
+    // mission exists: the new key's index is built concurrently and attached,
+    // outside the transaction.
     assert!(
-        sql.contains("ALTER TABLE \"mission\" DROP CONSTRAINT \"mission_pkey\";"),
+        sql.contains("ALTER TABLE \"mission\" DROP CONSTRAINT IF EXISTS \"mission_pkey\";"),
         "{sql}"
     );
     assert!(
-        sql.contains("ALTER TABLE \"mission\" ADD CONSTRAINT \"mission_pkey\" PRIMARY KEY (\"code\", \"level\");"),
+        sql.contains("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"mission_pkey\" ON \"mission\" (\"code\", \"level\");"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("ALTER TABLE \"mission\" ADD CONSTRAINT \"mission_pkey\" PRIMARY KEY USING INDEX \"mission_pkey\";"),
         "{sql}"
     );
     assert!(
