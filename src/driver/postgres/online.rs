@@ -237,6 +237,18 @@ pub fn add_unique(
     ]
 }
 
+/// Dropping unique constraint `name` of an existing table, outside the
+/// transaction, for the same reason as [`drop_primary_key`]: its reverse
+/// builds the index concurrently and attaches it, in a down file outside a
+/// transaction, instead of `ADD CONSTRAINT … UNIQUE` under ACCESS EXCLUSIVE.
+pub fn drop_unique(table: &str, name: &str, columns: &[String], comment: String) -> Step {
+    Step::outside_transaction(
+        drop_constraint_if_exists(table, name),
+        comment,
+        Reverse::Sql(attached(table, name, columns, Attach::Unique).join("\n\n")),
+    )
+}
+
 /// Dropping the primary key `name` of an existing table, outside the
 /// transaction (a catalog change, a no-op when run again): not for itself but
 /// for its reverse, which then lands in a down file that runs outside a

@@ -186,7 +186,14 @@ pub fn plan(
                                     == Some(column.as_str())
                             {
                                 sql.push('\n');
-                                sql.push_str(&create_index(table, index));
+                                sql.push_str(&in_down_transaction(
+                                    &format!(
+                                        "builds the index over every row of {}; writes to it wait until the rollback commits.",
+                                        printable(table)
+                                    ),
+                                    "require-concurrent-index-creation",
+                                    &create_index(table, index),
+                                ));
                             }
                         }
                     }
@@ -348,7 +355,24 @@ pub fn plan(
                 }
             }
             Change::DropUnique { table, unique } => {
-                if !carried.skips_constraint_drop(table, &unique.name) {
+                if carried.skips_constraint_drop(table, &unique.name) {
+                } else if busy == Busy::Maybe
+                    && !new_tables.contains(table.as_str())
+                    && unique_drop_may_wait(changes, table, &unique.name, &unique.columns)
+                {
+                    // Its reverse runs before the renames are undone.
+                    let columns: Vec<String> = unique
+                        .columns
+                        .iter()
+                        .map(|c| renames.column(table, c).to_string())
+                        .collect();
+                    steps.push(online::drop_unique(
+                        table,
+                        &unique.name,
+                        &columns,
+                        change.to_string(),
+                    ))
+                } else {
                     steps.push(Step::new(
                         drop_constraint(table, &unique.name),
                         change.to_string(),
@@ -480,7 +504,19 @@ fn drop_foreign_key(
         table: table.to_string(),
         foreign_key: fk.clone(),
     };
-    let add = add_foreign_key(table, now).sql;
+    // A down file runs in one transaction (rollback undoes a migration as a
+    // whole), where NOT VALID then VALIDATE would hold the same lock: the
+    // plain form, with the lock it takes said above it.
+    let add = in_down_transaction(
+        &format!(
+            "checks every row of {} under SHARE ROW EXCLUSIVE: writes to {} and {} wait until the rollback commits.",
+            printable(table),
+            printable(table),
+            printable(&now.referenced_table)
+        ),
+        "constraint-missing-not-valid, adding-foreign-key-constraint",
+        &add_foreign_key(table, now).sql,
+    );
     Step::new(
         drop_constraint(table, &fk.name),
         change.to_string(),
@@ -488,6 +524,18 @@ fn drop_foreign_key(
             Some(update) => format!("{update}\n{add}"),
             None => add,
         }),
+    )
+}
+
+/// `statement`, a reverse that restores a constraint or index of an existing
+/// table inside a down file's transaction, after a comment saying what it
+/// locks (`lock`) and the inline ignore of the squawk `rules` that flag it.
+/// The up migration dropped the object in its transaction (other steps there
+/// need it gone first), so its reverse is in a transactional down file, where
+/// no online form (`CONCURRENTLY`, validating in a later transaction) exists.
+fn in_down_transaction(lock: &str, rules: &str, statement: &str) -> String {
+    format!(
+        "-- Restored inside the rollback's transaction: {lock}\n-- squawk-ignore {rules}\n{statement}"
     )
 }
 
@@ -503,6 +551,24 @@ fn first_dropped_column<'a>(
         }
         _ => None,
     })
+}
+
+/// Whether dropping unique constraint `name` of `table` may wait until after
+/// the migration's transaction (see `online::drop_unique`): no step in it
+/// needs it gone first. A column of it dropped (DROP COLUMN takes it along, and
+/// its reverse would run before the column is back), its table dropped, or the
+/// same name added back in the transaction (a new foreign key needs it) do.
+fn unique_drop_may_wait(changes: &[Change], table: &str, name: &str, columns: &[String]) -> bool {
+    first_dropped_column(changes, table, columns).is_none()
+        && !changes.iter().any(|change| match change {
+            Change::DropTable { table: t } => t == table,
+            Change::AddUnique { table: t, unique } => {
+                t == table
+                    && unique.name == name
+                    && referenced_by_new_foreign_key(changes, table, &unique.columns)
+            }
+            _ => false,
+        })
 }
 
 /// `fk` naming its target table as the renames so far left it.
@@ -1207,7 +1273,10 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
         assert!(statements.iter().any(|s| s.contains(
             "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY USING INDEX \"hero_pkey\";"
         )));
-        assert!(statements.contains(&"ALTER TABLE \"team\" DROP CONSTRAINT \"team_name_key\";"));
+        // team exists: its unique constraint is dropped outside the transaction,
+        // so that its down builds it back concurrently.
+        assert!(statements
+            .contains(&"ALTER TABLE \"team\" DROP CONSTRAINT IF EXISTS \"team_name_key\";"));
         // hero exists: its new unique constraint's index is built concurrently.
         assert!(statements.contains(
             &"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"hero_name_key\" ON \"hero\" (\"name\");"
@@ -1220,7 +1289,13 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             .unwrap();
         assert_eq!(
             drop_fk.reverse,
-            Reverse::Sql("ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\");".into())
+            Reverse::Sql(
+                "-- Restored inside the rollback's transaction: checks every row of hero under SHARE ROW EXCLUSIVE: \
+                 writes to hero and team wait until the rollback commits.\n\
+                 -- squawk-ignore constraint-missing-not-valid, adding-foreign-key-constraint\n\
+                 ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\");"
+                    .into()
+            )
         );
         // hero exists: its new foreign key is added NOT VALID with the other
         // foreign keys, last in the transaction, and validated outside it.
@@ -1230,20 +1305,24 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\") ON DELETE SET NULL NOT VALID;"
         );
         let outside: Vec<&str> = outside.statements().collect();
-        assert_eq!(outside.len(), 9, "{outside:#?}");
+        assert_eq!(outside.len(), 10, "{outside:#?}");
         assert_eq!(
             outside[0],
-            "DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";"
+            "ALTER TABLE \"team\" DROP CONSTRAINT IF EXISTS \"team_name_key\";"
         );
         assert_eq!(
             outside[1],
+            "DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";"
+        );
+        assert_eq!(
+            outside[2],
             "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_pkey\";"
         );
-        assert!(outside[7].contains(
+        assert!(outside[8].contains(
             "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_name_key\" UNIQUE USING INDEX \"hero_name_key\";"
         ));
         assert_eq!(
-            outside[8],
+            outside[9],
             "-- Outside a transaction, and a no-op when run again.\n\
              -- squawk-ignore prefer-robust-stmts\n\
              ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_team_id_fkey\";"
