@@ -97,10 +97,13 @@ fn a_generated_migration_rolls_back_to_what_v1_built(kind: Kind) {
     );
     backend.execute("DELETE FROM hero WHERE id = 103");
 
-    let run = backend.strata_ok(dir.path(), &["rollback"]);
+    // hero.secret_name's DROP NOT NULL is V3__v2_online on PostgreSQL (its
+    // reverse, NOT NULL again, is online: outside a transaction); SQLite has
+    // a file of comments there, in lockstep.
+    let run = backend.strata_ok(dir.path(), &["rollback", "--to", "1"]);
     assert!(
         run.stdout
-            .contains("Rollback: rolled back 1 migration; the database is at V1."),
+            .contains("Rollback: rolled back 2 migrations; the database is at V1."),
         "{}",
         run.stdout
     );

@@ -189,7 +189,7 @@ fn index_foreign_key_and_not_null_on_an_existing_table_are_online_safe() {
             "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
             "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";",
             "DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";",
-            "CREATE INDEX CONCURRENTLY \"ix_hero_name\" ON \"hero\" (\"name\");",
+            "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"ix_hero_name\" ON \"hero\" (\"name\");",
             "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_team_id_fkey\";",
         ]
     );

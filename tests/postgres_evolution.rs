@@ -326,11 +326,20 @@ fn type_changes_widen_or_cast_and_say_which() {
         "{sql}"
     );
     assert!(
-        sql.contains("change type of hero.age from integer to bigint (widening: every value fits)"),
+        sql.contains("change type of hero.age from integer to bigint (widening: every value fits; rewrites the table under an ACCESS EXCLUSIVE lock)"),
+        "{sql}"
+    );
+    // The rewrite is named above the statement, with squawk's inline ignore.
+    assert!(
+        sql.contains(
+            "-- integer to bigint rewrites the table: ACCESS EXCLUSIVE lock (reads and writes wait) until it is done.\n\
+             -- squawk-ignore changing-column-type\n\
+             ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE BIGINT USING \"age\"::BIGINT;"
+        ),
         "{sql}"
     );
     assert!(
-        sql.contains("change type of hero.secret_name from text to varchar(11) (cast that may fail or lose data: text longer than 11 characters is cut)"),
+        sql.contains("change type of hero.secret_name from text to varchar(11) (cast that may fail or lose data: text longer than 11 characters is cut; rewrites the table under an ACCESS EXCLUSIVE lock)"),
         "{sql}"
     );
     assert_eq!(
@@ -492,12 +501,18 @@ fn keys_uniques_foreign_keys_and_indexes_change_without_losing_rows() {
         ],
     );
     let sql = project.evolve(&schema);
+    // mission exists: the new key's index is built concurrently and attached,
+    // outside the transaction.
     assert!(
-        sql.contains("ALTER TABLE \"mission\" DROP CONSTRAINT \"mission_pkey\";"),
+        sql.contains("ALTER TABLE \"mission\" DROP CONSTRAINT IF EXISTS \"mission_pkey\";"),
         "{sql}"
     );
     assert!(
-        sql.contains("ALTER TABLE \"mission\" ADD CONSTRAINT \"mission_pkey\" PRIMARY KEY (\"code\", \"level\");"),
+        sql.contains("CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"mission_pkey\" ON \"mission\" (\"code\", \"level\");"),
+        "{sql}"
+    );
+    assert!(
+        sql.contains("ALTER TABLE \"mission\" ADD CONSTRAINT \"mission_pkey\" PRIMARY KEY USING INDEX \"mission_pkey\";"),
         "{sql}"
     );
     assert!(
@@ -630,7 +645,13 @@ fn reverses_of_reversible_changes_restore_the_schema() {
     assert!(strata::diff::diff(&inspect(), &target).is_empty());
     for step in evolve.steps.iter().rev() {
         match &step.reverse {
-            strata::driver::Reverse::Sql(sql) => db.execute(sql),
+            // One statement at a time, as a down file outside a transaction
+            // runs (DROP INDEX CONCURRENTLY cannot run in a batch).
+            strata::driver::Reverse::Sql(sql) => {
+                for statement in strata::script::statements(strata::script::Engine::Postgres, sql) {
+                    db.execute(&sql[statement.span]);
+                }
+            }
             strata::driver::Reverse::Irreversible(why)
             | strata::driver::Reverse::Lossy { reason: why, .. } => {
                 panic!("{}: {why}", step.comment)

@@ -57,10 +57,14 @@ pub fn alter_column(
         let new_type = declared_type(&to.ty);
         let old_type = declared_type(&from.ty);
         let reverse = if widening {
-            Reverse::Sql(alter(&format!(
-                "TYPE {old_type} USING {}::{old_type}",
-                q(&to.name)
-            )))
+            Reverse::Sql(type_change_note(
+                &to.ty,
+                &from.ty,
+                &alter(&format!(
+                    "TYPE {old_type} USING {}::{old_type}",
+                    q(&to.name)
+                )),
+            ))
         } else {
             Reverse::Irreversible(format!(
                 "the cast from {} to {} may have changed values ({})",
@@ -77,13 +81,22 @@ pub fn alter_column(
                 cast_risk(&from.ty, &to.ty)
             )
         };
+        let lock = if rewrites(&from.ty, &to.ty) {
+            "; rewrites the table under an ACCESS EXCLUSIVE lock"
+        } else {
+            "; catalog only, no rewrite"
+        };
         steps.push(Step::new(
-            alter(&format!(
-                "TYPE {new_type} USING {}::{new_type}",
-                q(&to.name)
-            )),
+            type_change_note(
+                &from.ty,
+                &to.ty,
+                &alter(&format!(
+                    "TYPE {new_type} USING {}::{new_type}",
+                    q(&to.name)
+                )),
+            ),
             format!(
-                "change type of {what} from {} to {} ({kind})",
+                "change type of {what} from {} to {} ({kind}{lock})",
                 from.ty, to.ty
             ),
             reverse,
@@ -165,11 +178,17 @@ pub fn alter_column(
             ));
         }
     } else if !from.nullable && to.nullable {
-        steps.push(Step::new(
-            alter("DROP NOT NULL"),
-            format!("make {what} nullable"),
-            Reverse::Sql(alter("SET NOT NULL")),
-        ));
+        let comment = format!("make {what} nullable");
+        if busy == Busy::Maybe {
+            // Its reverse, NOT NULL again, must not scan a busy table.
+            steps.push(super::online::drop_not_null(table, &to.name, comment));
+        } else {
+            steps.push(Step::new(
+                alter("DROP NOT NULL"),
+                comment,
+                Reverse::Sql(alter("SET NOT NULL")),
+            ));
+        }
     }
     steps
 }
@@ -191,6 +210,47 @@ fn widens(from: &Type, to: &Type) -> bool {
         }
         _ => false,
     }
+}
+
+/// Whether PostgreSQL rewrites the table (and every index on the column) to
+/// change a column from `from` to `to`. It does not when the new type is
+/// binary compatible and accepts every old value unchanged: a longer or
+/// unbounded `varchar`, `text`, a `numeric` with the same scale and at least
+/// the precision, or unconstrained (checked on PostgreSQL 15: the table's
+/// relfilenode stays the same, even with the `USING` cast strata writes).
+fn rewrites(from: &Type, to: &Type) -> bool {
+    use Type::*;
+    !match (from, to) {
+        (Varchar(n), Varchar(m)) => m >= n,
+        (Varchar(_), Text) => true,
+        (Numeric(_), Numeric(None)) => true,
+        (Numeric(Some((p, s))), Numeric(Some((p2, s2)))) => s2 == s && p2 >= p,
+        _ => false,
+    }
+}
+
+/// The type change `statement` (from `from` to `to`) with comments above it
+/// saying what it locks, and the inline ignore of squawk's changing-column-type
+/// rule that this acknowledges. A rewrite holds ACCESS EXCLUSIVE for as long as
+/// it takes: strata writes no online form of it (a new column filled in
+/// batches, a trigger, a swap), which would change the table under the
+/// application's feet; the header and this comment name the lock instead.
+fn type_change_note(from: &Type, to: &Type, statement: &str) -> String {
+    // A custom type's name is the user's text: no line break may end the comment.
+    let (from_shown, to_shown) = (
+        printable(&from.to_string()).into_owned(),
+        printable(&to.to_string()).into_owned(),
+    );
+    let note = if rewrites(from, to) {
+        format!(
+            "-- {from_shown} to {to_shown} rewrites the table: ACCESS EXCLUSIVE lock (reads and writes wait) until it is done.\n"
+        )
+    } else {
+        format!(
+            "-- {from_shown} to {to_shown} is binary compatible: a catalog change, no table rewrite (a brief ACCESS EXCLUSIVE lock).\n"
+        )
+    };
+    format!("{note}-- squawk-ignore changing-column-type\n{statement}")
 }
 
 /// What an explicit cast from `from` to `to` can do to the values.
@@ -233,5 +293,27 @@ mod tests {
         assert!(!widens(&Type::BigInt, &Type::Integer));
         assert!(!widens(&Type::Text, &Type::Varchar(10)));
         assert!(!widens(&Type::Text, &Type::Integer));
+    }
+
+    /// Checked against PostgreSQL 15 (relfilenode before and after).
+    #[test]
+    fn only_binary_compatible_changes_skip_the_rewrite() {
+        assert!(!rewrites(&Type::Varchar(5), &Type::Varchar(10)));
+        assert!(!rewrites(&Type::Varchar(5), &Type::Text));
+        assert!(!rewrites(
+            &Type::Numeric(Some((10, 2))),
+            &Type::Numeric(Some((12, 2)))
+        ));
+        assert!(!rewrites(
+            &Type::Numeric(Some((10, 2))),
+            &Type::Numeric(None)
+        ));
+        assert!(rewrites(
+            &Type::Numeric(Some((10, 2))),
+            &Type::Numeric(Some((12, 3)))
+        ));
+        assert!(rewrites(&Type::Integer, &Type::BigInt));
+        assert!(rewrites(&Type::Varchar(10), &Type::Varchar(5)));
+        assert!(rewrites(&Type::Text, &Type::Varchar(5)));
     }
 }

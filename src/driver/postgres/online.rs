@@ -24,8 +24,11 @@ use crate::driver::{quote_identifier as q, quote_literal, Reverse, Step};
 use crate::schema::{names, Check, ForeignKey, Index};
 use crate::text::printable;
 
+/// `CREATE INDEX CONCURRENTLY IF NOT EXISTS`: the steps before it drop an
+/// INVALID index a failed build left, so `IF NOT EXISTS` only makes a run
+/// after a complete build a no-op (squawk's prefer-robust-stmts asks for it).
 fn create_concurrently(table: &str, index: &Index) -> String {
-    crate::driver::ddl::create_index_sql(table, index, "CONCURRENTLY ")
+    crate::driver::ddl::create_index_sql(table, index, "CONCURRENTLY IF NOT EXISTS ")
 }
 
 fn drop_concurrently(index: &Index) -> String {
@@ -62,18 +65,40 @@ pub fn drop_index(table: &str, index: &Index, comment: String) -> Step {
     Step::outside_transaction(
         drop_concurrently(index),
         format!("{comment}, concurrently"),
-        Reverse::Sql(create_concurrently(table, index)),
+        // A failed concurrent build in the down file leaves an INVALID index,
+        // dropped before building it again (as the up file does).
+        Reverse::Sql(format!(
+            "{}\n{}",
+            drop_concurrently(index),
+            create_concurrently(table, index)
+        )),
+    )
+}
+
+/// `statement`, which runs outside a transaction and is a no-op when run
+/// again (`VALIDATE CONSTRAINT`, `SET NOT NULL`, `DROP NOT NULL`), with the
+/// inline comment that tells squawk so: its prefer-robust-stmts rule asks for
+/// a transaction or `IF [NOT] EXISTS`, which these statements have no form of.
+pub fn rerunnable(statement: &str) -> String {
+    format!(
+        "-- Outside a transaction, and a no-op when run again.\n\
+         -- squawk-ignore prefer-robust-stmts\n{statement}"
     )
 }
 
 /// The step that validates constraint `name` of `table`, added `NOT VALID` by
 /// an earlier step (whose reverse drops it). Validating twice is a no-op.
 fn validate(table: &str, name: &str, comment: String) -> Step {
-    Step::outside_transaction(
-        format!("ALTER TABLE {} VALIDATE CONSTRAINT {};", q(table), q(name)),
-        comment,
-        Reverse::Nothing,
-    )
+    Step::outside_transaction(validate_sql(table, name), comment, Reverse::Nothing)
+}
+
+/// `VALIDATE CONSTRAINT` (a SHARE UPDATE EXCLUSIVE lock: writers go on).
+fn validate_sql(table: &str, name: &str) -> String {
+    rerunnable(&format!(
+        "ALTER TABLE {} VALIDATE CONSTRAINT {};",
+        q(table),
+        q(name)
+    ))
 }
 
 /// `DO` block running `statement` only when `condition` (a SQL boolean) holds:
@@ -117,13 +142,31 @@ fn restore_check(table: &str, check: &str, add_check: &str, comment: String) -> 
     )
 }
 
-/// A unique constraint on an existing table: its index is built concurrently,
-/// then attached (`ADD CONSTRAINT … UNIQUE USING INDEX`, a catalog change).
-/// Safe to run again: an INVALID index a failed build left is dropped first
-/// (plainly: `DROP INDEX CONCURRENTLY` cannot run in the `DO` block that
-/// checks it is invalid; the drop takes the table's lock only briefly, and only
-/// after a failure), and the constraint is added only while it is missing.
-pub fn add_unique(table: &str, name: &str, columns: &[String], comment: String) -> [Step; 3] {
+/// What an index built concurrently becomes once attached (see [`attached`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Attach {
+    Unique,
+    PrimaryKey,
+}
+
+impl Attach {
+    fn clause(self) -> &'static str {
+        match self {
+            Attach::Unique => "UNIQUE",
+            Attach::PrimaryKey => "PRIMARY KEY",
+        }
+    }
+}
+
+/// A unique constraint or primary key `name` on (existing) `table`: the three
+/// statements that build its index concurrently and attach it (`ADD
+/// CONSTRAINT … UNIQUE | PRIMARY KEY USING INDEX`, a catalog change; a primary
+/// key's columns are already NOT NULL, so it scans nothing). Safe to run
+/// again: an INVALID index a failed build left is dropped first (plainly:
+/// `DROP INDEX CONCURRENTLY` cannot run in the `DO` block that checks it is
+/// invalid; the drop takes the table's lock only briefly, and only after a
+/// failure), and the constraint is added only while it is missing.
+fn attached(table: &str, name: &str, columns: &[String], kind: Attach) -> [String; 3] {
     let drop_invalid = only_if(
         &format!(
             "EXISTS (SELECT 1 FROM pg_index WHERE indexrelid = to_regclass({}) AND NOT indisvalid)",
@@ -140,12 +183,34 @@ pub fn add_unique(table: &str, name: &str, columns: &[String], comment: String) 
     let attach = only_if(
         &format!("NOT {}", constraint_exists(table, name)),
         &format!(
-            "ALTER TABLE {} ADD CONSTRAINT {} UNIQUE USING INDEX {};",
+            "ALTER TABLE {} ADD CONSTRAINT {} {} USING INDEX {};",
             q(table),
             q(name),
+            kind.clause(),
             q(name)
         ),
     );
+    [drop_invalid, build, attach]
+}
+
+fn drop_constraint_if_exists(table: &str, name: &str) -> String {
+    format!(
+        "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+        q(table),
+        q(name)
+    )
+}
+
+/// A unique constraint or primary key on an existing table, as three steps
+/// (see [`attached`]).
+pub fn add_unique(
+    table: &str,
+    name: &str,
+    columns: &[String],
+    kind: Attach,
+    comment: String,
+) -> [Step; 3] {
+    let [drop_invalid, build, attach] = attached(table, name, columns, kind);
     let shown = printable(name);
     [
         Step::outside_transaction(
@@ -161,13 +226,36 @@ pub fn add_unique(table: &str, name: &str, columns: &[String], comment: String) 
         Step::outside_transaction(
             attach,
             format!("{comment}, using that index"),
-            Reverse::Sql(format!(
-                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
-                q(table),
-                q(name)
-            )),
+            Reverse::Sql(drop_constraint_if_exists(table, name)),
         ),
     ]
+}
+
+/// Dropping unique constraint `name` of an existing table, outside the
+/// transaction, for the same reason as [`drop_primary_key`]: its reverse
+/// builds the index concurrently and attaches it, in a down file outside a
+/// transaction, instead of `ADD CONSTRAINT … UNIQUE` under ACCESS EXCLUSIVE.
+pub fn drop_unique(table: &str, name: &str, columns: &[String], comment: String) -> Step {
+    Step::outside_transaction(
+        drop_constraint_if_exists(table, name),
+        comment,
+        Reverse::Sql(attached(table, name, columns, Attach::Unique).join("\n\n")),
+    )
+}
+
+/// Dropping the primary key `name` of an existing table, outside the
+/// transaction (a catalog change, a no-op when run again): not for itself but
+/// for its reverse, which then lands in a down file that runs outside a
+/// transaction too and so builds the key's index concurrently and attaches it
+/// (see [`attached`]) instead of `ADD PRIMARY KEY`, which builds it under
+/// ACCESS EXCLUSIVE. `columns` are the key's columns by the names they have
+/// after the migration.
+pub fn drop_primary_key(table: &str, name: &str, columns: &[String], comment: String) -> Step {
+    Step::outside_transaction(
+        drop_constraint_if_exists(table, name),
+        comment,
+        Reverse::Sql(attached(table, name, columns, Attach::PrimaryKey).join("\n\n")),
+    )
 }
 
 /// A foreign key on an existing table: `(added NOT VALID, validated)`.
@@ -226,65 +314,116 @@ pub fn check(table: &str, check: &Check, add: String, comment: String) -> (Step,
     )
 }
 
+/// The statements of NOT NULL on an existing column (see [`set_not_null`]).
+struct NotNull {
+    /// `ADD CONSTRAINT <check> CHECK (column IS NOT NULL) NOT VALID`.
+    add_check: String,
+    /// The same, only when the check is missing (safe to run again).
+    add_check_if_missing: String,
+    validate: String,
+    set_not_null: String,
+    drop_not_null: String,
+    drop_check: String,
+    check: String,
+}
+
+impl NotNull {
+    fn of(table: &str, column: &str) -> NotNull {
+        let check = names::not_null_check(table, column);
+        let add_check = format!(
+            "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID;",
+            q(table),
+            q(&check),
+            q(column)
+        );
+        let alter = |clause: &str| {
+            rerunnable(&format!(
+                "ALTER TABLE {} ALTER COLUMN {} {clause};",
+                q(table),
+                q(column)
+            ))
+        };
+        NotNull {
+            add_check_if_missing: only_if(
+                &format!("NOT {}", constraint_exists(table, &check)),
+                &add_check,
+            ),
+            add_check,
+            validate: validate_sql(table, &check),
+            set_not_null: alter("SET NOT NULL"),
+            drop_not_null: alter("DROP NOT NULL"),
+            drop_check: format!(
+                "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
+                q(table),
+                q(&check)
+            ),
+            check,
+        }
+    }
+}
+
 /// NOT NULL on an existing column: a check added `NOT VALID` (in the
 /// transaction), then outside it: validate the check, `SET NOT NULL` (which
 /// uses the validated check instead of scanning), drop the check.
 pub fn set_not_null(table: &str, column: &str, comment: String) -> Vec<Step> {
-    let check = names::not_null_check(table, column);
-    let add_check = format!(
-        "ALTER TABLE {} ADD CONSTRAINT {} CHECK ({} IS NOT NULL) NOT VALID;",
-        q(table),
-        q(&check),
-        q(column)
-    );
-    let drop_check = format!(
-        "ALTER TABLE {} DROP CONSTRAINT IF EXISTS {};",
-        q(table),
-        q(&check)
-    );
-    let alter = |clause: &str| {
-        format!(
-            "ALTER TABLE {} ALTER COLUMN {} {clause};",
-            q(table),
-            q(column)
-        )
-    };
+    let not_null = NotNull::of(table, column);
     let what = format!("{}.{}", printable(table), printable(column));
-    let check_shown = printable(&check);
+    let check_shown = printable(&not_null.check);
     vec![
         Step::new(
-            add_check.clone(),
+            not_null.add_check.clone(),
             format!("check that {what} is not NULL, for new rows (NOT VALID: {check_shown})"),
-            Reverse::Sql(drop_check.clone()),
+            Reverse::Sql(not_null.drop_check.clone()),
         ),
         restore_check(
             table,
-            &check,
-            &add_check,
+            &not_null.check,
+            &not_null.add_check,
             format!("add {check_shown} back if a failed earlier run of this file dropped it"),
         ),
         validate(
             table,
-            &check,
+            &not_null.check,
             format!(
                 "validate {check_shown}: check the existing rows of {what} without blocking writes"
             ),
         ),
         Step::outside_transaction(
-            alter("SET NOT NULL"),
+            not_null.set_not_null,
             format!("{comment} (PostgreSQL 12+ uses the validated check: no scan)"),
-            Reverse::Sql(alter("DROP NOT NULL")),
+            // In a down file that runs outside a transaction.
+            Reverse::Sql(not_null.drop_not_null),
         ),
         Step::outside_transaction(
-            drop_check,
+            not_null.drop_check,
             format!("drop {check_shown}, which NOT NULL now enforces"),
             // In a down file that runs outside a transaction: safe to run again.
-            Reverse::Sql(only_if(
-                &format!("NOT {}", constraint_exists(table, &check)),
-                &add_check,
-            )),
+            Reverse::Sql(not_null.add_check_if_missing),
         ),
     ]
+}
+
+/// `DROP NOT NULL` on an existing column, outside the transaction: not for
+/// itself (a catalog change, and a no-op when run again) but for its reverse,
+/// NOT NULL again, which then lands in a down file that runs outside a
+/// transaction too and so takes the online form of [`set_not_null`] (check
+/// added `NOT VALID` when missing, validated, `SET NOT NULL`, check dropped).
+/// A plain `SET NOT NULL` would scan the table under ACCESS EXCLUSIVE.
+pub fn drop_not_null(table: &str, column: &str, comment: String) -> Step {
+    let not_null = NotNull::of(table, column);
+    Step::outside_transaction(
+        not_null.drop_not_null,
+        comment,
+        Reverse::Sql(
+            [
+                not_null.add_check_if_missing,
+                not_null.validate,
+                not_null.set_not_null,
+                not_null.drop_check,
+            ]
+            .join("\n\n"),
+        ),
+    )
 }
 
 #[cfg(test)]

@@ -206,7 +206,14 @@ pub fn plan(
                                     == Some(column.as_str())
                             {
                                 sql.push('\n');
-                                sql.push_str(&create_index(table, index));
+                                sql.push_str(&in_down_transaction(
+                                    &format!(
+                                        "builds the index over every row of {}; writes to it wait until the rollback commits.",
+                                        printable(table)
+                                    ),
+                                    "require-concurrent-index-creation",
+                                    &create_index(table, index),
+                                ));
                             }
                         }
                     }
@@ -225,25 +232,57 @@ pub fn plan(
                 let kept = matches!((from, to), (Some(a), Some(b))
                     if carried.skips_constraint_drop(table, &a.name)
                         && carried.skips_constraint_add(table, &b.name));
+                // On a table that may be busy, the key's index is built
+                // concurrently after the transaction, and the old key dropped
+                // there too (its reverse then builds it back the same way in a
+                // down file outside a transaction); unless a foreign key this
+                // migration adds in its transaction needs the new key.
+                let online = busy == Busy::Maybe
+                    && !new_tables.contains(table.as_str())
+                    && !to.as_ref().is_some_and(|pk| {
+                        referenced_by_new_foreign_key(changes, table, &pk.columns)
+                    });
                 if !kept {
                     if let Some(pk) = from {
-                        steps.push(Step::new(
-                            drop_constraint(table, &pk.name),
-                            format!(
-                                "drop primary key {} of {}",
-                                printable(&pk.name),
-                                printable(table)
-                            ),
-                            Reverse::Sql(add_primary_key(table, pk)),
-                        ));
+                        let comment = format!(
+                            "drop primary key {} of {}",
+                            printable(&pk.name),
+                            printable(table)
+                        );
+                        if online {
+                            // Its reverse runs before the renames are undone.
+                            let columns: Vec<String> = pk
+                                .columns
+                                .iter()
+                                .map(|c| renames.column(table, c).to_string())
+                                .collect();
+                            steps
+                                .push(online::drop_primary_key(table, &pk.name, &columns, comment));
+                        } else {
+                            steps.push(Step::new(
+                                drop_constraint(table, &pk.name),
+                                comment,
+                                Reverse::Sql(add_primary_key(table, pk)),
+                            ));
+                        }
                     }
                     steps.extend(serial_defaults_dropped(current, target, &renames, table));
                     if let Some(pk) = to {
-                        steps.push(Step::new(
-                            add_primary_key(table, pk),
-                            change.to_string(),
-                            Reverse::Sql(drop_constraint(table, &pk.name)),
-                        ));
+                        if online {
+                            steps.extend(online::add_unique(
+                                table,
+                                &pk.name,
+                                &pk.columns,
+                                online::Attach::PrimaryKey,
+                                change.to_string(),
+                            ));
+                        } else {
+                            steps.push(Step::new(
+                                add_primary_key(table, pk),
+                                change.to_string(),
+                                Reverse::Sql(drop_constraint(table, &pk.name)),
+                            ));
+                        }
                     }
                 }
             }
@@ -325,6 +364,7 @@ pub fn plan(
                         table,
                         &unique.name,
                         &unique.columns,
+                        online::Attach::Unique,
                         change.to_string(),
                     ))
                 } else {
@@ -370,7 +410,24 @@ pub fn plan(
                 Reverse::Sql(comment_on(table, column.as_deref(), from.as_deref())),
             )),
             Change::DropUnique { table, unique } => {
-                if !carried.skips_constraint_drop(table, &unique.name) {
+                if carried.skips_constraint_drop(table, &unique.name) {
+                } else if busy == Busy::Maybe
+                    && !new_tables.contains(table.as_str())
+                    && unique_drop_may_wait(changes, table, &unique.name, &unique.columns)
+                {
+                    // Its reverse runs before the renames are undone.
+                    let columns: Vec<String> = unique
+                        .columns
+                        .iter()
+                        .map(|c| renames.column(table, c).to_string())
+                        .collect();
+                    steps.push(online::drop_unique(
+                        table,
+                        &unique.name,
+                        &columns,
+                        change.to_string(),
+                    ))
+                } else {
                     steps.push(Step::new(
                         drop_constraint(table, &unique.name),
                         change.to_string(),
@@ -502,7 +559,19 @@ fn drop_foreign_key(
         table: table.to_string(),
         foreign_key: fk.clone(),
     };
-    let add = add_foreign_key(table, now).sql;
+    // A down file runs in one transaction (rollback undoes a migration as a
+    // whole), where NOT VALID then VALIDATE would hold the same lock: the
+    // plain form, with the lock it takes said above it.
+    let add = in_down_transaction(
+        &format!(
+            "checks every row of {} under SHARE ROW EXCLUSIVE: writes to {} and {} wait until the rollback commits.",
+            printable(table),
+            printable(table),
+            printable(&now.referenced_table)
+        ),
+        "constraint-missing-not-valid, adding-foreign-key-constraint",
+        &add_foreign_key(table, now).sql,
+    );
     Step::new(
         drop_constraint(table, &fk.name),
         change.to_string(),
@@ -510,6 +579,18 @@ fn drop_foreign_key(
             Some(update) => format!("{update}\n{add}"),
             None => add,
         }),
+    )
+}
+
+/// `statement`, a reverse that restores a constraint or index of an existing
+/// table inside a down file's transaction, after a comment saying what it
+/// locks (`lock`) and the inline ignore of the squawk `rules` that flag it.
+/// The up migration dropped the object in its transaction (other steps there
+/// need it gone first), so its reverse is in a transactional down file, where
+/// no online form (`CONCURRENTLY`, validating in a later transaction) exists.
+fn in_down_transaction(lock: &str, rules: &str, statement: &str) -> String {
+    format!(
+        "-- Restored inside the rollback's transaction: {lock}\n-- squawk-ignore {rules}\n{statement}"
     )
 }
 
@@ -525,6 +606,24 @@ fn first_dropped_column<'a>(
         }
         _ => None,
     })
+}
+
+/// Whether dropping unique constraint `name` of `table` may wait until after
+/// the migration's transaction (see `online::drop_unique`): no step in it
+/// needs it gone first. A column of it dropped (DROP COLUMN takes it along, and
+/// its reverse would run before the column is back), its table dropped, or the
+/// same name added back in the transaction (a new foreign key needs it) do.
+fn unique_drop_may_wait(changes: &[Change], table: &str, name: &str, columns: &[String]) -> bool {
+    first_dropped_column(changes, table, columns).is_none()
+        && !changes.iter().any(|change| match change {
+            Change::DropTable { table: t } => t == table,
+            Change::AddUnique { table: t, unique } => {
+                t == table
+                    && unique.name == name
+                    && referenced_by_new_foreign_key(changes, table, &unique.columns)
+            }
+            _ => false,
+        })
 }
 
 /// `fk` naming its target table as the renames so far left it.
@@ -949,14 +1048,14 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
                 Reverse::Nothing,
             )),
             outside(Step::new(
-                "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";".into(),
+                "-- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";".into(),
                 "validate hero_age_not_null: check the existing rows of hero.age without blocking writes",
                 Reverse::Nothing,
             )),
             outside(sql(
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
+                "-- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
                 &format!("{comment} (PostgreSQL 12+ uses the validated check: no scan)"),
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
+                "-- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
             )),
             outside(sql(
                 "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";",
@@ -1132,9 +1231,13 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
                 column("age", Type::BigInt, true, None)
             ),
             [sql(
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE BIGINT USING \"age\"::BIGINT;",
-                "change type of hero.age from integer to bigint (widening: every value fits)",
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE INTEGER USING \"age\"::INTEGER;",
+                "-- integer to bigint rewrites the table: ACCESS EXCLUSIVE lock (reads and writes wait) until it is done.\n\
+                 -- squawk-ignore changing-column-type\n\
+                 ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE BIGINT USING \"age\"::BIGINT;",
+                "change type of hero.age from integer to bigint (widening: every value fits; rewrites the table under an ACCESS EXCLUSIVE lock)",
+                "-- bigint to integer rewrites the table: ACCESS EXCLUSIVE lock (reads and writes wait) until it is done.\n\
+                 -- squawk-ignore changing-column-type\n\
+                 ALTER TABLE \"hero\" ALTER COLUMN \"age\" TYPE INTEGER USING \"age\"::INTEGER;",
             )]
         );
 
@@ -1151,8 +1254,10 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
                     "ALTER TABLE \"hero\" ALTER COLUMN \"code\" SET DEFAULT 'none';",
                 ),
                 lossy(
-                    "ALTER TABLE \"hero\" ALTER COLUMN \"code\" TYPE VARCHAR(4) USING \"code\"::VARCHAR(4);",
-                    "change type of hero.code from text to varchar(4) (cast that may fail or lose data: text longer than 4 characters is cut)",
+                    "-- text to varchar(4) rewrites the table: ACCESS EXCLUSIVE lock (reads and writes wait) until it is done.\n\
+                     -- squawk-ignore changing-column-type\n\
+                     ALTER TABLE \"hero\" ALTER COLUMN \"code\" TYPE VARCHAR(4) USING \"code\"::VARCHAR(4);",
+                    "change type of hero.code from text to varchar(4) (cast that may fail or lose data: text longer than 4 characters is cut; rewrites the table under an ACCESS EXCLUSIVE lock)",
                     "the cast from text to varchar(4) may have changed values (text longer than 4 characters is cut)",
                 ),
                 sql(
@@ -1209,10 +1314,17 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
                 column("age", Type::Integer, false, None),
                 column("age", Type::Integer, true, None)
             ),
-            [sql(
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;",
+            // Outside the transaction, so that its reverse is the online NOT NULL.
+            [Step::outside_transaction(
+                "-- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" ALTER COLUMN \"age\" DROP NOT NULL;".into(),
                 "make hero.age nullable",
-                "ALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;",
+                Reverse::Sql(
+                    "DO $strata$\nBEGIN\n    IF NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '\"hero\"'::regclass AND conname = 'hero_age_not_null') THEN\n        ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_age_not_null\" CHECK (\"age\" IS NOT NULL) NOT VALID;\n    END IF;\nEND\n$strata$;\n\n\
+                     -- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_age_not_null\";\n\n\
+                     -- Outside a transaction, and a no-op when run again.\n-- squawk-ignore prefer-robust-stmts\nALTER TABLE \"hero\" ALTER COLUMN \"age\" SET NOT NULL;\n\n\
+                     ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_age_not_null\";"
+                        .into()
+                ),
             )]
         );
     }
@@ -1255,14 +1367,22 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
         let planned = plan(&current, &target, &changes).unwrap();
         let comments: Vec<&str> = planned.steps.iter().map(|s| s.comment.as_str()).collect();
         let statements: Vec<&str> = planned.statements().collect();
+        // hero exists: its primary key is dropped and its new one's index
+        // built concurrently, then attached, all outside the transaction.
         assert!(
-            statements.contains(&"ALTER TABLE \"hero\" DROP CONSTRAINT \"hero_pkey\";"),
+            statements.contains(&"ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_pkey\";"),
             "{statements:#?}"
         );
         assert!(statements.contains(
-            &"ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY (\"id\", \"name\");"
+            &"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"hero_pkey\" ON \"hero\" (\"id\", \"name\");"
         ));
-        assert!(statements.contains(&"ALTER TABLE \"team\" DROP CONSTRAINT \"team_name_key\";"));
+        assert!(statements.iter().any(|s| s.contains(
+            "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY USING INDEX \"hero_pkey\";"
+        )));
+        // team exists: its unique constraint is dropped outside the transaction,
+        // so that its down builds it back concurrently.
+        assert!(statements
+            .contains(&"ALTER TABLE \"team\" DROP CONSTRAINT IF EXISTS \"team_name_key\";"));
         // hero exists: its new unique constraint's index is built concurrently.
         assert!(statements.contains(
             &"CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"hero_name_key\" ON \"hero\" (\"name\");"
@@ -1275,7 +1395,13 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             .unwrap();
         assert_eq!(
             drop_fk.reverse,
-            Reverse::Sql("ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\");".into())
+            Reverse::Sql(
+                "-- Restored inside the rollback's transaction: checks every row of hero under SHARE ROW EXCLUSIVE: \
+                 writes to hero and team wait until the rollback commits.\n\
+                 -- squawk-ignore constraint-missing-not-valid, adding-foreign-key-constraint\n\
+                 ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\");"
+                    .into()
+            )
         );
         // hero exists: its new foreign key is added NOT VALID with the other
         // foreign keys, last in the transaction, and validated outside it.
@@ -1285,31 +1411,49 @@ a_id = { type = "integer", nullable = true, references = "a.id" }
             "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_team_id_fkey\" FOREIGN KEY (\"team_id\") REFERENCES \"team\" (\"id\") ON DELETE SET NULL NOT VALID;"
         );
         let outside: Vec<&str> = outside.statements().collect();
-        assert_eq!(outside.len(), 5, "{outside:#?}");
+        assert_eq!(outside.len(), 10, "{outside:#?}");
         assert_eq!(
             outside[0],
+            "ALTER TABLE \"team\" DROP CONSTRAINT IF EXISTS \"team_name_key\";"
+        );
+        assert_eq!(
+            outside[1],
             "DROP INDEX CONCURRENTLY IF EXISTS \"ix_hero_name\";"
         );
-        assert!(outside[3].contains(
+        assert_eq!(
+            outside[2],
+            "ALTER TABLE \"hero\" DROP CONSTRAINT IF EXISTS \"hero_pkey\";"
+        );
+        assert!(outside[8].contains(
             "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_name_key\" UNIQUE USING INDEX \"hero_name_key\";"
         ));
         assert_eq!(
-            outside[4],
-            "ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_team_id_fkey\";"
+            outside[9],
+            "-- Outside a transaction, and a no-op when run again.\n\
+             -- squawk-ignore prefer-robust-stmts\n\
+             ALTER TABLE \"hero\" VALIDATE CONSTRAINT \"hero_team_id_fkey\";"
         );
         let drop_pk = planned
             .steps
             .iter()
             .find(|s| s.comment == "drop primary key hero_pkey of hero")
             .unwrap();
-        assert_eq!(
-            drop_pk.reverse,
-            Reverse::Sql(
-                "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY (\"id\");".into()
-            )
-        );
+        // Its reverse, in a down file outside a transaction, builds it back
+        // the same way.
+        let Reverse::Sql(restore) = &drop_pk.reverse else {
+            panic!("{:?}", drop_pk.reverse)
+        };
         assert!(
-            comments.contains(&"set primary key of hero to (id, name)"),
+            restore.contains(
+                "CREATE UNIQUE INDEX CONCURRENTLY IF NOT EXISTS \"hero_pkey\" ON \"hero\" (\"id\");"
+            ) && restore.contains(
+                "ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_pkey\" PRIMARY KEY USING INDEX \"hero_pkey\";"
+            ),
+            "{restore}"
+        );
+        assert!(!drop_pk.transactional);
+        assert!(
+            comments.contains(&"set primary key of hero to (id, name), using that index"),
             "{comments:#?}"
         );
         assert!(!planned.transactional());
