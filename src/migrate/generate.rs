@@ -457,11 +457,21 @@ fn diff_every_dialect(
     // Migrations are generated in lockstep, so a dialect that cannot replay its
     // history here (no dev database) starts from the state another dialect's
     // history builds. A dev database makes hand edits of its own files count.
-    let stand_in = replayed.iter().find_map(|(_, state)| state.clone());
+    let stand_in = replayed
+        .iter()
+        .find_map(|(dialect, state)| Some((dialect.name(), state.clone()?)));
+    let stand_in_name = stand_in.as_ref().map(|(name, _)| name.to_string());
+    let stand_in = stand_in.map(|(_, state)| state);
     let mut plans = Vec::new();
     for (dialect, state) in replayed {
+        let replayed_here = state.is_some();
         let current = match state.or_else(|| stand_in.clone()) {
-            Some(current) => current,
+            Some(mut current) => {
+                if let (false, Some(other)) = (replayed_here, &stand_in_name) {
+                    current.assume_objects_of(declared, dialect.name(), other);
+                }
+                current
+            }
             None => {
                 return Err(Error::Usage(format!(
                     "generating for `{}` alone needs a PostgreSQL server to replay migrations/{} on: \
@@ -471,11 +481,12 @@ fn diff_every_dialect(
                 )))
             }
         };
-        let changes = diff(&current, declared);
+        let target = declared.for_dialect(dialect.name());
+        let changes = diff(&current, &target);
         plans.push(DialectPlan {
             dialect,
             current,
-            target: declared.clone(),
+            target,
             changes,
             plan: Plan::default(),
         });

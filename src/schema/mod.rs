@@ -3,16 +3,19 @@
 
 mod change;
 mod model;
+mod objects;
 mod parse;
 mod types;
 pub mod unmanaged;
 mod write;
+mod write_objects;
 
 pub use change::{Change, Destruction};
 pub use model::{
     names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Schema, Table,
     UniqueConstraint,
 };
+pub use objects::{fingerprint, normalize, ObjectKind, SqlObject};
 pub use parse::{parse_schema_file, parse_schema_text, ProjectConfig, SchemaFile};
 pub use types::{Type, TypeChange};
 pub use unmanaged::Unmanaged;

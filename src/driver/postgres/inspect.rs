@@ -286,7 +286,8 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
             .sort_by_key(|fk| fk.columns.first().and_then(|c| order.get(c)).copied());
         let _ = names::primary_key(&table.name);
     }
-    Ok(Schema { tables })
+    let objects = super::objects::read(client, found)?;
+    Ok(Schema { tables, objects })
 }
 
 fn action(code: &str) -> ForeignKeyAction {

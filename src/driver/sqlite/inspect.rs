@@ -117,7 +117,8 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
 
     read_foreign_keys(connection, &mut tables, &position)?;
     read_indexes(connection, &mut tables, &position, found)?;
-    Ok(Schema { tables })
+    let objects = super::objects::read(connection, found)?;
+    Ok(Schema { tables, objects })
 }
 
 fn read_foreign_keys(

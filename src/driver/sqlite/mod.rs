@@ -3,6 +3,7 @@
 mod engine;
 mod foreign_keys;
 mod inspect;
+mod objects;
 mod plan;
 mod rebuild;
 mod script;

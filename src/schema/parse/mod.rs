@@ -14,6 +14,7 @@ mod column_type;
 mod foreign_keys;
 mod indexes;
 mod names;
+mod objects;
 mod project;
 mod table;
 
@@ -52,7 +53,16 @@ pub struct SchemaFile {
     pub schema: Schema,
 }
 
-const TOP_KEYS: &[&str] = &["project", "table", "targets"];
+const TOP_KEYS: &[&str] = &[
+    "project",
+    "table",
+    "targets",
+    "view",
+    "materialized_view",
+    "function",
+    "trigger",
+    "extension",
+];
 
 /// Reads and parses a schema file. A missing or non-UTF-8 file is an error too.
 pub fn parse_schema_file(path: &Path) -> crate::Result<SchemaFile> {
@@ -193,9 +203,12 @@ impl<'s> Parser<'s> {
                         }
                     }
                 }
-                _ => self
-                    .reader
-                    .unknown_key(key, "the top level of schema.toml", TOP_KEYS),
+                other => match objects::kind_of_key(other) {
+                    Some(kind) => self.objects(kind, value, &mut schema),
+                    None => self
+                        .reader
+                        .unknown_key(key, "the top level of schema.toml", TOP_KEYS),
+                },
             }
         }
         if !saw_tables && self.reader.problems.is_empty() {

@@ -1,0 +1,161 @@
+//! The changes of views, materialized views, functions, triggers and extensions,
+//! placed around the table changes:
+//!
+//! 1. first, the views, materialized views and triggers that go away or must be
+//!    re-created (their text changed, a table they use changes, an object they
+//!    use is re-created), and functions whose text changed: nothing then blocks
+//!    the table changes (PostgreSQL refuses to drop or retype a column a view
+//!    uses; a SQLite table rebuild drops the table's triggers);
+//! 2. new extensions and functions, before the tables (column types, defaults
+//!    and triggers use them);
+//! 3. the table changes;
+//! 4. new and re-created views, materialized views and triggers, each after the
+//!    objects it uses;
+//! 5. last, functions and extensions that go away (after the tables using them).
+//!
+//! Only objects the model holds are compared, so an object strata does not
+//! manage (a rule, an aggregate) is never dropped.
+
+use std::collections::HashSet;
+
+use crate::schema::{Change, ObjectKind, Schema, SqlObject};
+
+pub(super) struct ObjectChanges {
+    pub early: Vec<Change>,
+    pub before_tables: Vec<Change>,
+    pub after_tables: Vec<Change>,
+    pub late: Vec<Change>,
+}
+
+type Key<'a> = (ObjectKind, Option<&'a str>, &'a str);
+
+fn key(object: &SqlObject) -> Key<'_> {
+    (object.kind, object.table.as_deref(), object.name.as_str())
+}
+
+/// Views, materialized views and triggers depend on tables and on each other in
+/// ways the database enforces (or, for SQLite triggers, loses with the table).
+fn follows_tables(kind: ObjectKind) -> bool {
+    matches!(
+        kind,
+        ObjectKind::View | ObjectKind::MaterializedView | ObjectKind::Trigger
+    )
+}
+
+pub(super) fn diff_objects(
+    current: &Schema,
+    target: &Schema,
+    table_changes: &[Change],
+) -> ObjectChanges {
+    // Tables whose change may break (or, on SQLite, drop) what uses them.
+    let mut touched: HashSet<&str> = HashSet::new();
+    for change in table_changes {
+        match change {
+            Change::CreateTable(_) | Change::CreateIndex { .. } | Change::DropIndex { .. } => {}
+            Change::RenameTable { from, .. } => {
+                touched.insert(from);
+            }
+            other => {
+                touched.insert(other.table());
+            }
+        }
+    }
+
+    let find_target = |object: &SqlObject| target.objects.iter().find(|t| key(t) == key(object));
+    let mut removed: HashSet<Key<'_>> = HashSet::new();
+    let mut rebuilt: HashSet<Key<'_>> = HashSet::new();
+    for object in &current.objects {
+        match find_target(object) {
+            None => {
+                removed.insert(key(object));
+            }
+            Some(declared) if !object.same_as(declared) => {
+                rebuilt.insert(key(object));
+            }
+            Some(_) => {
+                if follows_tables(object.kind) && touched.iter().any(|table| object.uses(table)) {
+                    rebuilt.insert(key(object));
+                }
+            }
+        }
+    }
+    // What uses a dropped or re-created object is re-created too.
+    loop {
+        let gone: Vec<&SqlObject> = current
+            .objects
+            .iter()
+            .filter(|o| removed.contains(&key(o)) || rebuilt.contains(&key(o)))
+            .collect();
+        let more: Vec<Key<'_>> = current
+            .objects
+            .iter()
+            .filter(|o| follows_tables(o.kind))
+            .filter(|o| !removed.contains(&key(o)) && !rebuilt.contains(&key(o)))
+            .filter(|o| gone.iter().any(|g| g.name != o.name && o.uses(&g.name)))
+            .map(key)
+            .collect();
+        if more.is_empty() {
+            break;
+        }
+        rebuilt.extend(more);
+    }
+
+    let mut early = Vec::new();
+    let mut late = Vec::new();
+    for kind in ObjectKind::ALL.iter().rev() {
+        for object in current.objects.iter().rev().filter(|o| o.kind == *kind) {
+            let k = key(object);
+            let drop = Change::DropObject(object.clone());
+            if rebuilt.contains(&k) || (removed.contains(&k) && follows_tables(*kind)) {
+                early.push(drop);
+            } else if removed.contains(&k) {
+                late.push(drop);
+            }
+        }
+    }
+
+    let current_keys: HashSet<Key<'_>> = current.objects.iter().map(key).collect();
+    let wanted = |object: &&SqlObject| {
+        let k = key(object);
+        !current_keys.contains(&k) || rebuilt.contains(&k)
+    };
+    let mut before_tables = Vec::new();
+    let mut after: Vec<&SqlObject> = Vec::new();
+    for kind in ObjectKind::ALL {
+        for object in target.objects.iter().filter(|o| o.kind == kind).filter(wanted) {
+            if kind.before_tables() {
+                before_tables.push(object);
+            } else {
+                after.push(object);
+            }
+        }
+    }
+    ObjectChanges {
+        early,
+        before_tables: dependency_order(before_tables)
+            .into_iter()
+            .map(|o| Change::CreateObject(o.clone()))
+            .collect(),
+        after_tables: dependency_order(after)
+            .into_iter()
+            .map(|o| Change::CreateObject(o.clone()))
+            .collect(),
+        late,
+    }
+}
+
+/// `objects` in their order, except that each comes after the others in the list
+/// it uses (names in its text or `depends_on`); a cycle keeps declaration order.
+fn dependency_order(objects: Vec<&SqlObject>) -> Vec<&SqlObject> {
+    let mut remaining = objects;
+    let mut ordered: Vec<&SqlObject> = Vec::with_capacity(remaining.len());
+    while !remaining.is_empty() {
+        let ready = remaining.iter().position(|object| {
+            !remaining
+                .iter()
+                .any(|other| other.name != object.name && object.uses(&other.name))
+        });
+        ordered.push(remaining.remove(ready.unwrap_or(0)));
+    }
+    ordered
+}
