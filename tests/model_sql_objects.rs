@@ -1,0 +1,261 @@
+//! Views, triggers, functions and extensions declared in schema.toml as SQL
+//! objects: created after the tables they use, replaced when their text changes,
+//! dropped when they go, rolled back, re-created around a table change that
+//! would break them, and read back by `pull` so that `generate` finds nothing to do.
+
+#[macro_use]
+mod common;
+
+use std::path::Path;
+
+use common::*;
+
+on_both_databases!(
+    views_and_triggers_are_created_replaced_dropped_and_rolled_back,
+    pull_declares_the_objects_and_generate_then_writes_nothing,
+);
+
+fn dialect(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Sqlite => "sqlite",
+        Kind::Postgres => "postgres",
+    }
+}
+
+const TABLES: &str = r#"
+[table.team.columns]
+id   = { type = "integer", primary_key = true }
+name = "text"
+
+[table.hero.columns]
+id          = { type = "integer", primary_key = true }
+name        = "text"
+secret_name = "varchar(40)"
+shout       = { type = "text", nullable = true }
+team_id     = { type = "integer", nullable = true, references = "team.id" }
+"#;
+
+const VIEW_V1: &str = r#"
+[[view]]
+name = "hero_teams"
+sql = '''
+SELECT hero.name AS hero, team.name AS team
+FROM hero JOIN team ON team.id = hero.team_id'''
+"#;
+
+const VIEW_V2: &str = r#"
+[[view]]
+name = "hero_teams"
+sql = '''
+SELECT hero.name AS hero, team.name AS team, hero.secret_name AS secret
+FROM hero JOIN team ON team.id = hero.team_id'''
+"#;
+
+/// The trigger fills `shout` with the upper-cased name: on SQLite an AFTER
+/// INSERT trigger updating the row, on PostgreSQL a plpgsql function and a
+/// BEFORE INSERT trigger.
+fn trigger(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Sqlite => {
+            r#"
+[[trigger]]
+name = "hero_shout"
+table = "hero"
+sql = '''
+CREATE TRIGGER hero_shout AFTER INSERT ON hero
+BEGIN
+  UPDATE hero SET shout = upper(NEW.name) WHERE id = NEW.id;
+END'''
+"#
+        }
+        Kind::Postgres => {
+            r#"
+[[function]]
+name = "hero_shout"
+sql = '''
+CREATE FUNCTION hero_shout() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  NEW.shout := upper(NEW.name);
+  RETURN NEW;
+END
+$$'''
+
+[[trigger]]
+name = "hero_shout"
+table = "hero"
+sql = "CREATE TRIGGER hero_shout BEFORE INSERT ON hero FOR EACH ROW EXECUTE FUNCTION hero_shout()"
+"#
+        }
+    }
+}
+
+fn project(kind: Kind, objects: &str) -> String {
+    format!(
+        "[project]\ndialects = [\"{}\"]\n{TABLES}{objects}",
+        dialect(kind)
+    )
+}
+
+fn write_schema(dir: &Path, text: &str) {
+    std::fs::write(dir.join("schema.toml"), text).unwrap();
+}
+
+/// `strata generate NAME`, with the test server as dev database on PostgreSQL.
+fn generate(kind: Kind, dir: &Path, name: &str) -> Run {
+    let server = pg_server_url();
+    let mut args = vec!["generate", name];
+    if matches!(kind, Kind::Postgres) {
+        args.extend(["--dev-url", server.as_str()]);
+    }
+    strata(dir, &args)
+}
+
+fn migration(kind: Kind, dir: &Path, file: &str) -> String {
+    std::fs::read_to_string(dir.join("migrations").join(dialect(kind)).join(file)).unwrap()
+}
+
+/// The names of the views of the database.
+fn views(backend: &Backend) -> Vec<String> {
+    match backend {
+        Backend::Sqlite(_) => {
+            backend.rows("SELECT name FROM sqlite_schema WHERE type = 'view' ORDER BY name")
+        }
+        Backend::Postgres(_) => backend
+            .rows("SELECT viewname FROM pg_views WHERE schemaname = 'public' ORDER BY viewname"),
+    }
+}
+
+fn views_and_triggers_are_created_replaced_dropped_and_rolled_back(kind: Kind) {
+    let dir = tempfile::tempdir().unwrap();
+    let project_dir = dir.path();
+    let backend = Backend::new(kind, project_dir);
+    write_schema(project_dir, &project(kind, &format!("{VIEW_V1}{}", trigger(kind))));
+    let run = generate(kind, project_dir, "init");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v1 = migration(kind, project_dir, "V1__init.sql");
+    // The view and trigger come after the tables they use.
+    let view_at = v1.find("CREATE VIEW \"hero_teams\"").expect(&v1);
+    let hero_at = v1.find("CREATE TABLE \"hero\"").expect(&v1);
+    let trigger_at = v1.find("CREATE TRIGGER hero_shout").expect(&v1);
+    assert!(hero_at < view_at && view_at < trigger_at, "{v1}");
+    backend.strata_ok(project_dir, &["migrate"]);
+
+    backend.execute(
+        "INSERT INTO team (id, name) VALUES (1, 'Preventers');
+         INSERT INTO hero (id, name, secret_name, team_id) VALUES (1, 'Deadpond', 'Dive Wilson', 1);",
+    );
+    assert_eq!(
+        backend.rows("SELECT hero, team FROM hero_teams"),
+        ["Deadpond|Preventers"]
+    );
+    assert_eq!(backend.rows("SELECT shout FROM hero"), ["DEADPOND"]);
+
+    // Nothing changed: nothing to write, and no drift.
+    let again = generate(kind, project_dir, "again");
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
+    backend.strata_ok(project_dir, &["check"]);
+
+    // A new view text, and a change to hero that breaks what uses it (SQLite
+    // rebuilds the table, which drops its trigger; PostgreSQL refuses to retype
+    // a column a view uses): the view and trigger are dropped first and
+    // re-created after.
+    write_schema(
+        project_dir,
+        &project(kind, &format!("{VIEW_V2}{}", trigger(kind)))
+            .replace("secret_name = \"varchar(40)\"", "secret_name = { type = \"text\", nullable = true }"),
+    );
+    let run = generate(kind, project_dir, "view_v2");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    let v2 = migration(kind, project_dir, "V2__view_v2.sql");
+    let drop_view = v2.find("DROP VIEW \"hero_teams\";").expect(&v2);
+    let drop_trigger = v2.find("DROP TRIGGER \"hero_shout\"").expect(&v2);
+    let create_view = v2.find("CREATE VIEW \"hero_teams\"").expect(&v2);
+    let create_trigger = v2.find("CREATE TRIGGER hero_shout").expect(&v2);
+    assert!(drop_trigger < drop_view && drop_view < create_view && create_view < create_trigger, "{v2}");
+    backend.strata_ok(project_dir, &["migrate"]);
+    assert_eq!(
+        backend.rows("SELECT hero, team, secret FROM hero_teams"),
+        ["Deadpond|Preventers|Dive Wilson"]
+    );
+    backend.execute("INSERT INTO hero (id, name, secret_name) VALUES (2, 'Rusty-Man', NULL)");
+    assert_eq!(
+        backend.rows("SELECT shout FROM hero ORDER BY id"),
+        ["DEADPOND", "RUSTY-MAN"]
+    );
+    let again = generate(kind, project_dir, "again");
+    assert!(again.stdout.contains("nothing to generate"), "{}{}", again.stdout, again.stderr);
+    backend.strata_ok(project_dir, &["check"]);
+
+    // Both go away: dropped (the function last, after its trigger).
+    backend.execute("DELETE FROM hero WHERE id = 2");
+    write_schema(
+        project_dir,
+        &project(kind, "").replace(
+            "secret_name = \"varchar(40)\"",
+            "secret_name = { type = \"text\", nullable = true }",
+        ),
+    );
+    let run = generate(kind, project_dir, "drop_objects");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    backend.strata_ok(project_dir, &["migrate"]);
+    assert!(views(&backend).is_empty());
+    backend.execute("INSERT INTO hero (id, name, secret_name) VALUES (3, 'Dormammu', NULL)");
+    assert_eq!(backend.rows("SELECT shout FROM hero WHERE id = 3"), ["null"]);
+    if matches!(kind, Kind::Postgres) {
+        assert!(backend
+            .rows("SELECT proname FROM pg_proc WHERE proname = 'hero_shout'")
+            .is_empty());
+    }
+    backend.execute("DELETE FROM hero WHERE id = 3");
+
+    // Rolled back: the view (V2's text) and the trigger are back.
+    backend.strata_ok(project_dir, &["rollback"]);
+    assert_eq!(views(&backend), ["hero_teams"]);
+    assert_eq!(
+        backend.rows("SELECT hero, team, secret FROM hero_teams"),
+        ["Deadpond|Preventers|Dive Wilson"]
+    );
+    backend.execute("INSERT INTO hero (id, name, secret_name) VALUES (4, 'Wong', NULL)");
+    assert_eq!(backend.rows("SELECT shout FROM hero WHERE id = 4"), ["WONG"]);
+    backend.execute("DELETE FROM hero WHERE id = 4");
+
+    // And V2 rolled back: V1's view text again.
+    backend.strata_ok(project_dir, &["rollback"]);
+    assert_eq!(
+        backend.rows("SELECT * FROM hero_teams"),
+        ["Deadpond|Preventers"]
+    );
+}
+
+fn pull_declares_the_objects_and_generate_then_writes_nothing(kind: Kind) {
+    let dir = tempfile::tempdir().unwrap();
+    let project_dir = dir.path();
+    let backend = Backend::new(kind, project_dir);
+    write_schema(project_dir, &project(kind, &format!("{VIEW_V1}{}", trigger(kind))));
+    let run = generate(kind, project_dir, "init");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    backend.strata_ok(project_dir, &["migrate"]);
+
+    // pull names no view, trigger or function as unmanaged (exit 0)...
+    let pulled = backend.strata_ok(project_dir, &["pull"]);
+    assert!(pulled.stdout.contains("[[view]]\nname = \"hero_teams\""), "{}", pulled.stdout);
+    assert!(
+        pulled.stdout.contains("[[trigger]]\nname = \"hero_shout\"\ntable = \"hero\""),
+        "{}",
+        pulled.stdout
+    );
+    if matches!(kind, Kind::Postgres) {
+        assert!(pulled.stdout.contains("[[function]]\nname = \"hero_shout\""), "{}", pulled.stdout);
+    }
+    // ...and with the pulled file as schema.toml, the migrations already build it.
+    write_schema(project_dir, &pulled.stdout);
+    let again = generate(kind, project_dir, "again");
+    assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
+    assert!(again.stdout.contains("nothing to generate"), "{}", again.stdout);
+    backend.strata_ok(project_dir, &["check"]);
+}
