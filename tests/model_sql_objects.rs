@@ -259,3 +259,80 @@ fn pull_declares_the_objects_and_generate_then_writes_nothing(kind: Kind) {
     assert!(again.stdout.contains("nothing to generate"), "{}", again.stdout);
     backend.strata_ok(project_dir, &["check"]);
 }
+
+/// A project for both dialects: a view with one text for both, one with a text
+/// per dialect, and an extension PostgreSQL alone has.
+const BOTH_DIALECTS: &str = r#"
+[[extension]]
+name = "citext"
+
+[[view]]
+name = "hero_count"
+sql.sqlite = "SELECT count(*) AS n FROM hero"
+sql.postgres = "SELECT count(*)::integer AS n FROM hero"
+"#;
+
+#[test]
+fn each_dialect_gets_its_own_text_and_only_its_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let project_dir = dir.path();
+    let schema = format!("[project]\ndialects = [\"sqlite\", \"postgres\"]\n{TABLES}{VIEW_V1}{BOTH_DIALECTS}");
+    write_schema(project_dir, &schema);
+    // PostgreSQL's own objects need its migrations replayed (SQLite's cannot
+    // stand in for them).
+    let refused = strata(project_dir, &["generate", "init"]);
+    assert_eq!(refused.code, 2, "{}", refused.stderr);
+    assert!(
+        refused.stderr.contains(
+            "schema.toml declares postgres objects sqlite does not share (view hero_count, extension citext)"
+        ),
+        "{}",
+        refused.stderr
+    );
+    let server = pg_server_url();
+    strata_ok(project_dir, &["generate", "init", "--dev-url", &server]);
+    let sqlite = migration(Kind::Sqlite, project_dir, "V1__init.sql");
+    let postgres = migration(Kind::Postgres, project_dir, "V1__init.sql");
+    assert!(!sqlite.contains("EXTENSION"), "{sqlite}");
+    assert!(sqlite.contains("SELECT count(*) AS n FROM hero"), "{sqlite}");
+    assert!(
+        postgres.starts_with("-- ") && postgres.contains("CREATE EXTENSION IF NOT EXISTS \"citext\";"),
+        "{postgres}"
+    );
+    assert!(postgres.find("CREATE EXTENSION") < postgres.find("CREATE TABLE"), "{postgres}");
+    assert!(postgres.contains("SELECT count(*)::integer AS n FROM hero"), "{postgres}");
+
+    // Nothing changed.
+    let again = strata_ok(project_dir, &["generate", "again", "--dev-url", &server]);
+    assert!(again.stdout.contains("nothing to generate"), "{}", again.stdout);
+
+    let sqlite_db = Backend::new(Kind::Sqlite, project_dir);
+    let postgres_db = Backend::new(Kind::Postgres, project_dir);
+    for backend in [&sqlite_db, &postgres_db] {
+        backend.strata_ok(project_dir, &["migrate"]);
+        backend.execute("INSERT INTO hero (id, name, secret_name) VALUES (1, 'Deadpond', 'Dive Wilson')");
+        assert_eq!(backend.rows("SELECT n FROM hero_count"), ["1"]);
+    }
+    assert_eq!(
+        postgres_db.rows("SELECT extname FROM pg_extension WHERE extname = 'citext'"),
+        ["citext"]
+    );
+
+    // PostgreSQL's text alone changes: its view is replaced, SQLite's file says
+    // it has nothing to do at that version.
+    write_schema(
+        project_dir,
+        &schema.replace("count(*)::integer AS n", "count(*)::bigint AS n"),
+    );
+    strata_ok(project_dir, &["generate", "count_bigint", "--dev-url", &server]);
+    let postgres = migration(Kind::Postgres, project_dir, "V2__count_bigint.sql");
+    assert!(postgres.contains("DROP VIEW \"hero_count\";"), "{postgres}");
+    assert!(postgres.contains("count(*)::bigint AS n"), "{postgres}");
+    let sqlite = migration(Kind::Sqlite, project_dir, "V2__count_bigint.sql");
+    assert!(!sqlite.contains("VIEW"), "{sqlite}");
+    postgres_db.strata_ok(project_dir, &["migrate"]);
+    assert_eq!(
+        postgres_db.rows("SELECT pg_typeof(n)::text FROM hero_count"),
+        ["bigint"]
+    );
+}

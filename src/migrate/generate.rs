@@ -466,9 +466,21 @@ fn diff_every_dialect(
     for (dialect, state) in replayed {
         let replayed_here = state.is_some();
         let current = match state.or_else(|| stand_in.clone()) {
-            Some(mut current) => {
+            Some(current) => {
+                // Another dialect's history stands in for this one's, which is
+                // blind to what only this dialect has.
                 if let (false, Some(other)) = (replayed_here, &stand_in_name) {
-                    current.assume_objects_of(declared, dialect.name(), other);
+                    let own = declared.objects_only_in(dialect.name(), other);
+                    if !own.is_empty() {
+                        return Err(Error::Usage(format!(
+                            "schema.toml declares {} objects {other} does not share ({}): generating \
+                             them needs a PostgreSQL server to replay migrations/{} on: pass \
+                             --dev-url postgres://… (or set STRATA_DEV_URL)",
+                            dialect.name(),
+                            own.join(", "),
+                            dialect.name()
+                        )));
+                    }
                 }
                 current
             }

@@ -165,20 +165,17 @@ impl super::Schema {
         schema
     }
 
-    /// A stand-in for `dialect`'s state built by another dialect's migrations
-    /// (`generate` without a server to replay PostgreSQL's on): the objects only
-    /// `dialect` has cannot be seen there, so they are taken to be as declared.
-    pub fn assume_objects_of(&mut self, declared: &super::Schema, dialect: &str, other: &str) {
-        for object in &declared.objects {
-            if object.in_dialect(dialect) && !object.in_dialect(other) {
-                let mut assumed = object.clone();
-                if let Some(text) = object.text_for(dialect) {
-                    assumed.per_dialect = [(dialect.to_string(), text.to_string())].into();
-                    assumed.sql = None;
-                }
-                self.objects.push(assumed);
-            }
-        }
+    /// The objects `dialect` has that `other` has not, or whose text for
+    /// `dialect` is its own (`sql.postgres`): what `other`'s migrations cannot
+    /// stand in for when `dialect`'s cannot be replayed. `kind name` each.
+    pub fn objects_only_in(&self, dialect: &str, other: &str) -> Vec<String> {
+        self.objects
+            .iter()
+            .filter(|o| {
+                o.in_dialect(dialect) && (!o.in_dialect(other) || o.per_dialect.contains_key(dialect))
+            })
+            .map(|o| format!("{} {}", o.kind, crate::text::printable(&o.name)))
+            .collect()
     }
 }
 
