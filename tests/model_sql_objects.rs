@@ -129,7 +129,10 @@ fn views_and_triggers_are_created_replaced_dropped_and_rolled_back(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
     let project_dir = dir.path();
     let backend = Backend::new(kind, project_dir);
-    write_schema(project_dir, &project(kind, &format!("{VIEW_V1}{}", trigger(kind))));
+    write_schema(
+        project_dir,
+        &project(kind, &format!("{VIEW_V1}{}", trigger(kind))),
+    );
     let run = generate(kind, project_dir, "init");
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     let v1 = migration(kind, project_dir, "V1__init.sql");
@@ -166,8 +169,10 @@ fn views_and_triggers_are_created_replaced_dropped_and_rolled_back(kind: Kind) {
     // re-created after.
     write_schema(
         project_dir,
-        &project(kind, &format!("{VIEW_V2}{}", trigger(kind)))
-            .replace("secret_name = \"varchar(40)\"", "secret_name = { type = \"text\", nullable = true }"),
+        &project(kind, &format!("{VIEW_V2}{}", trigger(kind))).replace(
+            "secret_name = \"varchar(40)\"",
+            "secret_name = { type = \"text\", nullable = true }",
+        ),
     );
     let run = generate(kind, project_dir, "view_v2");
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -176,7 +181,10 @@ fn views_and_triggers_are_created_replaced_dropped_and_rolled_back(kind: Kind) {
     let drop_trigger = v2.find("DROP TRIGGER \"hero_shout\"").expect(&v2);
     let create_view = v2.find("CREATE VIEW \"hero_teams\"").expect(&v2);
     let create_trigger = v2.find("CREATE TRIGGER hero_shout").expect(&v2);
-    assert!(drop_trigger < drop_view && drop_view < create_view && create_view < create_trigger, "{v2}");
+    assert!(
+        drop_trigger < drop_view && drop_view < create_view && create_view < create_trigger,
+        "{v2}"
+    );
     backend.strata_ok(project_dir, &["migrate"]);
     assert_eq!(
         backend.rows("SELECT hero, team, secret FROM hero_teams"),
@@ -188,7 +196,12 @@ fn views_and_triggers_are_created_replaced_dropped_and_rolled_back(kind: Kind) {
         ["DEADPOND", "RUSTY-MAN"]
     );
     let again = generate(kind, project_dir, "again");
-    assert!(again.stdout.contains("nothing to generate"), "{}{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}{}",
+        again.stdout,
+        again.stderr
+    );
     backend.strata_ok(project_dir, &["check"]);
 
     // Both go away: dropped (the function last, after its trigger).
@@ -205,7 +218,10 @@ fn views_and_triggers_are_created_replaced_dropped_and_rolled_back(kind: Kind) {
     backend.strata_ok(project_dir, &["migrate"]);
     assert!(views(&backend).is_empty());
     backend.execute("INSERT INTO hero (id, name, secret_name) VALUES (3, 'Dormammu', NULL)");
-    assert_eq!(backend.rows("SELECT shout FROM hero WHERE id = 3"), ["null"]);
+    assert_eq!(
+        backend.rows("SELECT shout FROM hero WHERE id = 3"),
+        ["null"]
+    );
     if matches!(kind, Kind::Postgres) {
         assert!(backend
             .rows("SELECT proname FROM pg_proc WHERE proname = 'hero_shout'")
@@ -221,7 +237,10 @@ fn views_and_triggers_are_created_replaced_dropped_and_rolled_back(kind: Kind) {
         ["Deadpond|Preventers|Dive Wilson"]
     );
     backend.execute("INSERT INTO hero (id, name, secret_name) VALUES (4, 'Wong', NULL)");
-    assert_eq!(backend.rows("SELECT shout FROM hero WHERE id = 4"), ["WONG"]);
+    assert_eq!(
+        backend.rows("SELECT shout FROM hero WHERE id = 4"),
+        ["WONG"]
+    );
     backend.execute("DELETE FROM hero WHERE id = 4");
 
     // And V2 rolled back: V1's view text again.
@@ -236,27 +255,46 @@ fn pull_declares_the_objects_and_generate_then_writes_nothing(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
     let project_dir = dir.path();
     let backend = Backend::new(kind, project_dir);
-    write_schema(project_dir, &project(kind, &format!("{VIEW_V1}{}", trigger(kind))));
+    write_schema(
+        project_dir,
+        &project(kind, &format!("{VIEW_V1}{}", trigger(kind))),
+    );
     let run = generate(kind, project_dir, "init");
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
     backend.strata_ok(project_dir, &["migrate"]);
 
     // pull names no view, trigger or function as unmanaged (exit 0)...
     let pulled = backend.strata_ok(project_dir, &["pull"]);
-    assert!(pulled.stdout.contains("[[view]]\nname = \"hero_teams\""), "{}", pulled.stdout);
     assert!(
-        pulled.stdout.contains("[[trigger]]\nname = \"hero_shout\"\ntable = \"hero\""),
+        pulled.stdout.contains("[[view]]\nname = \"hero_teams\""),
+        "{}",
+        pulled.stdout
+    );
+    assert!(
+        pulled
+            .stdout
+            .contains("[[trigger]]\nname = \"hero_shout\"\ntable = \"hero\""),
         "{}",
         pulled.stdout
     );
     if matches!(kind, Kind::Postgres) {
-        assert!(pulled.stdout.contains("[[function]]\nname = \"hero_shout\""), "{}", pulled.stdout);
+        assert!(
+            pulled
+                .stdout
+                .contains("[[function]]\nname = \"hero_shout\""),
+            "{}",
+            pulled.stdout
+        );
     }
     // ...and with the pulled file as schema.toml, the migrations already build it.
     write_schema(project_dir, &pulled.stdout);
     let again = generate(kind, project_dir, "again");
     assert_eq!(again.code, 0, "{}{}", again.stdout, again.stderr);
-    assert!(again.stdout.contains("nothing to generate"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
     backend.strata_ok(project_dir, &["check"]);
 }
 
@@ -276,7 +314,9 @@ sql.postgres = "SELECT count(*)::integer AS n FROM hero"
 fn each_dialect_gets_its_own_text_and_only_its_objects() {
     let dir = tempfile::tempdir().unwrap();
     let project_dir = dir.path();
-    let schema = format!("[project]\ndialects = [\"sqlite\", \"postgres\"]\n{TABLES}{VIEW_V1}{BOTH_DIALECTS}");
+    let schema = format!(
+        "[project]\ndialects = [\"sqlite\", \"postgres\"]\n{TABLES}{VIEW_V1}{BOTH_DIALECTS}"
+    );
     write_schema(project_dir, &schema);
     // PostgreSQL's own objects need its migrations replayed (SQLite's cannot
     // stand in for them).
@@ -294,23 +334,39 @@ fn each_dialect_gets_its_own_text_and_only_its_objects() {
     let sqlite = migration(Kind::Sqlite, project_dir, "V1__init.sql");
     let postgres = migration(Kind::Postgres, project_dir, "V1__init.sql");
     assert!(!sqlite.contains("EXTENSION"), "{sqlite}");
-    assert!(sqlite.contains("SELECT count(*) AS n FROM hero"), "{sqlite}");
     assert!(
-        postgres.starts_with("-- ") && postgres.contains("CREATE EXTENSION IF NOT EXISTS \"citext\";"),
+        sqlite.contains("SELECT count(*) AS n FROM hero"),
+        "{sqlite}"
+    );
+    assert!(
+        postgres.starts_with("-- ")
+            && postgres.contains("CREATE EXTENSION IF NOT EXISTS \"citext\";"),
         "{postgres}"
     );
-    assert!(postgres.find("CREATE EXTENSION") < postgres.find("CREATE TABLE"), "{postgres}");
-    assert!(postgres.contains("SELECT count(*)::integer AS n FROM hero"), "{postgres}");
+    assert!(
+        postgres.find("CREATE EXTENSION") < postgres.find("CREATE TABLE"),
+        "{postgres}"
+    );
+    assert!(
+        postgres.contains("SELECT count(*)::integer AS n FROM hero"),
+        "{postgres}"
+    );
 
     // Nothing changed.
     let again = strata_ok(project_dir, &["generate", "again", "--dev-url", &server]);
-    assert!(again.stdout.contains("nothing to generate"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
 
     let sqlite_db = Backend::new(Kind::Sqlite, project_dir);
     let postgres_db = Backend::new(Kind::Postgres, project_dir);
     for backend in [&sqlite_db, &postgres_db] {
         backend.strata_ok(project_dir, &["migrate"]);
-        backend.execute("INSERT INTO hero (id, name, secret_name) VALUES (1, 'Deadpond', 'Dive Wilson')");
+        backend.execute(
+            "INSERT INTO hero (id, name, secret_name) VALUES (1, 'Deadpond', 'Dive Wilson')",
+        );
         assert_eq!(backend.rows("SELECT n FROM hero_count"), ["1"]);
     }
     assert_eq!(
@@ -324,7 +380,10 @@ fn each_dialect_gets_its_own_text_and_only_its_objects() {
         project_dir,
         &schema.replace("count(*)::integer AS n", "count(*)::bigint AS n"),
     );
-    strata_ok(project_dir, &["generate", "count_bigint", "--dev-url", &server]);
+    strata_ok(
+        project_dir,
+        &["generate", "count_bigint", "--dev-url", &server],
+    );
     let postgres = migration(Kind::Postgres, project_dir, "V2__count_bigint.sql");
     assert!(postgres.contains("DROP VIEW \"hero_count\";"), "{postgres}");
     assert!(postgres.contains("count(*)::bigint AS n"), "{postgres}");

@@ -3,8 +3,8 @@
 mod baseline;
 mod check;
 mod clone;
-mod fleet;
 mod convert;
+mod fleet;
 mod generate;
 mod hash;
 mod init;

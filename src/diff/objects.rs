@@ -100,19 +100,30 @@ pub(super) fn diff_objects(
         rebuilt.extend(more);
     }
 
+    // Dropped in the reverse of the order they would be created in: what uses
+    // an object goes before it.
     let mut early = Vec::new();
     let mut late = Vec::new();
-    for kind in ObjectKind::ALL.iter().rev() {
-        for object in current.objects.iter().rev().filter(|o| o.kind == *kind) {
+    for kind in ObjectKind::ALL {
+        for object in current.objects.iter().filter(|o| o.kind == kind) {
             let k = key(object);
-            let drop = Change::DropObject(object.clone());
-            if rebuilt.contains(&k) || (removed.contains(&k) && follows_tables(*kind)) {
-                early.push(drop);
+            if rebuilt.contains(&k) || (removed.contains(&k) && follows_tables(kind)) {
+                early.push(object);
             } else if removed.contains(&k) {
-                late.push(drop);
+                late.push(object);
             }
         }
     }
+    let drops = |objects: Vec<&SqlObject>| -> Vec<Change> {
+        let mut ordered = dependency_order(objects);
+        ordered.reverse();
+        ordered
+            .into_iter()
+            .map(|o| Change::DropObject(o.clone()))
+            .collect()
+    };
+    let early = drops(early);
+    let late = drops(late);
 
     let current_keys: HashSet<Key<'_>> = current.objects.iter().map(key).collect();
     let wanted = |object: &&SqlObject| {
@@ -122,7 +133,12 @@ pub(super) fn diff_objects(
     let mut before_tables = Vec::new();
     let mut after: Vec<&SqlObject> = Vec::new();
     for kind in ObjectKind::ALL {
-        for object in target.objects.iter().filter(|o| o.kind == kind).filter(wanted) {
+        for object in target
+            .objects
+            .iter()
+            .filter(|o| o.kind == kind)
+            .filter(wanted)
+        {
             if kind.before_tables() {
                 before_tables.push(object);
             } else {
@@ -158,4 +174,116 @@ fn dependency_order(objects: Vec<&SqlObject>) -> Vec<&SqlObject> {
         ordered.push(remaining.remove(ready.unwrap_or(0)));
     }
     ordered
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::diff::diff;
+    use crate::schema::{parse_schema_text, Change, Schema};
+
+    fn schema(text: &str) -> Schema {
+        parse_schema_text(std::path::Path::new("schema.toml"), text)
+            .unwrap_or_else(|problems| panic!("{problems}"))
+            .schema
+    }
+
+    fn described(changes: &[Change]) -> Vec<String> {
+        changes.iter().map(ToString::to_string).collect()
+    }
+
+    const HERO: &str = r#"
+[table.hero.columns]
+id = { type = "integer", primary_key = true }
+name = "text"
+power = { type = "text", nullable = true }
+"#;
+
+    const OBJECTS: &str = r#"
+[[trigger]]
+name = "hero_touch"
+table = "hero"
+sql = "CREATE TRIGGER hero_touch BEFORE UPDATE ON hero FOR EACH ROW EXECUTE FUNCTION touch()"
+
+[[view]]
+name = "strong_heroes"
+sql = "SELECT name FROM hero_powers WHERE power IS NOT NULL"
+
+[[view]]
+name = "hero_powers"
+sql = "SELECT name, power FROM hero"
+
+[[function]]
+name = "touch"
+sql = "CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NEW; END $$"
+
+[[extension]]
+name = "citext"
+"#;
+
+    #[test]
+    fn objects_are_created_by_kind_around_the_tables_and_after_what_they_use() {
+        let changes = diff(&Schema::default(), &schema(&format!("{HERO}{OBJECTS}")));
+        assert_eq!(
+            described(&changes),
+            [
+                "create extension citext",
+                "create function touch",
+                "create table hero",
+                "create view hero_powers",
+                "create view strong_heroes",
+                "create trigger hero_touch on hero",
+            ]
+        );
+    }
+
+    #[test]
+    fn what_uses_a_changed_table_is_dropped_before_and_created_after() {
+        let before = schema(&format!("{HERO}{OBJECTS}"));
+        let after = schema(&format!(
+            "{}{OBJECTS}",
+            HERO.replace(
+                "power = { type = \"text\", nullable = true }",
+                "power = { type = \"varchar(20)\", nullable = true }"
+            )
+        ));
+        assert_eq!(
+            described(&diff(&before, &after)),
+            [
+                "drop trigger hero_touch on hero",
+                "drop view strong_heroes",
+                "drop view hero_powers",
+                "alter column hero.power from (power text null) to (power varchar(20) null)",
+                "create view hero_powers",
+                "create view strong_heroes",
+                "create trigger hero_touch on hero",
+            ]
+        );
+        // Unchanged, nothing happens to them.
+        assert!(diff(&after, &after).is_empty());
+    }
+
+    #[test]
+    fn a_changed_view_recreates_the_views_on_it_and_removed_functions_go_last() {
+        let before = schema(&format!("{HERO}{OBJECTS}"));
+        let objects = OBJECTS
+            .replace("SELECT name, power FROM hero", "SELECT name, power, id FROM hero")
+            .replace("[[function]]\nname = \"touch\"", "[[function]]\nname = \"touch2\"")
+            .replace(
+                "[[trigger]]\nname = \"hero_touch\"\ntable = \"hero\"\nsql = \"CREATE TRIGGER hero_touch BEFORE UPDATE ON hero FOR EACH ROW EXECUTE FUNCTION touch()\"\n",
+                "",
+            );
+        let after = schema(&format!("{HERO}{objects}"));
+        assert_eq!(
+            described(&diff(&before, &after)),
+            [
+                "drop trigger hero_touch on hero",
+                "drop view strong_heroes",
+                "drop view hero_powers",
+                "create function touch2",
+                "create view hero_powers",
+                "create view strong_heroes",
+                "drop function touch",
+            ]
+        );
+    }
 }

@@ -23,9 +23,10 @@ fn create(object: &SqlObject, dialect: &str, text: &str, mark: Option<&str>) -> 
     let mut sql = match object.kind {
         ObjectKind::Extension => format!("CREATE EXTENSION IF NOT EXISTS {name};"),
         ObjectKind::View => statement(&format!("CREATE VIEW {name} AS\n{}", text.trim())),
-        ObjectKind::MaterializedView => {
-            statement(&format!("CREATE MATERIALIZED VIEW {name} AS\n{}", text.trim()))
-        }
+        ObjectKind::MaterializedView => statement(&format!(
+            "CREATE MATERIALIZED VIEW {name} AS\n{}",
+            text.trim()
+        )),
         ObjectKind::Function | ObjectKind::Trigger => statement(text),
     };
     if let (POSTGRES, Some(mark)) = (dialect, mark) {
@@ -39,7 +40,10 @@ fn create(object: &SqlObject, dialect: &str, text: &str, mark: Option<&str>) -> 
                 q(object.table.as_deref().unwrap_or_default())
             ),
         };
-        sql.push_str(&format!("\nCOMMENT ON {target} IS {};", quote_literal(mark)));
+        sql.push_str(&format!(
+            "\nCOMMENT ON {target} IS {};",
+            quote_literal(mark)
+        ));
     }
     sql
 }
@@ -49,10 +53,9 @@ fn drop(object: &SqlObject, dialect: &str) -> String {
     let name = q(&object.name);
     match object.kind {
         ObjectKind::Extension => format!("DROP EXTENSION {name};"),
-        ObjectKind::Function => format!(
-            "DROP ROUTINE {};",
-            object.identity.clone().unwrap_or(name)
-        ),
+        ObjectKind::Function => {
+            format!("DROP ROUTINE {};", object.identity.clone().unwrap_or(name))
+        }
         ObjectKind::View => format!("DROP VIEW {name};"),
         ObjectKind::MaterializedView => format!("DROP MATERIALIZED VIEW {name};"),
         ObjectKind::Trigger if dialect == POSTGRES => format!(
@@ -92,12 +95,9 @@ pub fn step(change: &Change, dialect: &str) -> Option<Result<Step, Unsupported>>
             drop(object, dialect),
             change.to_string(),
             match text {
-                Some(text) => Reverse::Sql(create(
-                    object,
-                    dialect,
-                    text,
-                    object.fingerprint.as_deref(),
-                )),
+                Some(text) => {
+                    Reverse::Sql(create(object, dialect, text, object.fingerprint.as_deref()))
+                }
                 None => Reverse::Irreversible(format!(
                     "the {dialect} text of {} {} is not known here",
                     object.kind,

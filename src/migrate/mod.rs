@@ -21,8 +21,7 @@ pub mod template;
 
 pub use apply::{
     applied_migrations, checksum, integrity_problems, integrity_problems_of, migrate,
-    migrate_files, migration_status, pending_migrations, AppliedEvent, MigrationStatus,
-    StatusLine,
+    migrate_files, migration_status, pending_migrations, AppliedEvent, MigrationStatus, StatusLine,
 };
 pub use dir::{load_migrations, validate_migration_name, validate_name, MigrationFiles};
 pub use generate::{generate, unsynced_changes, GenerateOptions, Generated};

@@ -134,6 +134,14 @@ impl SqlObject {
         if !self.kind.has_text() {
             return true;
         }
+        if self.per_dialect.is_empty() {
+            // Both declared (two schema.toml files): the texts as written.
+            let same = |a: Option<&String>, b: Option<&String>| {
+                a.map(|t| normalize(t)) == b.map(|t| normalize(t))
+            };
+            return same(self.sql.as_ref(), declared.sql.as_ref())
+                && declared.per_dialect.is_empty();
+        }
         self.per_dialect.iter().all(|(dialect, text)| {
             let Some(wanted) = declared.text_for(dialect) else {
                 return true;
@@ -172,7 +180,8 @@ impl super::Schema {
         self.objects
             .iter()
             .filter(|o| {
-                o.in_dialect(dialect) && (!o.in_dialect(other) || o.per_dialect.contains_key(dialect))
+                o.in_dialect(dialect)
+                    && (!o.in_dialect(other) || o.per_dialect.contains_key(dialect))
             })
             .map(|o| format!("{} {}", o.kind, crate::text::printable(&o.name)))
             .collect()

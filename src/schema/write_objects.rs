@@ -35,7 +35,12 @@ fn write_object(text: &mut String, object: &SqlObject) {
     // written as the text for every dialect.
     let texts: Vec<(Option<&str>, &str)> = match (&object.sql, object.per_dialect.len()) {
         (Some(sql), _) => std::iter::once((None, sql.as_str()))
-            .chain(object.per_dialect.iter().map(|(d, t)| (Some(d.as_str()), t.as_str())))
+            .chain(
+                object
+                    .per_dialect
+                    .iter()
+                    .map(|(d, t)| (Some(d.as_str()), t.as_str())),
+            )
             .collect(),
         (None, 1) => object
             .per_dialect
@@ -82,7 +87,9 @@ fn literal(text: &str) -> String {
     let fits = !text.contains("'''")
         && !text.ends_with('\'')
         && !text.contains('\r')
-        && !text.chars().any(|c| c.is_control() && c != '\n' && c != '\t');
+        && !text
+            .chars()
+            .any(|c| c.is_control() && c != '\n' && c != '\t');
     if fits && text.contains('\n') {
         format!("'''\n{text}'''")
     } else {
@@ -107,7 +114,11 @@ mod tests {
             .insert("postgres".into(), "CREATE TRIGGER t …".into());
         let schema = Schema {
             tables: Vec::new(),
-            objects: vec![SqlObject::new(ObjectKind::Extension, "citext"), view, trigger],
+            objects: vec![
+                SqlObject::new(ObjectKind::Extension, "citext"),
+                view,
+                trigger,
+            ],
         };
         let text = format!(
             "[table.hero.columns]\nid = {{ type = \"integer\", primary_key = true }}\n{}",

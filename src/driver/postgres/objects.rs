@@ -26,11 +26,16 @@ fn text_of(kind: ObjectKind, name: String, sql: &str) -> SqlObject {
     let mut object = SqlObject::new(kind, name);
     let sql = sql.trim();
     let sql = sql.strip_suffix(';').unwrap_or(sql).trim_end();
-    object.per_dialect.insert("postgres".into(), sql.to_string());
+    object
+        .per_dialect
+        .insert("postgres".into(), sql.to_string());
     object
 }
 
-pub fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Vec<SqlObject>, postgres::Error> {
+pub fn read(
+    client: &mut Client,
+    found: &mut Vec<Unmanaged>,
+) -> Result<Vec<SqlObject>, postgres::Error> {
     let mut objects = Vec::new();
 
     let extensions = client.query(
@@ -38,7 +43,10 @@ pub fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Vec<SqlOb
         &[],
     )?;
     for row in &extensions {
-        objects.push(SqlObject::new(ObjectKind::Extension, row.get::<_, String>(0)));
+        objects.push(SqlObject::new(
+            ObjectKind::Extension,
+            row.get::<_, String>(0),
+        ));
     }
 
     let functions = client.query(

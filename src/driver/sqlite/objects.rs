@@ -6,7 +6,10 @@ use rusqlite::Connection;
 
 use crate::schema::{ObjectKind, SqlObject, Unmanaged};
 
-pub fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result<Vec<SqlObject>> {
+pub fn read(
+    connection: &Connection,
+    found: &mut Vec<Unmanaged>,
+) -> rusqlite::Result<Vec<SqlObject>> {
     let mut statement = connection.prepare(
         "SELECT type, name, tbl_name, sql FROM sqlite_schema \
          WHERE type IN ('view', 'trigger') AND sql IS NOT NULL \
