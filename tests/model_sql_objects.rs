@@ -395,3 +395,24 @@ fn each_dialect_gets_its_own_text_and_only_its_objects() {
         ["bigint"]
     );
 }
+
+#[test]
+fn schema_toml_refuses_a_trigger_on_no_table_and_an_object_without_text() {
+    let dir = tempfile::tempdir().unwrap();
+    let project_dir = dir.path();
+    write_schema(
+        project_dir,
+        &format!(
+            "{TABLES}\n[[view]]\nname = \"hero_names\"\n\n[[trigger]]\nname = \"t\"\ntable = \"heroes\"\nsql = \"CREATE TRIGGER t …\"\n\n[[view]]\nname = \"v\"\nsql.oracle = \"SELECT 1\"\n"
+        ),
+    );
+    let run = strata(project_dir, &["generate", "init"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    for message in [
+        "a `[[view]]` needs `sql`",
+        "trigger on `heroes`, which schema.toml declares no table or view of",
+        "`sql.oracle`: strata knows no dialect `oracle`",
+    ] {
+        assert!(run.stderr.contains(message), "{message}\n{}", run.stderr);
+    }
+}

@@ -179,6 +179,7 @@ impl<'s> Parser<'s> {
         };
         let mut schema = Schema::default();
         let mut saw_tables = false;
+        let mut deferred_objects = Vec::new();
         for (key, value) in root.iter() {
             match key.get_ref().as_ref() {
                 "project" => {
@@ -204,12 +205,17 @@ impl<'s> Parser<'s> {
                     }
                 }
                 other => match objects::kind_of_key(other) {
-                    Some(kind) => self.objects(kind, value, &mut schema),
+                    // After the tables, which triggers name.
+                    Some(kind) => deferred_objects.push((kind, value)),
                     None => self
                         .reader
                         .unknown_key(key, "the top level of schema.toml", TOP_KEYS),
                 },
             }
+        }
+        deferred_objects.sort_by_key(|(kind, _)| *kind);
+        for (kind, value) in deferred_objects {
+            self.objects(kind, value, &mut schema);
         }
         if !saw_tables && self.reader.problems.is_empty() {
             let span = if length == 0 { 0..0 } else { 0..1 };

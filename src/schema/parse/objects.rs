@@ -74,7 +74,10 @@ impl Parser<'_> {
             let mut object = SqlObject::new(kind, name);
             if kind == ObjectKind::Trigger {
                 match entry.get("table") {
-                    Some(table) => object.table = self.reader.string("table", table),
+                    Some(table) => {
+                        object.table = self.reader.string("table", table);
+                        self.check_trigger_table(object.table.as_deref(), table, schema);
+                    }
                     None => self.reader.missing(
                         item.span(),
                         "table",
@@ -145,6 +148,28 @@ impl Parser<'_> {
                 value,
                 "a string, or a table of strings by dialect (`sql.postgres = \"…\"`)",
             ),
+        }
+    }
+
+    /// A trigger is on a table or view schema.toml declares (else its migration
+    /// would fail, or a dropped table would leave it declared).
+    fn check_trigger_table(&mut self, table: Option<&str>, value: &Value<'_>, schema: &Schema) {
+        let Some(table) = table else {
+            return;
+        };
+        let declared = self.declared.iter().any(|(name, _)| name == table)
+            || schema.objects.iter().any(|o| {
+                matches!(o.kind, ObjectKind::View | ObjectKind::MaterializedView) && o.name == table
+            });
+        if !declared {
+            self.reader.problem(
+                Problem::new(
+                    value.span(),
+                    format!("trigger on `{table}`, which schema.toml declares no table or view of"),
+                )
+                .label("no such table")
+                .help("name a `[table.…]` or `[[view]]` of this file, or remove the trigger"),
+            );
         }
     }
 }
