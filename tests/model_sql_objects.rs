@@ -251,13 +251,28 @@ fn views_and_triggers_are_created_replaced_dropped_and_rolled_back(kind: Kind) {
     );
 }
 
+/// PostgreSQL alone: an extension and a
+/// materialized view.
+const POSTGRES_ONLY: &str = r#"
+[[extension]]
+name = "citext"
+
+[[materialized_view]]
+name = "team_sizes"
+sql = "SELECT team_id, count(*) AS heroes FROM hero GROUP BY team_id"
+"#;
+
 fn pull_declares_the_objects_and_generate_then_writes_nothing(kind: Kind) {
     let dir = tempfile::tempdir().unwrap();
     let project_dir = dir.path();
     let backend = Backend::new(kind, project_dir);
+    let extra = match kind {
+        Kind::Sqlite => "",
+        Kind::Postgres => POSTGRES_ONLY,
+    };
     write_schema(
         project_dir,
-        &project(kind, &format!("{VIEW_V1}{}", trigger(kind))),
+        &project(kind, &format!("{VIEW_V1}{}{extra}", trigger(kind))),
     );
     let run = generate(kind, project_dir, "init");
     assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
@@ -284,6 +299,20 @@ fn pull_declares_the_objects_and_generate_then_writes_nothing(kind: Kind) {
                 .contains("[[function]]\nname = \"hero_shout\""),
             "{}",
             pulled.stdout
+        );
+        for declared in [
+            "[[extension]]\nname = \"citext\"",
+            "[[materialized_view]]\nname = \"team_sizes\"",
+        ] {
+            assert!(pulled.stdout.contains(declared), "{}", pulled.stdout);
+        }
+        backend.execute(
+            "INSERT INTO hero (id, name, secret_name) VALUES (1, 'Deadpond', 'Dive');
+             REFRESH MATERIALIZED VIEW team_sizes;",
+        );
+        assert_eq!(
+            backend.rows("SELECT team_id, heroes FROM team_sizes"),
+            ["null|1"]
         );
     }
     // ...and with the pulled file as schema.toml, the migrations already build it.

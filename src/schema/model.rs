@@ -11,8 +11,8 @@ pub struct Schema {
     /// In declaration order; generated DDL follows it (dependencies permitting).
     pub tables: Vec<Table>,
     /// Views, functions, triggers, extensions (`[[view]]`, …), in declaration
-    /// order within each kind.
-    #[serde(default)]
+    /// order within each kind. Required when read back (no serde default), so a
+    /// replay cached before objects were modelled is a miss, not an empty list.
     pub objects: Vec<super::SqlObject>,
 }
 
