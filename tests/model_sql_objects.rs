@@ -353,7 +353,7 @@ fn each_dialect_gets_its_own_text_and_only_its_objects() {
     assert_eq!(refused.code, 2, "{}", refused.stderr);
     assert!(
         refused.stderr.contains(
-            "schema.toml declares postgres objects sqlite does not share (view hero_count, extension citext)"
+            "schema.toml declares postgres objects sqlite does not share (extension citext, view hero_count)"
         ),
         "{}",
         refused.stderr
@@ -444,4 +444,30 @@ fn schema_toml_refuses_a_trigger_on_no_table_and_an_object_without_text() {
     ] {
         assert!(run.stderr.contains(message), "{message}\n{}", run.stderr);
     }
+}
+
+/// What schema.toml cannot declare (here a SQLite view with a column list,
+/// written by hand in a migration) is left alone: `generate` never drops it.
+#[test]
+fn generate_never_drops_an_object_schema_toml_cannot_declare() {
+    let dir = tempfile::tempdir().unwrap();
+    let project_dir = dir.path();
+    write_schema(project_dir, &project(Kind::Sqlite, VIEW_V1));
+    strata_ok(project_dir, &["generate", "init"]);
+    let folder = project_dir.join("migrations").join("sqlite");
+    std::fs::write(
+        folder.join("V2__by_hand.sql"),
+        "CREATE VIEW hand_made (hero_name) AS SELECT name FROM hero;\n",
+    )
+    .unwrap();
+    strata_ok(project_dir, &["hash"]);
+    let again = strata_ok(project_dir, &["generate", "again"]);
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
+    let backend = Backend::new(Kind::Sqlite, project_dir);
+    backend.strata_ok(project_dir, &["migrate"]);
+    assert_eq!(views(&backend), ["hand_made", "hero_teams"]);
 }

@@ -54,6 +54,12 @@ impl ObjectKind {
         matches!(self, ObjectKind::Extension | ObjectKind::Function)
     }
 
+    /// Whether SQLite has objects of this kind (views and triggers); the others
+    /// exist on PostgreSQL only, whatever schema.toml's `sql` says.
+    pub fn in_sqlite(self) -> bool {
+        matches!(self, ObjectKind::View | ObjectKind::Trigger)
+    }
+
     /// What `text` holds for this kind: the query of a view, the whole CREATE
     /// statement of a function or trigger; an extension has no text.
     pub fn has_text(self) -> bool {
@@ -108,8 +114,11 @@ impl SqlObject {
     }
 
     /// The text for `dialect`; `Some("")` for an extension on PostgreSQL (it has
-    /// no text, and SQLite has no extensions).
+    /// no text). SQLite has no extensions, functions or materialized views.
     pub fn text_for(&self, dialect: &str) -> Option<&str> {
+        if dialect == "sqlite" && !self.kind.in_sqlite() {
+            return None;
+        }
         if !self.kind.has_text() {
             return (dialect == "postgres").then_some("");
         }
