@@ -471,3 +471,45 @@ fn generate_never_drops_an_object_schema_toml_cannot_declare() {
     backend.strata_ok(project_dir, &["migrate"]);
     assert_eq!(views(&backend), ["hand_made", "hero_teams"]);
 }
+
+/// A function whose text changes is dropped and created again, and so is the
+/// trigger that calls it (PostgreSQL refuses to drop a function a trigger uses).
+#[test]
+fn a_changed_function_is_replaced_with_the_trigger_that_calls_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let project_dir = dir.path();
+    let backend = Backend::new(Kind::Postgres, project_dir);
+    let schema = project(Kind::Postgres, trigger(Kind::Postgres));
+    write_schema(project_dir, &schema);
+    assert_eq!(generate(Kind::Postgres, project_dir, "init").code, 0);
+    backend.strata_ok(project_dir, &["migrate"]);
+    write_schema(
+        project_dir,
+        &schema.replace("upper(NEW.name)", "lower(NEW.name)"),
+    );
+    let run = generate(Kind::Postgres, project_dir, "lower");
+    assert_eq!(run.code, 0, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stdout.contains(
+            "  drop trigger hero_shout on hero\n  drop function hero_shout\n  create function hero_shout\n  create trigger hero_shout on hero\n"
+        ),
+        "{}",
+        run.stdout
+    );
+    backend.strata_ok(project_dir, &["migrate"]);
+    backend.execute("INSERT INTO hero (id, name, secret_name) VALUES (1, 'Deadpond', 'Dive')");
+    assert_eq!(backend.rows("SELECT shout FROM hero"), ["deadpond"]);
+    let again = generate(Kind::Postgres, project_dir, "again");
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
+
+    backend.strata_ok(project_dir, &["rollback"]);
+    backend.execute("INSERT INTO hero (id, name, secret_name) VALUES (2, 'Wong', 'Wong')");
+    assert_eq!(
+        backend.rows("SELECT shout FROM hero ORDER BY id"),
+        ["deadpond", "WONG"]
+    );
+}

@@ -91,7 +91,7 @@ pub(super) fn diff_objects(
             .iter()
             .filter(|o| follows_tables(o.kind))
             .filter(|o| !removed.contains(&key(o)) && !rebuilt.contains(&key(o)))
-            .filter(|o| gone.iter().any(|g| g.name != o.name && o.uses(&g.name)))
+            .filter(|o| gone.iter().any(|g| depends(o, g)))
             .map(key)
             .collect();
         if more.is_empty() {
@@ -160,17 +160,24 @@ pub(super) fn diff_objects(
     }
 }
 
+/// Whether `object` uses `other`: names it in `depends_on`, or in its text when
+/// `other` is of a kind created no later (a function's text naming a trigger of
+/// the same name is not a use of it).
+fn depends(object: &SqlObject, other: &SqlObject) -> bool {
+    key(object) != key(other)
+        && (object.depends_on.contains(&other.name)
+            || (other.kind <= object.kind && object.uses(&other.name)))
+}
+
 /// `objects` in their order, except that each comes after the others in the list
 /// it uses (names in its text or `depends_on`); a cycle keeps declaration order.
 fn dependency_order(objects: Vec<&SqlObject>) -> Vec<&SqlObject> {
     let mut remaining = objects;
     let mut ordered: Vec<&SqlObject> = Vec::with_capacity(remaining.len());
     while !remaining.is_empty() {
-        let ready = remaining.iter().position(|object| {
-            !remaining
-                .iter()
-                .any(|other| other.name != object.name && object.uses(&other.name))
-        });
+        let ready = remaining
+            .iter()
+            .position(|object| !remaining.iter().any(|other| depends(object, other)));
         ordered.push(remaining.remove(ready.unwrap_or(0)));
     }
     ordered
@@ -283,6 +290,27 @@ name = "citext"
                 "create view hero_powers",
                 "create view strong_heroes",
                 "drop function touch",
+            ]
+        );
+    }
+
+    #[test]
+    fn a_changed_function_recreates_the_trigger_that_calls_it() {
+        let before = schema(&format!("{HERO}{OBJECTS}"));
+        let after = schema(&format!(
+            "{HERO}{}",
+            OBJECTS.replace(
+                "BEGIN RETURN NEW; END",
+                "BEGIN NEW.name := 'x'; RETURN NEW; END"
+            )
+        ));
+        assert_eq!(
+            described(&diff(&before, &after)),
+            [
+                "drop trigger hero_touch on hero",
+                "drop function touch",
+                "create function touch",
+                "create trigger hero_touch on hero",
             ]
         );
     }
