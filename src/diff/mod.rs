@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::schema::{Change, Column, Schema, Table};
 
+mod objects;
 mod suspected_renames;
 pub use suspected_renames::{suspected_renames, SuspectedRename};
 
@@ -80,7 +81,13 @@ pub fn diff(current: &Schema, target: &Schema) -> Vec<Change> {
             });
         }
     }
-    changes
+    let objects = objects::diff_objects(current, target, &changes);
+    let mut all = objects.early;
+    all.extend(objects.before_tables);
+    all.extend(changes);
+    all.extend(objects.after_tables);
+    all.extend(objects.late);
+    all
 }
 
 /// Tables ordered so that each comes after the tables it references. Where

@@ -3,6 +3,7 @@
 
 pub(crate) mod ddl;
 mod lock;
+mod object_ddl;
 mod patch_history;
 mod plan;
 pub mod postgres;

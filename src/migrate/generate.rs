@@ -473,12 +473,32 @@ fn diff_every_dialect(
         if !dialect.keeps_comments() {
             state.copy_comments_from(declared);
         }
-        Some(state)
+        Some((dialect.name(), state))
     });
+    let stand_in_name = stand_in.as_ref().map(|(name, _)| name.to_string());
+    let stand_in = stand_in.map(|(_, state)| state);
     let mut plans = Vec::new();
     for (dialect, state) in replayed {
+        let replayed_here = state.is_some();
         let current = match state.or_else(|| stand_in.clone()) {
-            Some(current) => current,
+            Some(current) => {
+                // Another dialect's history stands in for this one's, which is
+                // blind to what only this dialect has.
+                if let (false, Some(other)) = (replayed_here, &stand_in_name) {
+                    let own = declared.objects_only_in(dialect.name(), other);
+                    if !own.is_empty() {
+                        return Err(Error::Usage(format!(
+                            "schema.toml declares {} objects {other} does not share ({}): generating \
+                             them needs a PostgreSQL server to replay migrations/{} on: pass \
+                             --dev-url postgres://… (or set STRATA_DEV_URL)",
+                            dialect.name(),
+                            own.join(", "),
+                            dialect.name()
+                        )));
+                    }
+                }
+                current
+            }
             None => {
                 return Err(Error::Usage(format!(
                     "generating for `{}` alone needs a PostgreSQL server to replay migrations/{} on: \
@@ -488,11 +508,12 @@ fn diff_every_dialect(
                 )))
             }
         };
+        let target = declared.for_dialect(dialect.name());
         // An engine without comments (SQLite) is compared without them.
         let (current, target) = if dialect.keeps_comments() {
-            (current, declared.clone())
+            (current, target)
         } else {
-            (current.without_comments(), declared.without_comments())
+            (current.without_comments(), target.without_comments())
         };
         let changes = diff(&current, &target);
         plans.push(DialectPlan {

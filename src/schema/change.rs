@@ -6,7 +6,9 @@ use std::fmt;
 
 use crate::text::printable;
 
-use super::{Check, Column, ForeignKey, Index, PrimaryKey, Table, TypeChange, UniqueConstraint};
+use super::{
+    Check, Column, ForeignKey, Index, PrimaryKey, SqlObject, Table, TypeChange, UniqueConstraint,
+};
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Change {
@@ -83,6 +85,12 @@ pub enum Change {
         from: Option<String>,
         to: Option<String>,
     },
+    /// A view, materialized view, function, trigger or extension, created from
+    /// its declared text (the planner picks its dialect's). A changed text is a
+    /// `DropObject` of the old and a `CreateObject` of the new.
+    CreateObject(SqlObject),
+    /// Dropped as inspected (its reverse re-creates it from that text).
+    DropObject(SqlObject),
 }
 
 impl Change {
@@ -170,6 +178,11 @@ impl Change {
             | Change::AddCheck { table, .. }
             | Change::DropCheck { table, .. }
             | Change::SetComment { table, .. } => table,
+            // A trigger belongs to its table; other objects to no table, and the
+            // planners never fold their changes into a table's.
+            Change::CreateObject(object) | Change::DropObject(object) => {
+                object.table.as_deref().unwrap_or(&object.name)
+            }
         }
     }
 }
@@ -205,6 +218,13 @@ fn column_summary(column: &Column) -> String {
 /// characters escaped, since these lines go into migration comments and messages.
 fn n(name: &str) -> Cow<'_, str> {
     printable(name)
+}
+
+fn object_summary(object: &SqlObject) -> String {
+    match &object.table {
+        Some(table) => format!("{} {} on {}", object.kind, n(&object.name), n(table)),
+        None => format!("{} {}", object.kind, n(&object.name)),
+    }
 }
 
 fn list(names: &[String]) -> String {
@@ -313,6 +333,8 @@ impl fmt::Display for Change {
                     None => write!(f, "drop comment of {what}"),
                 }
             }
+            Change::CreateObject(object) => write!(f, "create {}", object_summary(object)),
+            Change::DropObject(object) => write!(f, "drop {}", object_summary(object)),
         }
     }
 }

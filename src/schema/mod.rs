@@ -3,10 +3,12 @@
 
 mod change;
 mod model;
+mod objects;
 mod parse;
 mod types;
 pub mod unmanaged;
 mod write;
+mod write_objects;
 
 pub use change::{Change, Destruction};
 pub use model::{check_expression_key, Check};
@@ -14,6 +16,7 @@ pub use model::{
     names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, IndexKey, IndexTarget,
     PrimaryKey, Schema, Table, UniqueConstraint,
 };
+pub use objects::{fingerprint, normalize, ObjectKind, SqlObject};
 pub use parse::{parse_schema_file, parse_schema_text, ProjectConfig, SchemaFile};
 pub use types::{Type, TypeChange};
 pub use unmanaged::Unmanaged;

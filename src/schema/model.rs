@@ -10,6 +10,10 @@ use super::Type;
 pub struct Schema {
     /// In declaration order; generated DDL follows it (dependencies permitting).
     pub tables: Vec<Table>,
+    /// Views, functions, triggers, extensions (`[[view]]`, …), in declaration
+    /// order within each kind. Required when read back (no serde default), so a
+    /// replay cached before objects were modelled is a miss, not an empty list.
+    pub objects: Vec<super::SqlObject>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

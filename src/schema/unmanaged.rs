@@ -243,7 +243,10 @@ mod tests {
             on_delete: ForeignKeyAction::NoAction,
             on_update: ForeignKeyAction::NoAction,
         }];
-        let mut schema = Schema { tables: vec![a, b] };
+        let mut schema = Schema {
+            tables: vec![a, b],
+            ..Schema::default()
+        };
         let mut found = Vec::new();
         adopt(&mut schema, &mut found);
         let lines: Vec<String> = found.iter().map(ToString::to_string).collect();

@@ -24,6 +24,7 @@ pub fn write_tables(schema: &Schema) -> String {
         text.push('\n');
         write_table(&mut text, table);
     }
+    text.push_str(&super::write_objects::write_objects(schema));
     text
 }
 

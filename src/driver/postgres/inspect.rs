@@ -9,8 +9,8 @@ use postgres::Client;
 
 use super::types::portable_type;
 use crate::schema::{
-    names, Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, IndexKey,
-    IndexTarget, PrimaryKey, Schema, Table, Type, UniqueConstraint, Unmanaged,
+    names, Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, IndexKey, IndexTarget,
+    PrimaryKey, Schema, Table, Type, UniqueConstraint, Unmanaged,
 };
 
 // The history tables of refinery, Diesel (Diesel projects) and strata's patches.
@@ -356,7 +356,8 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
             .sort_by_key(|fk| fk.columns.first().and_then(|c| order.get(c)).copied());
         let _ = names::primary_key(&table.name);
     }
-    Ok(Schema { tables })
+    let objects = super::objects::read(client, found)?;
+    Ok(Schema { tables, objects })
 }
 
 /// `CHECK ((price > (0)::numeric)) [NOT VALID]` (`pg_get_constraintdef`) → the

@@ -5,6 +5,7 @@ mod admin;
 mod alter;
 mod engine;
 mod inspect;
+mod objects;
 mod online;
 mod passfile;
 mod plan;

@@ -66,6 +66,13 @@ pub fn plan(
     }
 
     for change in changes {
+        if let Some(step) = crate::driver::object_ddl::step(change, "postgres") {
+            match step {
+                Ok(step) => steps.push(step),
+                Err(refusal) => unsupported.push(refusal),
+            }
+            continue;
+        }
         match change {
             Change::CreateTable(table) => {
                 created.insert(table.name.as_str());
@@ -435,6 +442,8 @@ pub fn plan(
                     ))
                 }
             }
+            // Made by `object_ddl::step` above.
+            Change::CreateObject(_) | Change::DropObject(_) => {}
         }
     }
     // Renamed objects of a table whose rename is not among the changes (cannot

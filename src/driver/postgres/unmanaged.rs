@@ -1,5 +1,5 @@
-//! The objects of a PostgreSQL schema that strata's model leaves out (views,
-//! triggers, functions, types, …), named for `pull` and `baseline`: one catalog
+//! The objects of a PostgreSQL schema that strata's model leaves out (rules,
+//! aggregates, types, …), named for `pull` and `baseline`: one catalog
 //! query per kind of object, for the whole schema. Objects that belong to an
 //! extension are the extension's, and named once as the extension.
 
@@ -44,7 +44,7 @@ pub fn find(
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_sequence s ON s.seqrelid = c.oid \
              WHERE n.nspname = current_schema() AND c.relname NOT IN {INTERNAL} \
-               AND (c.relkind IN ('v', 'm', 'S', 'f', 'p') OR c.relispartition \
+               AND (c.relkind IN ('S', 'f', 'p') OR c.relispartition \
                     OR c.oid IN (SELECT i.inhrelid FROM pg_inherits i)) \
                AND {} \
              ORDER BY c.relname",
@@ -56,16 +56,8 @@ pub fn find(
     for row in &relations {
         let name: String = row.get(0);
         let parents: Option<String> = row.get(3);
-        let definition: Option<String> = row.get(4);
         let owner: Option<String> = row.get(5);
-        let single_line = |sql: String| sql.split_whitespace().collect::<Vec<_>>().join(" ");
         let entry = match row.get::<_, String>(1).as_str() {
-            "v" => Unmanaged::new("view", &name, single_line(definition.unwrap_or_default())),
-            "m" => Unmanaged::new(
-                "materialized view",
-                &name,
-                single_line(definition.unwrap_or_default()),
-            ),
             "f" => Unmanaged::new("foreign table", &name, ""),
             "S" => match owner {
                 None => Unmanaged::new("sequence", &name, "owned by no column"),
@@ -109,41 +101,23 @@ pub fn find(
         .tables
         .retain(|table| !left_out.contains(&table.name));
 
-    let triggers = client.query(
-        "SELECT c.relname::text, t.tgname::text, pg_get_triggerdef(t.oid) \
-         FROM pg_trigger t \
-         JOIN pg_class c ON c.oid = t.tgrelid \
-         JOIN pg_namespace n ON n.oid = c.relnamespace \
-         WHERE n.nspname = current_schema() AND NOT t.tgisinternal \
-         ORDER BY c.relname, t.tgname",
-        &[],
-    )?;
-    for row in &triggers {
-        found.push(Unmanaged::new(
-            "trigger",
-            format!("{}.{}", row.get::<_, String>(0), row.get::<_, String>(1)),
-            row.get::<_, String>(2),
-        ));
-    }
-
     let functions = client.query(
         &format!(
             "SELECT p.proname::text || '(' || pg_get_function_identity_arguments(p.oid) || ')', \
                     p.prokind::text \
              FROM pg_proc p \
              JOIN pg_namespace n ON n.oid = p.pronamespace \
-             WHERE n.nspname = current_schema() AND {} \
+             WHERE n.nspname = current_schema() AND p.prokind IN ('a', 'w') AND {} \
              ORDER BY 1",
             not_extension_member("pg_proc", "p.oid")
         ),
         &[],
     )?;
     for row in &functions {
+        // Functions and procedures are schema.toml objects (see `objects`).
         let kind = match row.get::<_, String>(1).as_str() {
-            "p" => "procedure",
             "a" => "aggregate",
-            "w" => "window function",
-            _ => "function",
+            _ => "window function",
         };
         found.push(Unmanaged::new(kind, row.get::<_, String>(0), ""));
     }
@@ -195,18 +169,6 @@ pub fn find(
         found.push(Unmanaged::new(kind, row.get::<_, String>(0), detail));
     }
 
-    let extensions = client.query(
-        "SELECT extname::text, extversion FROM pg_extension WHERE extname <> 'plpgsql' ORDER BY extname",
-        &[],
-    )?;
-    for row in &extensions {
-        found.push(Unmanaged::new(
-            "extension",
-            row.get::<_, String>(0),
-            format!("version {}", row.get::<_, String>(1)),
-        ));
-    }
-
     let comments = client.query(
         &format!(
             "SELECT c.relname::text, a.attname::text, d.description \
@@ -215,6 +177,7 @@ pub fn find(
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
              WHERE n.nspname = current_schema() AND c.relname NOT IN {INTERNAL} \
+               AND d.description NOT LIKE 'strata:%' \
              ORDER BY c.relname, d.objsubid"
         ),
         &[],

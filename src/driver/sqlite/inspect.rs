@@ -120,7 +120,8 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
     read_foreign_keys(connection, &mut tables, &position)?;
     read_indexes(connection, &mut tables, &position, found)?;
     read_constraints(connection, &mut tables, &position)?;
-    Ok(Schema { tables })
+    let objects = super::objects::read(connection, found)?;
+    Ok(Schema { tables, objects })
 }
 
 /// CHECKs and constraint names, which SQLite keeps only in the CREATE TABLE

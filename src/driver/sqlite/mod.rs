@@ -4,6 +4,7 @@ mod engine;
 mod foreign_keys;
 mod index_sql;
 mod inspect;
+mod objects;
 mod plan;
 mod rebuild;
 mod script;

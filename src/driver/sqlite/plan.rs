@@ -82,6 +82,13 @@ pub fn plan(
             }
             continue;
         }
+        if let Some(step) = crate::driver::object_ddl::step(change, "sqlite") {
+            match step {
+                Ok(step) => steps.push(step),
+                Err(refusal) => refuse(change, refusal.reason),
+            }
+            continue;
+        }
         match change {
             Change::CreateTable(table) => steps.push(Step::new(
                 create_table(table),
@@ -284,6 +291,8 @@ fn part_of_rebuild(change: &Change) -> bool {
             | Change::DropTable { .. }
             | Change::RenameTable { .. }
             | Change::RenameColumn { .. }
+            | Change::CreateObject(_)
+            | Change::DropObject(_)
     )
 }
 

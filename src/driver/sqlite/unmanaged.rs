@@ -1,8 +1,8 @@
 //! The objects of a SQLite database that strata's model leaves out, named for
-//! `pull` and `baseline`: views and triggers from sqlite_schema, and what only
-//! the text of a CREATE TABLE says (AUTOINCREMENT, DEFERRABLE, COLLATE,
-//! ON CONFLICT, WITHOUT ROWID, STRICT), in one query. [`constraints`] reads the
-//! CHECKs and constraint names of that text for inspection.
+//! `pull` and `baseline`: what only the text of a CREATE TABLE says
+//! (AUTOINCREMENT, DEFERRABLE, COLLATE, ON CONFLICT, WITHOUT ROWID, STRICT), in
+//! one query. [`constraints`] reads the CHECKs and constraint names of that text
+//! for inspection.
 
 use rusqlite::Connection;
 
@@ -11,32 +11,19 @@ use crate::schema::Unmanaged;
 pub fn find(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result<()> {
     let mut statement = connection.prepare(
         "SELECT type, name, tbl_name, sql FROM sqlite_schema \
-         WHERE type IN ('table', 'view', 'trigger') AND sql IS NOT NULL \
+         WHERE type = 'table' AND sql IS NOT NULL \
            AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' \
            AND name NOT IN ('refinery_schema_history', 'strata_patch_history') \
-         ORDER BY CASE type WHEN 'table' THEN 0 WHEN 'view' THEN 1 ELSE 2 END, rowid",
+         ORDER BY rowid",
     )?;
     let mut rows = statement.query([])?;
     while let Some(row) = rows.next()? {
-        let kind: String = row.get(0)?;
+        // Views and triggers are schema.toml objects now (see `objects`).
         let name: String = row.get(1)?;
-        let table: String = row.get(2)?;
         let sql: String = row.get(3)?;
-        match kind.as_str() {
-            "view" => found.push(Unmanaged::new("view", name, one_line(&sql))),
-            "trigger" => found.push(Unmanaged::new(
-                "trigger",
-                format!("{table}.{name}"),
-                one_line(&sql),
-            )),
-            _ => table_clauses(&name, &sql, found),
-        }
+        table_clauses(&name, &sql, found);
     }
     Ok(())
-}
-
-fn one_line(sql: &str) -> String {
-    sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// The clauses of `CREATE TABLE` text the model has no place for.

@@ -15,6 +15,7 @@ mod column_type;
 mod foreign_keys;
 mod indexes;
 mod names;
+mod objects;
 mod project;
 mod table;
 
@@ -53,7 +54,16 @@ pub struct SchemaFile {
     pub schema: Schema,
 }
 
-const TOP_KEYS: &[&str] = &["project", "table", "targets"];
+const TOP_KEYS: &[&str] = &[
+    "project",
+    "table",
+    "targets",
+    "view",
+    "materialized_view",
+    "function",
+    "trigger",
+    "extension",
+];
 
 /// Reads and parses a schema file. A missing or non-UTF-8 file is an error too.
 pub fn parse_schema_file(path: &Path) -> crate::Result<SchemaFile> {
@@ -173,6 +183,7 @@ impl<'s> Parser<'s> {
         };
         let mut schema = Schema::default();
         let mut saw_tables = false;
+        let mut deferred_objects = Vec::new();
         for (key, value) in root.iter() {
             match key.get_ref().as_ref() {
                 "project" => {
@@ -197,10 +208,18 @@ impl<'s> Parser<'s> {
                         }
                     }
                 }
-                _ => self
-                    .reader
-                    .unknown_key(key, "the top level of schema.toml", TOP_KEYS),
+                other => match objects::kind_of_key(other) {
+                    // After the tables, which triggers name.
+                    Some(kind) => deferred_objects.push((kind, value)),
+                    None => self
+                        .reader
+                        .unknown_key(key, "the top level of schema.toml", TOP_KEYS),
+                },
             }
+        }
+        deferred_objects.sort_by_key(|(kind, _)| *kind);
+        for (kind, value) in deferred_objects {
+            self.objects(kind, value, &mut schema);
         }
         if !saw_tables && self.reader.problems.is_empty() {
             let span = if length == 0 { 0..0 } else { 0..1 };
