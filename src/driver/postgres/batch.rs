@@ -36,20 +36,18 @@ pub(super) fn apply(
     if pending.is_empty() {
         return Ok(());
     }
-    // A database with no history may have no history table yet.
-    if applied.is_empty() {
-        refinery::Migrate::assert_migrations_table(client, HISTORY_TABLE).map_err(|error| {
-            failed(
-                pending[0],
-                format!("creating {HISTORY_TABLE}: {error}"),
-                false,
-            )
-        })?;
-    }
+    // A database with no history may have no history table yet: refinery's
+    // CREATE TABLE IF NOT EXISTS goes first in the first message.
+    let mut create_table = applied.is_empty();
     let mut rest = pending;
     while let Some(first) = rest.first() {
         let started = Instant::now();
         if no_transaction(&first.sql) {
+            if std::mem::take(&mut create_table) {
+                client
+                    .batch_execute(&create_table_sql())
+                    .map_err(|error| failed(first, one_line(&error), is_storage_error(&error)))?;
+            }
             without_transaction(client, first)?;
             on_batch(&rest[..1], started.elapsed());
             rest = &rest[1..];
@@ -57,7 +55,7 @@ pub(super) fn apply(
         }
         let size = batch_len(rest);
         let (batch, after) = rest.split_at(size);
-        run_batch(client, batch, on_batch)?;
+        run_batch(client, batch, std::mem::take(&mut create_table), on_batch)?;
         rest = after;
     }
     Ok(())
@@ -81,9 +79,14 @@ fn batch_len(rest: &[&MigrationScript]) -> usize {
 
 /// The message for `batch`, and for each migration the byte range of its
 /// script inside it (to place the server's error position).
-fn message(batch: &[&MigrationScript]) -> (String, Vec<Range<usize>>) {
+fn message(batch: &[&MigrationScript], create_table: bool) -> (String, Vec<Range<usize>>) {
     let applied_on = now_rfc3339();
-    let mut text = String::new();
+    // Before the first BEGIN it joins the first migration's transaction.
+    let mut text = if create_table {
+        format!("{}\n", create_table_sql())
+    } else {
+        String::new()
+    };
     let mut scripts = Vec::new();
     for script in batch {
         text.push_str("BEGIN;\n");
@@ -113,6 +116,11 @@ fn history_row(script: &MigrationScript, applied_on: &str) -> String {
     )
 }
 
+/// refinery's CREATE TABLE IF NOT EXISTS of the history table.
+fn create_table_sql() -> String {
+    <Client as refinery::Migrate>::assert_migrations_table_query(HISTORY_TABLE)
+}
+
 fn now_rfc3339() -> String {
     time::OffsetDateTime::now_utc()
         .format(&time::format_description::well_known::Rfc3339)
@@ -125,10 +133,11 @@ fn now_rfc3339() -> String {
 fn run_batch(
     client: &mut Client,
     batch: &[&MigrationScript],
+    create_table: bool,
     on_batch: &mut dyn FnMut(&[&MigrationScript], std::time::Duration),
 ) -> Result<()> {
     let started = Instant::now();
-    let (text, scripts) = message(batch);
+    let (text, scripts) = message(batch, create_table);
     let error = match client.batch_execute(&text) {
         Ok(()) => {
             on_batch(batch, started.elapsed());
@@ -181,7 +190,7 @@ fn run_batch(
     if failing > committed {
         // A syntax error stops the whole message before anything runs: the
         // migrations before the failing one parse, so they are applied now.
-        run_batch(client, &batch[committed..failing], on_batch)?;
+        run_batch(client, &batch[committed..failing], create_table, on_batch)?;
     }
     let place = match pointed {
         Some((index, Some(place))) if index == failing => place,
