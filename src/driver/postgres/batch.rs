@@ -282,3 +282,61 @@ fn failed(script: &MigrationScript, message: String, by_storage: bool) -> Error 
         by_storage,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn script(version: i32, sql: String) -> MigrationScript {
+        MigrationScript {
+            version,
+            name: format!("m{version}"),
+            sql,
+            dir: None,
+        }
+    }
+
+    #[test]
+    fn a_batch_stops_at_a_no_transaction_migration_and_at_the_size_bound() {
+        let small = |v| script(v, "CREATE TABLE t (id INTEGER);\n".into());
+        let online = script(
+            3,
+            "-- strata: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (id);\n".into(),
+        );
+        let scripts = [small(1), small(2), online, small(4)];
+        let refs: Vec<&MigrationScript> = scripts.iter().collect();
+        assert_eq!(batch_len(&refs), 2);
+        assert_eq!(batch_len(&refs[2..]), 1);
+        assert_eq!(batch_len(&refs[3..]), 1);
+
+        let big = |v| {
+            script(
+                v,
+                format!("SELECT '{}';\n", "x".repeat(MAX_BATCH_BYTES / 2)),
+            )
+        };
+        let scripts = [big(1), big(2), big(3)];
+        let refs: Vec<&MigrationScript> = scripts.iter().collect();
+        assert_eq!(batch_len(&refs), 1);
+        // A migration larger than the bound still goes, alone.
+        let huge = [script(1, "-".repeat(MAX_BATCH_BYTES + 1))];
+        assert_eq!(batch_len(&[&huge[0], &huge[0]]), 1);
+    }
+
+    #[test]
+    fn the_message_places_each_script_and_escapes_the_name() {
+        let scripts = [
+            script(1, "CREATE TABLE a (id INTEGER); -- trailing".into()),
+            MigrationScript {
+                name: "it's".into(),
+                ..script(2, "CREATE TABLE b (id INTEGER);".into())
+            },
+        ];
+        let refs: Vec<&MigrationScript> = scripts.iter().collect();
+        let (text, ranges) = message(&refs, false);
+        assert_eq!(&text[ranges[0].clone()], scripts[0].sql);
+        assert_eq!(&text[ranges[1].clone()], scripts[1].sql);
+        assert!(text.contains("VALUES (2, 'it''s', "), "{text}");
+        assert_eq!(text.matches("COMMIT;\nRESET lock_timeout;").count(), 2);
+    }
+}
