@@ -96,7 +96,9 @@ fn kill_during_a_migration_leaves_the_last_completed_one_and_the_next_run_finish
     // Wait until V2 is running: V1 is recorded and the server is sleeping for us.
     let started = Instant::now();
     loop {
-        let sleeping = db.rows("SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(2)%' AND state = 'active' AND pid <> pg_backend_pid()");
+        // By wait event, not query text: V1 and V2 travel in one message, whose
+        // text pg_stat_activity cuts at 1 kB.
+        let sleeping = db.rows("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'PgSleep' AND state = 'active' AND pid <> pg_backend_pid()");
         if sleeping == ["1"] {
             break;
         }
@@ -151,6 +153,204 @@ fn a_failing_migration_leaves_schema_and_history_as_they_were() {
     assert!(!run.stderr.contains("strata-test-secret"), "{}", run.stderr);
     assert_eq!(db.snapshot(), before);
     assert_eq!(history(&db), ["1|create_team_and_hero"]);
+}
+
+/// Consecutive migrations travel in one message; a syntax error stops the
+/// whole message before anything runs, so strata applies the ones before the
+/// failing migration on their own and names the failing one at its line.
+#[test]
+fn a_syntax_error_in_the_middle_of_a_batch_keeps_the_migrations_before_it() {
+    let dir = example();
+    add_migration(
+        dir.path(),
+        "V2__sidekick.sql",
+        "CREATE TABLE sidekick (id SERIAL PRIMARY KEY);\n",
+    );
+    add_migration(
+        dir.path(),
+        "V3__broken.sql",
+        "CREATE TABLE villain (id SERIAL PRIMARY KEY);\n-- the typo is on line 3\nALTER TABLE villain ADD COLUM lair VARCHAR;\n",
+    );
+    add_migration(
+        dir.path(),
+        "V4__after.sql",
+        "CREATE TABLE after_broken (id INTEGER);\n",
+    );
+    let db = PgDatabase::create();
+    let run = strata(dir.path(), &["migrate", "--database-url", &db.url]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("V3__broken.sql failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("syntax error at or near \"VARCHAR\" at line 3, column 36"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("the database is as it was before it (at V2)"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stdout.contains("applied V1__create_team_and_hero"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("applied V2__sidekick"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(history(&db), ["1|create_team_and_hero", "2|sidekick"]);
+    assert_eq!(
+        db.rows("SELECT to_regclass('sidekick') IS NOT NULL, to_regclass('villain') IS NULL, to_regclass('after_broken') IS NULL"),
+        ["t|t|t"]
+    );
+
+    // Fixed, the next run applies V3 and V4.
+    add_migration(
+        dir.path(),
+        "V3__broken.sql",
+        "CREATE TABLE villain (id SERIAL PRIMARY KEY);\n-- the typo is on line 3\nALTER TABLE villain ADD COLUMN lair VARCHAR;\n",
+    );
+    let run = strata_ok(dir.path(), &["migrate", "--database-url", &db.url]);
+    assert!(!run.stdout.contains("applied V2"), "{}", run.stdout);
+    assert!(run.stdout.contains("applied V3__broken"), "{}", run.stdout);
+    assert_eq!(
+        history(&db),
+        [
+            "1|create_team_and_hero",
+            "2|sidekick",
+            "3|broken",
+            "4|after"
+        ]
+    );
+    assert_eq!(
+        db.rows("SELECT column_name FROM information_schema.columns WHERE table_name = 'villain' ORDER BY 1"),
+        ["id", "lair"]
+    );
+}
+
+/// An error while a batch runs: the migrations before the failing one are
+/// committed (the history says so), the failing one is rolled back whole, the
+/// ones after it never run.
+#[test]
+fn an_error_while_a_batch_runs_keeps_the_migrations_before_it() {
+    let dir = example();
+    add_migration(
+        dir.path(),
+        "V2__sidekick.sql",
+        "CREATE TABLE sidekick (id SERIAL PRIMARY KEY);\n",
+    );
+    add_migration(
+        dir.path(),
+        "V3__half_broken.sql",
+        "CREATE TABLE villain (id SERIAL PRIMARY KEY);\nINSERT INTO nowhere VALUES (1);\n",
+    );
+    add_migration(
+        dir.path(),
+        "V4__after.sql",
+        "CREATE TABLE after_broken (id INTEGER);\n",
+    );
+    let db = PgDatabase::create();
+    let run = strata(dir.path(), &["migrate", "--database-url", &db.url]);
+    assert_eq!(run.code, 4, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("V3__half_broken.sql failed"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("relation \"nowhere\" does not exist at line 2, column 13"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(history(&db), ["1|create_team_and_hero", "2|sidekick"]);
+    assert_eq!(
+        db.rows("SELECT to_regclass('villain') IS NULL, to_regclass('after_broken') IS NULL"),
+        ["t|t"]
+    );
+}
+
+/// A no-transaction migration between transactional ones runs on its own,
+/// statement by statement; the ones around it are batched.
+#[test]
+fn a_no_transaction_migration_splits_the_batch() {
+    let dir = example();
+    add_migration(
+        dir.path(),
+        "V2__sidekick.sql",
+        "CREATE TABLE sidekick (id SERIAL PRIMARY KEY, note VARCHAR);\n",
+    );
+    add_migration(
+        dir.path(),
+        "V3__index_note.sql",
+        "-- strata: no-transaction\nCREATE INDEX CONCURRENTLY sidekick_note ON sidekick (note);\n",
+    );
+    add_migration(
+        dir.path(),
+        "V4__villain.sql",
+        "CREATE TABLE villain (id INTEGER);\n",
+    );
+    add_migration(
+        dir.path(),
+        "V5__lair.sql",
+        "ALTER TABLE villain ADD COLUMN lair VARCHAR;\n",
+    );
+    let db = PgDatabase::create();
+    let run = strata_ok(dir.path(), &["migrate", "--database-url", &db.url]);
+    assert!(
+        run.stdout.contains(
+            "  applied V1__create_team_and_hero\n  applied V2__sidekick\n  (V1..V2: 2 migrations in one round trip, "
+        ),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("  applied V3__index_note ("),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("  (V4..V5: 2 migrations in one round trip, "),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        history(&db),
+        [
+            "1|create_team_and_hero",
+            "2|sidekick",
+            "3|index_note",
+            "4|villain",
+            "5|lair"
+        ]
+    );
+    assert_eq!(
+        db.rows("SELECT indisvalid FROM pg_index WHERE indexrelid = 'sidekick_note'::regclass"),
+        ["t"]
+    );
+    // --format json: each record says how many migrations shared its round trip.
+    let db = PgDatabase::create();
+    let run = strata_ok(
+        dir.path(),
+        &["migrate", "--database-url", &db.url, "--format", "json"],
+    );
+    let document: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let batches: Vec<u64> = document["applied"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|record| record["batch"].as_u64().unwrap())
+        .collect();
+    assert_eq!(batches, [2, 2, 1, 2, 2]);
 }
 
 #[test]

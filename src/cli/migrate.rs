@@ -29,8 +29,9 @@ pub fn run(context: &Context, dry_run: bool) -> Result<i32> {
 
 /// What `apply_migrations` did.
 pub(crate) struct MigrationsReport {
-    /// (version, name, milliseconds), in the order applied.
-    pub applied: Vec<(i32, String, u128)>,
+    /// (version, name, milliseconds, batch), in the order applied: `batch`
+    /// migrations applied in one round trip share its milliseconds.
+    pub applied: Vec<(i32, String, u128, usize)>,
     /// The version the database is at afterwards.
     pub version: Option<i32>,
 }
@@ -39,8 +40,13 @@ impl MigrationsReport {
     pub fn applied_json(&self) -> serde_json::Value {
         self.applied
             .iter()
-            .map(|(version, name, ms)| {
-                serde_json::json!({ "version": version, "name": name, "duration_ms": ms })
+            .map(|(version, name, ms, batch)| {
+                serde_json::json!({
+                    "version": version,
+                    "name": name,
+                    "duration_ms": ms,
+                    "batch": batch,
+                })
             })
             .collect()
     }
@@ -129,16 +135,40 @@ pub(crate) fn migrate_to(
     let timeout = context.lock_timeout;
     let mut on_wait = |message: &str| say!("  {message} (giving up after {} s)", timeout.as_secs());
     let progress = output::Progress::start("migrating", "applied");
+    // Migrations applied in one round trip (PostgreSQL) have no times of their
+    // own: each is listed, then the group's time once.
+    let mut group_first = None;
+    let mut group_seen = 0;
     let status = migrate(database, &folder, target, timeout, &mut on_wait, |event| {
         let ms = event.duration.as_millis();
         progress.advance(1, &event.script.stem());
-        say!("  applied {} ({ms} ms)", event.script.stem());
+        if event.batch <= 1 {
+            say!("  applied {} ({ms} ms)", event.script.stem());
+        } else {
+            say!("  applied {}", event.script.stem());
+            let first = *group_first.get_or_insert(event.script.version);
+            group_seen += 1;
+            if group_seen == event.batch {
+                say!(
+                    "  (V{first}..V{}: {} migrations in one round trip, {ms} ms)",
+                    event.script.version,
+                    event.batch
+                );
+                group_first = None;
+                group_seen = 0;
+            }
+        }
         output::detail(format_args!(
             "{}:\n{}",
             folder.join(event.script.file_name()).display(),
             event.script.sql.trim_end()
         ));
-        applied.push((event.script.version, event.script.name.clone(), ms));
+        applied.push((
+            event.script.version,
+            event.script.name.clone(),
+            ms,
+            event.batch,
+        ));
     })?;
     drop(progress);
     report.version = status

@@ -182,6 +182,23 @@ pub trait Database {
         on_applied: &mut dyn FnMut(&MigrationScript),
     ) -> Result<()>;
 
+    /// [`Database::apply_migrations`] for engines that apply several migrations
+    /// in one round trip (PostgreSQL): `on_batch` hears each group applied
+    /// together and the time that group took, which its members share. Each
+    /// migration is still all or nothing. By default, one migration at a time.
+    fn apply_migrations_batched(
+        &mut self,
+        applied: &[AppliedMigration],
+        pending: &[&MigrationScript],
+        on_batch: &mut dyn FnMut(&[&MigrationScript], Duration),
+    ) -> Result<()> {
+        let mut started = std::time::Instant::now();
+        self.apply_migrations(applied, pending, &mut |script| {
+            on_batch(&[script], started.elapsed());
+            started = std::time::Instant::now();
+        })
+    }
+
     /// A second connection to this database, Diesel's, for a Diesel project's
     /// migrations (`migrate::diesel`); strata's own connection keeps holding
     /// the migration lock meanwhile. Engines Diesel cannot drive refuse.

@@ -148,7 +148,13 @@ pub fn checksum(script: &MigrationScript) -> u64 {
 
 pub struct AppliedEvent<'a> {
     pub script: &'a MigrationScript,
+    /// How long applying it took; when `batch` is more than 1, the time of the
+    /// one round trip that applied it and the others sent with it (PostgreSQL),
+    /// the same figure on each of them: their own times are not known.
     pub duration: Duration,
+    /// How many migrations were applied together with it in one round trip
+    /// (itself included): 1 when it was applied alone.
+    pub batch: usize,
 }
 
 /// Applies every pending migration in `folder` up to `target` (all of them with
@@ -301,31 +307,37 @@ fn apply_pending(
     let diesel = super::diesel::is_diesel(scripts);
     let all_or_nothing = !diesel && database.all_or_nothing(&applied, &pending);
     let mut done = 0;
-    let mut started = Instant::now();
-    let mut on_each = |script: &MigrationScript| {
-        done += 1;
-        on_applied(AppliedEvent {
-            script,
-            duration: started.elapsed(),
-        });
-        started = Instant::now();
+    let mut on_batch = |group: &[&MigrationScript], duration: Duration| {
+        for script in group {
+            done += 1;
+            on_applied(AppliedEvent {
+                script,
+                duration,
+                batch: group.len(),
+            });
+        }
     };
     let result = if diesel {
         // A Diesel project's migrations run through diesel_migrations (its own
         // connection), while strata's connection holds the lock.
+        let mut started = Instant::now();
         match database.diesel_connection() {
             Ok(mut connection) => {
-                super::diesel::run(&mut connection, folder, &pending, &mut on_each)
+                super::diesel::run(&mut connection, folder, &pending, &mut |script| {
+                    on_batch(&[script], started.elapsed());
+                    started = Instant::now();
+                })
             }
             Err(error) => Err(error),
         }
     } else {
-        database.apply_migrations(&applied, &pending, &mut on_each)
+        database.apply_migrations_batched(&applied, &pending, &mut on_batch)
     };
     match result {
         Err(Error::MigrationFailed {
             message,
             by_storage,
+            outcome: known_outcome,
             ..
         }) => {
             let failed = pending[done.min(pending.len() - 1)];
@@ -337,7 +349,10 @@ fn apply_pending(
                     None => "no migration applied".to_string(),
                 }
             };
-            let outcome = if all_or_nothing {
+            // The engine may know better (a lost connection: what committed is unknown).
+            let outcome = if !known_outcome.is_empty() {
+                known_outcome
+            } else if all_or_nothing {
                 "the new database got every migration in one transaction, so nothing was \
                  applied and the database file was removed"
                     .to_string()

@@ -1,6 +1,7 @@
 //! The adapter between strata and refinery's migration runner. Engines hand
 //! over their refinery connection ([`run`]); refinery records each migration's
-//! history row in the same transaction as the migration.
+//! history row in the same transaction as the migration. (PostgreSQL sends
+//! several migrations per round trip itself: `driver/postgres/batch.rs`.)
 
 use refinery_core::traits::sync as runner;
 

@@ -107,6 +107,7 @@ impl Migrator {
                     version: event.script.version,
                     name: event.script.name.clone(),
                     duration: event.duration,
+                    batch: event.batch,
                 })
             },
         )?;

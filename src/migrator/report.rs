@@ -21,8 +21,13 @@ pub struct AppliedMigration {
     pub version: i32,
     /// Its name: the `add_power` of `V3__add_power.sql`.
     pub name: String,
-    /// How long it took.
+    /// How long it took; when `batch` is more than 1, the time of the one round
+    /// trip that applied it and the migrations sent with it (PostgreSQL), the
+    /// same on each of them: their own times are not known.
     pub duration: Duration,
+    /// How many migrations one round trip applied together with it (itself
+    /// included); 1 when it was applied alone.
+    pub batch: usize,
 }
 
 /// What [`Migrator::patch`](super::Migrator::patch) did.

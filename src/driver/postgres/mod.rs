@@ -3,6 +3,7 @@
 
 mod admin;
 mod alter;
+mod batch;
 mod engine;
 mod inspect;
 mod objects;
@@ -401,16 +402,18 @@ impl Database for PostgresDatabase {
         pending: &[&MigrationScript],
         on_applied: &mut dyn FnMut(&MigrationScript),
     ) -> Result<()> {
-        crate::migrate::runner::run(
-            &mut OneBatch(&mut self.client),
-            applied,
-            pending,
-            on_applied,
-            &|error| {
-                let error = error.downcast_ref::<postgres::Error>()?;
-                Some((one_line(error), is_storage_error(error)))
-            },
-        )
+        batch::apply(&mut self.client, applied, pending, &mut |group, _| {
+            group.iter().for_each(|script| on_applied(script))
+        })
+    }
+
+    fn apply_migrations_batched(
+        &mut self,
+        applied: &[AppliedMigration],
+        pending: &[&MigrationScript],
+        on_batch: &mut dyn FnMut(&[&MigrationScript], Duration),
+    ) -> Result<()> {
+        batch::apply(&mut self.client, applied, pending, on_batch)
     }
 
     fn take_lock(&mut self, timeout: Duration, on_wait: &mut dyn FnMut(&str)) -> Result<()> {
@@ -588,75 +591,6 @@ impl Transaction for PostgresTransaction<'_> {
     }
 }
 
-/// refinery's PostgreSQL connection sends BEGIN, each statement and COMMIT as
-/// separate messages: four round trips per migration, which dominate against a
-/// database 20-50 ms away. This sends the migration, its history row and the
-/// transaction around them as one simple-query message: one round trip. If a
-/// statement fails, the server skips the rest of the message (COMMIT included)
-/// and the transaction is rolled back here.
-struct OneBatch<'c>(&'c mut Client);
-
-impl refinery_core::traits::sync::Transaction for OneBatch<'_> {
-    type Error = postgres::Error;
-
-    fn execute<'a, T: Iterator<Item = &'a str>>(
-        &mut self,
-        queries: T,
-    ) -> std::result::Result<usize, postgres::Error> {
-        let queries: Vec<&str> = queries.collect();
-        // refinery hands over the migration first, then its history row.
-        if let Some((migration, history)) = queries.split_first() {
-            if crate::migrate::directive::no_transaction(migration) {
-                return self.without_transaction(migration, history);
-            }
-        }
-        let mut batch = String::from("BEGIN;\n");
-        let mut count = 0;
-        for query in queries {
-            batch.push_str(query);
-            // A newline first: the query may end in a `--` comment.
-            batch.push_str("\n;\n");
-            count += 1;
-        }
-        // A generated migration sets lock_timeout for itself (`SET lock_timeout`
-        // in the file, for tools that run it without strata); the next one gets
-        // the connection's `--ddl-lock-timeout` again.
-        batch.push_str("COMMIT;\nRESET lock_timeout;");
-        match self.0.batch_execute(&batch) {
-            Ok(()) => Ok(count),
-            Err(error) => {
-                // The session is in an aborted transaction (or none, if BEGIN
-                // itself failed); either way this leaves it clean.
-                let _ = self.0.batch_execute("ROLLBACK");
-                Err(error)
-            }
-        }
-    }
-}
-
-impl OneBatch<'_> {
-    /// A `-- strata: no-transaction` migration: each statement is its own
-    /// simple-query message, so each runs (and commits) on its own — several
-    /// statements in one message would share an implicit transaction, in which
-    /// `CREATE INDEX CONCURRENTLY` fails. The history row follows the last one.
-    /// A failure part-way leaves the statements before it applied.
-    fn without_transaction(
-        &mut self,
-        migration: &str,
-        history: &[&str],
-    ) -> std::result::Result<usize, postgres::Error> {
-        let mut ran = Vec::new();
-        one_statement_at_a_time(self.0, migration, &mut ran)?;
-        let mut count = ran.len();
-        for query in history {
-            self.0.batch_execute(query)?;
-            count += 1;
-        }
-        self.0.batch_execute("RESET lock_timeout")?;
-        Ok(count)
-    }
-}
-
 /// Each statement of `sql` as its own simple-query message, so each runs and
 /// commits on its own (a `-- strata: no-transaction` file, up or down); `ran`
 /// receives the span of each one that completed.
@@ -671,15 +605,3 @@ fn one_statement_at_a_time(
     }
     Ok(())
 }
-
-impl refinery_core::traits::sync::Query<Vec<refinery::Migration>> for OneBatch<'_> {
-    // Not reached in practice: strata hands refinery the history it read.
-    fn query(
-        &mut self,
-        query: &str,
-    ) -> std::result::Result<Vec<refinery::Migration>, postgres::Error> {
-        refinery_core::traits::sync::Query::query(self.0, query)
-    }
-}
-
-impl refinery::Migrate for OneBatch<'_> {}
