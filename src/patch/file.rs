@@ -61,7 +61,7 @@ pub struct Assignment {
 pub enum OperationKind {
     Insert {
         table: Spanned<String>,
-        /// Parsed, or (big ones) read chunk by chunk: see [`super::stream`].
+        /// Parsed, or (big ones) read chunk by chunk: see `patch::stream`.
         rows: Rows,
     },
     Update {

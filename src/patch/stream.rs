@@ -34,7 +34,7 @@ pub enum Rows {
     /// Parsed with the rest of the file.
     Parsed(Vec<Vec<Assignment>>),
     /// The text between the brackets of a big `rows = [ … ]`, as offsets in the
-    /// patch's source: parsed chunk by chunk by [`chunks`].
+    /// patch's source: parsed chunk by chunk by `chunks`.
     Streamed(Range<usize>),
 }
 
