@@ -143,6 +143,21 @@ pub trait Dialect {
         scripts: &[MigrationScript],
         dev_url: Option<&DatabaseUrl>,
     ) -> Result<Option<Schema>>;
+
+    /// Runs `new` (migrations not written yet) on top of `history` in a scratch
+    /// database, as `migrate` would run them, so a migration the engine rejects
+    /// is found before it is written: [`crate::Error::MigrationFailed`] naming
+    /// it, with the engine's message. `Ok(false)` when this dialect has no
+    /// scratch database here (PostgreSQL without a dev database; SQLite, whose
+    /// test-apply would cost a replay the replay cache exists to avoid).
+    fn test_apply(
+        &self,
+        _history: &[MigrationScript],
+        _new: &[MigrationScript],
+        _dev_url: Option<&DatabaseUrl>,
+    ) -> Result<bool> {
+        Ok(false)
+    }
 }
 
 /// A live database.

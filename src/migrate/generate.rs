@@ -12,7 +12,7 @@ use super::layout::{
 use super::lockstep::{self, CatchUp, History};
 use super::replay_cache::ReplayCache;
 use crate::diff::diff;
-use crate::driver::{self, ConnectOptions, DatabaseUrl, Dialect, Plan, Reverse};
+use crate::driver::{self, ConnectOptions, DatabaseUrl, Dialect, MigrationScript, Plan, Reverse};
 use crate::project::Project;
 use crate::schema::{Change, Schema};
 use crate::script::{self, Kind};
@@ -127,8 +127,6 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
         )));
     }
 
-    let (mut files, mut changes, _) =
-        write_catch_ups(project, &catch_ups, &histories, layout, options.connect)?;
     let parts = split_into_migrations(&plans, next_version, name);
     // Every dialect's folder gets the same Diesel version for a migration, as it
     // gets the same number; a second (online) part gets the next timestamp.
@@ -159,13 +157,16 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
             .find(|(v, _)| *v == version)
             .map(|(_, dir)| dir.as_str())
     };
+    // Every file's text first: each dialect's new migrations are test-applied
+    // (where a scratch database is at hand) before anything is written.
+    let mut texts: Vec<Vec<PartFiles>> = Vec::new();
     for (plan, parts) in plans.iter().zip(&parts) {
         let dialect = plan.dialect.name();
-        let folder = project.migrations_dir(dialect);
         let preamble = plan.dialect.file_preamble(options.connect.ddl_lock_timeout);
+        let mut dialect_texts = Vec::new();
         for part in parts {
-            let (file_name, down_name) =
-                file_names(part.version, &part.name, diesel_dir(part.version));
+            let dir = diesel_dir(part.version);
+            let (file_name, down_name) = file_names(part.version, &part.name, dir);
             let text = migration_text(
                 dialect,
                 part.changes,
@@ -174,7 +175,6 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
                 None,
                 preamble.as_deref(),
             );
-            files.extend(write_migration(&folder, &file_name, &text)?);
             let down = down_text(
                 dialect,
                 &part.plan,
@@ -182,7 +182,36 @@ pub fn generate(project: &Project, name: &str, options: GenerateOptions<'_>) -> 
                 &down_name,
                 preamble.as_deref(),
             );
-            files.push(write_file(&folder, &down_name, &down)?);
+            dialect_texts.push(PartFiles {
+                script: MigrationScript {
+                    version: part.version,
+                    name: part.name.clone(),
+                    sql: text,
+                    dir: dir.map(str::to_string),
+                },
+                file_name,
+                empty: part.plan.steps.is_empty(),
+                down_name,
+                down,
+            });
+        }
+        texts.push(dialect_texts);
+    }
+    test_apply(
+        &plans,
+        &parts_histories(&plans, &histories),
+        &catch_ups,
+        &texts,
+        options.dev_url,
+    )?;
+
+    let (mut files, mut changes, _) =
+        write_catch_ups(project, &catch_ups, &histories, layout, options.connect)?;
+    for (plan, dialect_texts) in plans.iter().zip(&texts) {
+        let folder = project.migrations_dir(plan.dialect.name());
+        for part in dialect_texts {
+            files.extend(write_migration(&folder, &part.file_name, &part.script.sql)?);
+            files.push(write_file(&folder, &part.down_name, &part.down)?);
         }
         files.push(integrity::rehash(&folder)?);
     }
@@ -212,6 +241,63 @@ struct Part<'a> {
     /// The changes whose `-- destructive:` lines go in this file's header.
     changes: &'a [Change],
     plan: Plan,
+}
+
+/// One migration's files, composed before any is written.
+struct PartFiles {
+    /// The up file as `migrate` will read it.
+    script: MigrationScript,
+    file_name: String,
+    /// Nothing to run for this dialect at this version (a lockstep file).
+    empty: bool,
+    down_name: String,
+    down: String,
+}
+
+/// Each plan's dialect's history (the migrations already written), in plan order.
+fn parts_histories<'a>(
+    plans: &[DialectPlan],
+    histories: &'a [History],
+) -> Vec<Option<&'a History>> {
+    plans
+        .iter()
+        .map(|plan| {
+            histories
+                .iter()
+                .find(|history| history.dialect == plan.dialect.name())
+        })
+        .collect()
+}
+
+/// Runs each dialect's new migrations on top of its history in a scratch
+/// database (PostgreSQL with a dev database, see [`Dialect::test_apply`]), so a
+/// migration the server rejects fails `generate` with the server's message and
+/// nothing is written. The history is replayed again for this even when the
+/// diff came from the replay cache: the cache holds a schema, not a database.
+/// A dialect whose catch-up migrations are written in the same run, or with
+/// nothing to run, is not test-applied.
+fn test_apply(
+    plans: &[DialectPlan],
+    histories: &[Option<&History>],
+    catch_ups: &[CatchUp],
+    texts: &[Vec<PartFiles>],
+    dev_url: Option<&DatabaseUrl>,
+) -> Result<()> {
+    let Some(dev_url) = dev_url else {
+        return Ok(());
+    };
+    for ((plan, history), parts) in plans.iter().zip(histories).zip(texts) {
+        let caught_up = catch_ups
+            .iter()
+            .any(|catch_up| catch_up.dialect.name() == plan.dialect.name());
+        if caught_up || parts.iter().all(|part| part.empty) {
+            continue;
+        }
+        let new: Vec<MigrationScript> = parts.iter().map(|part| part.script.clone()).collect();
+        let history = history.map_or(&[][..], |history| &history.scripts[..]);
+        plan.dialect.test_apply(history, &new, Some(dev_url))?;
+    }
+    Ok(())
 }
 
 /// The suffix of the second migration, which runs outside a transaction.

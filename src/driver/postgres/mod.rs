@@ -87,34 +87,74 @@ impl Dialect for PostgresDialect {
         };
         let scratch = admin::ScratchDatabase::create(&target.text)?;
         let mut client = scratch.connect()?;
-        for script in scripts {
-            // A no-transaction migration is replayed as `migrate` runs it: one
-            // statement at a time (CREATE INDEX CONCURRENTLY fails in a batch).
-            let no_transaction = crate::migrate::directive::no_transaction(&script.sql);
-            let engine = crate::script::Engine::Postgres;
-            let statements: Vec<&str> = if no_transaction {
-                crate::script::statements(engine, &script.sql)
-                    .map(|statement| &script.sql[statement.span])
-                    .collect()
-            } else {
-                vec![script.sql.as_str()]
-            };
-            statements
-                .into_iter()
-                .try_for_each(|sql| client.batch_execute(sql))
-                .map_err(|error| Error::InvalidFile {
-                    path: std::path::Path::new("migrations/postgres").join(script.file_name()),
-                    message: format!(
-                        "replaying the migrations on a scratch PostgreSQL database failed here: {}",
-                        one_line(&error)
-                    ),
-                })?;
-        }
+        replay_on(&mut client, scripts)?;
         let schema = inspect::inspect(&mut client).map_err(|e| query_error(&e))?;
         drop(client);
         scratch.drop_now()?;
         Ok(Some(schema))
     }
+
+    fn test_apply(
+        &self,
+        history: &[MigrationScript],
+        new: &[MigrationScript],
+        dev_url: Option<&DatabaseUrl>,
+    ) -> Result<bool> {
+        let Some(target) = dev_url.and_then(|url| url.target::<PostgresTarget>().ok()) else {
+            return Ok(false);
+        };
+        let scratch = admin::ScratchDatabase::create(&target.text)?;
+        let mut client = scratch.connect()?;
+        replay_on(&mut client, history)?;
+        for script in new {
+            run_as_migrate_does(&mut client, &script.sql).map_err(|error| {
+                Error::MigrationFailed {
+                    file: std::path::Path::new("migrations/postgres").join(script.file_name()),
+                    message: one_line(&error),
+                    outcome: format!(
+                        "generate test-applied it on a scratch database of the dev server {target}, \
+                         on top of the existing migrations, and the server rejected it, so \
+                         nothing was written; change schema.toml and generate again"
+                    ),
+                    by_storage: false,
+                }
+            })?;
+        }
+        drop(client);
+        scratch.drop_now()?;
+        Ok(true)
+    }
+}
+
+/// Runs `scripts` in order on a scratch database, as `migrate` would; a file
+/// that fails is named (it is part of the history being replayed).
+fn replay_on(client: &mut Client, scripts: &[MigrationScript]) -> Result<()> {
+    for script in scripts {
+        run_as_migrate_does(client, &script.sql).map_err(|error| Error::InvalidFile {
+            path: std::path::Path::new("migrations/postgres").join(script.file_name()),
+            message: format!(
+                "replaying the migrations on a scratch PostgreSQL database failed here: {}",
+                one_line(&error)
+            ),
+        })?;
+    }
+    Ok(())
+}
+
+/// One migration's text, run as `migrate` runs it: a file in one simple query
+/// (one implicit transaction), a no-transaction file one statement at a time
+/// (CREATE INDEX CONCURRENTLY fails in a batch).
+fn run_as_migrate_does(client: &mut Client, sql: &str) -> std::result::Result<(), postgres::Error> {
+    let statements: Vec<&str> = if crate::migrate::directive::no_transaction(sql) {
+        crate::script::statements(crate::script::Engine::Postgres, sql)
+            .map(|statement| &sql[statement.span])
+            .collect()
+    } else {
+        vec![sql]
+    };
+    statements
+        .into_iter()
+        .try_for_each(|sql| client.batch_execute(sql))
 }
 
 /// `10s`, or `1500ms` when the timeout is not whole seconds.
