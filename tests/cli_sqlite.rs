@@ -466,3 +466,22 @@ ALTER TABLE \"hero\" ADD CONSTRAINT \"hero_mentor_id_fkey\" FOREIGN KEY (\"mento
         ["mentor_id|hero|id", "team_id|team|id"]
     );
 }
+
+#[test]
+fn pull_of_a_database_without_tables_says_so_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    strata_ok(dir.path(), &["init"]);
+    // No migration yet: setup makes an empty database.
+    strata_ok(dir.path(), &["setup"]);
+    let run = strata(dir.path(), &["pull", "--output", "pulled.toml"]);
+    assert_eq!(run.code, 5, "{}{}", run.stdout, run.stderr);
+    assert!(
+        run.stderr.contains(
+            "has no tables schema.toml can declare (history tables aside), so there is nothing to pull and nothing was written"
+        ),
+        "{}",
+        run.stderr
+    );
+    assert!(!run.stderr.contains("a bug in pull"), "{}", run.stderr);
+    assert!(!dir.path().join("pulled.toml").exists());
+}

@@ -37,6 +37,23 @@ pub fn run(
     let (mut schema, mut unmanaged) = database.inspect_with_unmanaged()?;
     drop(progress);
     adopt(&mut schema, &mut unmanaged);
+    // schema.toml needs a table; an empty database is not a bug in pull.
+    if schema.tables.is_empty() {
+        let left_out = if unmanaged.is_empty() {
+            String::new()
+        } else {
+            format!(
+                " (it has {} object{} schema.toml cannot hold)",
+                unmanaged.len(),
+                if unmanaged.len() == 1 { "" } else { "s" }
+            )
+        };
+        return Err(Error::Refused(format!(
+            "{url} has no tables schema.toml can declare (history tables aside){left_out}, \
+             so there is nothing to pull and nothing was written; declare the schema in \
+             schema.toml and run `strata generate NAME` instead"
+        )));
+    }
     let unwritable = unwritable_names(&schema);
     if !unwritable.is_empty() {
         return Err(Error::Refused(format!(
