@@ -727,6 +727,14 @@ proptest! {
     }
 }
 
+/// Found by the property test: dropping a column of a self-referencing SQLite
+/// table; the down file's rebuild back ran with foreign keys on, and dropping
+/// the old table broke the copy's references to it (FOREIGN KEY constraint failed).
+#[test]
+fn a_dropped_column_of_a_self_referencing_table_rolls_back() {
+    evolve_a_to_b(4698920434131714666);
+}
+
 /// Found by the property test: the diff lists a column's change before a later
 /// column's rename, and the SQLite rebuild (which copies by the new names) ran
 /// before that rename: `no such column: "alias"`.

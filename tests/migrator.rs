@@ -11,7 +11,8 @@ use std::process::{Command, Output};
 use common::*;
 use strata::{Error, FindingKind, Migrator, State};
 
-/// examples/startup, built by `cargo test --all-targets` (and plain `cargo test`).
+/// examples/startup, built by `cargo build --examples` (ci/test does it first:
+/// `cargo test` builds examples only in test mode).
 fn startup_example() -> PathBuf {
     let path = Path::new(env!("CARGO_BIN_EXE_strata"))
         .parent()
@@ -19,7 +20,7 @@ fn startup_example() -> PathBuf {
         .join("examples/startup");
     assert!(
         path.exists(),
-        "{} is not built: run `cargo test --all-targets` or `cargo build --example startup`",
+        "{} is not built: run `cargo build --example startup` first (ci/test does)",
         path.display()
     );
     path

@@ -234,12 +234,13 @@ fn readd_column(
     let mut after = before.clone();
     after.columns.push(old.column(column)?.clone());
     let (sql, _) = rebuild::rebuild(&before, &after, &[renamed, target]);
+    // Any table referencing it, itself included: the rebuilt copy's key names
+    // the old table, whose DROP would delete the rows that key points to.
     let referenced = renamed.tables.iter().any(|other| {
-        other.name != table
-            && other
-                .foreign_keys
-                .iter()
-                .any(|fk| fk.referenced_table == table)
+        other
+            .foreign_keys
+            .iter()
+            .any(|fk| fk.referenced_table == table)
     });
     Some((sql, referenced))
 }
