@@ -80,7 +80,8 @@ fn key(name: &str) -> String {
     }
 }
 
-fn string(text: &str) -> String {
+/// A TOML basic string (escapes quotes, backslashes and control characters).
+pub(super) fn string(text: &str) -> String {
     let mut quoted = String::from("\"");
     for c in text.chars() {
         match c {

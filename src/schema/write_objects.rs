@@ -4,6 +4,7 @@
 
 use std::fmt::Write;
 
+use super::write::string;
 use super::{ObjectKind, Schema, SqlObject};
 
 /// Every object of `schema`, kind by kind in creation order, each after a blank line.
@@ -20,12 +21,12 @@ pub fn write_objects(schema: &Schema) -> String {
 
 fn write_object(text: &mut String, object: &SqlObject) {
     let _ = writeln!(text, "[[{}]]", object.kind.key());
-    let _ = writeln!(text, "name = {}", basic(&object.name));
+    let _ = writeln!(text, "name = {}", string(&object.name));
     if let Some(table) = &object.table {
-        let _ = writeln!(text, "table = {}", basic(table));
+        let _ = writeln!(text, "table = {}", string(table));
     }
     if !object.depends_on.is_empty() {
-        let names: Vec<String> = object.depends_on.iter().map(|n| basic(n)).collect();
+        let names: Vec<String> = object.depends_on.iter().map(|n| string(n)).collect();
         let _ = writeln!(text, "depends_on = [{}]", names.join(", "));
     }
     if !object.kind.has_text() {
@@ -62,25 +63,6 @@ fn write_object(text: &mut String, object: &SqlObject) {
     }
 }
 
-/// A TOML basic string.
-fn basic(text: &str) -> String {
-    let mut quoted = String::from("\"");
-    for c in text.chars() {
-        match c {
-            '"' => quoted.push_str("\\\""),
-            '\\' => quoted.push_str("\\\\"),
-            '\n' => quoted.push_str("\\n"),
-            '\t' => quoted.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(quoted, "\\u{:04X}", c as u32);
-            }
-            c => quoted.push(c),
-        }
-    }
-    quoted.push('"');
-    quoted
-}
-
 /// `'''` + newline + the text + `'''` when TOML can hold it so (read back
 /// unchanged: the first newline is dropped), a basic string otherwise.
 fn literal(text: &str) -> String {
@@ -93,7 +75,7 @@ fn literal(text: &str) -> String {
     if fits && text.contains('\n') {
         format!("'''\n{text}'''")
     } else {
-        basic(text)
+        string(text)
     }
 }
 
