@@ -227,12 +227,19 @@ fn matching(tokens: &[Token<'_>], open: usize) -> usize {
     tokens.len() - 1
 }
 
+/// A name as SQLite reads it: `"it's ""ok"""` is `it's "ok"` (a doubled quote
+/// inside quotes is one), `[a b]` and `` `a` `` are `a b` and `a`.
 fn unquote(name: &str) -> String {
-    let quoted = ['"', '`', '[']
-        .iter()
-        .any(|q| name.starts_with(*q))
-        .then(|| &name[1..name.len() - 1]);
-    quoted.unwrap_or(name).to_string()
+    let Some(first) = name.chars().next() else {
+        return String::new();
+    };
+    let inner = || &name[1..name.len().saturating_sub(1).max(1)];
+    match first {
+        '"' => inner().replace("\"\"", "\""),
+        '`' => inner().replace("``", "`"),
+        '[' => inner().to_string(),
+        _ => name.to_string(),
+    }
 }
 
 struct Token<'a> {
@@ -315,6 +322,14 @@ fn tokens(sql: &str) -> Vec<Token<'_>> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn quoted_names_are_read_as_sqlite_reads_them() {
+        assert_eq!(unquote("\"it's \"\"ok\"\"\""), "it's \"ok\"");
+        assert_eq!(unquote("`a``b`"), "a`b");
+        assert_eq!(unquote("[a b]"), "a b");
+        assert_eq!(unquote("plain"), "plain");
+    }
 
     fn clauses(sql: &str) -> Vec<String> {
         let mut found = Vec::new();
