@@ -735,6 +735,15 @@ fn a_dropped_column_of_a_self_referencing_table_rolls_back() {
     evolve_a_to_b(4698920434131714666);
 }
 
+/// Found by the property test (in CI): a migration drops the table a nullable
+/// foreign key column points to and makes that column NOT NULL; on SQLite the
+/// down file nulled the links to the lost rows before the rebuild back made the
+/// column nullable again (NOT NULL constraint failed).
+#[test]
+fn links_to_a_dropped_table_are_nulled_after_the_column_is_nullable_again() {
+    evolve_a_to_b(6660247305977614821);
+}
+
 /// Found by the property test: the diff lists a column's change before a later
 /// column's rename, and the SQLite rebuild (which copies by the new names) ran
 /// before that rename: `no such column: "alias"`.

@@ -325,8 +325,10 @@ fn rebuild_step(
     let (sql, notes) = rebuild::rebuild(before, after, &schemas);
     let back = rebuild::rebuild(after, before, &schemas).0;
     // Foreign keys whose target the down file brings back empty (a table or
-    // column this migration drops): the rows that pointed to it lose the link
-    // before the rebuild back adds the key again.
+    // column this migration drops): the rows that pointed to it lose the link.
+    // After the rebuild back, not before: until then the column may still be
+    // NOT NULL (this migration may have made it so), and the down file runs with
+    // foreign keys off, so the order does not matter to the key itself.
     let mut orphans = String::new();
     for fk in before.foreign_keys.iter().filter(|fk| {
         !after.foreign_keys.contains(fk)
@@ -338,10 +340,10 @@ fn rebuild_step(
     }
     let reverse = match rebuild::lossy(before, after) {
         Some(reason) => Reverse::Lossy {
-            sql: format!("{orphans}{back}"),
+            sql: format!("{back}{orphans}"),
             reason,
         },
-        None => Reverse::Sql(format!("{orphans}{back}")),
+        None => Reverse::Sql(format!("{back}{orphans}")),
     };
     let mut made: Vec<String> = changes
         .iter()
