@@ -93,6 +93,9 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
             nullable: !row.get::<_, bool>(3),
             renamed_from: None,
             comment: None,
+            numbering: Default::default(),
+            sequence: Default::default(),
+            generated: None,
         });
     }
 

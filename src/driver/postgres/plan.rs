@@ -13,7 +13,9 @@ use crate::driver::ddl::{
     self, column_list, create_index, drop_column, drop_index, drop_table, references,
 };
 use crate::driver::{quote_identifier as q, Plan, Reverse, Step, Unsupported};
-use crate::schema::{names, Change, Check, Column, ForeignKey, PrimaryKey, Schema, Table};
+use crate::schema::{
+    names, Change, Check, Column, ForeignKey, Numbering, PrimaryKey, Schema, Table,
+};
 use crate::text::printable;
 
 /// Whether the existing tables may be in use while the plan runs.
@@ -771,9 +773,12 @@ fn drop_constraint(table: &str, name: &str) -> String {
     format!("ALTER TABLE {} DROP CONSTRAINT {};", q(table), q(name))
 }
 
-/// Whether `column` is the table's single integer primary key without a default.
+/// Whether `column` is the table's single integer primary key without a default,
+/// identity, generation or `autoincrement = false`.
 pub fn is_serial(table: &Table, column: &Column) -> bool {
     column.default.is_none()
+        && column.numbering == Numbering::Auto
+        && column.generated.is_none()
         && serial_type(&column.ty).is_some()
         && table
             .primary_key
@@ -889,6 +894,9 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
                     default: Some(DefaultValue::Text("never give up".into())),
                     renamed_from: None,
                     comment: None,
+                    numbering: Default::default(),
+                    sequence: Default::default(),
+                    generated: None,
                 },
             },
             Change::AddColumn {
@@ -900,6 +908,9 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
                     default: None,
                     renamed_from: None,
                     comment: None,
+                    numbering: Default::default(),
+                    sequence: Default::default(),
+                    generated: None,
                 },
             },
             Change::AddForeignKey {
@@ -1082,6 +1093,9 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
             default,
             renamed_from: None,
             comment: None,
+            numbering: Default::default(),
+            sequence: Default::default(),
+            generated: None,
         }
     }
 

@@ -80,6 +80,9 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
             nullable: !not_null && pk_position == 0,
             renamed_from: None,
             comment: None,
+            numbering: Default::default(),
+            sequence: Default::default(),
+            generated: None,
         });
     }
     drop(rows);

@@ -583,6 +583,9 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
             default: None,
             renamed_from: None,
             comment: None,
+            numbering: Default::default(),
+            sequence: Default::default(),
+            generated: None,
         }
     }
 
