@@ -488,6 +488,19 @@ impl Schema {
         }
     }
 
+    /// The schema as SQLite holds it: SQLite numbers its single INTEGER PRIMARY
+    /// KEY (the rowid alias) whatever schema.toml says of identity, sequences
+    /// or `autoincrement`, and never collides after a reload (it takes the
+    /// largest rowid plus one); it numbers no other column.
+    pub fn without_numbering(&self) -> Schema {
+        let mut schema = self.clone();
+        for column in schema.tables.iter_mut().flat_map(|t| t.columns.iter_mut()) {
+            column.numbering = Numbering::Auto;
+            column.sequence = SequenceOptions::default();
+        }
+        schema
+    }
+
     /// The schema without comments, as an engine without them (SQLite) holds it.
     pub fn without_comments(&self) -> Schema {
         let mut schema = self.clone();
