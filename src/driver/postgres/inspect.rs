@@ -62,7 +62,7 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         // The expression is in pg_attrdef, but it is no DEFAULT: a DEFAULT
         // cannot read other columns, and the column is read-only.
         let generated = (!generated.is_empty()).then(|| Generated {
-            sql: default.take().unwrap_or_default(),
+            sql: without_outer_parentheses(&default.take().unwrap_or_default()),
             stored: true,
         });
         let numbering = match row.get::<_, String>(6).as_str() {

@@ -210,6 +210,14 @@ impl Parser<'_> {
                 return;
             }
         }
+        if let (Some(span), Some(_)) = (spans.identity.clone(), spans.default.as_ref()) {
+            self.reader.problem(
+                Problem::new(span, format!("identity column {what} cannot also have a `default`"))
+                    .label("its sequence gives the values")
+                    .help("remove `default`, or `identity`"),
+            );
+            return;
+        }
         if let (Some(span), Some(_)) = (spans.identity.clone(), spans.autoincrement.as_ref()) {
             self.reader.problem(
                 Problem::new(span, format!("column {what} has both `identity` and `autoincrement`"))
