@@ -201,16 +201,16 @@ pub fn renumber(table: &str, old: &Table, new: &Table, from: &Column, to: &Colum
 /// A generated column whose expression (or generation) changed: dropped and
 /// added back, as PostgreSQL cannot change the expression in place; the values
 /// are computed again; `indexes` (the CREATE INDEX of those on it that both
-/// versions have) are built again. `definition` spells a column.
+/// versions have, as `from` and as `to` has them) are built again. `definition` spells a column.
 pub fn regenerate(
     table: &str,
     from: &Column,
     to: &Column,
     definition: impl Fn(&Column) -> String,
-    indexes: &[String],
+    indexes: (&[String], &[String]),
 ) -> Step {
     let what = format!("{}.{}", printable(table), printable(&to.name));
-    let replace = |column: &Column| {
+    let replace = |column: &Column, indexes: &[String]| {
         let mut sql = format!(
             "ALTER TABLE {} DROP COLUMN {};\n-- squawk-ignore adding-required-field, adding-field-with-default\nALTER TABLE {} ADD COLUMN {};",
             q(table),
@@ -237,21 +237,21 @@ pub fn regenerate(
         _ => format!("drop and re-add {what} as a generated column: its values are replaced by the computed ones (under an ACCESS EXCLUSIVE lock; the column moves to the end of the table, its indexes are built again)"),
     };
     let reverse = if from.generated.is_some() {
-        Reverse::Sql(replace(from))
+        Reverse::Sql(replace(from, indexes.0))
     } else {
         Reverse::Lossy {
-            sql: replace(from),
+            sql: replace(from, indexes.0),
             reason: format!("the values of {what} before it was generated are not kept"),
         }
     };
-    Step::new(replace(to), comment, reverse)
+    Step::new(replace(to, indexes.1), comment, reverse)
 }
 
 /// A generated column that becomes a plain one keeps its values:
 /// `DROP EXPRESSION`. Its reverse computes them again (drop and re-add).
 pub fn stop_generating(table: &str, from: &Column, definition: impl Fn(&Column) -> String) -> Step {
     let what = format!("{}.{}", printable(table), printable(&from.name));
-    let back = regenerate(table, from, from, definition, &[]);
+    let back = regenerate(table, from, from, definition, (&[], &[]));
     Step::new(
         format!(
             "ALTER TABLE {} ALTER COLUMN {} DROP EXPRESSION;",

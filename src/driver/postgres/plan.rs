@@ -261,20 +261,13 @@ pub fn plan(
                     let (old, new) = tables.map_or((Vec::new(), Vec::new()), |(old, new)| {
                         unchanged_indexes_on(old, new, &from.name, &to.name)
                     });
-                    let mut step = column_kind::regenerate(
+                    steps.push(column_kind::regenerate(
                         table,
                         from,
                         to,
                         |column| column_definition(column, false),
-                        &new,
-                    );
-                    if let Reverse::Sql(sql) | Reverse::Lossy { sql, .. } = &mut step.reverse {
-                        for index in &old {
-                            sql.push('\n');
-                            sql.push_str(index);
-                        }
-                    }
-                    steps.push(step);
+                        (&old, &new),
+                    ));
                 } else {
                     let mut from = from.clone();
                     if from.generated.is_some() && to.generated.is_none() {
