@@ -122,6 +122,7 @@ fn postgres_identity_serial_plain_keys_and_generated_columns_round_trip() {
     // Nothing is left to generate.
     let again = strata_ok(project, &["generate", "again", "--dev-url", &pg_server_url()]);
     assert!(again.stdout.contains("nothing to generate"), "{}", again.stdout);
+    keep_generated(project);
 }
 
 #[test]
@@ -195,6 +196,7 @@ fn postgres_start_increment_and_generated_expression_changes_migrate_and_roll_ba
         copy.rows("SELECT identity_generation FROM information_schema.columns WHERE table_name = 'ticket' AND column_name = 'id'"),
         ["ALWAYS"]
     );
+    keep_generated(project);
 }
 
 #[test]
@@ -242,6 +244,7 @@ fn postgres_numbering_changes_of_an_existing_key() {
         ["none|NO"]
     );
     assert!(database.rows("SELECT sequencename FROM pg_sequences").is_empty());
+    keep_generated(project);
 }
 
 const SQLITE_SOURCE: &str = "
