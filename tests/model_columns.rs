@@ -424,6 +424,21 @@ fn bad_column_kind_options_are_refused_where_they_are() {
             "`generated` needs `sql`",
         ),
     ];
+    // SQLite numbers only its rowid alias.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("schema.toml"),
+        "[project]\ndialects = [\"sqlite\"]\n\n[table.t.columns]\nid = { type = \"integer\", primary_key = true }\nn = { type = \"integer\", identity = \"always\" }\n",
+    )
+    .unwrap();
+    let run = strata(dir.path(), &["generate", "x"]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("schema.toml:6:36")
+            && run.stderr.contains("identity column `t.n` is not its table's single primary key, which the sqlite dialect cannot number"),
+        "{}",
+        run.stderr
+    );
     for (column, at, message) in cases {
         let location = format!("schema.toml:6:{}", column.find(at).unwrap() + 1);
         let dir = tempfile::tempdir().unwrap();

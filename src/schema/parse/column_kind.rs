@@ -23,7 +23,8 @@ pub(super) struct KindSpans {
     pub default: Option<Range<usize>>,
 }
 
-/// A `stored = false` generated column, refused if PostgreSQL is a dialect.
+/// An option refused once the dialects are known: a `stored = false`
+/// generated column (PostgreSQL), an identity off the primary key (SQLite).
 pub(super) struct VirtualColumn {
     pub span: Range<usize>,
     pub column: String,
@@ -241,6 +242,12 @@ impl Parser<'_> {
                 );
             }
         }
+        if let Some(span) = spans.identity.clone().filter(|_| !single_key) {
+            self.unkeyed_identities.push(VirtualColumn {
+                span,
+                column: format!("{}.{}", table.name, column.name),
+            });
+        }
         if let Some(span) = spans.sequence.clone() {
             let numbered = matches!(column.numbering, Numbering::Identity(_))
                 || (single_key && column.numbering == Numbering::Auto && column.default.is_none());
@@ -251,6 +258,28 @@ impl Parser<'_> {
                         .help("a sequence numbers the table's single integer primary key (SERIAL) or a column with `identity = \"always\"` or `\"by_default\"`"),
                 );
             }
+        }
+    }
+
+    /// With SQLite among the dialects, an identity column that is not the
+    /// table's single primary key is an error at its `identity`: SQLite numbers
+    /// its rowid alias only.
+    pub(super) fn check_unkeyed_identities(&mut self, dialects: &[String]) {
+        if !dialects.iter().any(|dialect| dialect == "sqlite") {
+            return;
+        }
+        for found in std::mem::take(&mut self.unkeyed_identities) {
+            self.reader.problem(
+                Problem::new(
+                    found.span,
+                    format!(
+                        "identity column `{}` is not its table's single primary key, which the sqlite dialect cannot number",
+                        found.column
+                    ),
+                )
+                .label("SQLite numbers only its INTEGER PRIMARY KEY (the rowid)")
+                .help("make it the table's single integer primary key, or remove \"sqlite\" from `dialects`"),
+            );
         }
     }
 

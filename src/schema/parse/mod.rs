@@ -117,6 +117,9 @@ struct Parser<'s> {
     postgres_only_indexes: Vec<indexes::PostgresOnly>,
     /// `stored = false` generated columns, refused when PostgreSQL is a dialect.
     virtual_columns: Vec<column_kind::VirtualColumn>,
+    /// Identity columns that are not their table's single primary key,
+    /// refused when SQLite is a dialect.
+    unkeyed_identities: Vec<column_kind::VirtualColumn>,
     /// The numbering options of the current table's columns, checked once
     /// the table (its primary key) is parsed.
     column_kinds: Vec<(String, column_kind::KindSpans)>,
@@ -134,6 +137,7 @@ impl<'s> Parser<'s> {
             names: Vec::new(),
             postgres_only_indexes: Vec::new(),
             virtual_columns: Vec::new(),
+            unkeyed_identities: Vec::new(),
             column_kinds: Vec::new(),
         }
     }
@@ -249,6 +253,7 @@ impl<'s> Parser<'s> {
         self.check_namespace(sqlite);
         self.check_postgres_only_indexes(&config.dialects);
         self.check_virtual_columns(&config.dialects);
+        self.check_unkeyed_identities(&config.dialects);
         self.check_references(&schema);
         (config, schema)
     }
