@@ -107,7 +107,9 @@ fn postgres_pull_names_what_it_leaves_out_and_baseline_adopts_the_database() {
         "{schema}"
     );
     assert!(
-        schema.contains("region_id = { type = \"integer\", primary_key = true, autoincrement = false }"),
+        schema.contains(
+            "region_id = { type = \"integer\", primary_key = true, autoincrement = false }"
+        ),
         "{schema}"
     );
     assert!(

@@ -35,7 +35,8 @@ SELECT pg_catalog.setval('event_id_seq', 1010, true);
 SELECT pg_catalog.setval('invoice_id_seq', 505, true);
 ";
 
-const COLUMNS: &str = "SELECT table_name, column_name, is_identity, coalesce(identity_generation, ''), \
+const COLUMNS: &str =
+    "SELECT table_name, column_name, is_identity, coalesce(identity_generation, ''), \
      coalesce(column_default, ''), is_generated, coalesce(generation_expression, ''), \
      coalesce(identity_start, ''), coalesce(identity_increment, '') \
      FROM information_schema.columns WHERE table_schema = 'public' \
@@ -62,7 +63,10 @@ fn pulled_and_migrated() -> (tempfile::TempDir, PgDatabase, PgDatabase) {
             "schema.toml",
         ],
     );
-    strata_ok(project, &["generate", "init", "--dev-url", &pg_server_url()]);
+    strata_ok(
+        project,
+        &["generate", "init", "--dev-url", &pg_server_url()],
+    );
     let copy = PgDatabase::create();
     strata_ok(project, &["migrate", "--database-url", &copy.url]);
     (dir, original, copy)
@@ -120,8 +124,15 @@ fn postgres_identity_serial_plain_keys_and_generated_columns_round_trip() {
         ["500|10.00", "505|3.00", "510|20.00"]
     );
     // Nothing is left to generate.
-    let again = strata_ok(project, &["generate", "again", "--dev-url", &pg_server_url()]);
-    assert!(again.stdout.contains("nothing to generate"), "{}", again.stdout);
+    let again = strata_ok(
+        project,
+        &["generate", "again", "--dev-url", &pg_server_url()],
+    );
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
     keep_generated(project);
 }
 
@@ -133,7 +144,10 @@ fn postgres_start_increment_and_generated_expression_changes_migrate_and_roll_ba
     let schema_path = project.join("schema.toml");
     let schema = std::fs::read_to_string(&schema_path).unwrap();
     let changed = schema
-        .replace("start = 1000, increment = 10", "start = 2000, increment = 20")
+        .replace(
+            "start = 1000, increment = 10",
+            "start = 2000, increment = 20",
+        )
         .replace("start = 500, increment = 5", "start = 700, increment = 5")
         .replace(
             "generated = { sql = \"price * (qty)::numeric\" }",
@@ -183,8 +197,15 @@ fn postgres_start_increment_and_generated_expression_changes_migrate_and_roll_ba
     // The numbers already given stay; the sequences go on where they were.
     copy.execute("INSERT INTO event (at) VALUES (NULL)");
     assert_eq!(copy.rows("SELECT max(id) FROM event"), ["1030"]);
-    let again = strata_ok(project, &["generate", "again", "--dev-url", &pg_server_url()]);
-    assert!(again.stdout.contains("nothing to generate"), "{}", again.stdout);
+    let again = strata_ok(
+        project,
+        &["generate", "again", "--dev-url", &pg_server_url()],
+    );
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
 
     strata_ok(project, &["rollback", "--database-url", &copy.url]);
     assert_eq!(copy.rows(SEQUENCES), before);
@@ -218,7 +239,10 @@ fn postgres_numbering_changes_of_an_existing_key() {
         database.execute("INSERT INTO item (name) VALUES ('x')");
     };
     write("id = { type = \"integer\", primary_key = true, autoincrement = false }");
-    strata_ok(project, &["generate", "plain", "--dev-url", &pg_server_url()]);
+    strata_ok(
+        project,
+        &["generate", "plain", "--dev-url", &pg_server_url()],
+    );
     strata_ok(project, &["migrate", "--database-url", &database.url]);
     database.execute("INSERT INTO item (id, name) VALUES (7, 'seven')");
     // SERIAL now: the sequence goes on after the rows.
@@ -243,7 +267,9 @@ fn postgres_numbering_changes_of_an_existing_key() {
         database.rows("SELECT coalesce(column_default, 'none'), is_identity FROM information_schema.columns WHERE table_name = 'item' AND column_name = 'id'"),
         ["none|NO"]
     );
-    assert!(database.rows("SELECT sequencename FROM pg_sequences").is_empty());
+    assert!(database
+        .rows("SELECT sequencename FROM pg_sequences")
+        .is_empty());
     keep_generated(project);
 }
 
@@ -287,7 +313,13 @@ fn sqlite_generated_columns_round_trip_and_change() {
     let original_url = format!("sqlite:{}", original.display());
     strata_ok(
         project,
-        &["pull", "--database-url", &original_url, "--output", "schema.toml"],
+        &[
+            "pull",
+            "--database-url",
+            &original_url,
+            "--output",
+            "schema.toml",
+        ],
     );
     let schema = std::fs::read_to_string(project.join("schema.toml")).unwrap();
     for line in [
@@ -306,11 +338,18 @@ fn sqlite_generated_columns_round_trip_and_change() {
         .execute_batch("INSERT INTO invoice (id, name, price, qty) VALUES (1, 'pen', 2.5, 4); INSERT INTO invoice (name, price, qty) VALUES ('ink', 1, 3);")
         .unwrap();
     assert_eq!(
-        sqlite_strings(&copy, "SELECT id || '|' || total || '|' || label FROM invoice ORDER BY id"),
+        sqlite_strings(
+            &copy,
+            "SELECT id || '|' || total || '|' || label FROM invoice ORDER BY id"
+        ),
         ["1|10.0|PEN", "2|3.0|INK"]
     );
     let again = strata_ok(project, &["generate", "again"]);
-    assert!(again.stdout.contains("nothing to generate"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
 
     // A changed expression and a new STORED column: the table is rebuilt, the
     // values computed again.
@@ -329,7 +368,11 @@ fn sqlite_generated_columns_round_trip_and_change() {
         ["1|20.0|PEN|8", "2|6.0|INK|6"]
     );
     let again = strata_ok(project, &["generate", "again"]);
-    assert!(again.stdout.contains("nothing to generate"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
     strata_ok(project, &["rollback", "--database-url", &copy_url]);
     assert_eq!(
         sqlite_strings(&copy, "SELECT id || '|' || total FROM invoice ORDER BY id"),
@@ -373,7 +416,10 @@ fn patches_refuse_writing_a_generated_column() {
     .unwrap();
     strata_ok(project, &["patch", "--database-url", &url]);
     assert_eq!(
-        sqlite_strings(&project.join("app.db"), "SELECT qty || '|' || double_qty FROM invoice"),
+        sqlite_strings(
+            &project.join("app.db"),
+            "SELECT qty || '|' || double_qty FROM invoice"
+        ),
         ["2|4"]
     );
 }
@@ -449,7 +495,10 @@ fn bad_column_kind_options_are_refused_where_they_are() {
             ),
         )
         .unwrap();
-        let run = strata(dir.path(), &["generate", "x", "--dev-url", &pg_server_url()]);
+        let run = strata(
+            dir.path(),
+            &["generate", "x", "--dev-url", &pg_server_url()],
+        );
         assert_eq!(run.code, 3, "{column}: {}", run.stderr);
         assert!(
             run.stderr.contains(&location) && run.stderr.contains(message),

@@ -368,7 +368,11 @@ fn column_kind(column: &super::Column) -> Vec<String> {
         options.push(format!(
             "generated = {{ sql = {}{} }}",
             string(&generated.sql),
-            if generated.stored { "" } else { ", stored = false" }
+            if generated.stored {
+                ""
+            } else {
+                ", stored = false"
+            }
         ));
     }
     options

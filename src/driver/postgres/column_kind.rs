@@ -35,9 +35,7 @@ fn identity_clause(kind: IdentityKind, sequence: &SequenceOptions) -> String {
 /// (with the defaults spelled) when `all`.
 fn sequence_options(sequence: &SequenceOptions, all: bool) -> String {
     let increment = sequence.increment.unwrap_or(1);
-    let start = sequence
-        .start
-        .unwrap_or(if increment > 0 { 1 } else { -1 });
+    let start = sequence.start.unwrap_or(if increment > 0 { 1 } else { -1 });
     let mut parts = Vec::new();
     if all || sequence.start.is_some() {
         parts.push(format!("START WITH {start}"));
@@ -104,7 +102,13 @@ pub fn renumber(table: &str, old: &Table, new: &Table, from: &Column, to: &Colum
         let set = |options: &SequenceOptions| match after {
             Kind::Identity(_) => alter(&format!(
                 "SET START WITH {} SET INCREMENT BY {}",
-                options.start.unwrap_or(if options.increment.unwrap_or(1) > 0 { 1 } else { -1 }),
+                options
+                    .start
+                    .unwrap_or(if options.increment.unwrap_or(1) > 0 {
+                        1
+                    } else {
+                        -1
+                    }),
                 options.increment.unwrap_or(1)
             )),
             _ => format!(

@@ -96,7 +96,10 @@ pub fn plan(
                     // Dropping the table drops its sequence: no reverse of its own.
                     steps.push(Step::new(
                         sql,
-                        format!("set the start and increment of {}'s numbering", printable(&table.name)),
+                        format!(
+                            "set the start and increment of {}'s numbering",
+                            printable(&table.name)
+                        ),
                         Reverse::Nothing,
                     ));
                 }
@@ -759,12 +762,21 @@ fn readd_column(table: &str, column: &str, old: Option<&Column>) -> Reverse {
 /// The CREATE INDEX statements of the indexes on column `from` (of `old`),
 /// named `to` in `new`, that both tables have: what dropping and adding back
 /// the column must build again, as (for `old`, for `new`).
-fn unchanged_indexes_on(old: &Table, new: &Table, from: &str, to: &str) -> (Vec<String>, Vec<String>) {
+fn unchanged_indexes_on(
+    old: &Table,
+    new: &Table,
+    from: &str,
+    to: &str,
+) -> (Vec<String>, Vec<String>) {
     let kept: Vec<&crate::schema::Index> = new
         .indexes
         .iter()
         .filter(|index| index.uses_column(to))
-        .filter(|index| old.indexes.iter().any(|o| o.name == index.name && o.uses_column(from)))
+        .filter(|index| {
+            old.indexes
+                .iter()
+                .any(|o| o.name == index.name && o.uses_column(from))
+        })
         .collect();
     let old_sql = old
         .indexes
@@ -772,7 +784,10 @@ fn unchanged_indexes_on(old: &Table, new: &Table, from: &str, to: &str) -> (Vec<
         .filter(|index| kept.iter().any(|k| k.name == index.name))
         .map(|index| create_index(&new.name, index))
         .collect();
-    let new_sql = kept.iter().map(|index| create_index(&new.name, index)).collect();
+    let new_sql = kept
+        .iter()
+        .map(|index| create_index(&new.name, index))
+        .collect();
     (old_sql, new_sql)
 }
 

@@ -12,8 +12,7 @@ use super::types::portable_type;
 use crate::schema::names;
 use crate::schema::{
     Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Generated, Index, IndexKey,
-    IndexTarget,
-    PrimaryKey, Schema, Table, Type, UniqueConstraint, Unmanaged,
+    IndexTarget, PrimaryKey, Schema, Table, Type, UniqueConstraint, Unmanaged,
 };
 
 /// User tables: not SQLite's own, not the migration and patch history.

@@ -451,7 +451,11 @@ fn column_definition(column: &Column) -> String {
         sql.push_str(&format!(
             " GENERATED ALWAYS AS ({}) {}",
             generated.sql,
-            if generated.stored { "STORED" } else { "VIRTUAL" }
+            if generated.stored {
+                "STORED"
+            } else {
+                "VIRTUAL"
+            }
         ));
     }
     sql

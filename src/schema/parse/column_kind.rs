@@ -97,7 +97,9 @@ impl Parser<'_> {
 
     fn sequence_number(&mut self, key: &str, value: &Value<'_>) -> Option<i64> {
         let number = match value.get_ref() {
-            DeValue::Integer(integer) => i64::from_str_radix(integer.as_str(), integer.radix()).ok(),
+            DeValue::Integer(integer) => {
+                i64::from_str_radix(integer.as_str(), integer.radix()).ok()
+            }
             _ => {
                 self.reader.wrong_type(key, value, "an integer");
                 return None;
@@ -115,8 +117,11 @@ impl Parser<'_> {
             Some(number) => Some(number),
             None => {
                 self.reader.problem(
-                    Problem::new(value.span(), format!("`{key}` is out of the 64-bit integer range"))
-                        .label("too large"),
+                    Problem::new(
+                        value.span(),
+                        format!("`{key}` is out of the 64-bit integer range"),
+                    )
+                    .label("too large"),
                 );
                 None
             }
@@ -159,12 +164,10 @@ impl Parser<'_> {
                     .label("the expression is empty")
                     .help("write the expression, e.g. generated = { sql = \"price * qty\" }"),
             ),
-            None => self.reader.missing(
-                value.span(),
-                "sql",
-                "`generated`",
-                "`sql = \"EXPRESSION\"`",
-            ),
+            None => {
+                self.reader
+                    .missing(value.span(), "sql", "`generated`", "`sql = \"EXPRESSION\"`")
+            }
         }
     }
 
@@ -178,7 +181,9 @@ impl Parser<'_> {
             .is_some_and(|pk| pk.columns == [column.name.clone()]);
         let integer = matches!(
             column.ty,
-            crate::schema::Type::SmallInt | crate::schema::Type::Integer | crate::schema::Type::BigInt
+            crate::schema::Type::SmallInt
+                | crate::schema::Type::Integer
+                | crate::schema::Type::BigInt
         );
         for (span, option) in [
             (&spans.identity, "identity"),
@@ -187,9 +192,17 @@ impl Parser<'_> {
         ] {
             if let Some(span) = span.clone().filter(|_| !integer) {
                 self.reader.problem(
-                    Problem::new(span, format!("`{option}` needs an integer column; {what} is {}", column.ty))
-                        .label("only smallint, integer and bigint columns are numbered")
-                        .help(format!("remove `{option}`, or declare the column `type = \"integer\"`")),
+                    Problem::new(
+                        span,
+                        format!(
+                            "`{option}` needs an integer column; {what} is {}",
+                            column.ty
+                        ),
+                    )
+                    .label("only smallint, integer and bigint columns are numbered")
+                    .help(format!(
+                        "remove `{option}`, or declare the column `type = \"integer\"`"
+                    )),
                 );
                 return;
             }
@@ -204,26 +217,35 @@ impl Parser<'_> {
             .find_map(|(span, name)| span.as_ref().map(|_| name));
             if let Some(other) = other {
                 self.reader.problem(
-                    Problem::new(span, format!("generated column {what} cannot also have `{other}`"))
-                        .label("its value is always computed from `sql`")
-                        .help(format!("remove `{other}`, or `generated`")),
+                    Problem::new(
+                        span,
+                        format!("generated column {what} cannot also have `{other}`"),
+                    )
+                    .label("its value is always computed from `sql`")
+                    .help(format!("remove `{other}`, or `generated`")),
                 );
                 return;
             }
         }
         if let (Some(span), Some(_)) = (spans.identity.clone(), spans.default.as_ref()) {
             self.reader.problem(
-                Problem::new(span, format!("identity column {what} cannot also have a `default`"))
-                    .label("its sequence gives the values")
-                    .help("remove `default`, or `identity`"),
+                Problem::new(
+                    span,
+                    format!("identity column {what} cannot also have a `default`"),
+                )
+                .label("its sequence gives the values")
+                .help("remove `default`, or `identity`"),
             );
             return;
         }
         if let (Some(span), Some(_)) = (spans.identity.clone(), spans.autoincrement.as_ref()) {
             self.reader.problem(
-                Problem::new(span, format!("column {what} has both `identity` and `autoincrement`"))
-                    .label("an identity column is numbered")
-                    .help("remove `autoincrement`"),
+                Problem::new(
+                    span,
+                    format!("column {what} has both `identity` and `autoincrement`"),
+                )
+                .label("an identity column is numbered")
+                .help("remove `autoincrement`"),
             );
             return;
         }
@@ -236,9 +258,12 @@ impl Parser<'_> {
                 );
             } else if column.numbering == Numbering::Off && spans.sequence.is_some() {
                 self.reader.problem(
-                    Problem::new(span, format!("column {what} has a `sequence` and `autoincrement = false`"))
-                        .label("without a sequence")
-                        .help("remove `sequence`, or `autoincrement = false`"),
+                    Problem::new(
+                        span,
+                        format!("column {what} has a `sequence` and `autoincrement = false`"),
+                    )
+                    .label("without a sequence")
+                    .help("remove `sequence`, or `autoincrement = false`"),
                 );
             }
         }
