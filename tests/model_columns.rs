@@ -355,10 +355,6 @@ fn sqlite_generated_columns_round_trip_and_change() {
     // values computed again.
     let changed = schema
         .replace("sql = \"price * qty\"", "sql = \"price * qty * 2\"")
-        .replace(
-            "[table.invoice.columns]\n",
-            "[table.invoice.columns]\n",
-        )
         + "double_qty = { type = \"integer\", nullable = true, generated = { sql = \"qty * 2\" } }\n";
     std::fs::write(project.join("schema.toml"), changed).unwrap();
     strata_ok(project, &["generate", "recompute"]);
