@@ -7,6 +7,11 @@ use crate::driver::{quote_identifier as q, quote_literal, Reverse, Step};
 use crate::schema::{names, Column, IdentityKind, Numbering, SequenceOptions, Table};
 use crate::text::printable;
 
+/// The squawk rules a numbering change trips, acknowledged inline: the change
+/// is what schema.toml declares (inserts that relied on the old numbering are
+/// the point of it), not how strata makes it.
+const NUMBERING_RULES: &str = "-- squawk-ignore ban-alter-identity, ban-drop-sequence\n";
+
 /// What follows `"name" TYPE [NOT NULL]` in a column definition: the
 /// `GENERATED …` clause of an identity or generated column, or nothing.
 pub fn definition_clause(column: &Column) -> String {
@@ -100,17 +105,20 @@ pub fn renumber(table: &str, old: &Table, new: &Table, from: &Column, to: &Colum
             return Vec::new();
         }
         let set = |options: &SequenceOptions| match after {
-            Kind::Identity(_) => alter(&format!(
-                "SET START WITH {} SET INCREMENT BY {}",
-                options
-                    .start
-                    .unwrap_or(if options.increment.unwrap_or(1) > 0 {
-                        1
-                    } else {
-                        -1
-                    }),
-                options.increment.unwrap_or(1)
-            )),
+            Kind::Identity(_) => {
+                NUMBERING_RULES.to_string()
+                    + &alter(&format!(
+                        "SET START WITH {} SET INCREMENT BY {}",
+                        options
+                            .start
+                            .unwrap_or(if options.increment.unwrap_or(1) > 0 {
+                                1
+                            } else {
+                                -1
+                            }),
+                        options.increment.unwrap_or(1)
+                    ))
+            }
             _ => format!(
                 "ALTER SEQUENCE {} {};",
                 q(&sequence),
@@ -128,15 +136,21 @@ pub fn renumber(table: &str, old: &Table, new: &Table, from: &Column, to: &Colum
     }
     if let (Kind::Identity(_), Kind::Identity(kind)) = (before, after) {
         let mut steps = vec![Step::new(
-            alter(&format!("SET GENERATED {}", kind.sql())),
+            format!(
+                "{NUMBERING_RULES}{}",
+                alter(&format!("SET GENERATED {}", kind.sql()))
+            ),
             format!("number {what} GENERATED {} AS IDENTITY", kind.sql()),
-            Reverse::Sql(alter(&format!(
-                "SET GENERATED {}",
-                match kind {
-                    IdentityKind::Always => IdentityKind::ByDefault.sql(),
-                    IdentityKind::ByDefault => IdentityKind::Always.sql(),
-                }
-            ))),
+            Reverse::Sql(
+                NUMBERING_RULES.to_string()
+                    + &alter(&format!(
+                        "SET GENERATED {}",
+                        match kind {
+                            IdentityKind::Always => IdentityKind::ByDefault.sql(),
+                            IdentityKind::ByDefault => IdentityKind::Always.sql(),
+                        }
+                    )),
+            ),
         )];
         if from.sequence != to.sequence {
             let mut same_kind = from.clone();
@@ -147,11 +161,11 @@ pub fn renumber(table: &str, old: &Table, new: &Table, from: &Column, to: &Colum
     }
     let unmake = |kind: Kind| match kind {
         Kind::Serial => format!(
-            "{}\nDROP SEQUENCE IF EXISTS {};",
+            "{}\n{NUMBERING_RULES}DROP SEQUENCE IF EXISTS {};",
             alter("DROP DEFAULT"),
             q(&sequence)
         ),
-        Kind::Identity(_) => alter("DROP IDENTITY IF EXISTS"),
+        Kind::Identity(_) => format!("{NUMBERING_RULES}{}", alter("DROP IDENTITY IF EXISTS")),
         Kind::None => String::new(),
     };
     // Rows that exist keep their numbers: the sequence goes on after the largest.
@@ -167,10 +181,11 @@ pub fn renumber(table: &str, old: &Table, new: &Table, from: &Column, to: &Colum
         Kind::Serial => make_serial(table, column_now),
         Kind::Identity(identity) => format!(
             "{}\n{}",
-            alter(&format!(
-                "ADD{}",
-                identity_clause(identity, &column_now.sequence)
-            )),
+            NUMBERING_RULES.to_string()
+                + &alter(&format!(
+                    "ADD{}",
+                    identity_clause(identity, &column_now.sequence)
+                )),
             catch_up(&format!(
                 "pg_get_serial_sequence({}, {})",
                 quote_literal(&q(table)),
@@ -231,7 +246,9 @@ pub fn regenerate(
             ));
         }
         for index in indexes {
-            sql.push('\n');
+            // The table is rewritten under ACCESS EXCLUSIVE until the commit
+            // anyway: CONCURRENTLY would spare no writer.
+            sql.push_str("\n-- Built inside the transaction that rewrote the table (writes already wait until it commits)\n-- squawk-ignore require-concurrent-index-creation\n");
             sql.push_str(index);
         }
         sql
@@ -314,7 +331,7 @@ pub fn serial_started(
                     printable(&column.name)
                 ),
                 Reverse::Sql(format!(
-                    "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;\nDROP SEQUENCE IF EXISTS {};",
+                    "ALTER TABLE {} ALTER COLUMN {} DROP DEFAULT;\n{NUMBERING_RULES}DROP SEQUENCE IF EXISTS {};",
                     q(table),
                     q(&column.name),
                     q(&sequence)
