@@ -503,3 +503,51 @@ fn bad_column_kind_options_are_refused_where_they_are() {
         );
     }
 }
+
+/// In a project with both dialects, SQLite's history stands in for
+/// PostgreSQL's when there is no dev database: it cannot say which numbering
+/// PostgreSQL's made, which is taken as made, so nothing is generated again.
+/// SQLite numbers its rowid alias whatever the key says.
+#[test]
+fn both_dialects_without_a_dev_database_generate_numbering_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    std::fs::write(
+        project.join("schema.toml"),
+        "[project]\ndialects = [\"sqlite\", \"postgres\"]\n\n\
+         [table.ticket.columns]\nid = { type = \"integer\", primary_key = true, identity = { always = true, start = 100 } }\n\
+         title = \"text\"\n\n\
+         [table.region.columns]\nid = { type = \"integer\", primary_key = true, autoincrement = false }\n\
+         qty = \"integer\"\ndouble_qty = { type = \"integer\", nullable = true, generated = { sql = \"qty * 2\" } }\n",
+    )
+    .unwrap();
+    strata_ok(project, &["generate", "init"]);
+    let postgres =
+        std::fs::read_to_string(project.join("migrations/postgres/V1__init.sql")).unwrap();
+    assert!(
+        postgres.contains("\"id\" INTEGER NOT NULL GENERATED ALWAYS AS IDENTITY (START WITH 100),")
+            && postgres.contains("\"id\" INTEGER NOT NULL,\n")
+            && postgres.contains("\"double_qty\" INTEGER GENERATED ALWAYS AS (qty * 2) STORED"),
+        "{postgres}"
+    );
+    let again = strata_ok(project, &["generate", "again"]);
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
+
+    let url = format!("sqlite:{}", project.join("app.db").display());
+    strata_ok(project, &["migrate", "--database-url", &url]);
+    let database = project.join("app.db");
+    rusqlite::Connection::open(&database)
+        .unwrap()
+        .execute_batch(
+            "INSERT INTO ticket (title) VALUES ('a'); INSERT INTO region (qty) VALUES (4);",
+        )
+        .unwrap();
+    assert_eq!(
+        sqlite_strings(&database, "SELECT id || '|' || double_qty FROM region"),
+        ["1|8"]
+    );
+}

@@ -488,6 +488,22 @@ impl Schema {
         }
     }
 
+    /// The numbering (identity, sequence options, `autoincrement`) of `other`'s
+    /// columns, on the same ones here.
+    pub fn copy_numbering_from(&mut self, other: &Schema) {
+        for table in &mut self.tables {
+            let Some(source) = other.table(&table.name) else {
+                continue;
+            };
+            for column in &mut table.columns {
+                if let Some(from) = source.column(&column.name) {
+                    column.numbering = from.numbering.clone();
+                    column.sequence = from.sequence;
+                }
+            }
+        }
+    }
+
     /// The schema as SQLite holds it: SQLite numbers its single INTEGER PRIMARY
     /// KEY (the rowid alias) whatever schema.toml says of identity, sequences
     /// or `autoincrement`, and never collides after a reload (it takes the

@@ -128,8 +128,8 @@ pub fn renumber(table: &str, old: &Table, new: &Table, from: &Column, to: &Colum
         return vec![Step::new(
             set(&to.sequence),
             format!(
-                "number {what} from {} (the numbers already given stay; the next is unchanged unless the sequence restarts)",
-                sequence_options(&to.sequence, true).to_lowercase()
+                "number {what} {} (the numbers already given stay; the next one is not reset)",
+                sequence_options(&to.sequence, true)
             ),
             Reverse::Sql(set(&from.sequence)),
         )];
