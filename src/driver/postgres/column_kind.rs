@@ -231,7 +231,7 @@ pub fn regenerate(
     let what = format!("{}.{}", printable(table), printable(&to.name));
     let replace = |column: &Column, indexes: &[String]| {
         let mut sql = format!(
-            "ALTER TABLE {} DROP COLUMN {};\n-- squawk-ignore adding-required-field, adding-field-with-default\nALTER TABLE {} ADD COLUMN {};",
+            "ALTER TABLE {} DROP COLUMN {};\n-- Computes every row's value: rewrites the table under an ACCESS EXCLUSIVE lock (reads and writes wait) until it is done.\n-- squawk-ignore adding-field-with-default\nALTER TABLE {} ADD COLUMN {};",
             q(table),
             q(&column.name),
             q(table),

@@ -203,13 +203,28 @@ pub fn plan(
                         reason,
                     });
                 } else {
+                    let add = format!(
+                        "ALTER TABLE {} ADD COLUMN {};",
+                        q(table),
+                        column_definition(column, false)
+                    );
+                    // Each row's value is computed (or numbered) as the column
+                    // is added: a rewrite no online form avoids (a plain column
+                    // cannot become generated or identity later without one).
+                    let (sql, summary) = if fills_itself {
+                        (
+                            format!(
+                                "-- Computes every row's value: rewrites {} under an ACCESS EXCLUSIVE lock (reads and writes wait) until it is done.\n-- squawk-ignore adding-field-with-default\n{add}",
+                                printable(table)
+                            ),
+                            format!("{change} (rewrites the table under an ACCESS EXCLUSIVE lock)"),
+                        )
+                    } else {
+                        (add, change.to_string())
+                    };
                     steps.push(Step::new(
-                        format!(
-                            "ALTER TABLE {} ADD COLUMN {};",
-                            q(table),
-                            column_definition(column, false)
-                        ),
-                        change.to_string(),
+                        sql,
+                        summary,
                         Reverse::Sql(drop_column(table, &column.name)),
                     ));
                     if let Some(text) = &column.comment {
