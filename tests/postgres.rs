@@ -836,6 +836,9 @@ fn plan_reverses_undo_the_plan_on_postgres() {
             default: None,
             renamed_from: None,
             comment: None,
+            numbering: Default::default(),
+            sequence: Default::default(),
+            generated: None,
         },
     });
     let plan = strata::driver::dialect("postgres")

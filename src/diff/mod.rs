@@ -257,7 +257,12 @@ fn diff_table(
 
 /// Column equality that ignores the rename hint (never present when introspected).
 fn same_column_definition(a: &Column, b: &Column) -> bool {
-    a.ty == b.ty && a.nullable == b.nullable && a.default == b.default
+    a.ty == b.ty
+        && a.nullable == b.nullable
+        && a.default == b.default
+        && a.numbering == b.numbering
+        && a.sequence == b.sequence
+        && a.generated == b.generated
 }
 
 #[cfg(test)]

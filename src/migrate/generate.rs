@@ -556,6 +556,11 @@ fn diff_every_dialect(
         // A history without comments (SQLite's) cannot say which comments the
         // other one made: they are taken as made (only a replay of the other
         // history, with a dev database, sees comment changes).
+        // Nor can SQLite's say which numbering (identity, sequence options,
+        // `autoincrement = false`) the other made: taken as made too.
+        if dialect.name() == "sqlite" {
+            state.copy_numbering_from(declared);
+        }
         if !dialect.keeps_comments() {
             state.copy_comments_from(declared);
         }

@@ -157,6 +157,12 @@ pub fn catch_up(
             } else {
                 (before.without_comments(), after.without_comments())
             };
+            // Numbering SQLite has no words for is no change there either.
+            let (before, after) = &if dialect.name() == "sqlite" {
+                (before.without_numbering(), after.without_numbering())
+            } else {
+                (before.clone(), after.clone())
+            };
             let changes = diff(before, after);
             match dialect.plan_unused(before, after, &changes) {
                 Ok(plan) => files.push(CatchUpFile {

@@ -4,7 +4,7 @@
 use std::ops::Range;
 
 use crate::diagnostics::{FileProblems, Problem};
-use crate::schema::{Schema, Table, Type};
+use crate::schema::{IdentityKind, Numbering, Schema, Table, Type};
 use crate::script::{self, Engine, Kind};
 use crate::text::{backticked, did_you_mean};
 
@@ -215,6 +215,37 @@ impl Checker<'_> {
                 );
                 continue;
             };
+            if writing {
+                if let Some(generated) = &column.generated {
+                    self.problems.push(
+                        Problem::new(
+                            assignment.column.span(),
+                            format!(
+                                "{}.{name} is a generated column (GENERATED ALWAYS AS ({})): the database computes it, a patch cannot write it",
+                                table.name,
+                                crate::text::printable(&generated.sql)
+                            ),
+                        )
+                        .label("computed column")
+                        .help(format!("remove `{name}` here: it is computed from the other columns of the row")),
+                    );
+                    continue;
+                }
+                if column.numbering == Numbering::Identity(IdentityKind::Always) {
+                    self.problems.push(
+                        Problem::new(
+                            assignment.column.span(),
+                            format!(
+                                "{}.{name} is GENERATED ALWAYS AS IDENTITY: the database numbers it, a patch cannot write it",
+                                table.name
+                            ),
+                        )
+                        .label("numbered by the database")
+                        .help(format!("remove `{name}` here, or declare the column `identity = \"by_default\"` to allow explicit numbers")),
+                    );
+                    continue;
+                }
+            }
             if let ValueKind::Ref(key) = &assignment.value.kind {
                 self.reference(table, name, key, &assignment.value);
                 continue;
@@ -309,12 +340,21 @@ impl Checker<'_> {
             .as_ref()
             .filter(|pk| pk.columns.len() == 1)
             .and_then(|pk| table.column(&pk.columns[0]))
-            .filter(|column| column.ty.is_integer_like())
+            .filter(|column| column.ty.is_integer_like() && column.numbering != Numbering::Off)
             .map(|column| column.name.as_str());
+        // Generated and identity columns make their own values.
+        let makes_its_own = |c: &crate::schema::Column| {
+            c.generated.is_some() || matches!(c.numbering, Numbering::Identity(_))
+        };
         let missing: Vec<&str> = table
             .columns
             .iter()
-            .filter(|c| !c.nullable && c.default.is_none() && Some(c.name.as_str()) != auto_key)
+            .filter(|c| {
+                !c.nullable
+                    && c.default.is_none()
+                    && Some(c.name.as_str()) != auto_key
+                    && !makes_its_own(c)
+            })
             .filter(|c| !row.iter().any(|a| a.column.get_ref() == &c.name))
             .map(|c| c.name.as_str())
             .collect();

@@ -11,7 +11,7 @@ mod write;
 mod write_objects;
 
 pub use change::{Change, Destruction};
-pub use model::{check_expression_key, Check};
+pub use model::{check_expression_key, Check, Generated, IdentityKind, Numbering, SequenceOptions};
 pub use model::{
     names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, IndexKey, IndexTarget,
     PrimaryKey, Schema, Table, UniqueConstraint,

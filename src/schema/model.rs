@@ -46,6 +46,107 @@ pub struct Column {
     /// `COMMENT ON COLUMN` (PostgreSQL; SQLite has no comments).
     #[serde(default)]
     pub comment: Option<String>,
+    /// How an integer column numbers the rows an insert gives no value
+    /// (identity, SERIAL, or nothing). Required when read back (no serde
+    /// default), so a replay cached before it was modelled is a miss.
+    pub numbering: Numbering,
+    /// Start and increment of the column's sequence (SERIAL or identity).
+    pub sequence: SequenceOptions,
+    /// A generated (computed) column's expression: `GENERATED ALWAYS AS (…)`.
+    pub generated: Option<Generated>,
+}
+
+/// How a column is numbered. `Auto` is what strata always did: the table's
+/// single integer primary key is SERIAL on PostgreSQL (INTEGER PRIMARY KEY, the
+/// rowid alias, on SQLite), any other column is not numbered.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub enum Numbering {
+    #[default]
+    Auto,
+    /// `autoincrement = false`: a single integer primary key with no sequence
+    /// (PostgreSQL; SQLite's rowid alias numbers it all the same).
+    Off,
+    /// `identity = "always" | "by_default"`: `GENERATED … AS IDENTITY`.
+    Identity(IdentityKind),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum IdentityKind {
+    Always,
+    ByDefault,
+}
+
+impl IdentityKind {
+    /// `ALWAYS` or `BY DEFAULT`, as `GENERATED … AS IDENTITY` spells it.
+    pub fn sql(self) -> &'static str {
+        match self {
+            IdentityKind::Always => "ALWAYS",
+            IdentityKind::ByDefault => "BY DEFAULT",
+        }
+    }
+
+    /// `always` or `by_default`, as schema.toml spells it.
+    pub fn key(self) -> &'static str {
+        match self {
+            IdentityKind::Always => "always",
+            IdentityKind::ByDefault => "by_default",
+        }
+    }
+}
+
+/// The numbering of a sequence (a SERIAL column's or an identity's): `None`
+/// is PostgreSQL's default (start 1 counting up, -1 counting down; step 1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct SequenceOptions {
+    pub start: Option<i64>,
+    pub increment: Option<i64>,
+}
+
+impl SequenceOptions {
+    /// The options as a sequence reports them, with the defaults left out.
+    pub fn from_catalog(start: i64, increment: i64) -> Self {
+        let default_start = if increment > 0 { 1 } else { -1 };
+        SequenceOptions {
+            start: (start != default_start).then_some(start),
+            increment: (increment != 1).then_some(increment),
+        }
+    }
+
+    pub fn is_default(&self) -> bool {
+        self.start.is_none() && self.increment.is_none()
+    }
+}
+
+/// `GENERATED ALWAYS AS (sql) STORED | VIRTUAL`. Expressions compare as index
+/// expressions do: PostgreSQL prints them back with its own parentheses and casts.
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
+pub struct Generated {
+    pub sql: String,
+    /// STORED (computed on write) rather than VIRTUAL (on read; SQLite only).
+    pub stored: bool,
+}
+
+impl PartialEq for Generated {
+    fn eq(&self, other: &Self) -> bool {
+        self.stored == other.stored && crate::sql_text::same_expression(&self.sql, &other.sql)
+    }
+}
+
+impl Column {
+    /// A NOT NULL column of type `ty` with nothing else declared.
+    pub fn new(name: impl Into<String>, ty: Type) -> Self {
+        Column {
+            name: name.into(),
+            ty,
+            nullable: false,
+            default: None,
+            renamed_from: None,
+            comment: None,
+            numbering: Numbering::Auto,
+            sequence: SequenceOptions::default(),
+            generated: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -385,6 +486,35 @@ impl Schema {
                 column.comment = source.column(&column.name).and_then(|c| c.comment.clone());
             }
         }
+    }
+
+    /// The numbering (identity, sequence options, `autoincrement`) of `other`'s
+    /// columns, on the same ones here.
+    pub fn copy_numbering_from(&mut self, other: &Schema) {
+        for table in &mut self.tables {
+            let Some(source) = other.table(&table.name) else {
+                continue;
+            };
+            for column in &mut table.columns {
+                if let Some(from) = source.column(&column.name) {
+                    column.numbering = from.numbering.clone();
+                    column.sequence = from.sequence;
+                }
+            }
+        }
+    }
+
+    /// The schema as SQLite holds it: SQLite numbers its single INTEGER PRIMARY
+    /// KEY (the rowid alias) whatever schema.toml says of identity, sequences
+    /// or `autoincrement`, and never collides after a reload (it takes the
+    /// largest rowid plus one); it numbers no other column.
+    pub fn without_numbering(&self) -> Schema {
+        let mut schema = self.clone();
+        for column in schema.tables.iter_mut().flat_map(|t| t.columns.iter_mut()) {
+            column.numbering = Numbering::Auto;
+            column.sequence = SequenceOptions::default();
+        }
+        schema
     }
 
     /// The schema without comments, as an engine without them (SQLite) holds it.

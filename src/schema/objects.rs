@@ -179,6 +179,9 @@ impl super::Schema {
     pub fn for_dialect(&self, dialect: &str) -> super::Schema {
         let mut schema = self.clone();
         schema.objects.retain(|object| object.in_dialect(dialect));
+        if dialect == "sqlite" {
+            schema = schema.without_numbering();
+        }
         schema
     }
 

@@ -218,6 +218,9 @@ mod tests {
             default: None,
             renamed_from: None,
             comment: None,
+            numbering: Default::default(),
+            sequence: Default::default(),
+            generated: None,
         }
     }
 

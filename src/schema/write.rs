@@ -281,6 +281,7 @@ fn write_table(text: &mut String, table: &Table) {
         if let Some(default) = &column.default {
             options.push(format!("default = {}", default_value(default)));
         }
+        options.extend(column_kind(column));
         if let Some(fk) = table
             .foreign_keys
             .iter()
@@ -335,6 +336,46 @@ fn write_table(text: &mut String, table: &Table) {
             let _ = writeln!(text, "{} = {{ {} }}", key(&column.name), options.join(", "));
         }
     }
+}
+
+/// `identity`, `sequence`, `autoincrement` and `generated`, as the parser reads them.
+fn column_kind(column: &super::Column) -> Vec<String> {
+    use super::Numbering;
+    let mut options = Vec::new();
+    let mut sequence = Vec::new();
+    if let Some(start) = column.sequence.start {
+        sequence.push(format!("start = {start}"));
+    }
+    if let Some(increment) = column.sequence.increment {
+        sequence.push(format!("increment = {increment}"));
+    }
+    match column.numbering {
+        Numbering::Identity(kind) if sequence.is_empty() => {
+            options.push(format!("identity = {}", string(kind.key())))
+        }
+        Numbering::Identity(kind) => options.push(format!(
+            "identity = {{ always = {}, {} }}",
+            kind == super::IdentityKind::Always,
+            sequence.join(", ")
+        )),
+        Numbering::Off => options.push("autoincrement = false".into()),
+        Numbering::Auto if !sequence.is_empty() => {
+            options.push(format!("sequence = {{ {} }}", sequence.join(", ")))
+        }
+        Numbering::Auto => {}
+    }
+    if let Some(generated) = &column.generated {
+        options.push(format!(
+            "generated = {{ sql = {}{} }}",
+            string(&generated.sql),
+            if generated.stored {
+                ""
+            } else {
+                ", stored = false"
+            }
+        ));
+    }
+    options
 }
 
 fn type_name(ty: &Type) -> String {

@@ -4,6 +4,7 @@
 mod admin;
 mod alter;
 mod batch;
+mod column_kind;
 mod engine;
 mod inspect;
 mod objects;

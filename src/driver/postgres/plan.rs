@@ -6,6 +6,7 @@
 use std::collections::{HashMap, HashSet};
 
 use super::alter::alter_column;
+use super::column_kind;
 use super::online;
 use super::renames::{carry, Renames};
 use super::types::{declared_type, serial_type};
@@ -13,7 +14,9 @@ use crate::driver::ddl::{
     self, column_list, create_index, drop_column, drop_index, drop_table, references,
 };
 use crate::driver::{quote_identifier as q, Plan, Reverse, Step, Unsupported};
-use crate::schema::{names, Change, Check, Column, ForeignKey, PrimaryKey, Schema, Table};
+use crate::schema::{
+    names, Change, Check, Column, ForeignKey, Numbering, PrimaryKey, Schema, Table,
+};
 use crate::text::printable;
 
 /// Whether the existing tables may be in use while the plan runs.
@@ -89,6 +92,17 @@ pub fn plan(
                     change.to_string(),
                     Reverse::Sql(drop_table(&table.name)),
                 ));
+                if let Some(sql) = column_kind::serial_sequence_setup(table) {
+                    // Dropping the table drops its sequence: no reverse of its own.
+                    steps.push(Step::new(
+                        sql,
+                        format!(
+                            "set the start and increment of {}'s numbering",
+                            printable(&table.name)
+                        ),
+                        Reverse::Nothing,
+                    ));
+                }
                 // Dropping the table drops its comments: no reverse of their own.
                 steps.extend(comments_of(table).into_iter().map(|(column, text)| {
                     Step::new(
@@ -132,6 +146,10 @@ pub fn plan(
                             .map(|fk| as_named_now(fk, &renamed_so_far))
                             .collect();
                         let mut sql = create_table(old, &keys.iter().collect::<Vec<_>>());
+                        if let Some(setup) = column_kind::serial_sequence_setup(old) {
+                            sql.push('\n');
+                            sql.push_str(&setup);
+                        }
                         for index in &old.indexes {
                             sql.push('\n');
                             sql.push_str(&create_index(table, index));
@@ -174,19 +192,39 @@ pub fn plan(
                 ));
             }
             Change::AddColumn { table, column } => {
-                if let Some(reason) = ddl::add_column_problem(table, column) {
+                // A generated or identity column fills the rows that exist itself.
+                let fills_itself = column.generated.is_some()
+                    || matches!(column.numbering, crate::schema::Numbering::Identity(_));
+                if let Some(reason) =
+                    ddl::add_column_problem(table, column).filter(|_| !fills_itself)
+                {
                     unsupported.push(Unsupported {
                         change: change.to_string(),
                         reason,
                     });
                 } else {
+                    let add = format!(
+                        "ALTER TABLE {} ADD COLUMN {};",
+                        q(table),
+                        column_definition(column, false)
+                    );
+                    // Each row's value is computed (or numbered) as the column
+                    // is added: a rewrite no online form avoids (a plain column
+                    // cannot become generated or identity later without one).
+                    let (sql, summary) = if fills_itself {
+                        (
+                            format!(
+                                "-- Computes every row's value: rewrites {} under an ACCESS EXCLUSIVE lock (reads and writes wait) until it is done.\n-- squawk-ignore adding-field-with-default\n{add}",
+                                printable(table)
+                            ),
+                            format!("{change} (rewrites the table under an ACCESS EXCLUSIVE lock)"),
+                        )
+                    } else {
+                        (add, change.to_string())
+                    };
                     steps.push(Step::new(
-                        format!(
-                            "ALTER TABLE {} ADD COLUMN {};",
-                            q(table),
-                            column_definition(column, false)
-                        ),
-                        change.to_string(),
+                        sql,
+                        summary,
                         Reverse::Sql(drop_column(table, &column.name)),
                     ));
                     if let Some(text) = &column.comment {
@@ -233,7 +271,34 @@ pub fn plan(
             }
             Change::AlterColumn { table, from, to } => {
                 let sequence = serial_sequence(current, &renames, table, from, to);
-                steps.extend(alter_column(table, from, to, sequence.as_deref(), busy));
+                let old_table = current.table(renames.old_table(table));
+                let new_table = target.table(table);
+                let tables = old_table.zip(new_table);
+                if to.generated.is_some() && from.generated != to.generated {
+                    // Dropped and added back: the new definition is the whole change.
+                    let (old, new) = tables.map_or((Vec::new(), Vec::new()), |(old, new)| {
+                        unchanged_indexes_on(old, new, &from.name, &to.name)
+                    });
+                    steps.push(column_kind::regenerate(
+                        table,
+                        from,
+                        to,
+                        |column| column_definition(column, false),
+                        (&old, &new),
+                    ));
+                } else {
+                    let mut from = from.clone();
+                    if from.generated.is_some() && to.generated.is_none() {
+                        steps.push(column_kind::stop_generating(table, &from, |column| {
+                            column_definition(column, false)
+                        }));
+                        from.generated = None;
+                    }
+                    steps.extend(alter_column(table, &from, to, sequence.as_deref(), busy));
+                    if let Some((old, new)) = tables {
+                        steps.extend(column_kind::renumber(table, old, new, &from, to));
+                    }
+                }
             }
             Change::SetPrimaryKey { table, from, to } => {
                 let kept = matches!((from, to), (Some(a), Some(b))
@@ -274,6 +339,18 @@ pub fn plan(
                         }
                     }
                     steps.extend(serial_defaults_dropped(current, target, &renames, table));
+                    if let (Some(old), Some(new)) =
+                        (current.table(renames.old_table(table)), target.table(table))
+                    {
+                        if !new_tables.contains(table.as_str()) {
+                            steps.extend(column_kind::serial_started(table, old, new, |name| {
+                                old.columns
+                                    .iter()
+                                    .find(|c| renames.column(table, &c.name) == name)
+                                    .map(|c| c.name.clone())
+                            }));
+                        }
+                    }
                     if let Some(pk) = to {
                         if online {
                             steps.extend(online::add_unique(
@@ -669,7 +746,11 @@ fn readd_column(table: &str, column: &str, old: Option<&Column>) -> Reverse {
     let Some(old) = old else {
         return Reverse::Irreversible(reason);
     };
-    if old.nullable || old.default.is_some() {
+    if old.nullable
+        || old.default.is_some()
+        || old.generated.is_some()
+        || matches!(old.numbering, crate::schema::Numbering::Identity(_))
+    {
         return Reverse::Lossy {
             sql: format!(
                 "ALTER TABLE {} ADD COLUMN {};",
@@ -693,13 +774,46 @@ fn readd_column(table: &str, column: &str, old: Option<&Column>) -> Reverse {
     }
 }
 
+/// The CREATE INDEX statements of the indexes on column `from` (of `old`),
+/// named `to` in `new`, that both tables have: what dropping and adding back
+/// the column must build again, as (for `old`, for `new`).
+fn unchanged_indexes_on(
+    old: &Table,
+    new: &Table,
+    from: &str,
+    to: &str,
+) -> (Vec<String>, Vec<String>) {
+    let kept: Vec<&crate::schema::Index> = new
+        .indexes
+        .iter()
+        .filter(|index| index.uses_column(to))
+        .filter(|index| {
+            old.indexes
+                .iter()
+                .any(|o| o.name == index.name && o.uses_column(from))
+        })
+        .collect();
+    let old_sql = old
+        .indexes
+        .iter()
+        .filter(|index| kept.iter().any(|k| k.name == index.name))
+        .map(|index| create_index(&new.name, index))
+        .collect();
+    let new_sql = kept
+        .iter()
+        .map(|index| create_index(&new.name, index))
+        .collect();
+    (old_sql, new_sql)
+}
+
 /// `serial` marks the single integer primary key, which PostgreSQL numbers itself.
+/// An identity or generated column has its `GENERATED …` clause.
 fn column_definition(column: &Column, serial: bool) -> String {
     let ty = match serial_type(&column.ty).filter(|_| serial) {
         Some(serial) => serial.to_string(),
         None => declared_type(&column.ty),
     };
-    ddl::column_definition(column, &ty, postgres_boolean)
+    ddl::column_definition(column, &ty, postgres_boolean) + &column_kind::definition_clause(column)
 }
 
 /// The step that adds `fk` to `table`; its comment is the change's summary even
@@ -771,9 +885,12 @@ fn drop_constraint(table: &str, name: &str) -> String {
     format!("ALTER TABLE {} DROP CONSTRAINT {};", q(table), q(name))
 }
 
-/// Whether `column` is the table's single integer primary key without a default.
+/// Whether `column` is the table's single integer primary key without a default,
+/// identity, generation or `autoincrement = false`.
 pub fn is_serial(table: &Table, column: &Column) -> bool {
     column.default.is_none()
+        && column.numbering == Numbering::Auto
+        && column.generated.is_none()
         && serial_type(&column.ty).is_some()
         && table
             .primary_key
@@ -889,6 +1006,9 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
                     default: Some(DefaultValue::Text("never give up".into())),
                     renamed_from: None,
                     comment: None,
+                    numbering: Default::default(),
+                    sequence: Default::default(),
+                    generated: None,
                 },
             },
             Change::AddColumn {
@@ -900,6 +1020,9 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
                     default: None,
                     renamed_from: None,
                     comment: None,
+                    numbering: Default::default(),
+                    sequence: Default::default(),
+                    generated: None,
                 },
             },
             Change::AddForeignKey {
@@ -1082,6 +1205,9 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
             default,
             renamed_from: None,
             comment: None,
+            numbering: Default::default(),
+            sequence: Default::default(),
+            generated: None,
         }
     }
 

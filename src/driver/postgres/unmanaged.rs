@@ -37,9 +37,13 @@ pub fn find(
                      WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
                        AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1), \
                     s.seqstart, s.seqincrement, \
-                    (s.seqstart <> 1 OR s.seqincrement <> 1 OR s.seqmin <> 1 OR s.seqcycle \
-                     OR s.seqmax <> CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 \
-                                    WHEN 'int4'::regtype THEN 2147483647 ELSE 9223372036854775807 END) \
+                    (s.seqcycle \
+                     OR s.seqmin <> CASE WHEN s.seqincrement > 0 THEN 1 \
+                                    ELSE CASE s.seqtypid WHEN 'int2'::regtype THEN -32768 \
+                                         WHEN 'int4'::regtype THEN -2147483648 ELSE -9223372036854775808 END END \
+                     OR s.seqmax <> CASE WHEN s.seqincrement < 0 THEN -1 \
+                                    ELSE CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 \
+                                         WHEN 'int4'::regtype THEN 2147483647 ELSE 9223372036854775807 END END) \
              FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_sequence s ON s.seqrelid = c.oid \
@@ -61,13 +65,14 @@ pub fn find(
             "f" => Unmanaged::new("foreign table", &name, ""),
             "S" => match owner {
                 None => Unmanaged::new("sequence", &name, "owned by no column"),
-                // An owned sequence strata creates itself (SERIAL), unless its
-                // numbering differs from SERIAL's.
+                // An owned sequence strata creates itself (SERIAL or identity,
+                // with its start and increment), unless its range or cycling
+                // differs from the default.
                 Some(owner) if row.get::<_, bool>(8) => Unmanaged::new(
                     "sequence",
                     &name,
                     format!(
-                        "of {owner}: starts at {}, increments by {}; SERIAL's starts at 1 and increments by 1",
+                        "of {owner}: a MINVALUE, MAXVALUE or CYCLE of its own; schema.toml declares the default range (start {} and increment {} are kept)",
                         row.get::<_, i64>(6),
                         row.get::<_, i64>(7)
                     ),

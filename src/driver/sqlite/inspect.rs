@@ -11,8 +11,8 @@ use super::index_sql;
 use super::types::portable_type;
 use crate::schema::names;
 use crate::schema::{
-    Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, IndexKey, IndexTarget,
-    PrimaryKey, Schema, Table, Type, UniqueConstraint, Unmanaged,
+    Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Generated, Index, IndexKey,
+    IndexTarget, PrimaryKey, Schema, Table, Type, UniqueConstraint, Unmanaged,
 };
 
 /// User tables: not SQLite's own, not the migration and patch history.
@@ -52,14 +52,13 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
         let not_null: bool = row.get(3)?;
         let default: Option<String> = row.get(4)?;
         let pk_position: i64 = row.get(5)?;
-        // 2 and 3: a generated column (VIRTUAL, STORED); xinfo has no expression.
-        if row.get::<_, i64>(6)? >= 2 {
-            found.push(Unmanaged::new(
-                "generated column",
-                format!("{table_name}.{column_name}"),
-                "GENERATED ALWAYS AS (…); schema.toml declares it as a plain column",
-            ));
-        }
+        // 2 and 3: a generated column (VIRTUAL, STORED); xinfo has no
+        // expression, which `read_constraints` takes from the CREATE TABLE text.
+        let hidden = row.get::<_, i64>(6)?;
+        let generated = (hidden >= 2).then(|| Generated {
+            sql: String::new(),
+            stored: hidden == 3,
+        });
         let index = *position.entry(table_name.clone()).or_insert_with(|| {
             tables.push(Table::new(&table_name));
             tables.len() - 1
@@ -80,6 +79,9 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
             nullable: !not_null && pk_position == 0,
             renamed_from: None,
             comment: None,
+            numbering: Default::default(),
+            sequence: Default::default(),
+            generated,
         });
     }
     drop(rows);
@@ -160,6 +162,17 @@ fn read_constraints(
                         }
                     };
                     table.checks.push(Check { name, expression });
+                }
+                ConstraintKind::Generated(expression, _) => {
+                    let column = constraint.column.as_deref().unwrap_or_default();
+                    if let Some(generated) = table
+                        .columns
+                        .iter_mut()
+                        .find(|c| c.name == column)
+                        .and_then(|c| c.generated.as_mut())
+                    {
+                        generated.sql = expression;
+                    }
                 }
                 ConstraintKind::PrimaryKey(_) => {
                     if let (Some(name), Some(pk)) = (constraint.name, &mut table.primary_key) {

@@ -261,7 +261,11 @@ fn needs_rebuild(
         | Change::DropForeignKey { .. } => true,
         Change::AddForeignKey { table, foreign_key } => !folded_foreign_key(table, foreign_key),
         // ADD COLUMN takes no expression as default (CURRENT_TIMESTAMP, `(…)`).
-        Change::AddColumn { column, .. } => matches!(column.default, Some(DefaultValue::Sql(_))),
+        // Nor a STORED generated column (VIRTUAL ones it adds).
+        Change::AddColumn { column, .. } => {
+            matches!(column.default, Some(DefaultValue::Sql(_)))
+                || column.generated.as_ref().is_some_and(|g| g.stored)
+        }
         Change::DropColumn { table, column } => renamed
             .table(table)
             .is_none_or(|table| !droppable_in_place(table, column)),
@@ -444,7 +448,19 @@ fn apply_renames(current: &Schema, changes: &[Change]) -> Schema {
 }
 
 fn column_definition(column: &Column) -> String {
-    ddl::column_definition(column, &declared_type(&column.ty), sqlite_boolean)
+    let mut sql = ddl::column_definition(column, &declared_type(&column.ty), sqlite_boolean);
+    if let Some(generated) = &column.generated {
+        sql.push_str(&format!(
+            " GENERATED ALWAYS AS ({}) {}",
+            generated.sql,
+            if generated.stored {
+                "STORED"
+            } else {
+                "VIRTUAL"
+            }
+        ));
+    }
+    sql
 }
 
 /// The layout SQLAlchemy's `create_all` uses: columns, then the primary key, unique
@@ -507,7 +523,10 @@ pub(super) fn create_table_as(table: &Table, final_name: &str) -> String {
 /// `ALTER TABLE … ADD COLUMN`, with the REFERENCES clause of a foreign key added
 /// on the same column in this plan (the step's comment names both changes).
 fn add_column(table: &str, column: &Column, changes: &[Change]) -> Result<Step, String> {
-    if let Some(problem) = ddl::add_column_problem(table, column) {
+    // A generated column computes the value of the rows that exist.
+    if let Some(problem) =
+        ddl::add_column_problem(table, column).filter(|_| column.generated.is_none())
+    {
         return Err(problem);
     }
     let mut sql = format!(
@@ -585,6 +604,9 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
             default: None,
             renamed_from: None,
             comment: None,
+            numbering: Default::default(),
+            sequence: Default::default(),
+            generated: None,
         }
     }
 

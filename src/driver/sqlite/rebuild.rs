@@ -93,6 +93,10 @@ pub fn rebuild(before: &Table, after: &Table, names: &[&Schema]) -> (String, Vec
     let mut values = Vec::new();
     let mut notes = Vec::new();
     for column in &after.columns {
+        if column.generated.is_some() {
+            // Computed by the new table itself; it takes no value.
+            continue;
+        }
         if let Some(old) = before.column(&column.name) {
             let copy = copy(old, column);
             columns.push(q(&column.name));

@@ -87,6 +87,9 @@ pub enum ConstraintKind {
     PrimaryKey(Vec<String>),
     Unique(Vec<String>),
     ForeignKey(Vec<String>),
+    /// A generated column's `[GENERATED ALWAYS] AS (…) [STORED | VIRTUAL]`:
+    /// the expression as written, and whether it is STORED.
+    Generated(String, bool),
 }
 
 /// A constraint clause: its `CONSTRAINT name`, if any, and the column it is
@@ -186,6 +189,15 @@ pub fn constraints(sql: &str) -> Vec<Constraint> {
                     let (columns, next) = columns_at(j + 2);
                     j = next;
                     Some(ConstraintKind::ForeignKey(columns))
+                }
+                "AS" if column.is_some() && upper(j + 1).as_deref() == Some("(") => {
+                    let close = matching(&tokens, j + 1);
+                    let expression = sql[tokens[j + 1].end..tokens[close].start]
+                        .trim()
+                        .to_string();
+                    let stored = upper(close + 1).as_deref() == Some("STORED");
+                    j = close + 1;
+                    Some(ConstraintKind::Generated(expression, stored))
                 }
                 "REFERENCES" if column.is_some() => {
                     j += 1;

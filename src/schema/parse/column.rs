@@ -2,12 +2,13 @@
 
 use toml::de::DeValue;
 
+use super::column_kind::KindSpans;
 use super::foreign_keys::PendingReference;
 use super::Parser;
 use crate::diagnostics::Problem;
 use crate::schema::{
-    names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, PrimaryKey, Table, Type,
-    UniqueConstraint,
+    names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, Numbering, PrimaryKey, Table,
+    Type, UniqueConstraint,
 };
 use crate::spanned_toml::{Key, Value};
 use crate::text::backticked;
@@ -25,6 +26,10 @@ const COLUMN_KEYS: &[&str] = &[
     "renamed_from",
     "check",
     "comment",
+    "identity",
+    "sequence",
+    "autoincrement",
+    "generated",
 ];
 
 impl Parser<'_> {
@@ -48,6 +53,9 @@ impl Parser<'_> {
             default: None,
             renamed_from: None,
             comment: None,
+            numbering: Default::default(),
+            sequence: Default::default(),
+            generated: None,
         };
         let options = match body.get_ref() {
             DeValue::String(type_name) => {
@@ -106,6 +114,7 @@ impl Parser<'_> {
         let mut action_spans = Vec::new();
         let mut unique = false;
         let mut index_span = None;
+        let mut kind_spans = KindSpans::default();
         for (key, value) in options.iter() {
             match key.get_ref().as_ref() {
                 "type" => {}
@@ -122,7 +131,10 @@ impl Parser<'_> {
                         index_span = Some(value.span());
                     }
                 }
-                "default" => column.default = self.default_value(&column, value),
+                "default" => {
+                    kind_spans.default = Some(value.span());
+                    column.default = self.default_value(&column, value)
+                }
                 "references" => references = self.reference(value),
                 "on_delete" => {
                     on_delete = self.action("on_delete", value).unwrap_or_default();
@@ -135,6 +147,24 @@ impl Parser<'_> {
                 "renamed_from" => column.renamed_from = self.reader.string("renamed_from", value),
                 "check" => self.column_check(table, &column_name, value),
                 "comment" => column.comment = self.comment(value),
+                "identity" => {
+                    kind_spans.identity = Some(value.span());
+                    self.identity(&mut column, value);
+                }
+                "sequence" => {
+                    kind_spans.sequence = Some(value.span());
+                    self.sequence(&mut column, value);
+                }
+                "autoincrement" => {
+                    kind_spans.autoincrement = Some(value.span());
+                    if self.reader.boolean("autoincrement", value) == Some(false) {
+                        column.numbering = Numbering::Off;
+                    }
+                }
+                "generated" => {
+                    kind_spans.generated = Some(value.span());
+                    self.generated(&mut column, value);
+                }
                 _ => self.reader.unknown_key(
                     key,
                     &format!("column `{}.{column_name}`", table.name),
@@ -143,6 +173,7 @@ impl Parser<'_> {
             }
         }
 
+        self.column_kinds.push((column_name.clone(), kind_spans));
         let columns = vec![column_name.clone()];
         // As in SQLAlchemy: `index` alone is a plain index, `unique` alone a UNIQUE
         // constraint, and both together one unique index.

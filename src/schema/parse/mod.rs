@@ -11,6 +11,7 @@
 
 mod checks;
 mod column;
+mod column_kind;
 mod column_type;
 mod foreign_keys;
 mod indexes;
@@ -114,6 +115,14 @@ struct Parser<'s> {
     names: Vec<(String, String, Range<usize>)>,
     /// Index options SQLite has no syntax for, refused when it is a dialect.
     postgres_only_indexes: Vec<indexes::PostgresOnly>,
+    /// `stored = false` generated columns, refused when PostgreSQL is a dialect.
+    virtual_columns: Vec<column_kind::VirtualColumn>,
+    /// Identity columns that are not their table's single primary key,
+    /// refused when SQLite is a dialect.
+    unkeyed_identities: Vec<column_kind::VirtualColumn>,
+    /// The numbering options of the current table's columns, checked once
+    /// the table (its primary key) is parsed.
+    column_kinds: Vec<(String, column_kind::KindSpans)>,
 }
 
 impl<'s> Parser<'s> {
@@ -127,6 +136,9 @@ impl<'s> Parser<'s> {
             declared: Vec::new(),
             names: Vec::new(),
             postgres_only_indexes: Vec::new(),
+            virtual_columns: Vec::new(),
+            unkeyed_identities: Vec::new(),
+            column_kinds: Vec::new(),
         }
     }
 
@@ -240,6 +252,8 @@ impl<'s> Parser<'s> {
         }
         self.check_namespace(sqlite);
         self.check_postgres_only_indexes(&config.dialects);
+        self.check_virtual_columns(&config.dialects);
+        self.check_unkeyed_identities(&config.dialects);
         self.check_references(&schema);
         (config, schema)
     }

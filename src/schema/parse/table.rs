@@ -77,6 +77,11 @@ impl Parser<'_> {
             }
         }
         table.checks.sort_by(|a, b| a.name.cmp(&b.name));
+        for (column, spans) in std::mem::take(&mut self.column_kinds) {
+            if let Some(column) = table.column(&column).cloned() {
+                self.check_column_kind(&table, &column, &spans);
+            }
+        }
         name_ok.then_some(table)
     }
 
