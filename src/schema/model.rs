@@ -14,6 +14,10 @@ pub struct Schema {
     /// order within each kind. Required when read back (no serde default), so a
     /// replay cached before objects were modelled is a miss, not an empty list.
     pub objects: Vec<super::SqlObject>,
+    /// `[enum.NAME]` types, sorted by name (PostgreSQL; SQLite holds an enum
+    /// column as text with a CHECK, see [`Schema::for_dialect`]).
+    #[serde(default)]
+    pub enums: Vec<super::EnumType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -372,6 +376,10 @@ impl PartialEq for IndexTarget {
 impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|table| table.name == name)
+    }
+
+    pub fn enum_type(&self, name: &str) -> Option<&super::EnumType> {
+        self.enums.iter().find(|e| e.name == name)
     }
 
     /// The comments of `other`'s tables and columns, on the same ones here.

@@ -93,6 +93,22 @@ impl Engine for PostgresEngine {
         "postgres"
     }
 
+    fn builtin_type(&self, spelling: &str) -> Option<String> {
+        super::types::builtin_type(spelling)
+    }
+
+    fn canonical_type(&self, spelling: &str) -> String {
+        super::types::canonical_type(spelling)
+    }
+
+    fn builtin_type_names(&self) -> &'static [&'static str] {
+        super::types::BUILTIN_TYPES
+    }
+
+    fn has_enum_types(&self) -> bool {
+        true
+    }
+
     fn url_prefixes(&self) -> &'static [&'static str] {
         &["postgres://", "postgresql://"]
     }

@@ -178,6 +178,18 @@ impl Engine for SqliteEngine {
         "sqlite"
     }
 
+    fn builtin_type(&self, spelling: &str) -> Option<String> {
+        let (name, _) = super::types::name_and_numbers(spelling);
+        super::types::BUILTIN_TYPES
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(&name))
+            .then(|| spelling.to_string())
+    }
+
+    fn builtin_type_names(&self) -> &'static [&'static str] {
+        super::types::BUILTIN_TYPES
+    }
+
     fn url_prefixes(&self) -> &'static [&'static str] {
         &["sqlite:"]
     }

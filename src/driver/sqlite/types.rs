@@ -24,7 +24,40 @@ pub fn declared_type(ty: &Type) -> String {
         Type::Uuid => "UUID".into(),
         Type::Json => "JSON".into(),
         Type::Bytes => "BLOB".into(),
+        Type::Native(spellings) => spellings.get("sqlite").cloned().unwrap_or_default(),
+        // An enum is lowered to text with a CHECK before SQLite sees it
+        // (`Schema::for_dialect`); text is what it would be anyway.
+        Type::Enum(_) => "VARCHAR".into(),
         Type::Custom(name) => name.clone(),
+    }
+}
+
+/// The type names SQLite's documentation lists (datatype3.html §3.1.1) and
+/// the common others whose affinity is what they say: any of them, with its
+/// arguments, is a bare `type = "..."` of a SQLite-only project, kept as written.
+/// (`STRING` is left out on purpose: its affinity is NUMERIC.)
+pub const BUILTIN_TYPES: &[&str] = &[
+    "INT", "INTEGER", "TINYINT", "SMALLINT", "MEDIUMINT", "BIGINT", "UNSIGNED BIG INT", "INT2",
+    "INT8", "CHARACTER", "CHAR", "VARCHAR", "VARYING CHARACTER", "NCHAR", "NATIVE CHARACTER",
+    "NVARCHAR", "TEXT", "CLOB", "BLOB", "REAL", "DOUBLE", "DOUBLE PRECISION", "FLOAT",
+    "NUMERIC", "DECIMAL", "BOOLEAN", "BOOL", "DATE", "DATETIME", "TIMESTAMP", "TIME", "JSON",
+    "UUID",
+];
+
+/// SQLite's affinity of a declared type (datatype3.html §3.1), as the portable
+/// type that behaves alike: what a native spelling's values are checked as.
+pub fn affinity(declared: &str) -> Type {
+    let upper = declared.to_uppercase();
+    if upper.contains("INT") {
+        Type::Integer
+    } else if upper.contains("CHAR") || upper.contains("CLOB") || upper.contains("TEXT") {
+        Type::Text
+    } else if upper.contains("BLOB") || upper.trim().is_empty() {
+        Type::Bytes
+    } else if upper.contains("REAL") || upper.contains("FLOA") || upper.contains("DOUB") {
+        Type::Double
+    } else {
+        Type::Numeric(None)
     }
 }
 

@@ -203,7 +203,12 @@ impl Parser<'_> {
             else {
                 continue;
             };
-            if !source_column.ty.can_reference(&target_column.ty) {
+            // A type already reported (left custom) is not reported again here.
+            let settled = |ty: &crate::schema::Type| !matches!(ty, crate::schema::Type::Custom(_));
+            if settled(&source_column.ty)
+                && settled(&target_column.ty)
+                && !source_column.ty.can_reference(&target_column.ty)
+            {
                 self.reader.problem(
                     Problem::new(
                         reference.type_span.clone(),

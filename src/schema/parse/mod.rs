@@ -12,6 +12,7 @@
 mod checks;
 mod column;
 mod column_type;
+mod enums;
 mod foreign_keys;
 mod indexes;
 mod names;
@@ -57,6 +58,7 @@ pub struct SchemaFile {
 const TOP_KEYS: &[&str] = &[
     "project",
     "table",
+    "enum",
     "targets",
     "view",
     "materialized_view",
@@ -114,6 +116,10 @@ struct Parser<'s> {
     names: Vec<(String, String, Range<usize>)>,
     /// Index options SQLite has no syntax for, refused when it is a dialect.
     postgres_only_indexes: Vec<indexes::PostgresOnly>,
+    /// `[enum.NAME]` names, read before the tables so columns can use them.
+    enum_names: Vec<String>,
+    /// Column types settled once the dialects are known.
+    pending_types: Vec<column_type::PendingType>,
 }
 
 impl<'s> Parser<'s> {
@@ -127,6 +133,8 @@ impl<'s> Parser<'s> {
             declared: Vec::new(),
             names: Vec::new(),
             postgres_only_indexes: Vec::new(),
+            enum_names: Vec::new(),
+            pending_types: Vec::new(),
         }
     }
 
@@ -184,8 +192,13 @@ impl<'s> Parser<'s> {
         let mut schema = Schema::default();
         let mut saw_tables = false;
         let mut deferred_objects = Vec::new();
+        // Enums first: a column of an enum may come before its `[enum.NAME]`.
+        if let Some((_, value)) = root.iter().find(|(key, _)| key.get_ref().as_ref() == "enum") {
+            schema.enums = self.enums(value);
+        }
         for (key, value) in root.iter() {
             match key.get_ref().as_ref() {
+                "enum" => {}
                 "project" => {
                     if let Some(table) = self.reader.table("project", value) {
                         self.project(table, &mut config);
@@ -240,6 +253,9 @@ impl<'s> Parser<'s> {
         }
         self.check_namespace(sqlite);
         self.check_postgres_only_indexes(&config.dialects);
+        self.settle_types(&config.dialects, &mut schema);
+        self.check_enum_names(&schema);
+
         self.check_references(&schema);
         (config, schema)
     }
