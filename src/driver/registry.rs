@@ -87,6 +87,12 @@ pub trait Engine: Sync {
         spelling.to_string()
     }
 
+    /// The portable type whose values a native spelling's behave as, for
+    /// checking patch values (SQLite: its affinity); `None` when unknown.
+    fn value_type(&self, _spelling: &str) -> Option<crate::schema::Type> {
+        None
+    }
+
     /// The names of the built-in types, for suggestions.
     fn builtin_type_names(&self) -> &'static [&'static str] {
         &[]

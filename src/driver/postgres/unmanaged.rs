@@ -151,7 +151,7 @@ pub fn find(
              JOIN pg_namespace n ON n.oid = t.typnamespace \
              LEFT JOIN pg_class r ON r.oid = t.typrelid \
              WHERE n.nspname = current_schema() \
-               AND (t.typtype IN ('e', 'd', 'r') OR r.relkind = 'c') \
+               AND (t.typtype IN ('d', 'r') OR r.relkind = 'c') \
                AND {} \
              ORDER BY t.typname",
             not_extension_member("pg_type", "t.oid")

@@ -186,6 +186,10 @@ impl Engine for SqliteEngine {
             .then(|| spelling.to_string())
     }
 
+    fn value_type(&self, spelling: &str) -> Option<crate::schema::Type> {
+        Some(super::types::affinity(spelling))
+    }
+
     fn builtin_type_names(&self) -> &'static [&'static str] {
         super::types::BUILTIN_TYPES
     }
