@@ -333,7 +333,8 @@ fn write_table(text: &mut String, table: &Table) {
         if let Some(comment) = &column.comment {
             options.push(format!("comment = {}", string(comment)));
         }
-        if options.len() == 1 {
+        // A per-dialect type is a table itself: only `{ type = { … } }` says it.
+        if options.len() == 1 && !type_value(&column.ty).starts_with('{') {
             let _ = writeln!(
                 text,
                 "{} = {}",

@@ -101,6 +101,13 @@ impl Engine for PostgresEngine {
         super::types::canonical_type(spelling)
     }
 
+    fn value_type(&self, spelling: &str) -> Option<crate::schema::Type> {
+        // The character types take any text (lengths are PostgreSQL's to check).
+        let base = spelling.split('(').next().unwrap_or(spelling).trim();
+        (!spelling.ends_with(']') && matches!(base, "text" | "character" | "character varying"))
+            .then_some(crate::schema::Type::Text)
+    }
+
     fn builtin_type_names(&self) -> &'static [&'static str] {
         super::types::BUILTIN_TYPES
     }

@@ -213,17 +213,46 @@ impl Parser<'_> {
                 ),
             )
             .label("not a portable type")
-            .help(format!(
-                "write type = {{ {} }}, or use a portable type: {}",
-                example.join(", "),
-                backticked(crate::schema::types::PORTABLE_TYPE_NAMES)
-            )),
+            .help(match self.type_suggestion(name, &[]) {
+                Some(portable) => format!(
+                    "write type = {{ {} }}, or the portable type `{portable}`",
+                    example.join(", ")
+                ),
+                None => format!(
+                    "write type = {{ {} }}, or use a portable type: {}",
+                    example.join(", "),
+                    backticked(crate::schema::types::PORTABLE_TYPE_NAMES)
+                ),
+            }),
         );
         None
     }
 
     /// An unknown type, with a suggestion only of a name that would be accepted.
     fn unknown_type(&mut self, name: &str, span: Range<usize>, native: &[&str]) {
+        let hint = self
+            .type_suggestion(name, native)
+            .map(|hit| format!("; did you mean `{hit}`?"))
+            .unwrap_or_default();
+        self.reader.problem(
+            Problem::new(span, format!("unknown column type `{name}`{hint}"))
+                .label("not a known type")
+                .help(format!(
+                    "types are {}{}; a type of an extension is written per dialect, e.g. type = {{ postgres = \"citext\" }}",
+                    backticked(crate::schema::types::PORTABLE_TYPE_NAMES),
+                    if self.enum_names.is_empty() {
+                        String::new()
+                    } else {
+                        format!(", the enums {}", backticked(&self.enum_names))
+                    }
+                )),
+        );
+    }
+
+    /// A name close to `name` that schema.toml accepts as written: a portable
+    /// type (with the arguments written, when they fit), an enum, or one of
+    /// `native`, the built-in types of the project's only dialect.
+    fn type_suggestion(&self, name: &str, native: &[&str]) -> Option<String> {
                 let bare = name.split('(').next().unwrap_or(name).trim();
                 // Other databases' and languages' names for the portable types, so
                 // that a typo of either (`strng`, `integr`) gets a suggestion.
@@ -273,39 +302,21 @@ impl Parser<'_> {
                 // parameterised type is suggested with the arguments written
                 // (`NVARCHAR(40)` → `varchar(40)`) or with its placeholder.
                 let arguments = name[bare.len()..].trim();
-                let hint = hit
-                    .map(|hit| {
-                        let template = crate::schema::types::PORTABLE_TYPE_NAMES
-                            .iter()
-                            .find(|known| known.split('(').next() == Some(hit))
-                            .copied()
-                            .unwrap_or(hit);
-                        if native.contains(&hit) {
-                            return hit.to_string();
-                        }
-                        let with_arguments = format!("{hit}{arguments}");
-                        if Type::parse_portable(&with_arguments).is_some()
-                            || native.contains(&hit)
-                        {
-                            with_arguments
-                        } else {
-                            template.to_string()
-                        }
-                    })
-                    .map(|hit| format!("; did you mean `{hit}`?"))
-                    .unwrap_or_default();
-                self.reader.problem(
-                    Problem::new(span, format!("unknown column type `{name}`{hint}"))
-                        .label("not a known type")
-                        .help(format!(
-                            "types are {}{}; a type of an extension is written per dialect, e.g. type = {{ postgres = \"citext\" }}",
-                            backticked(crate::schema::types::PORTABLE_TYPE_NAMES),
-                            if self.enum_names.is_empty() {
-                                String::new()
-                            } else {
-                                format!(", the enums {}", backticked(&self.enum_names))
-                            }
-                        )),
-                );
+                hit.map(|hit| {
+                    let template = crate::schema::types::PORTABLE_TYPE_NAMES
+                        .iter()
+                        .find(|known| known.split('(').next() == Some(hit))
+                        .copied()
+                        .unwrap_or(hit);
+                    let with_arguments = format!("{hit}{arguments}");
+                    if Type::parse_portable(&with_arguments).is_some()
+                        || (native.contains(&hit)
+                            && type_spelling_problem(&with_arguments).is_none())
+                    {
+                        with_arguments
+                    } else {
+                        template.to_string()
+                    }
+                })
     }
 }
