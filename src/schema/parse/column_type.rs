@@ -193,6 +193,16 @@ impl Parser<'_> {
             self.unknown_type(name, span, &[]);
             return None;
         }
+        // A built-in type of every dialect of the project is no dialect-specific
+        // type: each gets its own spelling of it (`char(2)` is PostgreSQL's
+        // `character(2)`).
+        if !engines.is_empty() && engines.iter().all(|e| knowing.contains(&e.name())) {
+            let spellings = engines
+                .iter()
+                .filter_map(|e| Some((e.name().to_string(), e.builtin_type(name)?)))
+                .collect();
+            return Some(Type::Native(spellings));
+        }
         let example: Vec<String> = dialects
             .iter()
             .map(|d| {
