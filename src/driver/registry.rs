@@ -93,6 +93,11 @@ pub trait Engine: Sync {
         None
     }
 
+    /// A few of its own types as schema.toml writes them, for messages.
+    fn type_examples(&self) -> &'static str {
+        ""
+    }
+
     /// The names of the built-in types, for suggestions.
     fn builtin_type_names(&self) -> &'static [&'static str] {
         &[]

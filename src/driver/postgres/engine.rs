@@ -108,6 +108,10 @@ impl Engine for PostgresEngine {
             .then_some(crate::schema::Type::Text)
     }
 
+    fn type_examples(&self) -> &'static str {
+        "`jsonb`, `character(2)`, `text[]`, `tsvector`, `inet`, `interval`"
+    }
+
     fn builtin_type_names(&self) -> &'static [&'static str] {
         super::types::BUILTIN_TYPES
     }

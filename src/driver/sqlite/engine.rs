@@ -190,6 +190,10 @@ impl Engine for SqliteEngine {
         Some(super::types::affinity(spelling))
     }
 
+    fn type_examples(&self) -> &'static str {
+        "`INT`, `NVARCHAR(40)`, `DECIMAL(4,2)`, `CHAR(1)`"
+    }
+
     fn builtin_type_names(&self) -> &'static [&'static str] {
         super::types::BUILTIN_TYPES
     }

@@ -46,7 +46,7 @@ impl Parser<'_> {
                 }
                 if let Some(problem) = type_spelling_problem(name) {
                     if name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == ' ') {
-                        self.unknown_type(name, span, &[]);
+                        self.unknown_type(name, span, None, &[]);
                     } else {
                         self.bad_spelling(name, &problem, span);
                     }
@@ -181,7 +181,7 @@ impl Parser<'_> {
             if let Some(spelling) = engine.builtin_type(name) {
                 return Some(Type::native(engine.name(), &spelling));
             }
-            self.unknown_type(name, span, engine.builtin_type_names());
+            self.unknown_type(name, span, Some(engine.name()), engine.builtin_type_names());
             return None;
         }
         let knowing: Vec<&str> = crate::driver::ENGINES
@@ -190,7 +190,7 @@ impl Parser<'_> {
             .map(|engine| engine.name())
             .collect();
         if knowing.is_empty() {
-            self.unknown_type(name, span, &[]);
+            self.unknown_type(name, span, None, &[]);
             return None;
         }
         // A built-in type of every dialect of the project is no dialect-specific
@@ -239,7 +239,13 @@ impl Parser<'_> {
     }
 
     /// An unknown type, with a suggestion only of a name that would be accepted.
-    fn unknown_type(&mut self, name: &str, span: Range<usize>, native: &[&str]) {
+    fn unknown_type(
+        &mut self,
+        name: &str,
+        span: Range<usize>,
+        dialect: Option<&str>,
+        native: &[&str],
+    ) {
         let hint = self
             .type_suggestion(name, native)
             .map(|hit| format!("; did you mean `{hit}`?"))
@@ -247,16 +253,29 @@ impl Parser<'_> {
         self.reader.problem(
             Problem::new(span, format!("unknown column type `{name}`{hint}"))
                 .label("not a known type")
-                .help(format!(
-                    "types are {}{}; a type of an extension is written per dialect, e.g. type = {{ postgres = \"citext\" }}",
-                    backticked(crate::schema::types::PORTABLE_TYPE_NAMES),
-                    if self.enum_names.is_empty() {
-                        String::new()
-                    } else {
-                        format!(", the enums {}", backticked(&self.enum_names))
-                    }
-                )),
+                .help(self.types_help(dialect)),
         );
+    }
+
+    /// What a column's `type` may be, for the help of an unknown type.
+    fn types_help(&self, dialect: Option<&str>) -> String {
+        let mut text = format!(
+            "types are {}",
+            backticked(crate::schema::types::PORTABLE_TYPE_NAMES)
+        );
+        if !self.enum_names.is_empty() {
+            text.push_str(&format!(", the enums {}", backticked(&self.enum_names)));
+        }
+        match dialect {
+            Some(dialect) => text.push_str(&format!(
+                ", and {dialect}'s built-in types ({}, …); any other {dialect} type (such as an extension's) is written type = {{ {dialect} = \"NAME\" }}",
+                crate::driver::registry::engine(dialect).map_or("", |e| e.type_examples())
+            )),
+            None => text.push_str(
+                "; a type of one dialect names each dialect's spelling, e.g. type = { postgres = \"jsonb\", sqlite = \"text\" }",
+            ),
+        }
+        text
     }
 
     /// A name close to `name` that schema.toml accepts as written: a portable
