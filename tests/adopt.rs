@@ -411,12 +411,25 @@ film_code = { type = "text", references = "film.code" }
         .replace("\"NVARCHAR(40)\"", "\"varchar(40)\"")
         .replace("\"strng\"", "\"text\"");
     std::fs::write(project.join("schema.toml"), fixed).unwrap();
-    strata_ok(project, &["generate", "initial", "--dev-url", &pg_server_url()]);
+    strata_ok(
+        project,
+        &["generate", "initial", "--dev-url", &pg_server_url()],
+    );
     let postgres =
         std::fs::read_to_string(project.join("migrations/postgres/V1__initial.sql")).unwrap();
-    let sqlite = std::fs::read_to_string(project.join("migrations/sqlite/V1__initial.sql")).unwrap();
-    assert!(postgres.contains("\"code\" character(2) NOT NULL"), "{postgres}");
-    assert!(postgres.contains("\"price\" numeric(4,2) NOT NULL"), "{postgres}");
+    let sqlite =
+        std::fs::read_to_string(project.join("migrations/sqlite/V1__initial.sql")).unwrap();
+    assert!(
+        postgres.contains("\"code\" character(2) NOT NULL"),
+        "{postgres}"
+    );
+    assert!(
+        postgres.contains("\"price\" numeric(4,2) NOT NULL"),
+        "{postgres}"
+    );
     assert!(sqlite.contains("\"code\" char(2) NOT NULL"), "{sqlite}");
-    assert!(sqlite.contains("\"price\" DECIMAL(4,2) NOT NULL"), "{sqlite}");
+    assert!(
+        sqlite.contains("\"price\" DECIMAL(4,2) NOT NULL"),
+        "{sqlite}"
+    );
 }

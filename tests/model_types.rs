@@ -12,7 +12,8 @@ use common::*;
 
 /// Every column of the schema's tables as `table.column type not-null default`,
 /// the type as `format_type` prints it.
-const PG_COLUMNS: &str = "SELECT c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) \
+const PG_COLUMNS: &str =
+    "SELECT c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) \
        || ' ' || a.attnotnull || ' ' || coalesce(pg_get_expr(d.adbin, d.adrelid), '') \
      FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
      JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
@@ -21,7 +22,8 @@ const PG_COLUMNS: &str = "SELECT c.relname || '.' || a.attname || ' ' || format_
      ORDER BY c.relname, a.attnum";
 
 /// Every enum of the schema with its values in order.
-const PG_ENUMS: &str = "SELECT t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) \
+const PG_ENUMS: &str =
+    "SELECT t.typname || ' ' || string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) \
      FROM pg_type t JOIN pg_enum e ON e.enumtypid = t.oid \
      JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' \
      GROUP BY t.typname ORDER BY t.typname";
@@ -247,7 +249,8 @@ words = { type = { postgres = "tsvector", sqlite = "TEXT" }, nullable = true }
     );
     let postgres =
         std::fs::read_to_string(project.join("migrations/postgres/V1__initial.sql")).unwrap();
-    let sqlite = std::fs::read_to_string(project.join("migrations/sqlite/V1__initial.sql")).unwrap();
+    let sqlite =
+        std::fs::read_to_string(project.join("migrations/sqlite/V1__initial.sql")).unwrap();
     assert!(postgres.contains("\"body\" jsonb NOT NULL"), "{postgres}");
     assert!(postgres.contains("\"words\" tsvector,"), "{postgres}");
     assert!(sqlite.contains("\"body\" TEXT NOT NULL"), "{sqlite}");
@@ -325,7 +328,10 @@ fn enum_values_are_added_in_place_and_removals_are_refused() {
         std::fs::read_to_string(project.join("migrations/postgres/V1__initial.sql")).unwrap();
     let create_type = first.find("CREATE TYPE \"mpaa_rating\" AS ENUM ('G', 'R');");
     let create_table = first.find("CREATE TABLE \"film\"");
-    assert!(create_type.is_some() && create_type < create_table, "{first}");
+    assert!(
+        create_type.is_some() && create_type < create_table,
+        "{first}"
+    );
     strata_ok(project, &["migrate", "--database-url", &database.url]);
 
     write(
@@ -414,7 +420,11 @@ fn an_enum_on_sqlite_is_text_with_a_check_of_its_values() {
         .is_err());
     drop(connection);
 
-    write(project, "schema.toml", &schema("\"sad\", \"ok\", \"happy\""));
+    write(
+        project,
+        "schema.toml",
+        &schema("\"sad\", \"ok\", \"happy\""),
+    );
     strata_ok(project, &["generate", "happy"]);
     strata_ok(project, &["migrate"]);
     rusqlite::Connection::open(&db)
@@ -498,15 +508,13 @@ fn patches_check_values_of_native_and_enum_columns() {
         "patches/0001_people.toml",
         "[[insert]]\ntable = \"person\"\nrows = [{ mood = \"ok\" }, { mood = \"happy\" }]\n",
     );
-    let refused = strata(
-        project,
-        &["patch", "--database-url", &database.url],
-    );
+    let refused = strata(project, &["patch", "--database-url", &database.url]);
     assert_eq!(refused.code, 3, "{}", refused.stderr);
     assert!(
-        refused.stderr.contains(
-            "person.mood is enum mood, and `happy` is not one of its values"
-        ) && refused.stderr.contains("0001_people.toml:3:35"),
+        refused
+            .stderr
+            .contains("person.mood is enum mood, and `happy` is not one of its values")
+            && refused.stderr.contains("0001_people.toml:3:35"),
         "{}",
         refused.stderr
     );

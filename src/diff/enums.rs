@@ -33,7 +33,11 @@ pub fn diff_enums(current: &Schema, target: &Schema) -> (Vec<Change>, Vec<Change
 /// follows it, when `old`'s values are all in `new` in the same order; `None`
 /// when a value went or the order changed.
 fn added_values(old: &EnumType, new: &EnumType) -> Option<Vec<Change>> {
-    let kept: Vec<&String> = new.values.iter().filter(|v| old.values.contains(v)).collect();
+    let kept: Vec<&String> = new
+        .values
+        .iter()
+        .filter(|v| old.values.contains(v))
+        .collect();
     if kept.len() != old.values.len() || kept.iter().zip(&old.values).any(|(a, b)| *a != b) {
         return None;
     }

@@ -245,10 +245,9 @@ impl Checker<'_> {
         let checked = like.as_ref().unwrap_or(ty);
         let fits = match (&value.kind, checked) {
             (ValueKind::Null, _) | (_, Type::Custom(_) | Type::Native(_)) => true,
-            (ValueKind::Text(text), Type::Enum(name)) => {
-                match self.schema.enum_type(name) {
-                    Some(declared) if !declared.values.contains(text) => {
-                        self.problems.push(
+            (ValueKind::Text(text), Type::Enum(name)) => match self.schema.enum_type(name) {
+                Some(declared) if !declared.values.contains(text) => {
+                    self.problems.push(
                             Problem::new(
                                 value.span.clone(),
                                 format!("{table}.{column} is enum {name}, and `{text}` is not one of its values"),
@@ -256,11 +255,10 @@ impl Checker<'_> {
                             .label("not a value of the enum")
                             .help(format!("its values are {}", backticked(&declared.values))),
                         );
-                        return;
-                    }
-                    _ => true,
+                    return;
                 }
-            }
+                _ => true,
+            },
             (_, Type::Enum(_)) => false,
             (ValueKind::Integer(_), ty) => ty.is_integer_like() || ty.is_float_like(),
             (ValueKind::Float(_), ty) => ty.is_float_like(),

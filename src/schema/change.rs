@@ -104,7 +104,10 @@ pub enum Change {
     DropEnum(EnumType),
     /// Values removed or reordered: PostgreSQL cannot do either in place, so
     /// the planner refuses it with what to do instead.
-    ReplaceEnum { from: EnumType, to: EnumType },
+    ReplaceEnum {
+        from: EnumType,
+        to: EnumType,
+    },
 }
 
 impl Change {

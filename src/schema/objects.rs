@@ -183,8 +183,8 @@ impl super::Schema {
     pub fn for_dialect(&self, dialect: &str) -> super::Schema {
         let mut schema = self.clone();
         schema.objects.retain(|object| object.in_dialect(dialect));
-        let has_enums = crate::driver::registry::engine(dialect)
-            .is_none_or(|engine| engine.has_enum_types());
+        let has_enums =
+            crate::driver::registry::engine(dialect).is_none_or(|engine| engine.has_enum_types());
         let enums = std::mem::take(&mut schema.enums);
         for table in &mut schema.tables {
             let mut added = false;

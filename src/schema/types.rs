@@ -138,7 +138,10 @@ pub fn type_spelling_problem(text: &str) -> Option<String> {
 impl Type {
     /// A type with one spelling, for one dialect.
     pub fn native(dialect: &str, spelling: &str) -> Type {
-        Type::Native(BTreeMap::from([(dialect.to_string(), spelling.to_string())]))
+        Type::Native(BTreeMap::from([(
+            dialect.to_string(),
+            spelling.to_string(),
+        )]))
     }
 
     /// This type as `dialect` has it: a native type keeps only that dialect's

@@ -335,12 +335,7 @@ fn write_table(text: &mut String, table: &Table) {
         }
         // A per-dialect type is a table itself: only `{ type = { … } }` says it.
         if options.len() == 1 && !type_value(&column.ty).starts_with('{') {
-            let _ = writeln!(
-                text,
-                "{} = {}",
-                key(&column.name),
-                type_value(&column.ty)
-            );
+            let _ = writeln!(text, "{} = {}", key(&column.name), type_value(&column.ty));
         } else {
             let _ = writeln!(text, "{} = {{ {} }}", key(&column.name), options.join(", "));
         }

@@ -55,13 +55,7 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
     )?;
     for row in &columns {
         let table: String = row.get(0);
-        let ty = column_type(
-            row.get(2),
-            row.get(8),
-            row.get(9),
-            row.get(10),
-            row.get(11),
-        );
+        let ty = column_type(row.get(2), row.get(8), row.get(9), row.get(10), row.get(11));
         let mut default: Option<String> = row.get(4);
         let column_name: String = row.get(1);
         let qualified = format!("{table}.{column_name}");

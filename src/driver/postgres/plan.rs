@@ -479,8 +479,11 @@ pub fn plan(
                 Reverse::Sql(create_enum(declared)),
             )),
             Change::ReplaceEnum { from, to } => {
-                let removed: Vec<&String> =
-                    from.values.iter().filter(|v| !to.values.contains(v)).collect();
+                let removed: Vec<&String> = from
+                    .values
+                    .iter()
+                    .filter(|v| !to.values.contains(v))
+                    .collect();
                 unsupported.push(Unsupported {
                     change: change.to_string(),
                     reason: if removed.is_empty() {

@@ -45,7 +45,10 @@ impl Parser<'_> {
                     return Some(Type::Enum(name.to_string()));
                 }
                 if let Some(problem) = type_spelling_problem(name) {
-                    if name.chars().all(|c| c.is_alphanumeric() || c == '_' || c == ' ') {
+                    if name
+                        .chars()
+                        .all(|c| c.is_alphanumeric() || c == '_' || c == ' ')
+                    {
                         self.unknown_type(name, span, None, &[]);
                     } else {
                         self.bad_spelling(name, &problem, span);
@@ -67,7 +70,8 @@ impl Parser<'_> {
                 for (dialect, spelling) in spellings.iter() {
                     let dialect_name = dialect.get_ref().as_ref();
                     if !known.contains(&dialect_name) {
-                        self.reader.unknown_key(dialect, "a column's per-dialect `type`", &known);
+                        self.reader
+                            .unknown_key(dialect, "a column's per-dialect `type`", &known);
                         ok = false;
                         continue;
                     }
@@ -282,70 +286,69 @@ impl Parser<'_> {
     /// type (with the arguments written, when they fit), an enum, or one of
     /// `native`, the built-in types of the project's only dialect.
     fn type_suggestion(&self, name: &str, native: &[&str]) -> Option<String> {
-                let bare = name.split('(').next().unwrap_or(name).trim();
-                // Other databases' and languages' names for the portable types, so
-                // that a typo of either (`strng`, `integr`) gets a suggestion.
-                const SYNONYMS: &[(&str, &str)] = &[
-                    ("int", "integer"),
-                    ("int4", "integer"),
-                    ("serial", "integer"),
-                    ("int8", "bigint"),
-                    ("bigserial", "bigint"),
-                    ("int2", "smallint"),
-                    ("string", "text"),
-                    ("str", "text"),
-                    ("bool", "boolean"),
-                    ("float", "double"),
-                    ("float8", "double"),
-                    ("double precision", "double"),
-                    ("decimal", "numeric"),
-                    ("datetime", "timestamp"),
-                    ("blob", "bytes"),
-                    ("bytea", "bytes"),
-                    ("jsonb", "json"),
-                ];
-                let known = crate::schema::types::PORTABLE_TYPE_NAMES
-                    .iter()
-                    .map(|known| known.split('(').next().unwrap_or(known))
-                    .chain(native.iter().copied())
-                    .chain(self.enum_names.iter().map(String::as_str))
-                    .collect::<Vec<_>>();
-                let lowered = bare.to_lowercase();
-                let hit = SYNONYMS
-                    .iter()
-                    .find(|(synonym, _)| *synonym == lowered)
-                    .map(|(_, portable)| *portable)
-                    .or_else(|| {
-                        let word = closest(
-                            bare,
-                            known.iter().copied().chain(SYNONYMS.iter().map(|s| s.0)),
-                        )?;
-                        Some(
-                            SYNONYMS
-                                .iter()
-                                .find(|(synonym, _)| *synonym == word)
-                                .map_or(word, |(_, portable)| *portable),
-                        )
-                    });
-                // Only a name schema.toml accepts: `varchar` alone is not one, so a
-                // parameterised type is suggested with the arguments written
-                // (`NVARCHAR(40)` → `varchar(40)`) or with its placeholder.
-                let arguments = name[bare.len()..].trim();
-                hit.map(|hit| {
-                    let template = crate::schema::types::PORTABLE_TYPE_NAMES
+        let bare = name.split('(').next().unwrap_or(name).trim();
+        // Other databases' and languages' names for the portable types, so
+        // that a typo of either (`strng`, `integr`) gets a suggestion.
+        const SYNONYMS: &[(&str, &str)] = &[
+            ("int", "integer"),
+            ("int4", "integer"),
+            ("serial", "integer"),
+            ("int8", "bigint"),
+            ("bigserial", "bigint"),
+            ("int2", "smallint"),
+            ("string", "text"),
+            ("str", "text"),
+            ("bool", "boolean"),
+            ("float", "double"),
+            ("float8", "double"),
+            ("double precision", "double"),
+            ("decimal", "numeric"),
+            ("datetime", "timestamp"),
+            ("blob", "bytes"),
+            ("bytea", "bytes"),
+            ("jsonb", "json"),
+        ];
+        let known = crate::schema::types::PORTABLE_TYPE_NAMES
+            .iter()
+            .map(|known| known.split('(').next().unwrap_or(known))
+            .chain(native.iter().copied())
+            .chain(self.enum_names.iter().map(String::as_str))
+            .collect::<Vec<_>>();
+        let lowered = bare.to_lowercase();
+        let hit = SYNONYMS
+            .iter()
+            .find(|(synonym, _)| *synonym == lowered)
+            .map(|(_, portable)| *portable)
+            .or_else(|| {
+                let word = closest(
+                    bare,
+                    known.iter().copied().chain(SYNONYMS.iter().map(|s| s.0)),
+                )?;
+                Some(
+                    SYNONYMS
                         .iter()
-                        .find(|known| known.split('(').next() == Some(hit))
-                        .copied()
-                        .unwrap_or(hit);
-                    let with_arguments = format!("{hit}{arguments}");
-                    if Type::parse_portable(&with_arguments).is_some()
-                        || (native.contains(&hit)
-                            && type_spelling_problem(&with_arguments).is_none())
-                    {
-                        with_arguments
-                    } else {
-                        template.to_string()
-                    }
-                })
+                        .find(|(synonym, _)| *synonym == word)
+                        .map_or(word, |(_, portable)| *portable),
+                )
+            });
+        // Only a name schema.toml accepts: `varchar` alone is not one, so a
+        // parameterised type is suggested with the arguments written
+        // (`NVARCHAR(40)` → `varchar(40)`) or with its placeholder.
+        let arguments = name[bare.len()..].trim();
+        hit.map(|hit| {
+            let template = crate::schema::types::PORTABLE_TYPE_NAMES
+                .iter()
+                .find(|known| known.split('(').next() == Some(hit))
+                .copied()
+                .unwrap_or(hit);
+            let with_arguments = format!("{hit}{arguments}");
+            if Type::parse_portable(&with_arguments).is_some()
+                || (native.contains(&hit) && type_spelling_problem(&with_arguments).is_none())
+            {
+                with_arguments
+            } else {
+                template.to_string()
+            }
+        })
     }
 }

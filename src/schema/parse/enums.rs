@@ -75,11 +75,8 @@ impl Parser<'_> {
                 match problem {
                     Some(problem) => {
                         self.reader.problem(
-                            Problem::new(
-                                item.span(),
-                                format!("enum `{enum_name}`: {problem}"),
-                            )
-                            .label("not a valid value"),
+                            Problem::new(item.span(), format!("enum `{enum_name}`: {problem}"))
+                                .label("not a valid value"),
                         );
                         ok = false;
                     }

@@ -193,7 +193,10 @@ impl<'s> Parser<'s> {
         let mut saw_tables = false;
         let mut deferred_objects = Vec::new();
         // Enums first: a column of an enum may come before its `[enum.NAME]`.
-        if let Some((_, value)) = root.iter().find(|(key, _)| key.get_ref().as_ref() == "enum") {
+        if let Some((_, value)) = root
+            .iter()
+            .find(|(key, _)| key.get_ref().as_ref() == "enum")
+        {
             schema.enums = self.enums(value);
         }
         for (key, value) in root.iter() {
