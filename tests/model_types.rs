@@ -361,7 +361,7 @@ fn enum_values_are_added_in_place_and_removals_are_refused() {
     // A value removed: refused, saying why and what to do instead.
     write(project, "schema.toml", &schema("\"G\", \"PG\", \"R\""));
     let refused = strata(project, &["generate", "fewer", "--dev-url", &dev]);
-    assert_ne!(refused.code, 0, "{}", refused.stdout);
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
     assert!(
         refused
             .stderr
@@ -393,17 +393,18 @@ fn enum_values_are_added_in_place_and_removals_are_refused() {
 }
 
 #[test]
-fn an_enum_on_sqlite_is_text_with_a_check_of_its_values() {
+fn an_enum_is_a_type_on_postgres_and_text_with_a_check_on_sqlite() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path();
     let schema = |values: &str| {
         format!(
-            "[enum.mood]\nvalues = [{values}]\n\n[table.person.columns]\n\
+            "[project]\ndialects = [\"sqlite\", \"postgres\"]\n\n[enum.mood]\nvalues = [{values}]\n\n[table.person.columns]\n\
              id = {{ type = \"integer\", primary_key = true }}\nmood = {{ type = \"mood\", nullable = true }}\n"
         )
     };
     write(project, "schema.toml", &schema("\"sad\", \"ok\""));
-    strata_ok(project, &["generate", "initial"]);
+    let dev = pg_server_url();
+    strata_ok(project, &["generate", "initial", "--dev-url", &dev]);
     let first = std::fs::read_to_string(project.join("migrations/sqlite/V1__initial.sql")).unwrap();
     assert!(
         first.contains("CONSTRAINT \"person_mood_enum\" CHECK (\"mood\" IN ('sad', 'ok'))"),
@@ -425,7 +426,14 @@ fn an_enum_on_sqlite_is_text_with_a_check_of_its_values() {
         "schema.toml",
         &schema("\"sad\", \"ok\", \"happy\""),
     );
-    strata_ok(project, &["generate", "happy"]);
+    strata_ok(project, &["generate", "happy", "--dev-url", &dev]);
+    // PostgreSQL, in the same project, adds the value to its enum type.
+    let postgres =
+        std::fs::read_to_string(project.join("migrations/postgres/V2__happy.sql")).unwrap();
+    assert!(
+        postgres.contains("ALTER TYPE \"mood\" ADD VALUE 'happy';"),
+        "{postgres}"
+    );
     strata_ok(project, &["migrate"]);
     rusqlite::Connection::open(&db)
         .unwrap()
@@ -435,7 +443,7 @@ fn an_enum_on_sqlite_is_text_with_a_check_of_its_values() {
         sqlite_strings(&db, "SELECT mood FROM person ORDER BY id"),
         ["ok", "happy"]
     );
-    let again = strata_ok(project, &["generate", "again"]);
+    let again = strata_ok(project, &["generate", "again", "--dev-url", &dev]);
     assert!(
         again.stdout.contains("nothing to generate"),
         "{}",
