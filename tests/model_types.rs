@@ -537,3 +537,27 @@ fn patches_check_values_of_native_and_enum_columns() {
         ["ok", "sad"]
     );
 }
+
+/// What the model still cannot hold is named by `pull`, never dropped
+/// silently: a domain, and an enum named like a portable type.
+#[test]
+fn pull_names_domains_and_an_enum_named_like_a_portable_type() {
+    let database = PgDatabase::create();
+    database.execute(
+        "CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+         CREATE TYPE public.json AS ENUM ('a', 'b');
+         CREATE TABLE t (id serial PRIMARY KEY, n positive, j public.json, ok jsonb);",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let refused = strata(dir.path(), &["pull", "--database-url", &database.url]);
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    for line in [
+        "  enum type `json`: ('a', 'b'); named like the portable type, which schema.toml would take it for",
+        "  domain `positive`: over integer",
+        "  column `t.n`: type `positive` is not one schema.toml declares; the column is left out",
+        "  column `t.j`: type `json` is not one schema.toml declares; the column is left out",
+    ] {
+        assert!(refused.stderr.contains(line), "{line}\n{}", refused.stderr);
+    }
+    assert!(!refused.stderr.contains("t.ok"), "{}", refused.stderr);
+}

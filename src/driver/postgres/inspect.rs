@@ -429,7 +429,9 @@ fn column_type(
     same_schema: bool,
     element_typtype: String,
 ) -> Type {
-    if typtype == "e" && same_schema {
+    // An enum named like a portable type (`json`) cannot be told from it in
+    // schema.toml: left custom, so `pull` names it.
+    if typtype == "e" && same_schema && Type::parse_portable(&typname).is_none() {
         return Type::Enum(typname);
     }
     if matches!(typtype.as_str(), "d" | "c" | "e")
@@ -461,6 +463,9 @@ fn read_enums(client: &mut Client) -> Result<Vec<crate::schema::EnumType>, postg
     let mut enums: Vec<crate::schema::EnumType> = Vec::new();
     for row in &rows {
         let name: String = row.get(0);
+        if Type::parse_portable(&name).is_some() {
+            continue;
+        }
         match enums.last_mut() {
             Some(last) if last.name == name => last.values.push(row.get(1)),
             _ => enums.push(crate::schema::EnumType {
