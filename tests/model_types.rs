@@ -555,7 +555,7 @@ fn pull_names_domains_and_an_enum_named_like_a_portable_type() {
         "  enum type `json`: ('a', 'b'); named like the portable type, which schema.toml would take it for",
         "  domain `positive`: over integer",
         "  column `t.n`: type `positive` is not one schema.toml declares; the column is left out",
-        "  column `t.j`: type `json` is not one schema.toml declares; the column is left out",
+        "  column `t.j`: type `public.json` is not one schema.toml declares; the column is left out",
     ] {
         assert!(refused.stderr.contains(line), "{line}\n{}", refused.stderr);
     }

@@ -93,6 +93,15 @@ pub trait Engine: Sync {
         None
     }
 
+    /// Whether a column declared `spelling` (read back from the database) is
+    /// what this engine makes of the portable type `portable` — the same type
+    /// under another name (SQLite: the same affinity, lengths unenforced;
+    /// PostgreSQL: `text` for `text`). Such a column of a hand-written
+    /// migration is not changed to the declared spelling.
+    fn holds_as(&self, _spelling: &str, _portable: &crate::schema::Type) -> bool {
+        false
+    }
+
     /// A few of its own types as schema.toml writes them, for messages.
     fn type_examples(&self) -> &'static str {
         ""

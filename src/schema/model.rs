@@ -378,6 +378,43 @@ impl Schema {
         self.tables.iter().find(|table| table.name == name)
     }
 
+    /// This schema with a column's native type replaced by the portable type
+    /// `target` declares for the same column when `same(dialect, spelling,
+    /// portable)` says the database holds the one as the other: a hand-written
+    /// `name TEXT` for a declared `name = "text"` is no type change.
+    pub fn with_declared_types(
+        &self,
+        target: &Schema,
+        same: impl Fn(&str, &str, &super::Type) -> bool,
+    ) -> Schema {
+        let mut schema = self.clone();
+        for table in &mut schema.tables {
+            let Some(declared) = target.table(&table.name) else {
+                continue;
+            };
+            for column in &mut table.columns {
+                let (super::Type::Native(spellings), Some(wanted)) =
+                    (&column.ty, declared.column(&column.name))
+                else {
+                    continue;
+                };
+                if matches!(
+                    wanted.ty,
+                    super::Type::Native(_) | super::Type::Enum(_) | super::Type::Custom(_)
+                ) {
+                    continue;
+                }
+                if spellings
+                    .iter()
+                    .all(|(dialect, spelling)| same(dialect, spelling, &wanted.ty))
+                {
+                    column.ty = wanted.ty.clone();
+                }
+            }
+        }
+        schema
+    }
+
     pub fn enum_type(&self, name: &str) -> Option<&super::EnumType> {
         self.enums.iter().find(|e| e.name == name)
     }

@@ -101,6 +101,11 @@ impl Engine for PostgresEngine {
         super::types::canonical_type(spelling)
     }
 
+    fn holds_as(&self, spelling: &str, portable: &crate::schema::Type) -> bool {
+        // `text` was what strata read `text` columns as before it kept them.
+        *portable == crate::schema::Type::Text && spelling == "text"
+    }
+
     fn value_type(&self, spelling: &str) -> Option<crate::schema::Type> {
         // The character types take any text (lengths are PostgreSQL's to check).
         let base = spelling.split('(').next().unwrap_or(spelling).trim();

@@ -186,6 +186,10 @@ impl Engine for SqliteEngine {
             .then(|| spelling.to_string())
     }
 
+    fn holds_as(&self, spelling: &str, portable: &crate::schema::Type) -> bool {
+        super::types::alike_portable(spelling).as_ref() == Some(portable)
+    }
+
     fn value_type(&self, spelling: &str) -> Option<crate::schema::Type> {
         Some(super::types::affinity(spelling))
     }
