@@ -76,8 +76,6 @@ fn postgres_pull_names_what_it_leaves_out_and_baseline_adopts_the_database() {
         [
             "column default `actor.actor_id`: nextval('actor_actor_id_seq'::regclass) uses a sequence no column owns; its migrations declare the column SERIAL (a sequence of its own) instead",
             "sequence `actor_actor_id_seq`: owned by no column",
-            "enum type `mpaa_rating`: ('G', 'PG', 'R')",
-            "column `film.rating`: type `mpaa_rating` is not one schema.toml declares; the column is left out",
             "foreign key `casting_note.casting_note_actor_id_film_id_fkey`: (actor_id, film_id) → film_actor(actor_id, film_id): multi-column foreign keys are not modelled yet",
         ],
         "{}",
@@ -219,7 +217,7 @@ INSERT INTO products (product_id, product_name, category_id, unit_price, units_i
 "#;
 
 #[test]
-fn sqlite_pull_maps_types_of_the_same_affinity_and_names_the_rest() {
+fn sqlite_pull_keeps_declared_types_as_written_and_names_the_rest() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path();
     let file = project.join("northwind.db");
@@ -254,13 +252,13 @@ fn sqlite_pull_maps_types_of_the_same_affinity_and_names_the_rest() {
     );
     let schema = std::fs::read_to_string(project.join("schema.toml")).unwrap();
     for line in [
-        "category_name = \"varchar(40)\"",
-        "code = { type = \"varchar(1)\", nullable = true }",
+        "category_name = \"NVARCHAR(40)\"",
+        "code = { type = \"CHAR(1)\", nullable = true }",
         // `REFERENCES categories` is its primary key.
-        "category_id = { type = \"integer\", nullable = true, references = \"categories.category_id\" }",
-        "unit_price = { type = \"numeric(4,2)\", default = 0 }",
+        "category_id = { type = \"INT\", nullable = true, references = \"categories.category_id\" }",
+        "unit_price = { type = \"DECIMAL(4,2)\", default = 0 }",
         // The CHECK is kept, on its column.
-        "units_in_stock = { type = \"integer\", nullable = true, check = \"units_in_stock >= 0\" }",
+        "units_in_stock = { type = \"INT\", nullable = true, check = \"units_in_stock >= 0\" }",
         "product_id = { type = \"integer\", references = \"products.product_id\" }",
         "[[view]]\nname = \"current_products\"\nsql = \"SELECT * FROM products WHERE discontinued = 'N'\"",
         "[[trigger]]\nname = \"products_no_negative\"\ntable = \"products\"\nsql = '''\nCREATE TRIGGER products_no_negative BEFORE UPDATE ON products\n    WHEN NEW.unit_price < 0",
@@ -278,8 +276,8 @@ fn sqlite_pull_maps_types_of_the_same_affinity_and_names_the_rest() {
     strata_ok(project, &["check", "--database-url", url]);
 
     let schema = schema.replace(
-        "code = { type = \"varchar(1)\", nullable = true }",
-        "code = { type = \"varchar(1)\", nullable = true }\ndescription = { type = \"text\", nullable = true }",
+        "code = { type = \"CHAR(1)\", nullable = true }",
+        "code = { type = \"CHAR(1)\", nullable = true }\ndescription = { type = \"text\", nullable = true }",
     );
     std::fs::write(project.join("schema.toml"), schema).unwrap();
     strata_ok(project, &["generate", "category_description"]);
@@ -365,20 +363,24 @@ fn pull_force_keeps_the_project_table() {
     );
 }
 
-/// Types as other databases spell them: one error each, no knock-on error for
-/// what uses the column, and a suggestion only when it is a type schema.toml
-/// accepts, with the arguments that were written.
+/// In a project of two dialects, a type only one of them has is an error
+/// saying to name each dialect's spelling; one both have is each one's; an
+/// unknown type is one error with a valid suggestion, and nothing that uses
+/// the column is reported again.
 #[test]
 fn another_databases_type_gets_one_error_and_a_valid_suggestion() {
     let dir = tempfile::tempdir().unwrap();
     let project = dir.path();
     std::fs::write(
         project.join("schema.toml"),
-        r#"[table.film.columns]
+        r#"[project]
+dialects = ["sqlite", "postgres"]
+[table.film.columns]
 id = { type = "integer", primary_key = true }
 title = "NVARCHAR(40)"
 price = "DECIMAL(4,2)"
 code = { type = "char(2)", unique = true }
+name = "strng"
 [table.copy.columns]
 id = { type = "integer", primary_key = true }
 film_code = { type = "text", references = "film.code" }
@@ -395,11 +397,44 @@ film_code = { type = "text", references = "film.code" }
     assert_eq!(
         errors,
         [
-            "error: unknown column type `NVARCHAR(40)`; did you mean `varchar(40)`?",
-            "error: unknown column type `DECIMAL(4,2)`; did you mean `numeric(4,2)`?",
-            "error: unknown column type `char(2)`",
+            "error: `NVARCHAR(40)` is a sqlite type, and this project's dialects are sqlite, postgres: a dialect-specific type names its spelling for each dialect",
+            "error: unknown column type `strng`; did you mean `text`?",
         ],
         "{}",
         run.stderr
+    );
+    for part in [
+        "./schema.toml:5:9",
+        "help: write type = { sqlite = \"NVARCHAR(40)\", postgres = \"...\" }, or the portable type `varchar(40)`",
+        "./schema.toml:8:8",
+    ] {
+        assert!(run.stderr.contains(part), "{part}\n{}", run.stderr);
+    }
+    // What the suggestions say is accepted.
+    let fixed = std::fs::read_to_string(project.join("schema.toml"))
+        .unwrap()
+        .replace("\"NVARCHAR(40)\"", "\"varchar(40)\"")
+        .replace("\"strng\"", "\"text\"");
+    std::fs::write(project.join("schema.toml"), fixed).unwrap();
+    strata_ok(
+        project,
+        &["generate", "initial", "--dev-url", &pg_server_url()],
+    );
+    let postgres =
+        std::fs::read_to_string(project.join("migrations/postgres/V1__initial.sql")).unwrap();
+    let sqlite =
+        std::fs::read_to_string(project.join("migrations/sqlite/V1__initial.sql")).unwrap();
+    assert!(
+        postgres.contains("\"code\" character(2) NOT NULL"),
+        "{postgres}"
+    );
+    assert!(
+        postgres.contains("\"price\" numeric(4,2) NOT NULL"),
+        "{postgres}"
+    );
+    assert!(sqlite.contains("\"code\" char(2) NOT NULL"), "{sqlite}");
+    assert!(
+        sqlite.contains("\"price\" DECIMAL(4,2) NOT NULL"),
+        "{sqlite}"
     );
 }

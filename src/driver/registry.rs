@@ -73,6 +73,51 @@ pub trait Engine: Sync {
         false
     }
 
+    /// This engine's own spelling of a built-in type (`char(2)` → PostgreSQL's
+    /// `character(2)`), or `None` when `spelling` names none of its built-in
+    /// types: what a bare `type = "..."` of a project with only this dialect may
+    /// say. `spelling` has passed [`crate::schema::type_spelling_problem`].
+    fn builtin_type(&self, _spelling: &str) -> Option<String> {
+        None
+    }
+
+    /// `spelling` as the engine keeps it and reads it back (PostgreSQL folds
+    /// unquoted names to lower case and resolves aliases; SQLite keeps the text).
+    fn canonical_type(&self, spelling: &str) -> String {
+        spelling.to_string()
+    }
+
+    /// The portable type whose values a native spelling's behave as, for
+    /// checking patch values (SQLite: its affinity); `None` when unknown.
+    fn value_type(&self, _spelling: &str) -> Option<crate::schema::Type> {
+        None
+    }
+
+    /// Whether a column declared `spelling` (read back from the database) is
+    /// what this engine makes of the portable type `portable` — the same type
+    /// under another name (SQLite: the same affinity, lengths unenforced;
+    /// PostgreSQL: `text` for `text`). Such a column of a hand-written
+    /// migration is not changed to the declared spelling.
+    fn holds_as(&self, _spelling: &str, _portable: &crate::schema::Type) -> bool {
+        false
+    }
+
+    /// A few of its own types as schema.toml writes them, for messages.
+    fn type_examples(&self) -> &'static str {
+        ""
+    }
+
+    /// The names of the built-in types, for suggestions.
+    fn builtin_type_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+
+    /// Whether the engine has enum types (`CREATE TYPE … AS ENUM`); without
+    /// them an enum column is text with a CHECK (`Schema::for_dialect`).
+    fn has_enum_types(&self) -> bool {
+        false
+    }
+
     /// Template databases (`setup --template`, `strata clone`): `None` when this
     /// engine has none.
     fn templates(&self) -> Option<&dyn Templates> {

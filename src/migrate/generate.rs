@@ -600,6 +600,12 @@ fn diff_every_dialect(
             }
         };
         let target = declared.for_dialect(dialect.name());
+        // A type written by hand in a migration that the database holds as the
+        // declared portable type (SQLite's `TEXT` for `text`) is no change.
+        let current = current.with_declared_types(&target, |dialect, spelling, portable| {
+            crate::driver::registry::engine(dialect)
+                .is_some_and(|engine| engine.holds_as(spelling, portable))
+        });
         // An engine without comments (SQLite) is compared without them.
         let (current, target) = if dialect.keeps_comments() {
             (current, target)

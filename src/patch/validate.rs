@@ -265,8 +265,32 @@ impl Checker<'_> {
     }
 
     fn fits(&mut self, table: &str, column: &str, ty: &Type, value: &PatchValue) {
-        let fits = match (&value.kind, ty) {
-            (ValueKind::Null, _) | (_, Type::Custom(_)) => true,
+        // A native type is checked as the portable type its values behave as
+        // (SQLite: its affinity); one the engine cannot say is not checked.
+        let like = match ty {
+            Type::Native(spellings) => spellings.iter().find_map(|(dialect, spelling)| {
+                crate::driver::registry::engine(dialect)?.value_type(spelling)
+            }),
+            _ => None,
+        };
+        let checked = like.as_ref().unwrap_or(ty);
+        let fits = match (&value.kind, checked) {
+            (ValueKind::Null, _) | (_, Type::Custom(_) | Type::Native(_)) => true,
+            (ValueKind::Text(text), Type::Enum(name)) => match self.schema.enum_type(name) {
+                Some(declared) if !declared.values.contains(text) => {
+                    self.problems.push(
+                            Problem::new(
+                                value.span.clone(),
+                                format!("{table}.{column} is enum {name}, and `{text}` is not one of its values"),
+                            )
+                            .label("not a value of the enum")
+                            .help(format!("its values are {}", backticked(&declared.values))),
+                        );
+                    return;
+                }
+                _ => true,
+            },
+            (_, Type::Enum(_)) => false,
             (ValueKind::Integer(_), ty) => ty.is_integer_like() || ty.is_float_like(),
             (ValueKind::Float(_), ty) => ty.is_float_like(),
             (ValueKind::Boolean(_), ty) => *ty == Type::Boolean,

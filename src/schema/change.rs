@@ -7,7 +7,8 @@ use std::fmt;
 use crate::text::printable;
 
 use super::{
-    Check, Column, ForeignKey, Index, PrimaryKey, SqlObject, Table, TypeChange, UniqueConstraint,
+    Check, Column, EnumType, ForeignKey, Index, PrimaryKey, SqlObject, Table, TypeChange,
+    UniqueConstraint,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -91,6 +92,22 @@ pub enum Change {
     CreateObject(SqlObject),
     /// Dropped as inspected (its reverse re-creates it from that text).
     DropObject(SqlObject),
+    /// A new `[enum.NAME]`, before the tables that use it.
+    CreateEnum(EnumType),
+    /// A value added to an enum: `before` the value it precedes, `None` at the end.
+    AddEnumValue {
+        name: String,
+        value: String,
+        before: Option<String>,
+    },
+    /// An enum no longer declared, after the tables and columns that used it.
+    DropEnum(EnumType),
+    /// Values removed or reordered: PostgreSQL cannot do either in place, so
+    /// the planner refuses it with what to do instead.
+    ReplaceEnum {
+        from: EnumType,
+        to: EnumType,
+    },
 }
 
 impl Change {
@@ -183,6 +200,10 @@ impl Change {
             Change::CreateObject(object) | Change::DropObject(object) => {
                 object.table.as_deref().unwrap_or(&object.name)
             }
+            // Types belong to no table.
+            Change::CreateEnum(declared) | Change::DropEnum(declared) => &declared.name,
+            Change::AddEnumValue { name, .. } => name,
+            Change::ReplaceEnum { to, .. } => &to.name,
         }
     }
 }
@@ -335,6 +356,34 @@ impl fmt::Display for Change {
             }
             Change::CreateObject(object) => write!(f, "create {}", object_summary(object)),
             Change::DropObject(object) => write!(f, "drop {}", object_summary(object)),
+            Change::CreateEnum(declared) => write!(
+                f,
+                "create enum {} ({})",
+                n(&declared.name),
+                list(&declared.values)
+            ),
+            Change::AddEnumValue {
+                name,
+                value,
+                before,
+            } => match before {
+                Some(before) => write!(
+                    f,
+                    "add value {} to enum {} before {}",
+                    n(value),
+                    n(name),
+                    n(before)
+                ),
+                None => write!(f, "add value {} to enum {}", n(value), n(name)),
+            },
+            Change::DropEnum(declared) => write!(f, "drop enum {}", n(&declared.name)),
+            Change::ReplaceEnum { from, to } => write!(
+                f,
+                "change the values of enum {} from ({}) to ({})",
+                n(&to.name),
+                list(&from.values),
+                list(&to.values)
+            ),
         }
     }
 }

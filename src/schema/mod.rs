@@ -18,6 +18,6 @@ pub use model::{
 };
 pub use objects::{fingerprint, normalize, ObjectKind, SqlObject};
 pub use parse::{parse_schema_file, parse_schema_text, ProjectConfig, SchemaFile};
-pub use types::{Type, TypeChange};
+pub use types::{type_spelling_problem, EnumType, Type, TypeChange};
 pub use unmanaged::Unmanaged;
 pub use write::{unwritable_names, write_schema, write_tables};

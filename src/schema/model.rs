@@ -14,6 +14,10 @@ pub struct Schema {
     /// order within each kind. Required when read back (no serde default), so a
     /// replay cached before objects were modelled is a miss, not an empty list.
     pub objects: Vec<super::SqlObject>,
+    /// `[enum.NAME]` types, sorted by name (PostgreSQL; SQLite holds an enum
+    /// column as text with a CHECK, see [`Schema::for_dialect`]).
+    #[serde(default)]
+    pub enums: Vec<super::EnumType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -473,6 +477,47 @@ impl PartialEq for IndexTarget {
 impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
         self.tables.iter().find(|table| table.name == name)
+    }
+
+    /// This schema with a column's native type replaced by the portable type
+    /// `target` declares for the same column when `same(dialect, spelling,
+    /// portable)` says the database holds the one as the other: a hand-written
+    /// `name TEXT` for a declared `name = "text"` is no type change.
+    pub fn with_declared_types(
+        &self,
+        target: &Schema,
+        same: impl Fn(&str, &str, &super::Type) -> bool,
+    ) -> Schema {
+        let mut schema = self.clone();
+        for table in &mut schema.tables {
+            let Some(declared) = target.table(&table.name) else {
+                continue;
+            };
+            for column in &mut table.columns {
+                let (super::Type::Native(spellings), Some(wanted)) =
+                    (&column.ty, declared.column(&column.name))
+                else {
+                    continue;
+                };
+                if matches!(
+                    wanted.ty,
+                    super::Type::Native(_) | super::Type::Enum(_) | super::Type::Custom(_)
+                ) {
+                    continue;
+                }
+                if spellings
+                    .iter()
+                    .all(|(dialect, spelling)| same(dialect, spelling, &wanted.ty))
+                {
+                    column.ty = wanted.ty.clone();
+                }
+            }
+        }
+        schema
+    }
+
+    pub fn enum_type(&self, name: &str) -> Option<&super::EnumType> {
+        self.enums.iter().find(|e| e.name == name)
     }
 
     /// The comments of `other`'s tables and columns, on the same ones here.

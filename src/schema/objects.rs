@@ -176,11 +176,47 @@ impl SqlObject {
 impl super::Schema {
     /// The schema as `dialect` has it: without the objects that have no text
     /// for it (an extension, or a `sql.postgres` view, on SQLite).
+    ///
+    /// A native type keeps only this dialect's spelling. On an engine without
+    /// enum types (SQLite) an enum column is text with a CHECK that it holds
+    /// one of the values, named `<table>_<column>_enum`.
     pub fn for_dialect(&self, dialect: &str) -> super::Schema {
         let mut schema = self.clone();
         schema.objects.retain(|object| object.in_dialect(dialect));
         if dialect == "sqlite" {
             schema = schema.without_numbering();
+        }
+        let has_enums =
+            crate::driver::registry::engine(dialect).is_none_or(|engine| engine.has_enum_types());
+        let enums = std::mem::take(&mut schema.enums);
+        for table in &mut schema.tables {
+            let mut added = false;
+            for column in &mut table.columns {
+                column.ty = column.ty.for_dialect(dialect);
+                let super::Type::Enum(name) = &column.ty else {
+                    continue;
+                };
+                if has_enums {
+                    continue;
+                }
+                let values = enums
+                    .iter()
+                    .find(|e| &e.name == name)
+                    .map(|e| e.values.clone())
+                    .unwrap_or_default();
+                table.checks.push(super::Check {
+                    name: enum_check_name(&table.name, &column.name),
+                    expression: enum_check(&column.name, &values),
+                });
+                column.ty = super::Type::Text;
+                added = true;
+            }
+            if added {
+                table.checks.sort_by(|a, b| a.name.cmp(&b.name));
+            }
+        }
+        if has_enums {
+            schema.enums = enums;
         }
         schema
     }
@@ -198,6 +234,24 @@ impl super::Schema {
             .map(|o| format!("{} {}", o.kind, crate::text::printable(&o.name)))
             .collect()
     }
+}
+
+/// The name of the CHECK that stands for an enum type where there is none.
+pub fn enum_check_name(table: &str, column: &str) -> String {
+    format!("{table}_{column}_enum")
+}
+
+/// `"rating" IN ('G', 'PG')`.
+pub fn enum_check(column: &str, values: &[String]) -> String {
+    let listed: Vec<String> = values
+        .iter()
+        .map(|value| format!("'{}'", value.replace('\'', "''")))
+        .collect();
+    format!(
+        "\"{}\" IN ({})",
+        column.replace('"', "\"\""),
+        listed.join(", ")
+    )
 }
 
 /// Whitespace collapsed to single spaces, trimmed, a final `;` dropped: the form

@@ -1,9 +1,12 @@
 //! The portable column types of schema.toml.
 
+use std::collections::BTreeMap;
 use std::fmt;
 
-/// A column type. The portable set maps to each dialect's natural type; `Custom`
-/// carries a type name strata does not know, written as the database spells it.
+/// A column type. The portable set maps to each dialect's natural type;
+/// `Native` is a type spelled per dialect (PostgreSQL's `jsonb`, SQLite's
+/// `NVARCHAR(40)`), `Enum` a type declared in `[enum.NAME]`; `Custom` carries a
+/// type the model cannot hold (a domain), which `pull` names and leaves out.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Type {
     Integer,
@@ -21,7 +24,19 @@ pub enum Type {
     Uuid,
     Json,
     Bytes,
+    /// Dialect name → that dialect's spelling of the type, as it lands in DDL
+    /// (checked by [`type_spelling_problem`]; PostgreSQL's in `format_type`'s form).
+    Native(BTreeMap<String, String>),
+    /// A user-defined enum, by its `[enum.NAME]`.
+    Enum(String),
     Custom(String),
+}
+
+/// A user-defined enum type: `[enum.NAME] values = [...]`, values in order.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+pub struct EnumType {
+    pub name: String,
+    pub values: Vec<String>,
 }
 
 /// How a column's values fare when its type changes (see [`Type::change_to`]).
@@ -54,7 +69,93 @@ pub const PORTABLE_TYPE_NAMES: &[&str] = &[
     "bytes",
 ];
 
+/// Why `text` cannot be a type spelling, or `None` when it can. Type text lands
+/// in SQL unquoted, so only the shape types have is accepted: words (letters,
+/// digits, `_`, `$`, dotted for a schema), at most one `(n)` or `(n,m)` (before
+/// further words, as in `timestamp(3) with time zone`), then any number of `[]`.
+pub fn type_spelling_problem(text: &str) -> Option<String> {
+    let mut rest = text.trim();
+    if rest.is_empty() {
+        return Some("a type name is empty".into());
+    }
+    let mut words = 0;
+    let mut arguments = false;
+    loop {
+        rest = rest.trim_start();
+        let Some(first) = rest.chars().next() else {
+            break;
+        };
+        if first.is_ascii_alphabetic() || first == '_' {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '$' || c == '.'))
+                .unwrap_or(rest.len());
+            let word = &rest[..end];
+            if word.ends_with('.') || word.contains("..") {
+                return Some(format!("`{word}` is not a type name"));
+            }
+            words += 1;
+            rest = &rest[end..];
+        } else if first == '(' && words > 0 && !arguments {
+            let Some(close) = rest.find(')') else {
+                return Some("`(` without its `)`".into());
+            };
+            let inside = &rest[1..close];
+            let numbers: Vec<&str> = inside.split(',').map(str::trim).collect();
+            if numbers.len() > 2
+                || numbers
+                    .iter()
+                    .any(|n| n.is_empty() || !n.chars().all(|c| c.is_ascii_digit()))
+            {
+                return Some(format!(
+                    "`({inside})`: a type takes one or two whole numbers, as in `(10)` or `(10,2)`"
+                ));
+            }
+            arguments = true;
+            rest = &rest[close + 1..];
+        } else if first == '[' && words > 0 {
+            let after = rest[1..].trim_start();
+            // `[]` or `[4]`, PostgreSQL's array bounds (which it ignores).
+            let close = after.find(']');
+            match close {
+                Some(close) if after[..close].trim().chars().all(|c| c.is_ascii_digit()) => {
+                    rest = &after[close + 1..];
+                    // Only `[]` may follow an array suffix.
+                    if !rest.trim().is_empty() && !rest.trim_start().starts_with('[') {
+                        return Some("only `[]` may follow `[]`".into());
+                    }
+                }
+                _ => return Some("`[` without its `]`".into()),
+            }
+        } else {
+            return Some(format!(
+                "`{first}` cannot appear in a type: a type is words, an optional (n) or (n,m), and `[]` for an array"
+            ));
+        }
+    }
+    None
+}
+
 impl Type {
+    /// A type with one spelling, for one dialect.
+    pub fn native(dialect: &str, spelling: &str) -> Type {
+        Type::Native(BTreeMap::from([(
+            dialect.to_string(),
+            spelling.to_string(),
+        )]))
+    }
+
+    /// This type as `dialect` has it: a native type keeps only that dialect's
+    /// spelling, so that it compares equal to what the database reads back.
+    pub fn for_dialect(&self, dialect: &str) -> Type {
+        match self {
+            Type::Native(spellings) => match spellings.get(dialect) {
+                Some(spelling) => Type::native(dialect, spelling),
+                None => self.clone(),
+            },
+            _ => self.clone(),
+        }
+    }
+
     /// Parses a portable type name as written in schema.toml (`varchar(255)`,
     /// `numeric(10,2)`). Returns `None` for anything else.
     pub fn parse_portable(text: &str) -> Option<Type> {
@@ -204,6 +305,17 @@ impl fmt::Display for Type {
             Type::Uuid => f.write_str("uuid"),
             Type::Json => f.write_str("json"),
             Type::Bytes => f.write_str("bytes"),
+            Type::Native(spellings) => match spellings.values().collect::<Vec<_>>()[..] {
+                [only] => f.write_str(only),
+                _ => {
+                    let parts: Vec<String> = spellings
+                        .iter()
+                        .map(|(dialect, spelling)| format!("{dialect} = \"{spelling}\""))
+                        .collect();
+                    write!(f, "{{ {} }}", parts.join(", "))
+                }
+            },
+            Type::Enum(name) => f.write_str(name),
             Type::Custom(name) => f.write_str(name),
         }
     }
@@ -279,6 +391,37 @@ mod tests {
         assert!(t("varchar(10)").can_reference(&t("text")));
         assert!(!t("text").can_reference(&t("integer")));
         assert!(!t("uuid").can_reference(&t("text")));
+    }
+
+    #[test]
+    fn type_spellings_are_words_arguments_and_brackets() {
+        for good in [
+            "jsonb",
+            "character(2)",
+            "timestamp(3) with time zone",
+            "integer[]",
+            "character varying(20)[]",
+            "NVARCHAR(40)",
+            "DECIMAL(4, 2)",
+            "public.citext",
+            "interval year to month",
+            "int[][]",
+        ] {
+            assert_eq!(type_spelling_problem(good), None, "{good}");
+        }
+        for bad in [
+            "",
+            "text; DROP TABLE x",
+            "text)",
+            "varchar(a)",
+            "x(1,2,3)",
+            "\"quoted\"",
+            "text -- comment",
+            "a[]b",
+            "(1)",
+        ] {
+            assert!(type_spelling_problem(bad).is_some(), "{bad}");
+        }
     }
 
     #[test]

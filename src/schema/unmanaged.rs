@@ -3,8 +3,9 @@
 //!
 //! The drivers name what only their catalogs know (CHECK constraints, views,
 //! triggers, …); [`adopt`] then takes out of an inspected [`Schema`] whatever the
-//! schema.toml parser would refuse (a type it does not know, a multi-column
-//! foreign key), together with
+//! schema.toml parser would refuse (a type the model cannot hold — a domain, a
+//! composite type, an enum of another schema —, a multi-column foreign key),
+//! together with
 //! everything that depended on it, so that what `pull` writes `generate` accepts.
 
 use std::fmt;

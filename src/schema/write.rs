@@ -20,6 +20,15 @@ pub fn write_schema(schema: &Schema, dialects: &[String]) -> String {
 /// `pull --force` to put under the `[project]` table a file already has.
 pub fn write_tables(schema: &Schema) -> String {
     let mut text = String::new();
+    for declared in &schema.enums {
+        let values: Vec<String> = declared.values.iter().map(|v| string(v)).collect();
+        let _ = writeln!(
+            text,
+            "\n[enum.{}]\nvalues = [{}]",
+            key(&declared.name),
+            values.join(", ")
+        );
+    }
     for table in &schema.tables {
         text.push('\n');
         write_table(&mut text, table);
@@ -252,7 +261,7 @@ fn write_table(text: &mut String, table: &Table) {
 
     let _ = writeln!(text, "[table.{}.columns]", key(&table.name));
     for column in &table.columns {
-        let mut options = vec![format!("type = {}", string(&type_name(&column.ty)))];
+        let mut options = vec![format!("type = {}", type_value(&column.ty))];
         if column.nullable {
             options.push("nullable = true".into());
         }
@@ -325,13 +334,9 @@ fn write_table(text: &mut String, table: &Table) {
         if let Some(comment) = &column.comment {
             options.push(format!("comment = {}", string(comment)));
         }
-        if options.len() == 1 {
-            let _ = writeln!(
-                text,
-                "{} = {}",
-                key(&column.name),
-                string(&type_name(&column.ty))
-            );
+        // A per-dialect type is a table itself: only `{ type = { … } }` says it.
+        if options.len() == 1 && !type_value(&column.ty).starts_with('{') {
+            let _ = writeln!(text, "{} = {}", key(&column.name), type_value(&column.ty));
         } else {
             let _ = writeln!(text, "{} = {{ {} }}", key(&column.name), options.join(", "));
         }
@@ -378,8 +383,30 @@ fn column_kind(column: &super::Column) -> Vec<String> {
     options
 }
 
-fn type_name(ty: &Type) -> String {
-    ty.to_string()
+/// A column's `type` as TOML: the bare name when the parser reads it back as
+/// this type (a portable type, an enum, a built-in type of the dialect that
+/// is not also a portable name), else `{ dialect = "spelling" }`.
+fn type_value(ty: &Type) -> String {
+    match ty {
+        Type::Native(spellings) => {
+            if let [(dialect, spelling)] = spellings.iter().collect::<Vec<_>>()[..] {
+                let bare = Type::parse_portable(spelling).is_none()
+                    && crate::driver::registry::engine(dialect)
+                        .and_then(|engine| engine.builtin_type(spelling))
+                        .as_ref()
+                        == Some(spelling);
+                if bare {
+                    return string(spelling);
+                }
+            }
+            let parts: Vec<String> = spellings
+                .iter()
+                .map(|(dialect, spelling)| format!("{} = {}", key(dialect), string(spelling)))
+                .collect();
+            format!("{{ {} }}", parts.join(", "))
+        }
+        _ => string(&ty.to_string()),
+    }
 }
 
 fn default_value(default: &DefaultValue) -> String {

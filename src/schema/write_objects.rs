@@ -101,6 +101,7 @@ mod tests {
                 view,
                 trigger,
             ],
+            enums: Vec::new(),
         };
         let text = format!(
             "[table.hero.columns]\nid = {{ type = \"integer\", primary_key = true }}\n{}",

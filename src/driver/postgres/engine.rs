@@ -93,6 +93,38 @@ impl Engine for PostgresEngine {
         "postgres"
     }
 
+    fn builtin_type(&self, spelling: &str) -> Option<String> {
+        super::types::builtin_type(spelling)
+    }
+
+    fn canonical_type(&self, spelling: &str) -> String {
+        super::types::canonical_type(spelling)
+    }
+
+    fn holds_as(&self, spelling: &str, portable: &crate::schema::Type) -> bool {
+        // `text` was what strata read `text` columns as before it kept them.
+        *portable == crate::schema::Type::Text && spelling == "text"
+    }
+
+    fn value_type(&self, spelling: &str) -> Option<crate::schema::Type> {
+        // The character types take any text (lengths are PostgreSQL's to check).
+        let base = spelling.split('(').next().unwrap_or(spelling).trim();
+        (!spelling.ends_with(']') && matches!(base, "text" | "character" | "character varying"))
+            .then_some(crate::schema::Type::Text)
+    }
+
+    fn type_examples(&self) -> &'static str {
+        "`jsonb`, `character(2)`, `text[]`, `tsvector`, `inet`, `interval`"
+    }
+
+    fn builtin_type_names(&self) -> &'static [&'static str] {
+        super::types::BUILTIN_TYPES
+    }
+
+    fn has_enum_types(&self) -> bool {
+        true
+    }
+
     fn url_prefixes(&self) -> &'static [&'static str] {
         &["postgres://", "postgresql://"]
     }

@@ -41,7 +41,9 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
             "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
                     pg_get_expr(d.adbin, d.adrelid), a.attgenerated::text, a.attidentity::text, \
                     CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation \
-                         THEN (SELECT collname::text FROM pg_collation WHERE oid = a.attcollation) END \
+                         THEN (SELECT collname::text FROM pg_collation WHERE oid = a.attcollation) END, \
+                    t.typtype::text, t.typname::text, t.typnamespace = n.oid, \
+                    COALESCE((SELECT e.typtype::text FROM pg_type e WHERE e.oid = t.typelem AND t.typcategory = 'A'), '') \
              FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
@@ -54,7 +56,7 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
     )?;
     for row in &columns {
         let table: String = row.get(0);
-        let ty = portable_type(row.get(2));
+        let ty = column_type(row.get(2), row.get(8), row.get(9), row.get(10), row.get(11));
         let mut default: Option<String> = row.get(4);
         let column_name: String = row.get(1);
         let qualified = format!("{table}.{column_name}");
@@ -372,7 +374,12 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         let _ = names::primary_key(&table.name);
     }
     let objects = super::objects::read(client, found)?;
-    Ok(Schema { tables, objects })
+    let enums = read_enums(client)?;
+    Ok(Schema {
+        tables,
+        objects,
+        enums,
+    })
 }
 
 /// `CHECK ((price > (0)::numeric)) [NOT VALID]` (`pg_get_constraintdef`) → the
@@ -425,6 +432,66 @@ fn action(code: &str) -> ForeignKeyAction {
 }
 
 /// `pg_get_expr` of a default → the model: literals lose their `::type` casts.
+/// The model's type for a column: a portable type when `format_type` spells
+/// one, an enum of this schema by name, any other type (built-in, extension,
+/// arrays of those) as PostgreSQL spells it; a domain, a composite type, an
+/// enum of another schema or an array of one of those stays custom (named by
+/// `pull` and left out).
+fn column_type(
+    formatted: &str,
+    typtype: String,
+    typname: String,
+    same_schema: bool,
+    element_typtype: String,
+) -> Type {
+    // An enum named like a portable type (`json`) cannot be told from it in
+    // schema.toml: left custom, so `pull` names it.
+    if typtype == "e" && same_schema && Type::parse_portable(&typname).is_none() {
+        return Type::Enum(typname);
+    }
+    if matches!(typtype.as_str(), "d" | "c" | "e")
+        || matches!(element_typtype.as_str(), "d" | "c" | "e")
+    {
+        return Type::Custom(formatted.to_string());
+    }
+    match portable_type(formatted) {
+        Type::Custom(spelling) if crate::schema::type_spelling_problem(&spelling).is_none() => {
+            Type::native("postgres", &spelling)
+        }
+        ty => ty,
+    }
+}
+
+/// Every enum type of the current schema with its values in order, in one query.
+fn read_enums(client: &mut Client) -> Result<Vec<crate::schema::EnumType>, postgres::Error> {
+    let rows = client.query(
+        "SELECT t.typname::text, e.enumlabel::text \
+         FROM pg_type t \
+         JOIN pg_namespace n ON n.oid = t.typnamespace \
+         JOIN pg_enum e ON e.enumtypid = t.oid \
+         WHERE n.nspname = current_schema() \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass \
+                           AND d.objid = t.oid AND d.deptype = 'e') \
+         ORDER BY t.typname, e.enumsortorder",
+        &[],
+    )?;
+    let mut enums: Vec<crate::schema::EnumType> = Vec::new();
+    for row in &rows {
+        let name: String = row.get(0);
+        if Type::parse_portable(&name).is_some() {
+            continue;
+        }
+        match enums.last_mut() {
+            Some(last) if last.name == name => last.values.push(row.get(1)),
+            _ => enums.push(crate::schema::EnumType {
+                name,
+                values: vec![row.get(1)],
+            }),
+        }
+    }
+    Ok(enums)
+}
+
 fn parse_default(text: &str, ty: &Type) -> DefaultValue {
     let mut literal = text.trim();
     // '...'::character varying, 0::numeric, '-1'::integer

@@ -13,7 +13,7 @@ use super::types::{declared_type, serial_type};
 use crate::driver::ddl::{
     self, column_list, create_index, drop_column, drop_index, drop_table, references,
 };
-use crate::driver::{quote_identifier as q, Plan, Reverse, Step, Unsupported};
+use crate::driver::{quote_identifier as q, quote_literal, Plan, Reverse, Step, Unsupported};
 use crate::schema::{
     names, Change, Check, Column, ForeignKey, Numbering, PrimaryKey, Schema, Table,
 };
@@ -521,6 +521,58 @@ pub fn plan(
             }
             // Made by `object_ddl::step` above.
             Change::CreateObject(_) | Change::DropObject(_) => {}
+            Change::CreateEnum(declared) => steps.push(Step::new(
+                create_enum(declared),
+                change.to_string(),
+                Reverse::Sql(format!("DROP TYPE {};", q(&declared.name))),
+            )),
+            // In the migration's transaction (PostgreSQL 12 and later allow it);
+            // the new value cannot be used until that transaction commits, so a
+            // default or a row of it belongs in a later migration.
+            Change::AddEnumValue {
+                name,
+                value,
+                before,
+            } => steps.push(Step::new(
+                format!(
+                    "ALTER TYPE {} ADD VALUE {}{};",
+                    q(name),
+                    quote_literal(value),
+                    before
+                        .as_ref()
+                        .map(|b| format!(" BEFORE {}", quote_literal(b)))
+                        .unwrap_or_default()
+                ),
+                change.to_string(),
+                Reverse::Irreversible(format!(
+                    "PostgreSQL cannot remove value {} from enum {}",
+                    printable(value),
+                    printable(name)
+                )),
+            )),
+            Change::DropEnum(declared) => steps.push(Step::new(
+                format!("DROP TYPE {};", q(&declared.name)),
+                change.to_string(),
+                Reverse::Sql(create_enum(declared)),
+            )),
+            Change::ReplaceEnum { from, to } => {
+                let removed: Vec<&String> = from
+                    .values
+                    .iter()
+                    .filter(|v| !to.values.contains(v))
+                    .collect();
+                unsupported.push(Unsupported {
+                    change: change.to_string(),
+                    reason: if removed.is_empty() {
+                        "PostgreSQL cannot reorder an enum's values; keep the old order and add new values where they belong, or write this migration by hand (create a new type, ALTER COLUMN … TYPE new USING col::text::new, drop the old type)".to_string()
+                    } else {
+                        format!(
+                            "PostgreSQL cannot remove a value from an enum (removed: {}); keep it, or write this migration by hand (create a new type, ALTER COLUMN … TYPE new USING col::text::new, drop the old type)",
+                            printable(&removed.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", "))
+                        )
+                    },
+                });
+            }
         }
     }
     // Renamed objects of a table whose rename is not among the changes (cannot
@@ -535,6 +587,16 @@ pub fn plan(
     } else {
         Err(unsupported)
     }
+}
+
+/// `CREATE TYPE "rating" AS ENUM ('G', 'PG');`
+fn create_enum(declared: &crate::schema::EnumType) -> String {
+    let values: Vec<String> = declared.values.iter().map(|v| quote_literal(v)).collect();
+    format!(
+        "CREATE TYPE {} AS ENUM ({});",
+        q(&declared.name),
+        values.join(", ")
+    )
 }
 
 /// Whether a foreign key added in this migration references exactly `columns`

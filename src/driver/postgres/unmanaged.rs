@@ -165,13 +165,22 @@ pub fn find(
     )?;
     for row in &types {
         let detail: Option<String> = row.get(2);
+        let name: String = row.get(0);
         let (kind, detail) = match row.get::<_, String>(1).as_str() {
-            "e" => ("enum type", format!("({})", detail.unwrap_or_default())),
+            // Enums are `[enum.NAME]`, but for one named like a portable type.
+            "e" if crate::schema::Type::parse_portable(&name).is_none() => continue,
+            "e" => (
+                "enum type",
+                format!(
+                    "({}); named like the portable type, which schema.toml would take it for",
+                    detail.unwrap_or_default()
+                ),
+            ),
             "d" => ("domain", format!("over {}", detail.unwrap_or_default())),
             "r" => ("range type", String::new()),
             _ => ("composite type", String::new()),
         };
-        found.push(Unmanaged::new(kind, row.get::<_, String>(0), detail));
+        found.push(Unmanaged::new(kind, name, detail));
     }
 
     let comments = client.query(

@@ -178,6 +178,30 @@ impl Engine for SqliteEngine {
         "sqlite"
     }
 
+    fn builtin_type(&self, spelling: &str) -> Option<String> {
+        let (name, _) = super::types::name_and_numbers(spelling);
+        super::types::BUILTIN_TYPES
+            .iter()
+            .any(|known| known.eq_ignore_ascii_case(&name))
+            .then(|| spelling.to_string())
+    }
+
+    fn holds_as(&self, spelling: &str, portable: &crate::schema::Type) -> bool {
+        super::types::alike_portable(spelling).as_ref() == Some(portable)
+    }
+
+    fn value_type(&self, spelling: &str) -> Option<crate::schema::Type> {
+        Some(super::types::affinity(spelling))
+    }
+
+    fn type_examples(&self) -> &'static str {
+        "`INT`, `NVARCHAR(40)`, `DECIMAL(4,2)`, `CHAR(1)`"
+    }
+
+    fn builtin_type_names(&self) -> &'static [&'static str] {
+        super::types::BUILTIN_TYPES
+    }
+
     fn url_prefixes(&self) -> &'static [&'static str] {
         &["sqlite:"]
     }

@@ -123,7 +123,11 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
     read_indexes(connection, &mut tables, &position, found)?;
     read_constraints(connection, &mut tables, &position)?;
     let objects = super::objects::read(connection, found)?;
-    Ok(Schema { tables, objects })
+    Ok(Schema {
+        tables,
+        objects,
+        enums: Vec::new(),
+    })
 }
 
 /// CHECKs and constraint names, which SQLite keeps only in the CREATE TABLE
@@ -397,44 +401,24 @@ fn read_indexes(
     Ok(())
 }
 
-/// The model's type for a declared SQLite type: the portable type of the same
-/// spelling, or of another spelling SQLite treats exactly alike (same affinity,
-/// and SQLite enforces neither lengths nor precisions): `INT` is `integer`,
-/// `NVARCHAR(40)` and `CHAR(1)` are `varchar(n)`, `DECIMAL(4,2)` is
-/// `numeric(4,2)`, no type at all is `bytes` (no affinity, like BLOB). Anything
-/// else stays custom, and `pull` names the column.
+/// The model's type for a declared SQLite type: the portable type whose
+/// spelling it is exactly, else the spelling itself, kept as written (SQLite
+/// keeps it, and `pragma table_info` shows it): `NVARCHAR(40)` stays
+/// `NVARCHAR(40)`, `TEXT` stays `TEXT`, with its affinity for patches. No type
+/// at all is `bytes` (no affinity, like BLOB); a spelling that is not a type's
+/// shape (`"my type"`) stays custom, and `pull` names the column.
 fn adopted_type(declared: &str) -> Type {
     let ty = portable_type(declared);
-    if !matches!(ty, Type::Custom(_)) {
+    if !matches!(ty, Type::Custom(_)) && super::types::declared_type(&ty) == declared {
         return ty;
     }
-    let (name, Some(arguments)) = super::types::name_and_numbers(declared) else {
-        return ty;
-    };
-    match (name.as_str(), arguments.as_slice()) {
-        // MySQL's display widths (INT(11)) mean nothing to SQLite either.
-        ("INT" | "INT4" | "MEDIUMINT" | "INTEGER", [] | [_]) => Type::Integer,
-        ("TINYINT" | "INT2" | "SMALLINT", [] | [_]) => Type::SmallInt,
-        ("INT8" | "BIGINT" | "UNSIGNED BIG INT", [] | [_]) => Type::BigInt,
-        (
-            "CHAR" | "CHARACTER" | "NCHAR" | "NVARCHAR" | "VARCHAR" | "VARYING CHARACTER"
-            | "NATIVE CHARACTER",
-            [length],
-        ) if *length > 0 => Type::Varchar(*length),
-        ("CHAR" | "CHARACTER" | "NCHAR" | "NVARCHAR" | "CLOB", []) => Type::Text,
-        ("DECIMAL" | "NUMERIC", []) => Type::Numeric(None),
-        ("DECIMAL" | "NUMERIC", [precision]) if *precision > 0 => {
-            Type::Numeric(Some((*precision, 0)))
-        }
-        ("DECIMAL", [precision, scale]) if *precision > 0 && scale <= precision => {
-            Type::Numeric(Some((*precision, *scale)))
-        }
-        ("FLOAT" | "DOUBLE", []) => Type::Double,
-        ("BOOL", []) => Type::Boolean,
-        ("TIMESTAMP", []) => Type::Timestamp,
-        ("", []) => Type::Bytes,
-        _ => ty,
+    if declared.trim().is_empty() {
+        return Type::Bytes;
     }
+    if crate::schema::type_spelling_problem(declared).is_none() {
+        return Type::native("sqlite", declared);
+    }
+    Type::Custom(declared.to_string())
 }
 
 fn parse_action(text: &str) -> ForeignKeyAction {

@@ -89,6 +89,17 @@ pub fn plan(
             }
             continue;
         }
+        if matches!(
+            change,
+            Change::CreateEnum(_)
+                | Change::AddEnumValue { .. }
+                | Change::DropEnum(_)
+                | Change::ReplaceEnum { .. }
+        ) {
+            // SQLite has no enum types: `Schema::for_dialect` made enum columns
+            // text with a CHECK, whose changes rebuild their tables.
+            continue;
+        }
         match change {
             Change::CreateTable(table) => steps.push(Step::new(
                 create_table(table),
@@ -298,6 +309,10 @@ fn part_of_rebuild(change: &Change) -> bool {
             | Change::RenameColumn { .. }
             | Change::CreateObject(_)
             | Change::DropObject(_)
+            | Change::CreateEnum(_)
+            | Change::AddEnumValue { .. }
+            | Change::DropEnum(_)
+            | Change::ReplaceEnum { .. }
     )
 }
 

@@ -58,8 +58,12 @@ impl Parser<'_> {
             generated: None,
         };
         let options = match body.get_ref() {
-            DeValue::String(type_name) => {
-                column.ty = self.column_type(type_name, body.span())?;
+            DeValue::String(_) => {
+                // A bad type is reported once; the column is still declared, so
+                // nothing else reports it missing.
+                column.ty = self
+                    .column_type_value(&table.name, &column_name, body)
+                    .unwrap_or(Type::Custom(String::new()));
                 return name_ok.then_some(column);
             }
             DeValue::Table(options) => options,
@@ -76,11 +80,7 @@ impl Parser<'_> {
         match options.get("type") {
             Some(type_value) => {
                 type_span = type_value.span();
-                match self
-                    .reader
-                    .string("type", type_value)
-                    .and_then(|name| self.column_type(&name, type_value.span()))
-                {
+                match self.column_type_value(&table.name, &column_name, type_value) {
                     Some(ty) => column.ty = ty,
                     None => type_ok = false,
                 }
@@ -335,7 +335,7 @@ impl Parser<'_> {
             (DefaultValue::Text(_), ty) => ty.is_text_like(),
             _ => true,
         };
-        if fits || matches!(column.ty, Type::Custom(_)) {
+        if fits || matches!(column.ty, Type::Custom(_) | Type::Native(_) | Type::Enum(_)) {
             Some(default)
         } else {
             self.reader.problem(

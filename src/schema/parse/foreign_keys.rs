@@ -203,7 +203,12 @@ impl Parser<'_> {
             else {
                 continue;
             };
-            if !source_column.ty.can_reference(&target_column.ty) {
+            // A type already reported (left custom) is not reported again here.
+            let settled = |ty: &crate::schema::Type| !matches!(ty, crate::schema::Type::Custom(_));
+            if settled(&source_column.ty)
+                && settled(&target_column.ty)
+                && !comparable(&source_column.ty).can_reference(&comparable(&target_column.ty))
+            {
                 self.reader.problem(
                     Problem::new(
                         reference.type_span.clone(),
@@ -247,5 +252,20 @@ impl Parser<'_> {
                 );
             }
         }
+    }
+}
+
+/// A native type as the portable type its values behave as (SQLite's
+/// affinity: `INT` is integer, `NVARCHAR(40)` text), for comparing the two
+/// ends of a foreign key; any other type as it is.
+fn comparable(ty: &crate::schema::Type) -> crate::schema::Type {
+    match ty {
+        crate::schema::Type::Native(spellings) => spellings
+            .iter()
+            .find_map(|(dialect, spelling)| {
+                crate::driver::registry::engine(dialect)?.value_type(spelling)
+            })
+            .unwrap_or_else(|| ty.clone()),
+        _ => ty.clone(),
     }
 }

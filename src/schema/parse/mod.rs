@@ -13,6 +13,7 @@ mod checks;
 mod column;
 mod column_kind;
 mod column_type;
+mod enums;
 mod foreign_keys;
 mod indexes;
 mod names;
@@ -58,6 +59,7 @@ pub struct SchemaFile {
 const TOP_KEYS: &[&str] = &[
     "project",
     "table",
+    "enum",
     "targets",
     "view",
     "materialized_view",
@@ -123,6 +125,10 @@ struct Parser<'s> {
     /// The numbering options of the current table's columns, checked once
     /// the table (its primary key) is parsed.
     column_kinds: Vec<(String, column_kind::KindSpans)>,
+    /// `[enum.NAME]` names, read before the tables so columns can use them.
+    enum_names: Vec<String>,
+    /// Column types settled once the dialects are known.
+    pending_types: Vec<column_type::PendingType>,
 }
 
 impl<'s> Parser<'s> {
@@ -139,6 +145,8 @@ impl<'s> Parser<'s> {
             virtual_columns: Vec::new(),
             unkeyed_identities: Vec::new(),
             column_kinds: Vec::new(),
+            enum_names: Vec::new(),
+            pending_types: Vec::new(),
         }
     }
 
@@ -196,8 +204,16 @@ impl<'s> Parser<'s> {
         let mut schema = Schema::default();
         let mut saw_tables = false;
         let mut deferred_objects = Vec::new();
+        // Enums first: a column of an enum may come before its `[enum.NAME]`.
+        if let Some((_, value)) = root
+            .iter()
+            .find(|(key, _)| key.get_ref().as_ref() == "enum")
+        {
+            schema.enums = self.enums(value);
+        }
         for (key, value) in root.iter() {
             match key.get_ref().as_ref() {
+                "enum" => {}
                 "project" => {
                     if let Some(table) = self.reader.table("project", value) {
                         self.project(table, &mut config);
@@ -254,6 +270,9 @@ impl<'s> Parser<'s> {
         self.check_postgres_only_indexes(&config.dialects);
         self.check_virtual_columns(&config.dialects);
         self.check_unkeyed_identities(&config.dialects);
+        self.settle_types(&config.dialects, &mut schema);
+        self.check_enum_names(&schema);
+
         self.check_references(&schema);
         (config, schema)
     }
