@@ -122,7 +122,7 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
                     con.confdeltype::text, con.confupdtype::text, \
                     CASE WHEN con.contype IN ('c', 'x', 't') OR con.condeferrable OR con.confmatchtype = 'f' \
                          THEN pg_get_constraintdef(con.oid) ELSE '' END, \
-                    con.condeferrable, con.confmatchtype::text \
+                    con.condeferrable, con.confmatchtype::text, con.condeferred \
              FROM pg_constraint con \
              JOIN pg_class c ON c.oid = con.conrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -146,7 +146,8 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         match kind.as_str() {
             "x" => found.push(unmanaged("exclusion constraint")),
             "t" => found.push(unmanaged("constraint trigger")),
-            _ if row.get::<_, bool>(9) => found.push(Unmanaged::new(
+            // A deferrable foreign key is modelled; a deferrable key is not.
+            "p" | "u" if row.get::<_, bool>(9) => found.push(Unmanaged::new(
                 "deferrable constraint",
                 &qualified,
                 format!("{definition}; schema.toml declares it not deferrable"),
@@ -174,6 +175,8 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
                 referenced_columns: row.get(5),
                 on_delete: action(&row.get::<_, String>(6)),
                 on_update: action(&row.get::<_, String>(7)),
+                deferrable: row.get(9),
+                initially_deferred: row.get(11),
             }),
         }
     }
