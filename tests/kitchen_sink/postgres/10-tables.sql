@@ -9,7 +9,7 @@ CREATE TABLE category (
 CREATE TABLE product (
     id bigserial CONSTRAINT pk_product PRIMARY KEY,
     sku varchar(20) NOT NULL,
-    title text NOT NULL DEFAULT 'untitled',
+    title varchar NOT NULL DEFAULT 'untitled',
     price numeric(10,2) NOT NULL DEFAULT 0,
     weight real,
     ratio double precision DEFAULT 1.5,

@@ -3,10 +3,10 @@
 CREATE TABLE shipment (
     id serial PRIMARY KEY,
     weight numeric(8,3) NOT NULL CHECK (weight > 0),
-    status varchar(10) NOT NULL DEFAULT 'new' CHECK (status IN ('new', 'sent', 'lost')),
+    status varchar(10) NOT NULL DEFAULT 'new' CHECK (status <> 'void'),
     sent_at timestamp,
     arrived_at timestamp,
-    code text NOT NULL,
+    code varchar NOT NULL,
     CHECK (arrived_at IS NULL OR arrived_at >= sent_at),
     CONSTRAINT code_shape CHECK (code ~ '^[A-Z]{2}[0-9]+$' AND length(code) < 12)
 );

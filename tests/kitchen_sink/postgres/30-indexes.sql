@@ -4,7 +4,7 @@ CREATE EXTENSION IF NOT EXISTS btree_gist;
 CREATE TABLE event (
     id serial PRIMARY KEY,
     name varchar(80) NOT NULL,
-    email text,
+    email varchar,
     happened timestamptz NOT NULL DEFAULT now(),
     score integer,
     deleted boolean NOT NULL DEFAULT false

@@ -2,7 +2,7 @@
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE TABLE audit (
     id serial PRIMARY KEY,
-    title text NOT NULL,
+    title varchar NOT NULL,
     touched timestamp
 );
 CREATE INDEX audit_title_trgm ON audit USING gin (title gin_trgm_ops);

@@ -4,7 +4,7 @@
 CREATE TABLE warehouse (
     region varchar(4) NOT NULL,
     code integer NOT NULL,
-    name text NOT NULL,
+    name varchar NOT NULL,
     CONSTRAINT pk_warehouse PRIMARY KEY (region, code)
 );
 CREATE TABLE bin (

@@ -1,8 +1,8 @@
 -- Views and triggers.
 CREATE TABLE audit (
     id INTEGER NOT NULL PRIMARY KEY,
-    title TEXT NOT NULL,
-    touched TIMESTAMP
+    title VARCHAR NOT NULL,
+    touched DATETIME
 );
 CREATE TRIGGER audit_touch AFTER INSERT ON audit FOR EACH ROW
 BEGIN

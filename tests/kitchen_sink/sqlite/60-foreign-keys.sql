@@ -4,7 +4,7 @@
 CREATE TABLE warehouse (
     region VARCHAR(4) NOT NULL,
     code INTEGER NOT NULL,
-    name TEXT NOT NULL,
+    name VARCHAR NOT NULL,
     CONSTRAINT pk_warehouse PRIMARY KEY (region, code)
 );
 CREATE TABLE bin (
