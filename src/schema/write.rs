@@ -456,4 +456,54 @@ c = "text"
             .schema;
         assert_eq!(reparsed, original, "{written}");
     }
+
+    #[test]
+    fn table_foreign_keys_are_written_on_the_table_and_read_back() {
+        let text = r#"
+[table.w]
+primary_key = ["r", "c"]
+[table.w.columns]
+r = "text"
+c = "integer"
+
+[table.s]
+[[table.s.foreign_keys]]
+columns = ["r", "c"]
+references = "w(r, c)"
+on_update = "cascade"
+[[table.s.foreign_keys]]
+name = "s_again"
+columns = ["id"]
+references = { table = "odd(name)", columns = ["id"] }
+deferrable = true
+[[table.s.foreign_keys]]
+name = "s_later"
+columns = ["r", "c"]
+references = "w(r, c)"
+initially_deferred = true
+[table.s.columns]
+id = { type = "integer", primary_key = true, references = "odd(name).id" }
+r = "text"
+c = "integer"
+
+[table."odd(name)".columns]
+id = { type = "integer", primary_key = true }
+"#;
+        let original = parse_schema_text(Path::new("schema.toml"), text)
+            .unwrap_or_else(|problems| panic!("{problems}"))
+            .schema;
+        let written = write_schema(&original, &["postgres".to_string()]);
+        assert!(
+            written.contains(
+                "foreign_keys = [{ columns = [\"r\", \"c\"], references = \"w(r, c)\", on_update = \"cascade\" }, \
+                 { name = \"s_again\", columns = [\"id\"], references = { table = \"odd(name)\", columns = [\"id\"] }, deferrable = true }, \
+                 { name = \"s_later\", columns = [\"r\", \"c\"], references = \"w(r, c)\", initially_deferred = true }]"
+            ),
+            "{written}"
+        );
+        let reparsed = parse_schema_text(Path::new("pulled.toml"), &written)
+            .unwrap_or_else(|problems| panic!("{problems}\n{written}"))
+            .schema;
+        assert_eq!(reparsed, original, "{written}");
+    }
 }
