@@ -21,7 +21,11 @@ fn feature_files(engine: &str) -> Vec<(PathBuf, String)> {
         .filter(|path| path.extension().is_some_and(|ext| ext == "sql"))
         .collect();
     files.sort();
-    assert!(!files.is_empty(), "no feature files in {}", folder.display());
+    assert!(
+        !files.is_empty(),
+        "no feature files in {}",
+        folder.display()
+    );
     files
         .into_iter()
         .map(|path| {
@@ -40,7 +44,10 @@ type Catalog = Vec<(&'static str, Vec<String>)>;
 fn assert_same_catalog(original: &Catalog, rebuilt: &Catalog, schema_toml: &str) {
     // A catalog query that finds nothing compares nothing.
     for (kind, lines) in original {
-        assert!(!lines.is_empty(), "the original has no {kind}: is the query right?");
+        assert!(
+            !lines.is_empty(),
+            "the original has no {kind}: is the query right?"
+        );
     }
     let mut report = String::new();
     for ((kind, before), (_, after)) in original.iter().zip(rebuilt) {
@@ -71,7 +78,13 @@ fn assert_same_catalog(original: &Catalog, rebuilt: &Catalog, schema_toml: &str)
 fn round_trip(project: &Path, source_url: &str, target_url: &str, dev_url: Option<&str>) -> String {
     strata_ok(
         project,
-        &["pull", "--database-url", source_url, "--output", "schema.toml"],
+        &[
+            "pull",
+            "--database-url",
+            source_url,
+            "--output",
+            "schema.toml",
+        ],
     );
     let schema = std::fs::read_to_string(project.join("schema.toml")).unwrap();
     let mut generate = vec!["generate", "initial"];
@@ -79,9 +92,17 @@ fn round_trip(project: &Path, source_url: &str, target_url: &str, dev_url: Optio
         generate.extend(["--dev-url", dev]);
     }
     let generated = common::strata(project, &generate);
-    assert_eq!(generated.code, 0, "generate failed:\n{}\n{schema}", generated.stderr);
+    assert_eq!(
+        generated.code, 0,
+        "generate failed:\n{}\n{schema}",
+        generated.stderr
+    );
     let migrated = common::strata(project, &["migrate", "--database-url", target_url]);
-    assert_eq!(migrated.code, 0, "migrate failed:\n{}\n{schema}", migrated.stderr);
+    assert_eq!(
+        migrated.code, 0,
+        "migrate failed:\n{}\n{schema}",
+        migrated.stderr
+    );
     schema
 }
 
@@ -183,7 +204,10 @@ mod postgres {
         );
         let mut lines = Vec::new();
         for table in tables {
-            for row in client_rows(client, &format!("SELECT t::text FROM \"{table}\" AS t ORDER BY 1")) {
+            for row in client_rows(
+                client,
+                &format!("SELECT t::text FROM \"{table}\" AS t ORDER BY 1"),
+            ) {
                 lines.push(format!("{table}: {row}"));
             }
         }
@@ -205,15 +229,27 @@ mod postgres {
         let schema = round_trip(dir.path(), &original.url, &rebuilt.url, Some(&server));
 
         let mut rebuilt_client = rebuilt.client();
-        assert_same_catalog(&catalog(&mut client), &catalog(&mut rebuilt_client), &schema);
+        assert_same_catalog(
+            &catalog(&mut client),
+            &catalog(&mut rebuilt_client),
+            &schema,
+        );
 
         // The original's rows reload with the user's own tool, sequences included.
         let dump = std::process::Command::new("pg_dump")
-            .args(["--data-only", "--disable-triggers", "--exclude-table=refinery_schema_history"])
+            .args([
+                "--data-only",
+                "--disable-triggers",
+                "--exclude-table=refinery_schema_history",
+            ])
             .arg(&original.url)
             .output()
             .expect("pg_dump runs (install the PostgreSQL client)");
-        assert!(dump.status.success(), "{}", String::from_utf8_lossy(&dump.stderr));
+        assert!(
+            dump.status.success(),
+            "{}",
+            String::from_utf8_lossy(&dump.stderr)
+        );
         let mut psql = std::process::Command::new("psql")
             .args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d"])
             .arg(&rebuilt.url)
@@ -225,8 +261,15 @@ mod postgres {
         use std::io::Write;
         psql.stdin.take().unwrap().write_all(&dump.stdout).unwrap();
         let loaded = psql.wait_with_output().unwrap();
-        assert!(loaded.status.success(), "{}", String::from_utf8_lossy(&loaded.stderr));
-        assert_eq!(rows_of_tables(&mut client), rows_of_tables(&mut rebuilt_client));
+        assert!(
+            loaded.status.success(),
+            "{}",
+            String::from_utf8_lossy(&loaded.stderr)
+        );
+        assert_eq!(
+            rows_of_tables(&mut client),
+            rows_of_tables(&mut rebuilt_client)
+        );
 
         // Every sequence-backed column gives a new row an id no row has.
         let serials = client_rows(
@@ -247,7 +290,11 @@ mod postgres {
                     "SELECT nextval('{sequence}') > coalesce((SELECT max(\"{column}\") FROM \"{table}\"), 0)"
                 ),
             );
-            assert_eq!(fresh, ["t"], "{table}.{column}: the next id is already taken");
+            assert_eq!(
+                fresh,
+                ["t"],
+                "{table}.{column}: the next id is already taken"
+            );
         }
         rebuilt_client
             .batch_execute("INSERT INTO note (body) VALUES ('after the reload')")
@@ -261,7 +308,10 @@ mod sqlite {
     /// SQL text as SQLite keeps it, without what a rebuild respells: quotes
     /// around names, letter case, whitespace.
     fn normalised(sql: &str) -> String {
-        let unquoted: String = sql.chars().filter(|c| !matches!(c, '"' | '`' | '[' | ']')).collect();
+        let unquoted: String = sql
+            .chars()
+            .filter(|c| !matches!(c, '"' | '`' | '[' | ']'))
+            .collect();
         unquoted
             .split_whitespace()
             .collect::<Vec<_>>()
@@ -297,7 +347,10 @@ mod sqlite {
             clauses.push(format!("{table}: check {}", &rest[open..end]));
             rest = &rest[end..];
         }
-        let words: Vec<&str> = text.split([' ', ',', '(', ')']).filter(|w| !w.is_empty()).collect();
+        let words: Vec<&str> = text
+            .split([' ', ',', '(', ')'])
+            .filter(|w| !w.is_empty())
+            .collect();
         for (i, word) in words.iter().enumerate() {
             match *word {
                 // strata names every constraint it writes; SQLite has no name
@@ -305,16 +358,29 @@ mod sqlite {
                 // convention, so only other names are compared.
                 "constraint" => {
                     let name = words.get(i + 1).copied().unwrap_or("");
-                    let conventional = name.trim_end_matches(|c: char| c.is_ascii_digit()).ends_with("_check")
-                        || ["_pkey", "_key", "_fkey"].iter().any(|suffix| name.ends_with(suffix));
+                    let conventional = name
+                        .trim_end_matches(|c: char| c.is_ascii_digit())
+                        .ends_with("_check")
+                        || ["_pkey", "_key", "_fkey"]
+                            .iter()
+                            .any(|suffix| name.ends_with(suffix));
                     if !conventional {
                         clauses.push(format!("{table}: constraint {name}"));
                     }
                 }
                 "deferrable" => clauses.push(format!(
                     "{table}: {} deferrable {}",
-                    if i > 0 && words[i - 1] == "not" { "not" } else { "" },
-                    words[i + 1..].iter().take(2).copied().collect::<Vec<_>>().join(" ")
+                    if i > 0 && words[i - 1] == "not" {
+                        "not"
+                    } else {
+                        ""
+                    },
+                    words[i + 1..]
+                        .iter()
+                        .take(2)
+                        .copied()
+                        .collect::<Vec<_>>()
+                        .join(" ")
                 )),
                 _ => {}
             }
@@ -422,12 +488,18 @@ mod sqlite {
                 ))
                 .unwrap_or_else(|error| panic!("reloading {table}: {error}"));
         }
-        connection.execute_batch("DETACH DATABASE original;").unwrap();
+        connection
+            .execute_batch("DETACH DATABASE original;")
+            .unwrap();
         let check: Vec<String> = sqlite_strings(&rebuilt, "PRAGMA foreign_key_check");
         assert!(check.is_empty(), "{check:?}");
         for table in &tables {
             let sql = format!("SELECT * FROM \"{table}\" ORDER BY 1, 2");
-            assert_eq!(sqlite_strings(&original, &sql), sqlite_strings(&rebuilt, &sql), "{table}");
+            assert_eq!(
+                sqlite_strings(&original, &sql),
+                sqlite_strings(&rebuilt, &sql),
+                "{table}"
+            );
         }
         connection
             .execute_batch("INSERT INTO category (name) VALUES ('after the reload');")

@@ -54,7 +54,10 @@ fn project(kind: Kind) -> (tempfile::TempDir, Backend) {
     let dir = tempfile::tempdir().unwrap();
     let backend = Backend::new(kind, dir.path());
     std::fs::write(dir.path().join("schema.toml"), A).unwrap();
-    strata_ok(dir.path(), &["generate", "a", "--dev-url", &pg_server_url()]);
+    strata_ok(
+        dir.path(),
+        &["generate", "a", "--dev-url", &pg_server_url()],
+    );
     backend.strata_ok(dir.path(), &["migrate"]);
     (dir, backend)
 }
@@ -65,7 +68,9 @@ fn run(backend: &Backend, sql: &str) -> Option<String> {
     match backend {
         Backend::Sqlite(path) => {
             let connection = rusqlite::Connection::open(path).unwrap();
-            connection.execute_batch("PRAGMA foreign_keys = ON").unwrap();
+            connection
+                .execute_batch("PRAGMA foreign_keys = ON")
+                .unwrap();
             let error = connection.execute_batch(&sql).err().map(|e| e.to_string());
             let _ = connection.execute_batch("ROLLBACK");
             error
@@ -99,28 +104,52 @@ fn composite_deferrable_keys_migrate_enforce_change_and_roll_back(kind: Kind) {
         Kind::Sqlite => "CONSTRAINT \"fk_bin_warehouse\" FOREIGN KEY (\"region\", \"code\") REFERENCES \"warehouse\" (\"region\", \"code\") ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED",
         Kind::Postgres => "fk_bin_warehouse FOREIGN KEY (region, code) REFERENCES warehouse(region, code) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED",
     };
-    assert!(definition(&backend).contains(deferred), "{}", definition(&backend));
+    assert!(
+        definition(&backend).contains(deferred),
+        "{}",
+        definition(&backend)
+    );
     // Checked at COMMIT: the child may come first, a missing parent is refused.
     assert_eq!(run(&backend, CHILD_FIRST), None);
-    assert!(run(&backend, "INSERT INTO bin (id, region, code) VALUES (2, 'US', 9);").is_some());
+    assert!(run(
+        &backend,
+        "INSERT INTO bin (id, region, code) VALUES (2, 'US', 9);"
+    )
+    .is_some());
     backend.execute("DELETE FROM warehouse");
-    assert_eq!(backend.rows("SELECT count(*) FROM bin"), ["0"], "ON DELETE CASCADE");
+    assert_eq!(
+        backend.rows("SELECT count(*) FROM bin"),
+        ["0"],
+        "ON DELETE CASCADE"
+    );
 
     std::fs::write(project.join("schema.toml"), b()).unwrap();
     let generated = strata_ok(project, &["generate", "b", "--dev-url", &pg_server_url()]);
     assert!(
-        generated.stdout.contains("drop foreign key fk_bin_warehouse on bin")
-            && generated.stdout.contains("add foreign key bin.(region, code) -> warehouse.(region, code)"),
+        generated
+            .stdout
+            .contains("drop foreign key fk_bin_warehouse on bin")
+            && generated
+                .stdout
+                .contains("add foreign key bin.(region, code) -> warehouse.(region, code)"),
         "{}",
         generated.stdout
     );
     backend.execute("INSERT INTO warehouse (region, code) VALUES ('EU', 1)");
     backend.strata_ok(project, &["migrate"]);
-    assert!(!definition(&backend).contains("DEFERRABLE"), "{}", definition(&backend));
+    assert!(
+        !definition(&backend).contains("DEFERRABLE"),
+        "{}",
+        definition(&backend)
+    );
     let refused = run(&backend, CHILD_FIRST.replace("'EU', 1", "'NL', 2").as_str());
     assert!(refused.is_some_and(|e| e.to_lowercase().contains("foreign key")));
     let again = strata_ok(project, &["generate", "c", "--dev-url", &pg_server_url()]);
-    assert!(again.stdout.contains("nothing to generate"), "{}", again.stdout);
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
 
     if matches!(kind, Kind::Postgres) {
         // On a table in use the key is added NOT VALID and validated after.
@@ -133,14 +162,29 @@ fn composite_deferrable_keys_migrate_enforce_change_and_roll_back(kind: Kind) {
             })
             .map(|path| std::fs::read_to_string(path).unwrap())
             .collect();
-        assert!(up.contains("REFERENCES \"warehouse\" (\"region\", \"code\") ON DELETE CASCADE NOT VALID;"), "{up}");
-        assert!(up.contains("VALIDATE CONSTRAINT \"fk_bin_warehouse\";"), "{up}");
+        assert!(
+            up.contains(
+                "REFERENCES \"warehouse\" (\"region\", \"code\") ON DELETE CASCADE NOT VALID;"
+            ),
+            "{up}"
+        );
+        assert!(
+            up.contains("VALIDATE CONSTRAINT \"fk_bin_warehouse\";"),
+            "{up}"
+        );
     }
 
     // The down file puts the deferred key back.
     backend.strata_ok(project, &["rollback", "--to", "1"]);
-    assert!(definition(&backend).contains(deferred), "{}", definition(&backend));
-    assert_eq!(run(&backend, &CHILD_FIRST.replace("'EU', 1", "'FR', 3")), None);
+    assert!(
+        definition(&backend).contains(deferred),
+        "{}",
+        definition(&backend)
+    );
+    assert_eq!(
+        run(&backend, &CHILD_FIRST.replace("'EU', 1", "'FR', 3")),
+        None
+    );
 }
 
 fn composite_deferrable_keys_survive_a_pull(kind: Kind) {
@@ -177,7 +221,9 @@ fn table_foreign_keys_are_checked_against_their_target() {
         "references = \"warehouse(code, region)\"",
     ));
     assert!(
-        crossed.contains("bin.region is `varchar(4)` but references warehouse.code, which is `integer`"),
+        crossed.contains(
+            "bin.region is `varchar(4)` but references warehouse.code, which is `integer`"
+        ),
         "{crossed}"
     );
     let unknown = problems(&A.replace(
@@ -201,7 +247,9 @@ fn table_foreign_keys_are_checked_against_their_target() {
         "initially_deferred = true\ndeferrable = false",
     ));
     assert!(
-        contradiction.contains("the foreign key `fk_bin_warehouse` is `initially_deferred` but `deferrable = false`"),
+        contradiction.contains(
+            "the foreign key `fk_bin_warehouse` is `initially_deferred` but `deferrable = false`"
+        ),
         "{contradiction}"
     );
     let bad_spelling = problems(&A.replace(
@@ -209,7 +257,8 @@ fn table_foreign_keys_are_checked_against_their_target() {
         "references = \"warehouse.region\"",
     ));
     assert!(
-        bad_spelling.contains("`references = \"warehouse.region\"` must be written `table(column, …)`"),
+        bad_spelling
+            .contains("`references = \"warehouse.region\"` must be written `table(column, …)`"),
         "{bad_spelling}"
     );
 }

@@ -173,22 +173,22 @@ fn on_column(table: &Table, fk: &super::ForeignKey) -> bool {
 /// `{ columns = ["a", "b"], references = "t(x, y)", … }`: an entry of a
 /// table's `foreign_keys`, with only the options the key has.
 fn foreign_key_entry(table: &Table, fk: &super::ForeignKey) -> String {
-    let plain = |name: &str| {
-        !name.is_empty() && name.trim() == name && !name.contains(['(', ')', ','])
-    };
-    let references = if plain(&fk.referenced_table) && fk.referenced_columns.iter().all(|c| plain(c)) {
-        string(&format!(
-            "{}({})",
-            fk.referenced_table,
-            fk.referenced_columns.join(", ")
-        ))
-    } else {
-        format!(
-            "{{ table = {}, columns = {} }}",
-            string(&fk.referenced_table),
-            list(&fk.referenced_columns)
-        )
-    };
+    let plain =
+        |name: &str| !name.is_empty() && name.trim() == name && !name.contains(['(', ')', ',']);
+    let references =
+        if plain(&fk.referenced_table) && fk.referenced_columns.iter().all(|c| plain(c)) {
+            string(&format!(
+                "{}({})",
+                fk.referenced_table,
+                fk.referenced_columns.join(", ")
+            ))
+        } else {
+            format!(
+                "{{ table = {}, columns = {} }}",
+                string(&fk.referenced_table),
+                list(&fk.referenced_columns)
+            )
+        };
     let mut options = Vec::new();
     if fk.name != names::foreign_key(&table.name, &fk.columns) {
         options.push(format!("name = {}", string(&fk.name)));

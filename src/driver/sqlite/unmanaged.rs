@@ -393,8 +393,14 @@ mod tests {
         };
         let (none, deferrable, deferred) = (
             Deferral::default(),
-            Deferral { deferrable: true, initially_deferred: false },
-            Deferral { deferrable: true, initially_deferred: true },
+            Deferral {
+                deferrable: true,
+                initially_deferred: false,
+            },
+            Deferral {
+                deferrable: true,
+                initially_deferred: true,
+            },
         );
         assert_eq!(
             deferral(

@@ -180,20 +180,29 @@ impl Parser<'_> {
     }
 
     fn table_foreign_key(&mut self, table: &Table, item: &Value<'_>) -> Option<ForeignKey> {
-        let Some(options) = self.reader.table("foreign_keys", item) else {
-            return None;
-        };
+        let options = self.reader.table("foreign_keys", item)?;
         for (key, _) in options.iter() {
             if !FOREIGN_KEY_KEYS.contains(&key.get_ref().as_ref()) {
-                self.reader
-                    .unknown_key(key, &format!("a foreign key of `{}`", table.name), FOREIGN_KEY_KEYS);
+                self.reader.unknown_key(
+                    key,
+                    &format!("a foreign key of `{}`", table.name),
+                    FOREIGN_KEY_KEYS,
+                );
             }
         }
-        let (Some(columns_value), Some(references)) = (options.get("columns"), options.get("references")) else {
+        let (Some(columns_value), Some(references)) =
+            (options.get("columns"), options.get("references"))
+        else {
             self.reader.problem(
-                Problem::new(item.span(), format!("a foreign key of `{}` needs `columns` and `references`", table.name))
-                    .label("incomplete")
-                    .help("e.g. { columns = [\"a\", \"b\"], references = \"other(a, b)\" }"),
+                Problem::new(
+                    item.span(),
+                    format!(
+                        "a foreign key of `{}` needs `columns` and `references`",
+                        table.name
+                    ),
+                )
+                .label("incomplete")
+                .help("e.g. { columns = [\"a\", \"b\"], references = \"other(a, b)\" }"),
             );
             return None;
         };
@@ -233,9 +242,15 @@ impl Parser<'_> {
                 "name" => fk.name = self.constraint_name(value)?,
                 "on_delete" => fk.on_delete = self.action("on_delete", value).unwrap_or_default(),
                 "on_update" => fk.on_update = self.action("on_update", value).unwrap_or_default(),
-                "deferrable" => deferrable = self.reader.boolean("deferrable", value).map(|d| (d, value.span())),
+                "deferrable" => {
+                    deferrable = self
+                        .reader
+                        .boolean("deferrable", value)
+                        .map(|d| (d, value.span()))
+                }
                 "initially_deferred" => {
-                    fk.initially_deferred = self.reader.boolean("initially_deferred", value) == Some(true)
+                    fk.initially_deferred =
+                        self.reader.boolean("initially_deferred", value) == Some(true)
                 }
                 _ => {}
             }
@@ -243,9 +258,15 @@ impl Parser<'_> {
         match deferrable {
             Some((false, span)) if fk.initially_deferred => {
                 self.reader.problem(
-                    Problem::new(span, format!("the foreign key `{}` is `initially_deferred` but `deferrable = false`", fk.name))
-                        .label("contradicts `initially_deferred = true`")
-                        .help("an initially deferred key is deferrable: remove `deferrable = false`"),
+                    Problem::new(
+                        span,
+                        format!(
+                            "the foreign key `{}` is `initially_deferred` but `deferrable = false`",
+                            fk.name
+                        ),
+                    )
+                    .label("contradicts `initially_deferred = true`")
+                    .help("an initially deferred key is deferrable: remove `deferrable = false`"),
                 );
                 return None;
             }
@@ -254,7 +275,11 @@ impl Parser<'_> {
         }
         self.name_object(
             &fk.name,
-            format!("the foreign key of `{}` ({})", table.name, fk.columns.join(", ")),
+            format!(
+                "the foreign key of `{}` ({})",
+                table.name,
+                fk.columns.join(", ")
+            ),
             item.span(),
         );
         self.references.push(PendingReference {
@@ -283,10 +308,15 @@ impl Parser<'_> {
                     .map(|(table, columns)| {
                         (
                             table.trim().to_string(),
-                            columns.split(',').map(|c| c.trim().to_string()).collect::<Vec<_>>(),
+                            columns
+                                .split(',')
+                                .map(|c| c.trim().to_string())
+                                .collect::<Vec<_>>(),
                         )
                     })
-                    .filter(|(table, columns)| !table.is_empty() && columns.iter().all(|c| !c.is_empty()));
+                    .filter(|(table, columns)| {
+                        !table.is_empty() && columns.iter().all(|c| !c.is_empty())
+                    });
                 match parsed {
                     Some((table, columns)) => Some((table, columns, (value.span(), value.span()))),
                     None => {
@@ -306,9 +336,15 @@ impl Parser<'_> {
                         self.reader.unknown_key(key, "references", KEYS);
                     }
                 }
-                let (Some(target_table), Some(target_columns)) = (options.get("table"), options.get("columns")) else {
+                let (Some(target_table), Some(target_columns)) =
+                    (options.get("table"), options.get("columns"))
+                else {
                     self.reader.problem(
-                        Problem::new(value.span(), "`references` needs both `table` and `columns`").label("incomplete"),
+                        Problem::new(
+                            value.span(),
+                            "`references` needs both `table` and `columns`",
+                        )
+                        .label("incomplete"),
                     );
                     return None;
                 };
@@ -321,7 +357,8 @@ impl Parser<'_> {
                 ))
             }
             _ => {
-                self.reader.wrong_type("references", value, "a string \"table(column, …)\"");
+                self.reader
+                    .wrong_type("references", value, "a string \"table(column, …)\"");
                 None
             }
         }
@@ -433,7 +470,11 @@ impl Parser<'_> {
                     columns => format!(
                         "reference the primary key of {}, or declare unique = [[{}]] on it",
                         reference.target_table,
-                        columns.iter().map(|c| format!("{c:?}")).collect::<Vec<_>>().join(", ")
+                        columns
+                            .iter()
+                            .map(|c| format!("{c:?}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
                     ),
                 };
                 self.reader.problem(
