@@ -3,7 +3,9 @@
 
     bench_postgres.py schema N_TABLES > schema.toml
         ci/bench_generate.py's N-table schema (indexes, foreign keys to earlier
-        tables, some self references) with dialects = ["sqlite", "postgres"].
+        tables, some self references) with dialects = ["sqlite", "postgres"],
+        plus on every table a comment, CHECKs, a column comment and an
+        expression index (a partial index on every third).
 
     bench_postgres.py migrations N FOLDER ALL_SQL
         Writes FOLDER/V1__step_0001.sql .. FOLDER/VN__step_NNNN.sql and their
@@ -54,7 +56,33 @@ def schema(n):
     text = bench_generate.schema(n)
     old = 'dialects = ["sqlite"]'
     assert old in text, "ci/bench_generate.py's schema header changed"
-    return text.replace(old, 'dialects = ["sqlite", "postgres"]', 1)
+    text = text.replace(old, 'dialects = ["sqlite", "postgres"]', 1)
+    return with_pull_features(text)
+
+
+def with_pull_features(text):
+    """What a real schema has and pull must read back (issue #12): on every
+    table a comment, a CHECK and an expression index; a column comment and a
+    column CHECK; on every third table a partial index."""
+    out = []
+    for line in text.split("\n"):
+        if line.startswith("[table.") and line.endswith(".columns]"):
+            t = line[len("[table."):-len(".columns]")]
+            i = int(t[1:])
+            indexes = [f'{{ name = "{t}_lower_code", columns = [{{ expr = "lower(code)" }}] }}']
+            if i % 3 == 0:
+                indexes.append(
+                    f'{{ name = "{t}_recent", columns = ["created_at"], where = "quantity IS NOT NULL" }}'
+                )
+            out.append(f"[table.{t}]")
+            out.append(f'comment = "Benchmark table {t}"')
+            out.append('check = [{ sql = "quantity IS NULL OR quantity >= 0" }]')
+            out.append(f"indexes = [{', '.join(indexes)}]")
+        elif line.startswith("note "):
+            line = ('note       = { type = "text", nullable = true, comment = "free text", '
+                    'check = "length(note) < 1000" }')
+        out.append(line)
+    return "\n".join(out)
 
 
 def migration(i):

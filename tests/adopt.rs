@@ -76,7 +76,6 @@ fn postgres_pull_names_what_it_leaves_out_and_baseline_adopts_the_database() {
         [
             "column default `actor.actor_id`: nextval('actor_actor_id_seq'::regclass) uses a sequence no column owns; its migrations declare the column SERIAL (a sequence of its own) instead",
             "sequence `actor_actor_id_seq`: owned by no column",
-            "foreign key `casting_note.casting_note_actor_id_film_id_fkey`: (actor_id, film_id) → film_actor(actor_id, film_id): multi-column foreign keys are not modelled yet",
         ],
         "{}",
         refused.stderr
@@ -113,6 +112,13 @@ fn postgres_pull_names_what_it_leaves_out_and_baseline_adopts_the_database() {
     assert!(
         schema
             .contains("length = { type = \"smallint\", nullable = true, check = \"length > 0\" }"),
+        "{schema}"
+    );
+    // A foreign key over two columns is declared on its table.
+    assert!(
+        schema.contains(
+            "foreign_keys = [{ columns = [\"actor_id\", \"film_id\"], references = \"film_actor(actor_id, film_id)\" }]"
+        ),
         "{schema}"
     );
     // Views, functions and triggers are declared, as the server prints them.

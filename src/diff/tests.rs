@@ -252,3 +252,62 @@ fn drops_say_what_they_lose() {
         ]
     );
 }
+
+const STOCK: &str = r#"
+[table.warehouse]
+primary_key = ["region", "code"]
+[table.warehouse.columns]
+region = "text"
+code = "integer"
+
+[table.stock]
+[[table.stock.foreign_keys]]
+columns = ["region", "code"]
+references = "warehouse(region, code)"
+on_delete = "cascade"
+[table.stock.columns]
+id = { type = "integer", primary_key = true }
+region = "text"
+code = "integer"
+"#;
+
+#[test]
+fn a_multi_column_foreign_key_is_created_with_its_table_after_its_target() {
+    let changes = diff(&Schema::default(), &schema(STOCK));
+    assert_eq!(
+        described(&changes),
+        ["create table warehouse", "create table stock"]
+    );
+    let stock = schema(STOCK);
+    let fk = &stock.table("stock").unwrap().foreign_keys[0];
+    assert_eq!(fk.name, "stock_region_code_fkey");
+    assert_eq!(fk.referenced_columns, ["region", "code"]);
+    assert!(!fk.deferrable);
+}
+
+#[test]
+fn a_deferral_change_drops_and_adds_the_foreign_key_again() {
+    let deferred = STOCK.replace(
+        "on_delete = \"cascade\"",
+        "on_delete = \"cascade\"\ninitially_deferred = true",
+    );
+    assert_eq!(
+        described(&diff(&schema(STOCK), &schema(&deferred))),
+        [
+            "drop foreign key stock_region_code_fkey on stock",
+            "add foreign key stock.(region, code) -> warehouse.(region, code) deferrable initially deferred",
+        ]
+    );
+    let deferrable = STOCK.replace(
+        "on_delete = \"cascade\"",
+        "on_delete = \"cascade\"\ndeferrable = true",
+    );
+    assert_eq!(
+        described(&diff(&schema(&deferred), &schema(&deferrable))),
+        [
+            "drop foreign key stock_region_code_fkey on stock",
+            "add foreign key stock.(region, code) -> warehouse.(region, code) deferrable",
+        ]
+    );
+    assert!(diff(&schema(&deferrable), &schema(&deferrable)).is_empty());
+}

@@ -9,7 +9,8 @@ pub fn column_list(columns: &[String]) -> String {
     columns.iter().map(|c| q(c)).collect::<Vec<_>>().join(", ")
 }
 
-/// `REFERENCES "team" ("id") ON DELETE CASCADE`, actions only when not the default.
+/// `REFERENCES "team" ("id") ON DELETE CASCADE DEFERRABLE`, actions and
+/// deferral only when not the default (both engines spell them so).
 pub fn references(fk: &ForeignKey) -> String {
     let mut sql = format!(
         "REFERENCES {} ({})",
@@ -20,6 +21,11 @@ pub fn references(fk: &ForeignKey) -> String {
         if action != ForeignKeyAction::NoAction {
             sql.push_str(&format!(" {clause} {}", action.sql()));
         }
+    }
+    let deferral = fk.deferral_sql();
+    if !deferral.is_empty() {
+        sql.push(' ');
+        sql.push_str(deferral);
     }
     sql
 }

@@ -288,11 +288,15 @@ impl fmt::Display for Change {
             },
             Change::AddForeignKey { table, foreign_key } => write!(
                 f,
-                "add foreign key {}.({}) -> {}.({})",
+                "add foreign key {}.({}) -> {}.({}){}",
                 n(table),
                 list(&foreign_key.columns),
                 n(&foreign_key.referenced_table),
-                list(&foreign_key.referenced_columns)
+                list(&foreign_key.referenced_columns),
+                match foreign_key.deferral_sql() {
+                    "" => String::new(),
+                    deferral => format!(" {}", deferral.to_lowercase()),
+                }
             ),
             Change::DropForeignKey { table, foreign_key } => write!(
                 f,

@@ -177,6 +177,24 @@ pub struct ForeignKey {
     pub referenced_columns: Vec<String>,
     pub on_delete: ForeignKeyAction,
     pub on_update: ForeignKeyAction,
+    /// `DEFERRABLE`: may be checked at COMMIT instead of after each statement.
+    /// Required when read back (no serde default), so a replay cached before
+    /// it was modelled is a miss rather than a non-deferrable key.
+    pub deferrable: bool,
+    /// `INITIALLY DEFERRED` (implies `deferrable`): checked at COMMIT unless a
+    /// transaction says `SET CONSTRAINTS … IMMEDIATE`.
+    pub initially_deferred: bool,
+}
+
+impl ForeignKey {
+    /// `DEFERRABLE [INITIALLY DEFERRED]`, or "" for a key checked at once.
+    pub fn deferral_sql(&self) -> &'static str {
+        match (self.deferrable, self.initially_deferred) {
+            (_, true) => "DEFERRABLE INITIALLY DEFERRED",
+            (true, false) => "DEFERRABLE",
+            (false, false) => "",
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]

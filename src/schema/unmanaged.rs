@@ -4,8 +4,8 @@
 //! The drivers name what only their catalogs know (CHECK constraints, views,
 //! triggers, …); [`adopt`] then takes out of an inspected [`Schema`] whatever the
 //! schema.toml parser would refuse (a type the model cannot hold — a domain, a
-//! composite type, an enum of another schema —, a multi-column foreign key),
-//! together with
+//! composite type, an enum of another schema —, a foreign key to what is not
+//! a key), together with
 //! everything that depended on it, so that what `pull` writes `generate` accepts.
 
 use std::fmt;
@@ -47,8 +47,8 @@ impl fmt::Display for Unmanaged {
 
 /// Takes out of `schema` what schema.toml cannot hold, adding each object to
 /// `found`: columns of types the parser refuses, then what used them (keys,
-/// indexes, foreign keys, tables left without columns), multi-column foreign keys
-/// and foreign keys to something that is no longer a key. Constraint names that
+/// indexes, foreign keys, tables left without columns) and foreign keys to
+/// something that is no longer a key. Constraint names that
 /// differ from strata's convention are named and replaced by the convention's,
 /// which is the name schema.toml gives them.
 pub fn adopt(schema: &mut Schema, found: &mut Vec<Unmanaged>) {
@@ -136,9 +136,7 @@ pub fn adopt(schema: &mut Schema, found: &mut Vec<Unmanaged>) {
         let name = table.name.clone();
         table.foreign_keys.retain(|fk| {
             let target = reference.table(&fk.referenced_table);
-            let problem = if fk.columns.len() > 1 {
-                Some("multi-column foreign keys are not modelled yet".to_string())
-            } else if fk.referenced_columns.is_empty() {
+            let problem = if fk.referenced_columns.is_empty() {
                 Some(format!(
                     "references `{}`, which has no primary key",
                     fk.referenced_table
@@ -246,6 +244,8 @@ mod tests {
             referenced_columns: vec!["code".into()],
             on_delete: ForeignKeyAction::NoAction,
             on_update: ForeignKeyAction::NoAction,
+            deferrable: false,
+            initially_deferred: false,
         }];
         let mut schema = Schema {
             tables: vec![a, b],

@@ -166,6 +166,57 @@ fn index_entry(index: &super::Index) -> String {
     format!("{{ {} }}", options.join(", "))
 }
 
+/// True when `fk` is written as `references` on its column: one column, not
+/// deferrable, and the first such key of that column (a column's options
+/// hold one `references`); every other key goes to the table's `foreign_keys`.
+fn on_column(table: &Table, fk: &super::ForeignKey) -> bool {
+    let simple = |fk: &super::ForeignKey| fk.columns.len() == 1 && !fk.deferrable;
+    simple(fk)
+        && table
+            .foreign_keys
+            .iter()
+            .find(|other| simple(other) && other.columns == fk.columns)
+            .is_some_and(|first| std::ptr::eq(first, fk))
+}
+
+/// `{ columns = ["a", "b"], references = "t(x, y)", … }`: an entry of a
+/// table's `foreign_keys`, with only the options the key has.
+fn foreign_key_entry(table: &Table, fk: &super::ForeignKey) -> String {
+    let plain =
+        |name: &str| !name.is_empty() && name.trim() == name && !name.contains(['(', ')', ',']);
+    let references =
+        if plain(&fk.referenced_table) && fk.referenced_columns.iter().all(|c| plain(c)) {
+            string(&format!(
+                "{}({})",
+                fk.referenced_table,
+                fk.referenced_columns.join(", ")
+            ))
+        } else {
+            format!(
+                "{{ table = {}, columns = {} }}",
+                string(&fk.referenced_table),
+                list(&fk.referenced_columns)
+            )
+        };
+    let mut options = Vec::new();
+    if fk.name != names::foreign_key(&table.name, &fk.columns) {
+        options.push(format!("name = {}", string(&fk.name)));
+    }
+    options.push(format!("columns = {}", list(&fk.columns)));
+    options.push(format!("references = {references}"));
+    for (name, action) in [("on_delete", fk.on_delete), ("on_update", fk.on_update)] {
+        if action != ForeignKeyAction::NoAction {
+            options.push(format!("{name} = {}", string(&action.sql().to_lowercase())));
+        }
+    }
+    if fk.initially_deferred {
+        options.push("initially_deferred = true".into());
+    } else if fk.deferrable {
+        options.push("deferrable = true".into());
+    }
+    format!("{{ {} }}", options.join(", "))
+}
+
 fn list(names: &[String]) -> String {
     format!(
         "[{}]",
@@ -252,6 +303,18 @@ fn write_table(text: &mut String, table: &Table) {
     if !table_checks.is_empty() {
         table_options.push(format!("check = [{}]", table_checks.join(", ")));
     }
+    let table_foreign_keys: Vec<String> = table
+        .foreign_keys
+        .iter()
+        .filter(|fk| !on_column(table, fk))
+        .map(|fk| foreign_key_entry(table, fk))
+        .collect();
+    if !table_foreign_keys.is_empty() {
+        table_options.push(format!(
+            "foreign_keys = [{}]",
+            table_foreign_keys.join(", ")
+        ));
+    }
     if !table_options.is_empty() {
         let _ = writeln!(text, "[table.{}]", key(&table.name));
         for option in table_options {
@@ -294,7 +357,7 @@ fn write_table(text: &mut String, table: &Table) {
         if let Some(fk) = table
             .foreign_keys
             .iter()
-            .find(|fk| one(&fk.columns, column))
+            .find(|fk| one(&fk.columns, column) && on_column(table, fk))
         {
             let target = format!(
                 "{}.{}",
@@ -456,6 +519,56 @@ c = "text"
             .unwrap()
             .schema;
         let written = write_schema(&original, &["sqlite".to_string()]);
+        let reparsed = parse_schema_text(Path::new("pulled.toml"), &written)
+            .unwrap_or_else(|problems| panic!("{problems}\n{written}"))
+            .schema;
+        assert_eq!(reparsed, original, "{written}");
+    }
+
+    #[test]
+    fn table_foreign_keys_are_written_on_the_table_and_read_back() {
+        let text = r#"
+[table.w]
+primary_key = ["r", "c"]
+[table.w.columns]
+r = "text"
+c = "integer"
+
+[table.s]
+[[table.s.foreign_keys]]
+columns = ["r", "c"]
+references = "w(r, c)"
+on_update = "cascade"
+[[table.s.foreign_keys]]
+name = "s_again"
+columns = ["id"]
+references = { table = "odd(name)", columns = ["id"] }
+deferrable = true
+[[table.s.foreign_keys]]
+name = "s_later"
+columns = ["r", "c"]
+references = "w(r, c)"
+initially_deferred = true
+[table.s.columns]
+id = { type = "integer", primary_key = true, references = "odd(name).id" }
+r = "text"
+c = "integer"
+
+[table."odd(name)".columns]
+id = { type = "integer", primary_key = true }
+"#;
+        let original = parse_schema_text(Path::new("schema.toml"), text)
+            .unwrap_or_else(|problems| panic!("{problems}"))
+            .schema;
+        let written = write_schema(&original, &["postgres".to_string()]);
+        assert!(
+            written.contains(
+                "foreign_keys = [{ columns = [\"r\", \"c\"], references = \"w(r, c)\", on_update = \"cascade\" }, \
+                 { name = \"s_again\", columns = [\"id\"], references = { table = \"odd(name)\", columns = [\"id\"] }, deferrable = true }, \
+                 { name = \"s_later\", columns = [\"r\", \"c\"], references = \"w(r, c)\", initially_deferred = true }]"
+            ),
+            "{written}"
+        );
         let reparsed = parse_schema_text(Path::new("pulled.toml"), &written)
             .unwrap_or_else(|problems| panic!("{problems}\n{written}"))
             .schema;

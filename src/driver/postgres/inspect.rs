@@ -131,7 +131,7 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
                     con.confdeltype::text, con.confupdtype::text, \
                     CASE WHEN con.contype IN ('c', 'x', 't') OR con.condeferrable OR con.confmatchtype = 'f' \
                          THEN pg_get_constraintdef(con.oid) ELSE '' END, \
-                    con.condeferrable, con.confmatchtype::text \
+                    con.condeferrable, con.confmatchtype::text, con.condeferred \
              FROM pg_constraint con \
              JOIN pg_class c ON c.oid = con.conrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -155,7 +155,8 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         match kind.as_str() {
             "x" => found.push(unmanaged("exclusion constraint")),
             "t" => found.push(unmanaged("constraint trigger")),
-            _ if row.get::<_, bool>(9) => found.push(Unmanaged::new(
+            // A deferrable foreign key is modelled; a deferrable key is not.
+            "p" | "u" if row.get::<_, bool>(9) => found.push(Unmanaged::new(
                 "deferrable constraint",
                 &qualified,
                 format!("{definition}; schema.toml declares it not deferrable"),
@@ -183,6 +184,8 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
                 referenced_columns: row.get(5),
                 on_delete: action(&row.get::<_, String>(6)),
                 on_update: action(&row.get::<_, String>(7)),
+                deferrable: row.get(9),
+                initially_deferred: row.get(11),
             }),
         }
     }
@@ -191,29 +194,33 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
     // expression), its definition as the server prints it, its operator class
     // when not the default, its sort options. `modelled`: a method the model
     // names and no key collation other than its column's (or the default).
+    // pg_get_indexdef, the costly part, only where its text is used: for an
+    // expression key, and in full for an index the model leaves out. The
+    // arrays are one scalar lookup per element of a single unnest, which keeps
+    // the element order without a sort per index.
     let indexes = client.query(
         &format!(
             "SELECT t.relname::text, i.relname::text, ix.indisunique, am.amname::text, ix.indnkeyatts::int, \
-                    ARRAY(SELECT a.attname::text FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(attnum, ord) \
-                          LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum <> 0 \
-                          ORDER BY k.ord), \
-                    ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) FROM generate_series(1, ix.indnatts::int) k ORDER BY k), \
-                    ARRAY(SELECT CASE WHEN oc.opcdefault THEN NULL ELSE oc.opcname::text END \
-                          FROM unnest(ix.indclass::oid[]) WITH ORDINALITY c(oid, ord) JOIN pg_opclass oc ON oc.oid = c.oid \
-                          ORDER BY c.ord), \
+                    ARRAY(SELECT (SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attnum = k.attnum) \
+                          FROM unnest(ix.indkey::int2[]) k(attnum)), \
+                    ARRAY(SELECT CASE WHEN ix.indkey[k - 1] = 0 THEN pg_get_indexdef(ix.indexrelid, k, true) ELSE '' END \
+                          FROM generate_series(1, ix.indnatts::int) k), \
+                    ARRAY(SELECT (SELECT CASE WHEN oc.opcdefault THEN NULL ELSE oc.opcname::text END FROM pg_opclass oc WHERE oc.oid = c.oid) \
+                          FROM unnest(ix.indclass::oid[]) c(oid)), \
                     ix.indoption::int2[], \
                     pg_get_expr(ix.indpred, ix.indrelid, true), \
                     ix.indnullsnotdistinct, \
-                    am.amname IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') \
-                      AND NOT EXISTS (SELECT 1 FROM unnest(ix.indkey::int2[], ix.indcollation::oid[]) k(attnum, coll) \
-                          LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum <> 0 \
-                          WHERE k.coll IS NOT NULL AND k.coll <> 0 AND k.coll <> COALESCE(NULLIF(a.attcollation, 0), 100)), \
-                    pg_get_indexdef(ix.indexrelid) \
+                    m.modelled, \
+                    CASE WHEN m.modelled THEN '' ELSE pg_get_indexdef(ix.indexrelid) END \
              FROM pg_index ix \
              JOIN pg_class i ON i.oid = ix.indexrelid \
              JOIN pg_am am ON am.oid = i.relam \
              JOIN pg_class t ON t.oid = ix.indrelid \
              JOIN pg_namespace n ON n.oid = t.relnamespace \
+             CROSS JOIN LATERAL (SELECT am.amname IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') \
+                      AND NOT EXISTS (SELECT 1 FROM unnest(ix.indkey::int2[], ix.indcollation::oid[]) k(attnum, coll) \
+                          LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum <> 0 \
+                          WHERE k.coll IS NOT NULL AND k.coll <> 0 AND k.coll <> COALESCE(NULLIF(a.attcollation, 0), 100)) AS modelled) m \
              WHERE n.nspname = current_schema() AND t.relname NOT IN {INTERNAL} \
                AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
              ORDER BY t.oid, i.oid"

@@ -1096,6 +1096,8 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
                     referenced_columns: vec!["id".into()],
                     on_delete: Default::default(),
                     on_update: Default::default(),
+                    deferrable: false,
+                    initially_deferred: false,
                 },
             },
             Change::AddUnique {

@@ -154,6 +154,7 @@ fn read_constraints(
         };
         let table = &mut tables[index];
         let mut unnamed = 0;
+        let mut matched: Vec<String> = Vec::new();
         for constraint in constraints(&sql) {
             match constraint.kind {
                 ConstraintKind::Check(expression) => {
@@ -192,14 +193,22 @@ fn read_constraints(
                         }
                     }
                 }
-                ConstraintKind::ForeignKey(columns) => {
+                ConstraintKind::ForeignKey(columns, deferral) => {
+                    // The first key on these columns not yet matched to a clause
+                    // (two keys may share their columns).
+                    let Some(fk) = table
+                        .foreign_keys
+                        .iter_mut()
+                        .find(|f| f.columns == columns && !matched.contains(&f.name))
+                    else {
+                        continue;
+                    };
                     if let Some(name) = constraint.name {
-                        if let Some(fk) =
-                            table.foreign_keys.iter_mut().find(|f| f.columns == columns)
-                        {
-                            fk.name = name;
-                        }
+                        fk.name = name;
                     }
+                    matched.push(fk.name.clone());
+                    fk.deferrable = deferral.deferrable;
+                    fk.initially_deferred = deferral.initially_deferred;
                 }
             }
         }
@@ -241,6 +250,8 @@ fn read_foreign_keys(
                     referenced_columns: to.into_iter().collect(),
                     on_update: parse_action(&row.get::<_, String>(5)?),
                     on_delete: parse_action(&row.get::<_, String>(6)?),
+                    deferrable: false,
+                    initially_deferred: false,
                 },
             )),
         }

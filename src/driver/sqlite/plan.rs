@@ -639,6 +639,8 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
             referenced_columns: vec!["id".into()],
             on_delete: Default::default(),
             on_update: Default::default(),
+            deferrable: false,
+            initially_deferred: false,
         };
         let mentor_index = Index::on_columns("ix_hero_mentor_id", vec!["mentor_id".into()], false);
         vec![

@@ -48,13 +48,6 @@ fn table_clauses(table: &str, sql: &str, found: &mut Vec<Unmanaged>) {
                 table,
                 "schema.toml declares INTEGER PRIMARY KEY, which may reuse the ids of deleted rows",
             )),
-            "DEFERRABLE" if i == 0 || word(i - 1).as_deref() != Some("NOT") => {
-                found.push(Unmanaged::new(
-                    "deferrable foreign key of table",
-                    table,
-                    "schema.toml declares it not deferrable",
-                ))
-            }
             "COLLATE" => found.push(Unmanaged::new(
                 "collation in table",
                 table,
@@ -86,10 +79,19 @@ pub enum ConstraintKind {
     Check(String),
     PrimaryKey(Vec<String>),
     Unique(Vec<String>),
-    ForeignKey(Vec<String>),
+    ForeignKey(Vec<String>, Deferral),
     /// A generated column's `[GENERATED ALWAYS] AS (…) [STORED | VIRTUAL]`:
     /// the expression as written, and whether it is STORED.
     Generated(String, bool),
+}
+
+/// A foreign key's `[NOT] DEFERRABLE [INITIALLY DEFERRED|IMMEDIATE]`, which
+/// SQLite keeps only in the CREATE TABLE text (`pragma_foreign_key_list` has
+/// no column for it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Deferral {
+    pub deferrable: bool,
+    pub initially_deferred: bool,
 }
 
 /// A constraint clause: its `CONSTRAINT name`, if any, and the column it is
@@ -130,6 +132,7 @@ pub fn constraints(sql: &str) -> Vec<Constraint> {
             .contains(&first.as_str()))
         .then(|| unquote(tokens[i].text));
         let mut name = None;
+        let item_start = found.len();
         let mut j = i;
         let mut depth = 0;
         while j < end {
@@ -188,7 +191,23 @@ pub fn constraints(sql: &str) -> Vec<Constraint> {
                 "FOREIGN" if upper(j + 1).as_deref() == Some("KEY") => {
                     let (columns, next) = columns_at(j + 2);
                     j = next;
-                    Some(ConstraintKind::ForeignKey(columns))
+                    Some(ConstraintKind::ForeignKey(columns, Deferral::default()))
+                }
+                "DEFERRABLE" => {
+                    // Belongs to the foreign key just read in this item.
+                    let not = j > i && upper(j - 1).as_deref() == Some("NOT");
+                    let deferred = upper(j + 1).as_deref() == Some("INITIALLY")
+                        && upper(j + 2).as_deref() == Some("DEFERRED");
+                    if let Some(Constraint {
+                        kind: ConstraintKind::ForeignKey(_, deferral),
+                        ..
+                    }) = found[item_start..].last_mut()
+                    {
+                        deferral.deferrable = !not;
+                        deferral.initially_deferred = !not && deferred;
+                    }
+                    j += 1;
+                    None
                 }
                 "AS" if column.is_some() && upper(j + 1).as_deref() == Some("(") => {
                     let close = matching(&tokens, j + 1);
@@ -201,7 +220,10 @@ pub fn constraints(sql: &str) -> Vec<Constraint> {
                 }
                 "REFERENCES" if column.is_some() => {
                     j += 1;
-                    Some(ConstraintKind::ForeignKey(column.iter().cloned().collect()))
+                    Some(ConstraintKind::ForeignKey(
+                        column.iter().cloned().collect(),
+                        Deferral::default(),
+                    ))
                 }
                 _ => {
                     j += 1;
@@ -363,12 +385,44 @@ mod tests {
                 "STRICT table `t`",
             ]
         );
+        // A deferrable foreign key is modelled (read by `constraints`).
         assert!(
             clauses("CREATE TABLE t (a INTEGER REFERENCES b DEFERRABLE INITIALLY DEFERRED)")
-                .iter()
-                .any(|line| line.starts_with("deferrable"))
+                .is_empty()
         );
-        assert!(clauses("CREATE TABLE t (a INTEGER REFERENCES b NOT DEFERRABLE)").is_empty());
+    }
+
+    #[test]
+    fn foreign_keys_carry_their_deferral() {
+        let deferral = |sql: &str| -> Vec<Deferral> {
+            constraints(sql)
+                .into_iter()
+                .filter_map(|c| match c.kind {
+                    ConstraintKind::ForeignKey(_, deferral) => Some(deferral),
+                    _ => None,
+                })
+                .collect()
+        };
+        let (none, deferrable, deferred) = (
+            Deferral::default(),
+            Deferral {
+                deferrable: true,
+                initially_deferred: false,
+            },
+            Deferral {
+                deferrable: true,
+                initially_deferred: true,
+            },
+        );
+        assert_eq!(
+            deferral(
+                "CREATE TABLE t (a INTEGER REFERENCES b DEFERRABLE INITIALLY DEFERRED, \
+                 c INT REFERENCES d NOT DEFERRABLE, e INT, f INT, \
+                 FOREIGN KEY (e, f) REFERENCES g (x, y) ON DELETE CASCADE DEFERRABLE INITIALLY IMMEDIATE, \
+                 CONSTRAINT h FOREIGN KEY (f) REFERENCES i (z) deferrable)"
+            ),
+            [deferred, none, deferrable, deferrable]
+        );
     }
 
     #[test]
@@ -398,7 +452,7 @@ mod tests {
                 Constraint {
                     name: None,
                     column: column("qty"),
-                    kind: ConstraintKind::ForeignKey(strings(&["qty"]))
+                    kind: ConstraintKind::ForeignKey(strings(&["qty"]), Deferral::default())
                 },
                 Constraint {
                     name: None,
@@ -413,7 +467,7 @@ mod tests {
                 Constraint {
                     name: column("fk_t"),
                     column: None,
-                    kind: ConstraintKind::ForeignKey(strings(&["note"]))
+                    kind: ConstraintKind::ForeignKey(strings(&["note"]), Deferral::default())
                 },
             ]
         );

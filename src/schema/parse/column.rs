@@ -236,12 +236,12 @@ impl Parser<'_> {
             Some((target_table, target_column, spans, explicit_name)) => {
                 self.references.push(PendingReference {
                     table: table.name.clone(),
-                    column: column_name.clone(),
+                    columns: vec![column_name.clone()],
                     target_table: target_table.clone(),
                     target_table_span: spans.0,
-                    target_column: target_column.clone(),
+                    target_columns: vec![target_column.clone()],
                     target_column_span: spans.1,
-                    type_span,
+                    type_spans: vec![type_span],
                 });
                 let columns = vec![column_name.clone()];
                 let fk_name =
@@ -258,6 +258,8 @@ impl Parser<'_> {
                     referenced_columns: vec![target_column],
                     on_delete,
                     on_update,
+                    deferrable: false,
+                    initially_deferred: false,
                 });
             }
             None => {

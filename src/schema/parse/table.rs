@@ -18,6 +18,7 @@ const TABLE_KEYS: &[&str] = &[
     "renamed_from",
     "check",
     "comment",
+    "foreign_keys",
 ];
 
 impl Parser<'_> {
@@ -71,6 +72,7 @@ impl Parser<'_> {
                 "renamed_from" => table.renamed_from = self.reader.string("renamed_from", value),
                 "check" => self.table_checks(&mut table, value),
                 "comment" => table.comment = self.comment(value),
+                "foreign_keys" => self.table_foreign_keys(&mut table, value),
                 _ => self
                     .reader
                     .unknown_key(key, &format!("table `{table_name}`"), TABLE_KEYS),
