@@ -537,6 +537,27 @@ impl Database for PostgresDatabase {
         Ok(Some(rows))
     }
 
+    /// One statement, one round trip, outside any transaction: the rows of the
+    /// current schema's history table (the one `table_exists` would find), none
+    /// when it has none.
+    fn applied_patches(&mut self) -> Result<Vec<crate::driver::AppliedPatch>> {
+        let table = crate::driver::patch_history::PATCH_HISTORY_TABLE;
+        let sql = crate::driver::patch_history::SELECT_PATCH_HISTORY.replace(
+            " ORDER BY",
+            &format!(
+                " WHERE {} ORDER BY",
+                &TABLE_EXISTS.replace("$1", &literal(table))["SELECT ".len()..]
+            ),
+        );
+        match self.client.simple_query(&sql) {
+            Ok(messages) => crate::driver::patch_history::parse(text_rows(messages)),
+            Err(error) if error.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
+                Ok(Vec::new())
+            }
+            Err(error) => Err(query_error(&error)),
+        }
+    }
+
     fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>> {
         let transaction = self
             .client
@@ -620,15 +641,69 @@ impl Transaction for PostgresTransaction<'_> {
     fn table_exists(&mut self, name: &str) -> Result<bool> {
         // A plain catalog query, not to_regclass(): its cached lookup can miss a
         // table another session committed while this one waited for the lock.
-        self.transaction
-            .query_one(TABLE_EXISTS, &[&name])
-            .map(|row| row.get(0))
-            .map_err(|e| query_error(&e))
+        // The name goes in as a literal: one round trip, not a prepare and an
+        // execute.
+        let sql = TABLE_EXISTS.replace("$1", &literal(name));
+        let messages = self
+            .transaction
+            .simple_query(&sql)
+            .map_err(|e| query_error(&e))?;
+        Ok(text_rows(messages)
+            .first()
+            .is_some_and(|row| row.first() == Some(&SqlValue::Text("t".into()))))
+    }
+
+    /// The existence check, then the CREATE or the read: two round trips
+    /// instead of six, and the same table (the current schema's) as
+    /// [`Transaction::table_exists`] finds.
+    fn ensure_patch_history_rows(&mut self) -> Option<Result<Vec<Vec<SqlValue>>>> {
+        let table = crate::driver::patch_history::PATCH_HISTORY_TABLE;
+        Some((|| {
+            if !self.table_exists(table)? {
+                let create = format!(
+                    "CREATE TABLE {table} {}",
+                    crate::driver::patch_history::PATCH_HISTORY_COLUMNS
+                );
+                self.transaction
+                    .batch_execute(&create)
+                    .map_err(|e| query_error(&e))?;
+                return Ok(Vec::new());
+            }
+            let messages = self
+                .transaction
+                .simple_query(crate::driver::patch_history::SELECT_PATCH_HISTORY)
+                .map_err(|e| query_error(&e))?;
+            Ok(text_rows(messages))
+        })())
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
         self.transaction.commit().map_err(|e| query_error(&e))
     }
+}
+
+/// `text` as an SQL string literal (standard_conforming_strings is on: only
+/// quotes are doubled).
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The rows of a simple query, every value as text (NULL as null).
+fn text_rows(messages: Vec<postgres::SimpleQueryMessage>) -> Vec<Vec<SqlValue>> {
+    messages
+        .into_iter()
+        .filter_map(|message| match message {
+            postgres::SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| {
+                        row.get(i)
+                            .map_or(SqlValue::Null, |text| SqlValue::Text(text.to_string()))
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Each statement of `sql` as its own simple-query message, so each runs and
