@@ -1,6 +1,7 @@
 //! The patch history table. Its SQL is plain enough to be shared by every driver.
 
 use super::{SqlValue, Transaction};
+use crate::schema::Type;
 use crate::{Error, Result};
 
 pub const PATCH_HISTORY_TABLE: &str = "strata_patch_history";
@@ -89,7 +90,11 @@ pub fn parse(rows: Vec<Vec<SqlValue>>) -> Result<Vec<AppliedPatch>> {
 }
 
 pub fn record(transaction: &mut dyn Transaction, patch: &AppliedPatch) -> Result<()> {
-    let placeholders: Vec<String> = (1..=5).map(|n| transaction.placeholder(n, None)).collect();
+    // Typed placeholders: PostgreSQL then binds the row in one round trip.
+    let types = [Type::Text, Type::Text, Type::BigInt, Type::Text, Type::BigInt];
+    let placeholders: Vec<String> = (1..=5)
+        .map(|n| transaction.placeholder(n, Some(&types[n - 1])))
+        .collect();
     transaction.execute(
         &format!(
             "INSERT INTO {PATCH_HISTORY_TABLE} (name, checksum, rows_changed, applied_at, duration_ms) VALUES ({})",

@@ -573,6 +573,65 @@ struct PostgresTransaction<'c> {
     transaction: postgres::Transaction<'c>,
 }
 
+impl PostgresTransaction<'_> {
+    /// `sql` with every parameter declared text: parse, bind and execute in one
+    /// round trip (a prepared statement takes two: the server must first say
+    /// what types it wants). Only for statements whose parameters the server
+    /// would take as text anyway ([`text_parameters_only`]).
+    fn typed(&mut self, sql: &str, params: &[SqlValue]) -> Result<(Vec<Vec<SqlValue>>, u64)> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let typed = params.iter().map(|p| {
+            (
+                p as &(dyn postgres::types::ToSql + Sync),
+                postgres::types::Type::TEXT,
+            )
+        });
+        let mut iter = self
+            .transaction
+            .query_typed_raw(sql, typed)
+            .map_err(|e| query_error(&e))?;
+        let mut rows = Vec::new();
+        while let Some(row) = iter.next().map_err(|e| query_error(&e))? {
+            rows.push(row_values(&row));
+        }
+        let changed = iter.rows_affected().unwrap_or(0);
+        Ok((rows, changed))
+    }
+}
+
+/// Whether every parameter of `sql` (`$1` … `$count`) is cast from text
+/// (`$n::text::TYPE`, as [`Transaction::placeholder`] writes a value for a
+/// column of known type), so declaring it text changes nothing. Statements
+/// with quotes or comments are left to the server to type: a `$n::text::`
+/// inside a string literal must not count.
+fn text_parameters_only(sql: &str, count: usize) -> bool {
+    if sql.contains('\'') || sql.contains("--") || sql.contains("/*") {
+        return false;
+    }
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        rest = &rest[at + 1..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            // `$$` or `$tag$`: a dollar-quoted string.
+            return false;
+        }
+        match rest[..digits].parse::<usize>() {
+            Ok(n) if (1..=count).contains(&n) && rest[digits..].starts_with("::text::") => {}
+            _ => return false,
+        }
+        rest = &rest[digits..];
+    }
+    true
+}
+
+/// A row's values, whatever their types.
+fn row_values(row: &postgres::Row) -> Vec<SqlValue> {
+    (0..row.len())
+        .map(|i| row.get::<_, values::AnyValue>(i).0)
+        .collect()
+}
+
 impl Transaction for PostgresTransaction<'_> {
     /// Typed values travel as text and are cast by the server (`$1::text::integer`),
     /// so every portable type, numeric and dates included, binds the same way.
@@ -589,23 +648,22 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>> {
+        if text_parameters_only(sql, params.len()) {
+            return self.typed(sql, params).map(|(rows, _)| rows);
+        }
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             params.iter().map(|p| p as _).collect();
         let rows = self
             .transaction
             .query(sql, &params)
             .map_err(|e| query_error(&e))?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| row.get::<_, values::AnyValue>(i).0)
-                    .collect()
-            })
-            .collect())
+        Ok(rows.iter().map(row_values).collect())
     }
 
     fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64> {
+        if text_parameters_only(sql, params.len()) {
+            return self.typed(sql, params).map(|(_, changed)| changed);
+        }
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             params.iter().map(|p| p as _).collect();
         self.transaction
@@ -719,4 +777,32 @@ fn one_statement_at_a_time(
         ran.push(statement.span);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_parameters_only;
+
+    /// Only statements whose every parameter is cast from text go in one round
+    /// trip with text parameters; anything the server must type is prepared.
+    #[test]
+    fn text_parameters_only_when_every_placeholder_is_cast_from_text() {
+        assert!(text_parameters_only(
+            r#"UPDATE "hero" SET "team_id" = $1::text::INTEGER WHERE "name" = $2::text::VARCHAR"#,
+            2
+        ));
+        assert!(text_parameters_only(
+            "SELECT name FROM strata_patch_history ORDER BY name",
+            0
+        ));
+        for prepared in [
+            "INSERT INTO strata_patch_history (name) VALUES ($1)",
+            r#"SELECT "id" FROM "t" WHERE "a" = $1::text::INTEGER AND "b" = $2"#,
+            r#"SELECT "id" FROM "t" WHERE "a" = $10::text::INTEGER"#,
+            r#"SELECT '$1::text::x', "id" FROM "t" WHERE "a" = $1"#,
+            "SELECT $$ $1::text::int $$ FROM t -- $1",
+        ] {
+            assert!(!text_parameters_only(prepared, 2), "{prepared}");
+        }
+    }
 }
