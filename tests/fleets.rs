@@ -346,10 +346,7 @@ fn tenants_share_an_inspection_only_when_their_history_is_the_same() {
     let ahead = PgDatabase::named();
     // `behind` and `ahead` were set up before the project got V2 and patch 0003.
     for database in [&behind, &ahead] {
-        common::strata_ok(
-            project,
-            &["setup", "--database-url", database.url.as_str()],
-        );
+        common::strata_ok(project, &["setup", "--database-url", database.url.as_str()]);
     }
     // `ahead` has a V3 this project has never seen.
     ahead.execute(

@@ -9,8 +9,9 @@ use crate::driver::{connect, AppliedPatch, Database, DatabaseUrl, MigrationScrip
 use crate::error::exit;
 use crate::migrate::{load_migrations, migration_status, schema_at};
 use crate::patch::{
-    apply_patches_with, check_pins, check_sql, failed_validation_note, load_patches, new_patch, stops,
-    validate_patch, Change, PatchEvent, PatchFile, PatchOptions, RowChange, SchemaMemo, Stage,
+    apply_patches_with, check_pins, check_sql, failed_validation_note, load_patches, new_patch,
+    stops, validate_patch, Change, PatchEvent, PatchFile, PatchOptions, RowChange, SchemaMemo,
+    Stage,
 };
 use crate::project::Project;
 use crate::schema::Schema;
@@ -168,9 +169,12 @@ pub(crate) fn migrate_and_patch(
     migrations.say_if_nothing_applied();
     // The last stage applies the unpinned patches; when every pending patch was
     // pinned and has had its stage, it would only read the history again.
-    let left = pending
-        .iter()
-        .any(|patch| patch.after.as_ref().is_none_or(|pin| Some(pin.version) > reached));
+    let left = pending.iter().any(|patch| {
+        patch
+            .after
+            .as_ref()
+            .is_none_or(|pin| Some(pin.version) > reached)
+    });
     if reached.is_none() || left {
         run.stage(database, &files, Stage::All, &scripts)?;
     }
@@ -314,14 +318,13 @@ impl PatchRun {
         let printer = &mut self.printer;
         printer.progress = Some(output::Progress::start("patching", "rows"));
         let schemas = self.schemas.clone();
-        let mut schema_of =
-            |database: &mut dyn Database, patches: &[AppliedPatch]| match &schemas {
-                Some(memo) => {
-                    let migrations = crate::migrate::applied_migrations(database, scripts)?;
-                    memo.schema(database, &migrations, patches)
-                }
-                None => database.inspect(),
-            };
+        let mut schema_of = |database: &mut dyn Database, patches: &[AppliedPatch]| match &schemas {
+            Some(memo) => {
+                let migrations = crate::migrate::applied_migrations(database, scripts)?;
+                memo.schema(database, &migrations, patches)
+            }
+            None => database.inspect(),
+        };
         let result = apply_patches_with(
             database,
             files,

@@ -91,7 +91,13 @@ pub fn parse(rows: Vec<Vec<SqlValue>>) -> Result<Vec<AppliedPatch>> {
 
 pub fn record(transaction: &mut dyn Transaction, patch: &AppliedPatch) -> Result<()> {
     // Typed placeholders: PostgreSQL then binds the row in one round trip.
-    let types = [Type::Text, Type::Text, Type::BigInt, Type::Text, Type::BigInt];
+    let types = [
+        Type::Text,
+        Type::Text,
+        Type::BigInt,
+        Type::Text,
+        Type::BigInt,
+    ];
     let placeholders: Vec<String> = (1..=5)
         .map(|n| transaction.placeholder(n, Some(&types[n - 1])))
         .collect();

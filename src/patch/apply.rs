@@ -159,9 +159,14 @@ pub fn apply_patches(
     options: PatchOptions,
     on_event: &mut dyn FnMut(PatchEvent<'_>),
 ) -> Result<usize> {
-    apply_patches_with(database, files, stage, options, on_event, &mut |database, _| {
-        database.inspect()
-    })
+    apply_patches_with(
+        database,
+        files,
+        stage,
+        options,
+        on_event,
+        &mut |database, _| database.inspect(),
+    )
 }
 
 /// [`apply_patches`], with the schema the patches are checked and bound against

@@ -120,7 +120,11 @@ mod tests {
         let base = key(pg, &[migration(1, 7)], &[patch("0001_a", "x")]);
         assert_eq!(base, key(pg, &[migration(1, 7)], &[patch("0001_a", "x")]));
         for other in [
-            key(pg, &[migration(1, 7), migration(2, 8)], &[patch("0001_a", "x")]),
+            key(
+                pg,
+                &[migration(1, 7), migration(2, 8)],
+                &[patch("0001_a", "x")],
+            ),
             key(pg, &[], &[patch("0001_a", "x")]),
             key(pg, &[migration(1, 9)], &[patch("0001_a", "x")]),
             key(pg, &[migration(1, 7)], &[]),

@@ -13,8 +13,8 @@ mod stream;
 mod validate;
 
 pub use apply::{
-    apply_patches, apply_patches_with, patch_problems, patch_status, PatchEvent, PatchOptions, PatchState,
-    PatchStatusLine, Stage,
+    apply_patches, apply_patches_with, patch_problems, patch_status, PatchEvent, PatchOptions,
+    PatchState, PatchStatusLine, Stage,
 };
 pub use file::{
     load_patch, load_patches, patches_in_memory, Assignment, Operation, OperationKind, PatchBody,
