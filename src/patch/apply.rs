@@ -169,6 +169,10 @@ pub fn apply_patches(
     )
 }
 
+/// Where [`apply_patches_with`] gets the schema of a database whose patch
+/// history is the one given.
+pub type SchemaOf<'a> = dyn FnMut(&mut dyn Database, &[AppliedPatch]) -> Result<Schema> + 'a;
+
 /// [`apply_patches`], with the schema the patches are checked and bound against
 /// from `schema_of` (given the database and its patch history) instead of a
 /// fresh inspection: a fleet inspects once per migration and patch history
@@ -179,7 +183,7 @@ pub fn apply_patches_with(
     stage: Stage,
     options: PatchOptions,
     on_event: &mut dyn FnMut(PatchEvent<'_>),
-    schema_of: &mut dyn FnMut(&mut dyn Database, &[AppliedPatch]) -> Result<Schema>,
+    schema_of: &mut SchemaOf<'_>,
 ) -> Result<usize> {
     let history = database.applied_patches()?;
     let status = patch_status(&history, files);
