@@ -330,3 +330,112 @@ fn fail_fast_starts_nothing_after_a_failure() {
         expected_heroes()
     );
 }
+
+/// A fleet checks patches against one inspection per migration and patch
+/// history: tenants with the same history share it, a tenant behind gets the
+/// one its history leads to, and a tenant ahead of the project is refused on
+/// its own, exactly as it would be alone.
+#[test]
+fn tenants_share_an_inspection_only_when_their_history_is_the_same() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    copy_example_project(project);
+    let fresh_a = PgDatabase::named();
+    let behind = PgDatabase::named();
+    let fresh_b = PgDatabase::named();
+    let ahead = PgDatabase::named();
+    // `behind` and `ahead` were set up before the project got V2 and patch 0003.
+    for database in [&behind, &ahead] {
+        common::strata_ok(project, &["setup", "--database-url", database.url.as_str()]);
+    }
+    // `ahead` has a V3 this project has never seen.
+    ahead.execute(
+        "INSERT INTO refinery_schema_history (version, name, applied_on, checksum) \
+         VALUES (3, 'from_elsewhere', '2026-01-01T00:00:00Z', '1')",
+    );
+    std::fs::write(
+        project.join("migrations/postgres/V2__hero_power.sql"),
+        "ALTER TABLE hero ADD COLUMN power VARCHAR;\n",
+    )
+    .unwrap();
+    strata::migrate::integrity::rehash(&project.join("migrations/postgres")).unwrap();
+    // Unpinned: it runs after V2, on a schema with `power`. Checked against the
+    // V1 schema it would fail (no column `power`).
+    std::fs::write(
+        project.join("patches/0003_spider_boy_gets_a_power.toml"),
+        "description = \"Spider-Boy gets a power\"\n\n[[update]]\ntable = \"hero\"\n\
+         where = { name = \"Spider-Boy\" }\nset = { power = \"webs\" }\nexpect_rows = 1\n",
+    )
+    .unwrap();
+    let mut list = String::new();
+    for (name, database) in [
+        ("fresh_a", &fresh_a),
+        ("behind", &behind),
+        ("fresh_b", &fresh_b),
+        ("ahead", &ahead),
+    ] {
+        list.push_str(&format!("{name} = {}\n", database.url));
+    }
+    std::fs::write(project.join("fleet.txt"), list).unwrap();
+
+    // One at a time, so which target inspects is known.
+    let run = strata(
+        project,
+        &[
+            "--format",
+            "json",
+            "setup",
+            "--targets",
+            "fleet.txt",
+            "--parallel",
+            "1",
+        ],
+    );
+    // Refused (exit 5), as `strata setup` on that database alone would be.
+    assert_eq!(run.code, 5, "{}\n{}", run.stdout, run.stderr);
+    let document: Value = serde_json::from_str(&run.stdout).unwrap();
+    let states: Vec<&str> = document["targets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["state"].as_str().unwrap())
+        .collect();
+    assert_eq!(states, ["ok", "ok", "ok", "failed"]);
+    let error = document["targets"][3]["error"].as_str().unwrap();
+    assert!(
+        error.contains(
+            "V3__from_elsewhere.sql was applied to this database but is missing from the migrations folder"
+        ),
+        "{error}"
+    );
+    // fresh_a inspects at V1 (patches 0001, 0002) and at V2 (patch 0003);
+    // behind needs only the V2 one, fresh_b both: reused, not inspected again.
+    assert_eq!(
+        document["schemas"],
+        serde_json::json!({ "inspected": 2, "reused": 3 })
+    );
+    let powers = "SELECT name, coalesce(power, '-') FROM hero ORDER BY name";
+    for database in [&fresh_a, &behind, &fresh_b] {
+        assert_eq!(database.rows(HISTORY), ["1", "2"]);
+        assert_eq!(
+            database.rows(PATCHES),
+            [
+                "0001_heroes_and_teams",
+                "0002_spider_boy_joins_preventers",
+                "0003_spider_boy_gets_a_power"
+            ]
+        );
+        assert_eq!(database.rows(HEROES), expected_heroes());
+        assert_eq!(
+            database.rows(powers),
+            ["Deadpond|-", "Rusty-Man|-", "Spider-Boy|webs"]
+        );
+    }
+    // The refused tenant is as it was: V1, its two patches, no `power`.
+    assert_eq!(ahead.rows(HISTORY), ["1", "3"]);
+    assert_eq!(ahead.rows(PATCHES), expected_patches());
+    assert_eq!(
+        ahead.rows("SELECT count(*) FROM information_schema.columns WHERE column_name = 'power'"),
+        ["0"]
+    );
+}

@@ -388,6 +388,9 @@ pub(crate) struct Context {
     pub target: Option<DatabaseUrl>,
     pub lock_timeout: Duration,
     pub connect: ConnectOptions,
+    /// In a fleet: the schemas inspected so far, by migration and patch
+    /// history, so targets with the same history are not inspected again.
+    pub schemas: Option<std::sync::Arc<crate::patch::SchemaMemo>>,
 }
 
 impl Context {
@@ -461,6 +464,7 @@ pub fn run(cli: Cli) -> crate::Result<i32> {
             ddl_lock_timeout: Duration::from_secs(db.ddl_lock_timeout),
             lock_timeout: Duration::from_secs(db.lock_timeout),
         },
+        schemas: None,
     };
     let needs_project = !matches!(
         cli.command,

@@ -5,12 +5,13 @@ use serde_json::{json, Value};
 use super::migrate::{dialect_folder, migrate_to, MigrationsReport};
 use super::output::{self, say};
 use super::{plural, Context};
-use crate::driver::{connect, Database, DatabaseUrl, MigrationScript, SqlValue};
+use crate::driver::{connect, AppliedPatch, Database, DatabaseUrl, MigrationScript, SqlValue};
 use crate::error::exit;
 use crate::migrate::{load_migrations, migration_status, schema_at};
 use crate::patch::{
-    apply_patches, check_pins, check_sql, failed_validation_note, load_patches, new_patch, stops,
-    validate_patch, Change, PatchEvent, PatchFile, PatchOptions, RowChange, Stage,
+    apply_patches_with, check_pins, check_sql, failed_validation_note, load_patches, new_patch,
+    stops, validate_patch, Change, PatchEvent, PatchFile, PatchOptions, RowChange, SchemaMemo,
+    Stage,
 };
 use crate::project::Project;
 use crate::schema::Schema;
@@ -31,9 +32,10 @@ pub fn run(context: &Context, options: PatchOptions, migrate_first: bool) -> Res
         require_migrated(&context.project, &url, database.as_mut())?;
         let files = load_patches(&context.project.patches_dir())?;
         let folder = context.project.migrations_dir(dialect_folder(&url));
-        check_pins(&files, &load_migrations(&folder)?, &folder)?;
-        let mut run = PatchRun::start(options);
-        run.stage(database.as_mut(), &files, Stage::All)?;
+        let scripts = load_migrations(&folder)?;
+        check_pins(&files, &scripts, &folder)?;
+        let mut run = PatchRun::start(options, context);
+        run.stage(database.as_mut(), &files, Stage::All, &scripts)?;
         (None, run.finish())
     };
     let mut document = json!({
@@ -125,14 +127,14 @@ pub(crate) fn migrate_and_patch(
         .collect();
     let latest = scripts.last().map(|s| s.version);
     let mut migrations = MigrationsReport::new();
-    let mut run = PatchRun::start(options);
+    let mut run = PatchRun::start(options, context);
     if options.dry_run {
         // Nothing pending is pinned below a pending migration (or this refuses),
         // so migrating first and then one dry run of every patch is faithful.
         refuse_interleaved_dry_run(&pending, current, latest)?;
         migrate_to(context, url, database, None, &mut migrations)?;
         migrations.say_if_nothing_applied();
-        run.stage(database, &files, Stage::All)?;
+        run.stage(database, &files, Stage::All, &scripts)?;
         return Ok((migrations, run.finish()));
     }
     validate_ahead(
@@ -145,24 +147,37 @@ pub(crate) fn migrate_and_patch(
     )?;
     // An edited, missing or out-of-order migration stops everything before a
     // patch runs, as it did when all migrations ran first: `migrate` checks
-    // them even when it has nothing to apply.
-    migrate_to(
-        context,
-        url,
-        database,
-        Some(current.unwrap_or(0)),
-        &mut migrations,
-    )?;
+    // them even when it has nothing to apply. Each call below takes the lock and
+    // reads the history again, so calls that could change nothing are left out:
+    // on a database without migrations no patch runs before the first stop,
+    // whose call checks the same; once a stop is the latest migration, a last
+    // call has nothing left to apply.
+    let mut reached = None;
     if let Some(current) = current {
-        run.stage(database, &files, Stage::PinnedUpTo(current))?;
+        migrate_to(context, url, database, Some(current), &mut migrations)?;
+        run.stage(database, &files, Stage::PinnedUpTo(current), &scripts)?;
+        reached = Some(current);
     }
     for stop in stops(&pending, current) {
         migrate_to(context, url, database, Some(stop), &mut migrations)?;
-        run.stage(database, &files, Stage::PinnedUpTo(stop))?;
+        run.stage(database, &files, Stage::PinnedUpTo(stop), &scripts)?;
+        reached = Some(stop);
     }
-    migrate_to(context, url, database, None, &mut migrations)?;
+    if reached.is_none() || latest > reached {
+        migrate_to(context, url, database, None, &mut migrations)?;
+    }
     migrations.say_if_nothing_applied();
-    run.stage(database, &files, Stage::All)?;
+    // The last stage applies the unpinned patches; when every pending patch was
+    // pinned and has had its stage, it would only read the history again.
+    let left = pending.iter().any(|patch| {
+        patch
+            .after
+            .as_ref()
+            .is_none_or(|pin| Some(pin.version) > reached)
+    });
+    if reached.is_none() || left {
+        run.stage(database, &files, Stage::All, &scripts)?;
+    }
     Ok((migrations, run.finish()))
 }
 
@@ -259,10 +274,12 @@ pub(crate) struct PatchRun {
     printer: Printer,
     options: PatchOptions,
     applied: usize,
+    /// A fleet's inspected schemas (see [`SchemaMemo`]); none for one database.
+    schemas: Option<std::sync::Arc<SchemaMemo>>,
 }
 
 impl PatchRun {
-    pub fn start(options: PatchOptions) -> Self {
+    pub fn start(options: PatchOptions, context: &Context) -> Self {
         let verbose = output::settings().verbose;
         let printer = Printer {
             // Statements: on stdout (and in JSON) when asked for with --echo or
@@ -285,21 +302,37 @@ impl PatchRun {
                 ..options
             },
             applied: 0,
+            schemas: context.schemas.clone(),
         }
     }
 
-    /// Applies the pending patches `stage` selects.
+    /// Applies the pending patches `stage` selects; `scripts` are the
+    /// project's migrations (whose history, in a fleet, names the schema).
     pub fn stage(
         &mut self,
         database: &mut dyn Database,
         files: &[PatchFile],
         stage: Stage,
+        scripts: &[MigrationScript],
     ) -> Result<()> {
         let printer = &mut self.printer;
         printer.progress = Some(output::Progress::start("patching", "rows"));
-        let result = apply_patches(database, files, stage, self.options, &mut |event| {
-            printer.event(event)
-        });
+        let schemas = self.schemas.clone();
+        let mut schema_of = |database: &mut dyn Database, patches: &[AppliedPatch]| match &schemas {
+            Some(memo) => {
+                let migrations = crate::migrate::applied_migrations(database, scripts)?;
+                memo.schema(database, &migrations, patches)
+            }
+            None => database.inspect(),
+        };
+        let result = apply_patches_with(
+            database,
+            files,
+            stage,
+            self.options,
+            &mut |event| printer.event(event),
+            &mut schema_of,
+        );
         printer.progress = None;
         self.applied += result?;
         Ok(())

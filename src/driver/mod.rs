@@ -15,8 +15,8 @@ mod value;
 
 pub use lock::LockGuard;
 pub use patch_history::{
-    ensure as ensure_patch_history, read as read_patch_history, record as record_patch,
-    AppliedPatch,
+    ensure as ensure_patch_history, ensure_and_read as ensure_and_read_patch_history,
+    read as read_patch_history, record as record_patch, AppliedPatch,
 };
 pub use plan::{Plan, Reverse, Step};
 pub use registry::{dialect_names, Engine, ENGINES};
@@ -334,6 +334,14 @@ pub trait Transaction {
 
     /// Whether a table exists (the patch history, say).
     fn table_exists(&mut self, name: &str) -> Result<bool>;
+
+    /// Creates the patch history table when it is missing and returns its rows
+    /// (as `patch_history::SELECT_PATCH_HISTORY` selects them), in one round
+    /// trip; `None` when the engine has no such shortcut and the table is
+    /// looked for, created and read statement by statement.
+    fn ensure_patch_history_rows(&mut self) -> Option<Result<Vec<Vec<SqlValue>>>> {
+        None
+    }
 
     // The statement shapes the patch engine needs. The defaults are standard
     // SQL; an engine whose SQL differs overrides them.

@@ -11,8 +11,8 @@ use super::row::{Change, ColumnChange, ColumnValue, Reference, RowChange};
 use super::stream::{self, Rows};
 use super::validate::{check_sql, validate_patch};
 use crate::driver::{
-    ensure_patch_history, read_patch_history, record_patch, AppliedPatch, Condition, Database,
-    SqlValue, Transaction,
+    ensure_and_read_patch_history, record_patch, AppliedPatch, Condition, Database, SqlValue,
+    Transaction,
 };
 use crate::schema::{Schema, Table};
 use crate::text::line_column;
@@ -159,7 +159,34 @@ pub fn apply_patches(
     options: PatchOptions,
     on_event: &mut dyn FnMut(PatchEvent<'_>),
 ) -> Result<usize> {
-    let status = patch_status(&database.applied_patches()?, files);
+    apply_patches_with(
+        database,
+        files,
+        stage,
+        options,
+        on_event,
+        &mut |database, _| database.inspect(),
+    )
+}
+
+/// Where [`apply_patches_with`] gets the schema of a database whose patch
+/// history is the one given.
+pub type SchemaOf<'a> = dyn FnMut(&mut dyn Database, &[AppliedPatch]) -> Result<Schema> + 'a;
+
+/// [`apply_patches`], with the schema the patches are checked and bound against
+/// from `schema_of` (given the database and its patch history) instead of a
+/// fresh inspection: a fleet inspects once per migration and patch history
+/// ([`SchemaMemo`]), not once per target.
+pub fn apply_patches_with(
+    database: &mut dyn Database,
+    files: &[PatchFile],
+    stage: Stage,
+    options: PatchOptions,
+    on_event: &mut dyn FnMut(PatchEvent<'_>),
+    schema_of: &mut SchemaOf<'_>,
+) -> Result<usize> {
+    let history = database.applied_patches()?;
+    let status = patch_status(&history, files);
     let problems = patch_problems(&status);
     if !problems.is_empty() {
         return Err(Error::Refused(format!(
@@ -181,7 +208,7 @@ pub fn apply_patches(
     if pending.is_empty() {
         return Ok(0);
     }
-    let schema = database.inspect()?;
+    let schema = schema_of(database, &history)?;
     for patch in &pending {
         // Before anything runs, dry run or not: SQL that ends strata's transaction
         // would commit behind its back.
@@ -224,8 +251,7 @@ pub fn apply_patches(
         let mut transaction = database.begin_exclusive(options.lock_timeout, &mut |message| {
             on_event(PatchEvent::Waiting(message.to_string()))
         })?;
-        ensure_patch_history(transaction.as_mut())?;
-        if read_patch_history(transaction.as_mut())?
+        if ensure_and_read_patch_history(transaction.as_mut())?
             .iter()
             .any(|a| a.name == patch.name)
         {

@@ -5,6 +5,7 @@
 mod apply;
 mod batch;
 pub(crate) mod file;
+mod memo;
 mod new;
 pub(crate) mod pins;
 pub(crate) mod row;
@@ -12,13 +13,14 @@ mod stream;
 mod validate;
 
 pub use apply::{
-    apply_patches, patch_problems, patch_status, PatchEvent, PatchOptions, PatchState,
-    PatchStatusLine, Stage,
+    apply_patches, apply_patches_with, patch_problems, patch_status, PatchEvent, PatchOptions,
+    PatchState, PatchStatusLine, Stage,
 };
 pub use file::{
     load_patch, load_patches, patches_in_memory, Assignment, Operation, OperationKind, PatchBody,
     PatchFile, PatchValue, Pin, ValueKind,
 };
+pub use memo::SchemaMemo;
 pub use new::{new_patch, NewPatch};
 pub use pins::{check_pins, failed_validation_note, run_order, stops};
 pub use row::{Change, ColumnChange, ColumnValue, Reference, RowChange};

@@ -56,6 +56,11 @@ pub fn run(
 ) -> Result<i32> {
     let started = Instant::now();
     let parallel = options.parallel.clamp(1, targets.len().max(1));
+    // Every target of the fleet shares one memo of inspected schemas.
+    let memo = std::sync::Arc::new(crate::patch::SchemaMemo::default());
+    let mut context = context.clone();
+    context.schemas = Some(memo.clone());
+    let context = &context;
     say!(
         "{command}: {} ({parallel} at a time)",
         plural(targets.len(), "target")
@@ -135,9 +140,12 @@ pub fn run(
         total.push_str(&format!(", {skipped} not started"));
     }
     say!("{total} in {:.1} s.", elapsed.as_secs_f64());
-    output::json(&document(
-        command, &targets, &outcomes, options, parallel, elapsed,
-    ));
+    let mut document = document(command, &targets, &outcomes, options, parallel, elapsed);
+    // How often patches were checked against a live inspection, and how often
+    // against one made for a target with the same history (README, "Fleets").
+    let (inspected, reused) = memo.counts();
+    document["schemas"] = json!({ "inspected": inspected, "reused": reused });
+    output::json(&document);
     let interrupted = crate::driver::INTERRUPTED.load(Ordering::SeqCst);
     Ok(match failed.first() {
         _ if interrupted && skipped > 0 => exit::INTERRUPTED,

@@ -538,6 +538,27 @@ impl Database for PostgresDatabase {
         Ok(Some(rows))
     }
 
+    /// One statement, one round trip, outside any transaction: the rows of the
+    /// current schema's history table (the one `table_exists` would find), none
+    /// when it has none.
+    fn applied_patches(&mut self) -> Result<Vec<crate::driver::AppliedPatch>> {
+        let table = crate::driver::patch_history::PATCH_HISTORY_TABLE;
+        let sql = crate::driver::patch_history::SELECT_PATCH_HISTORY.replace(
+            " ORDER BY",
+            &format!(
+                " WHERE {} ORDER BY",
+                &TABLE_EXISTS.replace("$1", &literal(table))["SELECT ".len()..]
+            ),
+        );
+        match self.client.simple_query(&sql) {
+            Ok(messages) => crate::driver::patch_history::parse(text_rows(messages)),
+            Err(error) if error.code() == Some(&postgres::error::SqlState::UNDEFINED_TABLE) => {
+                Ok(Vec::new())
+            }
+            Err(error) => Err(query_error(&error)),
+        }
+    }
+
     fn begin_read(&mut self) -> Result<Box<dyn Transaction + '_>> {
         let transaction = self
             .client
@@ -551,6 +572,65 @@ impl Database for PostgresDatabase {
 
 struct PostgresTransaction<'c> {
     transaction: postgres::Transaction<'c>,
+}
+
+impl PostgresTransaction<'_> {
+    /// `sql` with every parameter declared text: parse, bind and execute in one
+    /// round trip (a prepared statement takes two: the server must first say
+    /// what types it wants). Only for statements whose parameters the server
+    /// would take as text anyway ([`text_parameters_only`]).
+    fn typed(&mut self, sql: &str, params: &[SqlValue]) -> Result<(Vec<Vec<SqlValue>>, u64)> {
+        use postgres::fallible_iterator::FallibleIterator;
+        let typed = params.iter().map(|p| {
+            (
+                p as &(dyn postgres::types::ToSql + Sync),
+                postgres::types::Type::TEXT,
+            )
+        });
+        let mut iter = self
+            .transaction
+            .query_typed_raw(sql, typed)
+            .map_err(|e| query_error(&e))?;
+        let mut rows = Vec::new();
+        while let Some(row) = iter.next().map_err(|e| query_error(&e))? {
+            rows.push(row_values(&row));
+        }
+        let changed = iter.rows_affected().unwrap_or(0);
+        Ok((rows, changed))
+    }
+}
+
+/// Whether every parameter of `sql` (`$1` … `$count`) is cast from text
+/// (`$n::text::TYPE`, as [`Transaction::placeholder`] writes a value for a
+/// column of known type), so declaring it text changes nothing. Statements
+/// with quotes or comments are left to the server to type: a `$n::text::`
+/// inside a string literal must not count.
+fn text_parameters_only(sql: &str, count: usize) -> bool {
+    if sql.contains('\'') || sql.contains("--") || sql.contains("/*") {
+        return false;
+    }
+    let mut rest = sql;
+    while let Some(at) = rest.find('$') {
+        rest = &rest[at + 1..];
+        let digits = rest.len() - rest.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        if digits == 0 {
+            // `$$` or `$tag$`: a dollar-quoted string.
+            return false;
+        }
+        match rest[..digits].parse::<usize>() {
+            Ok(n) if (1..=count).contains(&n) && rest[digits..].starts_with("::text::") => {}
+            _ => return false,
+        }
+        rest = &rest[digits..];
+    }
+    true
+}
+
+/// A row's values, whatever their types.
+fn row_values(row: &postgres::Row) -> Vec<SqlValue> {
+    (0..row.len())
+        .map(|i| row.get::<_, values::AnyValue>(i).0)
+        .collect()
 }
 
 impl Transaction for PostgresTransaction<'_> {
@@ -569,23 +649,22 @@ impl Transaction for PostgresTransaction<'_> {
     }
 
     fn query(&mut self, sql: &str, params: &[SqlValue]) -> Result<Vec<Vec<SqlValue>>> {
+        if text_parameters_only(sql, params.len()) {
+            return self.typed(sql, params).map(|(rows, _)| rows);
+        }
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             params.iter().map(|p| p as _).collect();
         let rows = self
             .transaction
             .query(sql, &params)
             .map_err(|e| query_error(&e))?;
-        Ok(rows
-            .iter()
-            .map(|row| {
-                (0..row.len())
-                    .map(|i| row.get::<_, values::AnyValue>(i).0)
-                    .collect()
-            })
-            .collect())
+        Ok(rows.iter().map(row_values).collect())
     }
 
     fn execute(&mut self, sql: &str, params: &[SqlValue]) -> Result<u64> {
+        if text_parameters_only(sql, params.len()) {
+            return self.typed(sql, params).map(|(_, changed)| changed);
+        }
         let params: Vec<&(dyn postgres::types::ToSql + Sync)> =
             params.iter().map(|p| p as _).collect();
         self.transaction
@@ -621,15 +700,69 @@ impl Transaction for PostgresTransaction<'_> {
     fn table_exists(&mut self, name: &str) -> Result<bool> {
         // A plain catalog query, not to_regclass(): its cached lookup can miss a
         // table another session committed while this one waited for the lock.
-        self.transaction
-            .query_one(TABLE_EXISTS, &[&name])
-            .map(|row| row.get(0))
-            .map_err(|e| query_error(&e))
+        // The name goes in as a literal: one round trip, not a prepare and an
+        // execute.
+        let sql = TABLE_EXISTS.replace("$1", &literal(name));
+        let messages = self
+            .transaction
+            .simple_query(&sql)
+            .map_err(|e| query_error(&e))?;
+        Ok(text_rows(messages)
+            .first()
+            .is_some_and(|row| row.first() == Some(&SqlValue::Text("t".into()))))
+    }
+
+    /// The existence check, then the CREATE or the read: two round trips
+    /// instead of six, and the same table (the current schema's) as
+    /// [`Transaction::table_exists`] finds.
+    fn ensure_patch_history_rows(&mut self) -> Option<Result<Vec<Vec<SqlValue>>>> {
+        let table = crate::driver::patch_history::PATCH_HISTORY_TABLE;
+        Some((|| {
+            if !self.table_exists(table)? {
+                let create = format!(
+                    "CREATE TABLE {table} {}",
+                    crate::driver::patch_history::PATCH_HISTORY_COLUMNS
+                );
+                self.transaction
+                    .batch_execute(&create)
+                    .map_err(|e| query_error(&e))?;
+                return Ok(Vec::new());
+            }
+            let messages = self
+                .transaction
+                .simple_query(crate::driver::patch_history::SELECT_PATCH_HISTORY)
+                .map_err(|e| query_error(&e))?;
+            Ok(text_rows(messages))
+        })())
     }
 
     fn commit(self: Box<Self>) -> Result<()> {
         self.transaction.commit().map_err(|e| query_error(&e))
     }
+}
+
+/// `text` as an SQL string literal (standard_conforming_strings is on: only
+/// quotes are doubled).
+fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\'', "''"))
+}
+
+/// The rows of a simple query, every value as text (NULL as null).
+fn text_rows(messages: Vec<postgres::SimpleQueryMessage>) -> Vec<Vec<SqlValue>> {
+    messages
+        .into_iter()
+        .filter_map(|message| match message {
+            postgres::SimpleQueryMessage::Row(row) => Some(
+                (0..row.len())
+                    .map(|i| {
+                        row.get(i)
+                            .map_or(SqlValue::Null, |text| SqlValue::Text(text.to_string()))
+                    })
+                    .collect(),
+            ),
+            _ => None,
+        })
+        .collect()
 }
 
 /// Each statement of `sql` as its own simple-query message, so each runs and
@@ -645,4 +778,32 @@ fn one_statement_at_a_time(
         ran.push(statement.span);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::text_parameters_only;
+
+    /// Only statements whose every parameter is cast from text go in one round
+    /// trip with text parameters; anything the server must type is prepared.
+    #[test]
+    fn text_parameters_only_when_every_placeholder_is_cast_from_text() {
+        assert!(text_parameters_only(
+            r#"UPDATE "hero" SET "team_id" = $1::text::INTEGER WHERE "name" = $2::text::VARCHAR"#,
+            2
+        ));
+        assert!(text_parameters_only(
+            "SELECT name FROM strata_patch_history ORDER BY name",
+            0
+        ));
+        for prepared in [
+            "INSERT INTO strata_patch_history (name) VALUES ($1)",
+            r#"SELECT "id" FROM "t" WHERE "a" = $1::text::INTEGER AND "b" = $2"#,
+            r#"SELECT "id" FROM "t" WHERE "a" = $10::text::INTEGER"#,
+            r#"SELECT '$1::text::x', "id" FROM "t" WHERE "a" = $1"#,
+            "SELECT $$ $1::text::int $$ FROM t -- $1",
+        ] {
+            assert!(!text_parameters_only(prepared, 2), "{prepared}");
+        }
+    }
 }
