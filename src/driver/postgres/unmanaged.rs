@@ -43,7 +43,13 @@ pub fn find(
                                          WHEN 'int4'::regtype THEN -2147483648 ELSE -9223372036854775808 END END \
                      OR s.seqmax <> CASE WHEN s.seqincrement < 0 THEN -1 \
                                     ELSE CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 \
-                                         WHEN 'int4'::regtype THEN 2147483647 ELSE 9223372036854775807 END END) \
+                                         WHEN 'int4'::regtype THEN 2147483647 ELSE 9223372036854775807 END END), \
+                    (SELECT CASE WHEN a.atttypid <> s.seqtypid \
+                                 THEN format_type(s.seqtypid, NULL) || '|' || format_type(a.atttypid, NULL) END \
+                     FROM pg_depend d \
+                     JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
+                     WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
+                       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1) \
              FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_sequence s ON s.seqrelid = c.oid \
@@ -73,6 +79,19 @@ pub fn find(
                     &name,
                     format!(
                         "of {owner}: a MINVALUE, MAXVALUE or CYCLE of its own; schema.toml declares the default range (start {} and increment {} are kept)",
+                        row.get::<_, i64>(6),
+                        row.get::<_, i64>(7)
+                    ),
+                ),
+                // SERIAL and identity give the sequence its column's type; a
+                // sequence created on its own (bigint) and then owned differs.
+                Some(owner) if row.get::<_, Option<String>>(9).is_some() => Unmanaged::new(
+                    "sequence",
+                    &name,
+                    format!(
+                        "of {owner}: its type is {}, the column's {}; schema.toml gives a sequence its column's type (start {} and increment {} are kept)",
+                        row.get::<_, String>(9).split_once('|').map_or("?", |t| t.0),
+                        row.get::<_, String>(9).split_once('|').map_or("?", |t| t.1),
                         row.get::<_, i64>(6),
                         row.get::<_, i64>(7)
                     ),
