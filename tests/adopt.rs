@@ -444,3 +444,35 @@ film_code = { type = "text", references = "film.code" }
         "{sqlite}"
     );
 }
+
+/// SERIAL and identity give their sequence the column's type; a sequence made
+/// on its own (bigint by default) and then owned by an integer column is not
+/// what schema.toml would rebuild, so pull names it instead of changing it.
+#[test]
+fn postgres_pull_names_an_owned_sequence_of_another_type() {
+    let database = PgDatabase::create();
+    database.execute(
+        "CREATE SEQUENCE parcel_id_seq START WITH 500 INCREMENT BY 5;
+         CREATE TABLE parcel (id integer NOT NULL DEFAULT nextval('parcel_id_seq') PRIMARY KEY);
+         ALTER SEQUENCE parcel_id_seq OWNED BY parcel.id;",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let refused = strata(
+        dir.path(),
+        &[
+            "pull",
+            "--database-url",
+            &database.url,
+            "--output",
+            "schema.toml",
+        ],
+    );
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert_eq!(
+        listed(&refused),
+        ["sequence `parcel_id_seq`: of parcel.id: its type is bigint, the column's integer; schema.toml gives a sequence its column's type (start 500 and increment 5 are kept)"],
+        "{}",
+        refused.stderr
+    );
+    assert!(!dir.path().join("schema.toml").exists());
+}
