@@ -210,17 +210,7 @@ mod tests {
     use crate::schema::{Column, ForeignKey, ForeignKeyAction, PrimaryKey, Table};
 
     fn column(name: &str, ty: Type) -> Column {
-        Column {
-            name: name.into(),
-            ty,
-            nullable: false,
-            default: None,
-            renamed_from: None,
-            comment: None,
-            numbering: Default::default(),
-            sequence: Default::default(),
-            generated: None,
-        }
+        Column::new(name, ty)
     }
 
     #[test]
