@@ -29,6 +29,8 @@ pub enum Type {
     Native(BTreeMap<String, String>),
     /// A user-defined enum, by its `[enum.NAME]`.
     Enum(String),
+    /// A domain, by its `[domain.NAME]` (see [`crate::schema::DomainType`]).
+    Domain(String),
     Custom(String),
 }
 
@@ -315,7 +317,7 @@ impl fmt::Display for Type {
                     write!(f, "{{ {} }}", parts.join(", "))
                 }
             },
-            Type::Enum(name) => f.write_str(name),
+            Type::Enum(name) | Type::Domain(name) => f.write_str(name),
             Type::Custom(name) => f.write_str(name),
         }
     }
