@@ -7,8 +7,8 @@ use std::fmt;
 use crate::text::printable;
 
 use super::{
-    Check, Column, DomainType, EnumType, ForeignKey, Index, PrimaryKey, SqlObject, Table, TypeChange,
-    UniqueConstraint,
+    Check, Column, DomainType, EnumType, ForeignKey, Index, PrimaryKey, SqlObject, Table,
+    TypeChange, UniqueConstraint,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -112,7 +112,10 @@ pub enum Change {
     CreateDomain(DomainType),
     /// A domain's default, NOT NULL or checks changed (the planner refuses a
     /// base type change).
-    AlterDomain { from: DomainType, to: DomainType },
+    AlterDomain {
+        from: DomainType,
+        to: DomainType,
+    },
     /// A domain no longer declared, after the tables that used it.
     DropDomain(DomainType),
 }

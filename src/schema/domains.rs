@@ -113,7 +113,10 @@ mod tests {
     fn value_is_replaced_as_a_word_outside_quotes() {
         assert_eq!(replace_value("VALUE > 0", "\"n\""), "\"n\" > 0");
         assert_eq!(
-            replace_value("value <> 'VALUE' AND \"value\" IS NULL OR values_x = Value", "\"c\""),
+            replace_value(
+                "value <> 'VALUE' AND \"value\" IS NULL OR values_x = Value",
+                "\"c\""
+            ),
             "\"c\" <> 'VALUE' AND \"value\" IS NULL OR values_x = \"c\""
         );
         assert_eq!(

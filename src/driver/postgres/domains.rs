@@ -11,9 +11,12 @@ use crate::driver::{quote_identifier as q, Reverse, Step, Unsupported};
 use crate::schema::{Change, Check, DomainType};
 use crate::text::printable;
 
-/// The steps of one domain change, and those that validate its new checks
-/// (run after the migration's other steps). `None` for a change of another kind.
-pub fn steps(change: &Change, busy: Busy) -> Option<Result<(Vec<Step>, Vec<Step>), Unsupported>> {
+/// A domain change's steps, and those that validate its new checks (run after
+/// the migration's other steps, outside its transaction).
+pub type DomainSteps = (Vec<Step>, Vec<Step>);
+
+/// The steps of one domain change; `None` for a change of another kind.
+pub fn steps(change: &Change, busy: Busy) -> Option<Result<DomainSteps, Unsupported>> {
     Some(Ok(match change {
         Change::CreateDomain(domain) => (
             vec![Step::new(
@@ -166,7 +169,9 @@ fn alter_domain(from: &DomainType, to: &DomainType, busy: Busy) -> (Vec<Step>, V
         }
         steps.push(Step::new(
             alter(name, &format!("ADD {} NOT VALID", check_clause(new))),
-            format!("{comment} (NOT VALID: new values are checked now, existing ones by a later step)"),
+            format!(
+                "{comment} (NOT VALID: new values are checked now, existing ones by a later step)"
+            ),
             drop,
         ));
         validations.push(Step::outside_transaction(
