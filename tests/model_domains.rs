@@ -386,3 +386,51 @@ flag = { type = "always", nullable = true }
     // `total` over the domain with a bad type is not reported again.
     assert!(!run.stderr.contains("total"), "{}", run.stderr);
 }
+
+/// A patch into a domain column is checked as the domain's base type (here an
+/// enum's values) before anything runs; the domain's CHECK is the database's.
+#[test]
+fn patches_check_domain_columns_as_their_base_type() {
+    let database = PgDatabase::create();
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    write(
+        project,
+        "schema.toml",
+        "[project]\ndialects = [\"postgres\"]\n\n[enum.mood]\nvalues = [\"sad\", \"ok\"]\n\n\
+         [domain.cheerful]\ntype = \"mood\"\ncheck = \"VALUE <> 'sad'\"\n\n\
+         [domain.positive]\ntype = \"integer\"\ncheck = \"VALUE > 0\"\n\n\
+         [table.person.columns]\nid = { type = \"integer\", primary_key = true }\n\
+         mood = \"cheerful\"\nage = \"positive\"\n",
+    );
+    strata_ok(
+        project,
+        &["generate", "initial", "--dev-url", &pg_server_url()],
+    );
+    strata_ok(project, &["migrate", "--database-url", &database.url]);
+    std::fs::create_dir_all(project.join("patches")).unwrap();
+    write(
+        project,
+        "patches/0001_people.toml",
+        "[[insert]]\ntable = \"person\"\nrows = [{ mood = \"happy\", age = \"old\" }]\n",
+    );
+    let refused = strata(project, &["patch", "--database-url", &database.url]);
+    assert_eq!(refused.code, 3, "{}", refused.stderr);
+    for message in [
+        "person.mood is enum mood, and `happy` is not one of its values",
+        "person.age is integer, but the value is a string",
+    ] {
+        assert!(
+            refused.stderr.contains(message),
+            "{message}\n{}",
+            refused.stderr
+        );
+    }
+    write(
+        project,
+        "patches/0001_people.toml",
+        "[[insert]]\ntable = \"person\"\nrows = [{ mood = \"ok\", age = 30 }]\n",
+    );
+    strata_ok(project, &["patch", "--database-url", &database.url]);
+    assert_eq!(database.rows("SELECT mood, age FROM person"), ["ok|30"]);
+}

@@ -449,9 +449,10 @@ fn action(code: &str) -> ForeignKeyAction {
 /// `pg_get_expr` of a default → the model: literals lose their `::type` casts.
 /// The model's type for a column: a portable type when `format_type` spells
 /// one, an enum of this schema by name, any other type (built-in, extension,
-/// arrays of those) as PostgreSQL spells it; a domain, a composite type, an
-/// enum of another schema or an array of one of those stays custom (named by
-/// `pull` and left out).
+/// arrays of those) as PostgreSQL spells it; a domain `read_domains` holds is
+/// `Type::Domain` (settled by the caller); any other domain, a composite type,
+/// an enum of another schema or an array of one of those stays custom (named
+/// by `pull` and left out).
 fn column_type(
     formatted: &str,
     typtype: String,
