@@ -5,9 +5,9 @@ use std::fmt;
 
 /// A column type. The portable set maps to each dialect's natural type;
 /// `Native` is a type spelled per dialect (PostgreSQL's `jsonb`, SQLite's
-/// `NVARCHAR(40)`), `Enum` a type declared in `[enum.NAME]`; `Domain` one declared in `[domain.NAME]`; `Custom` carries
-/// a type the model cannot hold (a composite type), which `pull` names and
-/// leaves out.
+/// `NVARCHAR(40)`), `Enum` a type declared in `[enum.NAME]`, `Domain` one
+/// declared in `[domain.NAME]`; `Custom` carries a type the model cannot hold
+/// (a composite type), which `pull` names and leaves out.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Type {
     Integer,
