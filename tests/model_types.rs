@@ -547,6 +547,7 @@ fn pull_names_domains_and_an_enum_named_like_a_portable_type() {
         "CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
          CREATE TYPE pair AS (a integer, b integer);
          CREATE DOMAIN pair_d AS pair;
+         CREATE DOMAIN folded AS varchar(10) COLLATE \"C\";
          CREATE TYPE public.json AS ENUM ('a', 'b');
          CREATE TABLE t (id serial PRIMARY KEY, n pair_d, p positive, j public.json, ok jsonb);",
     );
@@ -557,6 +558,7 @@ fn pull_names_domains_and_an_enum_named_like_a_portable_type() {
         "  enum type `json`: ('a', 'b'); named like the portable type, which schema.toml would take it for",
         // A domain over a composite type stays out; one over integer is `[domain.positive]`.
         "  domain `pair_d`: over pair",
+        "  domain `folded`: over character varying(10)",
         "  column `t.n`: type `pair_d` is not one schema.toml declares; the column is left out",
         "  column `t.j`: type `public.json` is not one schema.toml declares; the column is left out",
     ] {

@@ -510,13 +510,13 @@ fn read_enums(client: &mut Client) -> Result<Vec<crate::schema::EnumType>, postg
 
 /// Every domain of the current schema the model can hold (over a portable,
 /// built-in or extension type, or an enum of this schema; not named like a
-/// portable type), with its NOT NULL, default and checks, in one query.
+/// portable type; no collation of its own), with its NOT NULL, default and checks, in one query.
 fn read_domains(client: &mut Client) -> Result<Vec<crate::schema::DomainType>, postgres::Error> {
     let rows = client.query(
         "SELECT t.typname::text, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
                 b.typtype::text, b.typname::text, b.typnamespace = t.typnamespace, \
                 COALESCE((SELECT e.typtype::text FROM pg_type e WHERE e.oid = b.typelem AND b.typcategory = 'A'), ''), \
-                c.conname::text, pg_get_constraintdef(c.oid) \
+                c.conname::text, pg_get_constraintdef(c.oid), t.typcollation <> b.typcollation \
          FROM pg_type t \
          JOIN pg_namespace n ON n.oid = t.typnamespace \
          JOIN pg_type b ON b.oid = t.typbasetype \
@@ -534,7 +534,12 @@ fn read_domains(client: &mut Client) -> Result<Vec<crate::schema::DomainType>, p
             let base_typtype: String = row.get(4);
             let base_name: String = row.get(5);
             let base = column_type(row.get(1), base_typtype, base_name, row.get(6), row.get(7));
-            if matches!(base, Type::Custom(_)) || Type::parse_portable(&name).is_some() {
+            // A domain with its own collation is left out (and named): the
+            // model has no place for it.
+            if matches!(base, Type::Custom(_))
+                || Type::parse_portable(&name).is_some()
+                || row.get::<_, bool>(10)
+            {
                 continue;
             }
             let default = row
