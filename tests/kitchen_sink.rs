@@ -192,6 +192,18 @@ mod postgres {
                 "extensions",
                 rows("SELECT extname FROM pg_extension ORDER BY 1"),
             ),
+            (
+                "domains",
+                rows(
+                    "SELECT t.typname, format_type(t.typbasetype, t.typtypmod), t.typnotnull, \
+                            coalesce(t.typdefault, ''), \
+                            coalesce(string_agg(con.conname || ' ' || pg_get_constraintdef(con.oid), '; ' \
+                                                ORDER BY con.conname), '') \
+                     FROM pg_type t LEFT JOIN pg_constraint con ON con.contypid = t.oid \
+                     WHERE t.typnamespace = 'public'::regnamespace AND t.typtype = 'd' \
+                     GROUP BY t.oid ORDER BY 1",
+                ),
+            ),
         ]
     }
 

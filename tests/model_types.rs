@@ -545,19 +545,26 @@ fn pull_names_domains_and_an_enum_named_like_a_portable_type() {
     let database = PgDatabase::create();
     database.execute(
         "CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+         CREATE TYPE pair AS (a integer, b integer);
+         CREATE DOMAIN pair_d AS pair;
+         CREATE DOMAIN folded AS varchar(10) COLLATE \"C\";
          CREATE TYPE public.json AS ENUM ('a', 'b');
-         CREATE TABLE t (id serial PRIMARY KEY, n positive, j public.json, ok jsonb);",
+         CREATE TABLE t (id serial PRIMARY KEY, n pair_d, p positive, j public.json, ok jsonb);",
     );
     let dir = tempfile::tempdir().unwrap();
     let refused = strata(dir.path(), &["pull", "--database-url", &database.url]);
     assert_eq!(refused.code, 5, "{}", refused.stderr);
     for line in [
         "  enum type `json`: ('a', 'b'); named like the portable type, which schema.toml would take it for",
-        "  domain `positive`: over integer",
-        "  column `t.n`: type `positive` is not one schema.toml declares; the column is left out",
+        // A domain over a composite type stays out; one over integer is `[domain.positive]`.
+        "  domain `pair_d`: over pair",
+        "  domain `folded`: over character varying(10)",
+        "  column `t.n`: type `pair_d` is not one schema.toml declares; the column is left out",
         "  column `t.j`: type `public.json` is not one schema.toml declares; the column is left out",
     ] {
         assert!(refused.stderr.contains(line), "{line}\n{}", refused.stderr);
     }
     assert!(!refused.stderr.contains("t.ok"), "{}", refused.stderr);
+    assert!(!refused.stderr.contains("positive"), "{}", refused.stderr);
+    assert!(!refused.stderr.contains("t.p"), "{}", refused.stderr);
 }

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 
 use crate::schema::{Change, Column, Schema, Table};
 
+mod domains;
 mod enums;
 mod objects;
 mod suspected_renames;
@@ -84,11 +85,14 @@ pub fn diff(current: &Schema, target: &Schema) -> Vec<Change> {
     }
     let objects = objects::diff_objects(current, target, &changes);
     let (enums_before, enums_after) = enums::diff_enums(current, target);
+    let (domains_before, domains_after) = domains::diff_domains(current, target);
     let mut all = objects.early;
     all.extend(objects.before_tables);
     // Types before the tables that use them, dropped after the tables that did.
     all.extend(enums_before);
+    all.extend(domains_before);
     all.extend(changes);
+    all.extend(domains_after);
     all.extend(enums_after);
     all.extend(objects.after_tables);
     all.extend(objects.late);

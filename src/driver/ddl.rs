@@ -176,7 +176,7 @@ pub fn zero_value(ty: &Type, boolean: fn(bool) -> &'static str) -> Option<String
         Type::Timestamp | Type::TimestampTz => "'1970-01-01 00:00:00'".to_string(),
         Type::Uuid => "'00000000-0000-0000-0000-000000000000'".to_string(),
         Type::Json => "'{}'".to_string(),
-        Type::Native(_) | Type::Enum(_) | Type::Custom(_) => return None,
+        Type::Native(_) | Type::Enum(_) | Type::Domain(_) | Type::Custom(_) => return None,
     })
 }
 

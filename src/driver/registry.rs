@@ -118,6 +118,12 @@ pub trait Engine: Sync {
         false
     }
 
+    /// Whether the engine has domains (`CREATE DOMAIN`); without them a domain
+    /// column is its base type with the domain's checks (`Schema::for_dialect`).
+    fn has_domains(&self) -> bool {
+        false
+    }
+
     /// Template databases (`setup --template`, `strata clone`): `None` when this
     /// engine has none.
     fn templates(&self) -> Option<&dyn Templates> {

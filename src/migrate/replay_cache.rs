@@ -25,7 +25,7 @@ use crate::Result;
 pub const CACHE_DIR: &str = ".strata/cache";
 
 /// The first line's prefix; a new format gets a new number (old files then miss).
-const HEADER: &str = "strata-replay-cache 2 sha256:";
+const HEADER: &str = "strata-replay-cache 3 sha256:";
 
 #[derive(Serialize, Deserialize)]
 struct Entry {

@@ -265,6 +265,15 @@ impl Checker<'_> {
     }
 
     fn fits(&mut self, table: &str, column: &str, ty: &Type, value: &PatchValue) {
+        // A domain's values are checked as its base type's (its CHECKs are
+        // left to the database).
+        if let Type::Domain(name) = ty {
+            let base = self.schema.domain(name).map(|domain| domain.base.clone());
+            if let Some(base) = base.filter(|base| !matches!(base, Type::Domain(_))) {
+                self.fits(table, column, &base, value);
+            }
+            return;
+        }
         // A native type is checked as the portable type its values behave as
         // (SQLite: its affinity); one the engine cannot say is not checked.
         let like = match ty {

@@ -7,8 +7,8 @@ use std::fmt;
 use crate::text::printable;
 
 use super::{
-    Check, Column, EnumType, ForeignKey, Index, PrimaryKey, SqlObject, Table, TypeChange,
-    UniqueConstraint,
+    Check, Column, DomainType, EnumType, ForeignKey, Index, PrimaryKey, SqlObject, Table,
+    TypeChange, UniqueConstraint,
 };
 
 #[derive(Debug, Clone, PartialEq)]
@@ -108,6 +108,16 @@ pub enum Change {
         from: EnumType,
         to: EnumType,
     },
+    /// A new `[domain.NAME]`, after the enums and before the tables.
+    CreateDomain(DomainType),
+    /// A domain's default, NOT NULL or checks changed (the planner refuses a
+    /// base type change).
+    AlterDomain {
+        from: DomainType,
+        to: DomainType,
+    },
+    /// A domain no longer declared, after the tables that used it.
+    DropDomain(DomainType),
 }
 
 impl Change {
@@ -204,6 +214,8 @@ impl Change {
             Change::CreateEnum(declared) | Change::DropEnum(declared) => &declared.name,
             Change::AddEnumValue { name, .. } => name,
             Change::ReplaceEnum { to, .. } => &to.name,
+            Change::CreateDomain(domain) | Change::DropDomain(domain) => &domain.name,
+            Change::AlterDomain { to, .. } => &to.name,
         }
     }
 }
@@ -388,6 +400,18 @@ impl fmt::Display for Change {
                 list(&from.values),
                 list(&to.values)
             ),
+            Change::CreateDomain(domain) => {
+                write!(f, "create domain {} over {}", n(&domain.name), domain.base)
+            }
+            Change::AlterDomain { from, to } if from.base != to.base => write!(
+                f,
+                "change the type of domain {} from {} to {}",
+                n(&to.name),
+                from.base,
+                to.base
+            ),
+            Change::AlterDomain { to, .. } => write!(f, "alter domain {}", n(&to.name)),
+            Change::DropDomain(domain) => write!(f, "drop domain {}", n(&domain.name)),
         }
     }
 }

@@ -2,6 +2,7 @@
 //! Nothing here knows about any database engine.
 
 mod change;
+mod domains;
 mod model;
 mod objects;
 mod parse;
@@ -11,6 +12,7 @@ mod write;
 mod write_objects;
 
 pub use change::{Change, Destruction};
+pub use domains::{replace_value, DomainType};
 pub use model::{check_expression_key, Check, Generated, IdentityKind, Numbering, SequenceOptions};
 pub use model::{
     names, Column, DefaultValue, ForeignKey, ForeignKeyAction, Index, IndexKey, IndexTarget,

@@ -18,6 +18,11 @@ pub struct Schema {
     /// column as text with a CHECK, see [`Schema::for_dialect`]).
     #[serde(default)]
     pub enums: Vec<super::EnumType>,
+    /// `[domain.NAME]` types, sorted by name (PostgreSQL; SQLite holds a
+    /// domain column as its base type with the domain's checks, see
+    /// [`Schema::for_dialect`]).
+    #[serde(default)]
+    pub domains: Vec<super::DomainType>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -532,6 +537,10 @@ impl Schema {
             }
         }
         schema
+    }
+
+    pub fn domain(&self, name: &str) -> Option<&super::DomainType> {
+        self.domains.iter().find(|d| d.name == name)
     }
 
     pub fn enum_type(&self, name: &str) -> Option<&super::EnumType> {

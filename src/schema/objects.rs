@@ -188,6 +188,13 @@ impl super::Schema {
         }
         let has_enums =
             crate::driver::registry::engine(dialect).is_none_or(|engine| engine.has_enum_types());
+        // Domains first: a domain over an enum leaves an enum column behind.
+        if !crate::driver::registry::engine(dialect).is_none_or(|engine| engine.has_domains()) {
+            schema.lower_domains();
+        }
+        for domain in &mut schema.domains {
+            domain.base = domain.base.for_dialect(dialect);
+        }
         let enums = std::mem::take(&mut schema.enums);
         for table in &mut schema.tables {
             let mut added = false;

@@ -5,8 +5,9 @@ use std::fmt;
 
 /// A column type. The portable set maps to each dialect's natural type;
 /// `Native` is a type spelled per dialect (PostgreSQL's `jsonb`, SQLite's
-/// `NVARCHAR(40)`), `Enum` a type declared in `[enum.NAME]`; `Custom` carries a
-/// type the model cannot hold (a domain), which `pull` names and leaves out.
+/// `NVARCHAR(40)`), `Enum` a type declared in `[enum.NAME]`, `Domain` one
+/// declared in `[domain.NAME]`; `Custom` carries a type the model cannot hold
+/// (a composite type), which `pull` names and leaves out.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Type {
     Integer,
@@ -29,6 +30,8 @@ pub enum Type {
     Native(BTreeMap<String, String>),
     /// A user-defined enum, by its `[enum.NAME]`.
     Enum(String),
+    /// A domain, by its `[domain.NAME]` (see [`crate::schema::DomainType`]).
+    Domain(String),
     Custom(String),
 }
 
@@ -315,7 +318,7 @@ impl fmt::Display for Type {
                     write!(f, "{{ {} }}", parts.join(", "))
                 }
             },
-            Type::Enum(name) => f.write_str(name),
+            Type::Enum(name) | Type::Domain(name) => f.write_str(name),
             Type::Custom(name) => f.write_str(name),
         }
     }

@@ -29,6 +29,9 @@ pub fn write_tables(schema: &Schema) -> String {
             values.join(", ")
         );
     }
+    for domain in &schema.domains {
+        write_domain(&mut text, domain);
+    }
     for table in &schema.tables {
         text.push('\n');
         write_table(&mut text, table);
@@ -469,6 +472,44 @@ fn type_value(ty: &Type) -> String {
             format!("{{ {} }}", parts.join(", "))
         }
         _ => string(&ty.to_string()),
+    }
+}
+
+/// `[domain.NAME]` with its type, NOT NULL, default and checks: one check named
+/// as PostgreSQL names an unnamed one is `check = "…"`, others a list.
+fn write_domain(text: &mut String, domain: &super::DomainType) {
+    let _ = writeln!(text, "\n[domain.{}]", key(&domain.name));
+    let _ = writeln!(text, "type = {}", type_value(&domain.base));
+    if !domain.nullable {
+        let _ = writeln!(text, "nullable = false");
+    }
+    if let Some(default) = &domain.default {
+        let _ = writeln!(text, "default = {}", default_value(default));
+    }
+    match &domain.checks[..] {
+        [] => {}
+        [only] if only.name == names::table_check(&domain.name, 0) => {
+            let _ = writeln!(text, "check = {}", string(&only.expression));
+        }
+        checks => {
+            let mut unnamed = 0;
+            let listed: Vec<String> = checks
+                .iter()
+                .map(|check| {
+                    if check.name == names::table_check(&domain.name, unnamed) {
+                        unnamed += 1;
+                        format!("{{ sql = {} }}", string(&check.expression))
+                    } else {
+                        format!(
+                            "{{ name = {}, sql = {} }}",
+                            string(&check.name),
+                            string(&check.expression)
+                        )
+                    }
+                })
+                .collect();
+            let _ = writeln!(text, "check = [{}]", listed.join(", "));
+        }
     }
 }
 

@@ -102,6 +102,7 @@ mod tests {
                 trigger,
             ],
             enums: Vec::new(),
+            domains: Vec::new(),
         };
         let text = format!(
             "[table.hero.columns]\nid = {{ type = \"integer\", primary_key = true }}\n{}",

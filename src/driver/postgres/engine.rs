@@ -125,6 +125,10 @@ impl Engine for PostgresEngine {
         true
     }
 
+    fn has_domains(&self) -> bool {
+        true
+    }
+
     fn url_prefixes(&self) -> &'static [&'static str] {
         &["postgres://", "postgresql://"]
     }

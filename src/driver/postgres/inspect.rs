@@ -36,6 +36,8 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
     let mut tables: Vec<Table> = Vec::new();
     let mut position: HashMap<String, usize> = HashMap::new();
 
+    // Before the columns, which name the domains the model holds.
+    let domains = read_domains(client)?;
     let columns = client.query(
         &format!(
             "SELECT c.relname::text, a.attname::text, format_type(a.atttypid, a.atttypmod), a.attnotnull, \
@@ -56,7 +58,12 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
     )?;
     for row in &columns {
         let table: String = row.get(0);
-        let ty = column_type(row.get(2), row.get(8), row.get(9), row.get(10), row.get(11));
+        let ty = match (row.get::<_, String>(8).as_str(), row.get::<_, String>(9)) {
+            ("d", name) if row.get::<_, bool>(10) && domains.iter().any(|d| d.name == name) => {
+                Type::Domain(name)
+            }
+            _ => column_type(row.get(2), row.get(8), row.get(9), row.get(10), row.get(11)),
+        };
         let mut default: Option<String> = row.get(4);
         let column_name: String = row.get(1);
         let qualified = format!("{table}.{column_name}");
@@ -386,6 +393,7 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         tables,
         objects,
         enums,
+        domains,
     })
 }
 
@@ -441,9 +449,10 @@ fn action(code: &str) -> ForeignKeyAction {
 /// `pg_get_expr` of a default → the model: literals lose their `::type` casts.
 /// The model's type for a column: a portable type when `format_type` spells
 /// one, an enum of this schema by name, any other type (built-in, extension,
-/// arrays of those) as PostgreSQL spells it; a domain, a composite type, an
-/// enum of another schema or an array of one of those stays custom (named by
-/// `pull` and left out).
+/// arrays of those) as PostgreSQL spells it; a domain `read_domains` holds is
+/// `Type::Domain` (settled by the caller); any other domain, a composite type,
+/// an enum of another schema or an array of one of those stays custom (named
+/// by `pull` and left out).
 fn column_type(
     formatted: &str,
     typtype: String,
@@ -497,6 +506,66 @@ fn read_enums(client: &mut Client) -> Result<Vec<crate::schema::EnumType>, postg
         }
     }
     Ok(enums)
+}
+
+/// Every domain of the current schema the model can hold (over a portable,
+/// built-in or extension type, or an enum of this schema; not named like a
+/// portable type; no collation of its own), with its NOT NULL, default and checks, in one query.
+fn read_domains(client: &mut Client) -> Result<Vec<crate::schema::DomainType>, postgres::Error> {
+    let rows = client.query(
+        "SELECT t.typname::text, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
+                b.typtype::text, b.typname::text, b.typnamespace = t.typnamespace, \
+                COALESCE((SELECT e.typtype::text FROM pg_type e WHERE e.oid = b.typelem AND b.typcategory = 'A'), ''), \
+                c.conname::text, pg_get_constraintdef(c.oid), t.typcollation <> b.typcollation \
+         FROM pg_type t \
+         JOIN pg_namespace n ON n.oid = t.typnamespace \
+         JOIN pg_type b ON b.oid = t.typbasetype \
+         LEFT JOIN pg_constraint c ON c.contypid = t.oid AND c.contype = 'c' \
+         WHERE n.nspname = current_schema() AND t.typtype = 'd' \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass \
+                           AND d.objid = t.oid AND d.deptype = 'e') \
+         ORDER BY t.typname, c.conname",
+        &[],
+    )?;
+    let mut domains: Vec<crate::schema::DomainType> = Vec::new();
+    for row in &rows {
+        let name: String = row.get(0);
+        if domains.last().is_none_or(|last| last.name != name) {
+            let base_typtype: String = row.get(4);
+            let base_name: String = row.get(5);
+            let base = column_type(row.get(1), base_typtype, base_name, row.get(6), row.get(7));
+            // A domain with its own collation is left out (and named): the
+            // model has no place for it.
+            if matches!(base, Type::Custom(_))
+                || Type::parse_portable(&name).is_some()
+                || row.get::<_, bool>(10)
+            {
+                continue;
+            }
+            let default = row
+                .get::<_, Option<String>>(3)
+                .map(|text| parse_default(&text, &base));
+            domains.push(crate::schema::DomainType {
+                name: name.clone(),
+                base,
+                nullable: !row.get::<_, bool>(2),
+                default,
+                checks: Vec::new(),
+            });
+        }
+        let (Some(domain), Some(check_name)) =
+            (domains.last_mut(), row.get::<_, Option<String>>(8))
+        else {
+            continue;
+        };
+        if domain.name == name {
+            domain.checks.push(Check {
+                name: check_name,
+                expression: check_expression(&row.get::<_, String>(9)),
+            });
+        }
+    }
+    Ok(domains)
 }
 
 fn parse_default(text: &str, ty: &Type) -> DefaultValue {

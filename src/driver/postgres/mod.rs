@@ -5,6 +5,7 @@ mod admin;
 mod alter;
 mod batch;
 mod column_kind;
+mod domains;
 mod engine;
 mod inspect;
 mod objects;

@@ -76,6 +76,16 @@ pub fn plan(
             }
             continue;
         }
+        if let Some(domain_steps) = super::domains::steps(change, busy) {
+            match domain_steps {
+                Ok((now, validations)) => {
+                    steps.extend(now);
+                    deferred_validations.extend(validations);
+                }
+                Err(refusal) => unsupported.push(refusal),
+            }
+            continue;
+        }
         match change {
             Change::CreateTable(table) => {
                 created.insert(table.name.as_str());
@@ -555,6 +565,8 @@ pub fn plan(
                 change.to_string(),
                 Reverse::Sql(create_enum(declared)),
             )),
+            // Made by `domains::steps` above.
+            Change::CreateDomain(_) | Change::AlterDomain { .. } | Change::DropDomain(_) => {}
             Change::ReplaceEnum { from, to } => {
                 let removed: Vec<&String> = from
                     .values

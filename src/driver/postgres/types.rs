@@ -27,7 +27,7 @@ pub fn declared_type(ty: &Type) -> String {
             .get("postgres")
             .cloned()
             .unwrap_or_else(|| "text".into()),
-        Type::Enum(name) => crate::driver::quote_identifier(name),
+        Type::Enum(name) | Type::Domain(name) => crate::driver::quote_identifier(name),
         Type::Custom(name) => name.clone(),
     }
 }

@@ -127,6 +127,7 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
         tables,
         objects,
         enums: Vec::new(),
+        domains: Vec::new(),
     })
 }
 

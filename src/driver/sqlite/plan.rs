@@ -95,6 +95,9 @@ pub fn plan(
                 | Change::AddEnumValue { .. }
                 | Change::DropEnum(_)
                 | Change::ReplaceEnum { .. }
+                | Change::CreateDomain(_)
+                | Change::AlterDomain { .. }
+                | Change::DropDomain(_)
         ) {
             // SQLite has no enum types: `Schema::for_dialect` made enum columns
             // text with a CHECK, whose changes rebuild their tables.
@@ -313,6 +316,9 @@ fn part_of_rebuild(change: &Change) -> bool {
             | Change::AddEnumValue { .. }
             | Change::DropEnum(_)
             | Change::ReplaceEnum { .. }
+            | Change::CreateDomain(_)
+            | Change::AlterDomain { .. }
+            | Change::DropDomain(_)
     )
 }
 

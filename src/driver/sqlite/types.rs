@@ -28,6 +28,8 @@ pub fn declared_type(ty: &Type) -> String {
         // An enum is lowered to text with a CHECK before SQLite sees it
         // (`Schema::for_dialect`); text is what it would be anyway.
         Type::Enum(_) => "VARCHAR".into(),
+        // Lowered to its base type before SQLite sees it (`Schema::for_dialect`).
+        Type::Domain(_) => String::new(),
         Type::Custom(name) => name.clone(),
     }
 }

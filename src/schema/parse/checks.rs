@@ -45,7 +45,12 @@ impl Parser<'_> {
         }
     }
 
-    fn check(&mut self, value: &Value<'_>, default_name: String, short: bool) -> Option<Check> {
+    pub(super) fn check(
+        &mut self,
+        value: &Value<'_>,
+        default_name: String,
+        short: bool,
+    ) -> Option<Check> {
         let (name, sql) = match value.get_ref() {
             DeValue::String(text) if short => (default_name, text.to_string()),
             DeValue::Table(options) => {

@@ -337,7 +337,12 @@ impl Parser<'_> {
             (DefaultValue::Text(_), ty) => ty.is_text_like(),
             _ => true,
         };
-        if fits || matches!(column.ty, Type::Custom(_) | Type::Native(_) | Type::Enum(_)) {
+        if fits
+            || matches!(
+                column.ty,
+                Type::Custom(_) | Type::Native(_) | Type::Enum(_) | Type::Domain(_)
+            )
+        {
             Some(default)
         } else {
             self.reader.problem(

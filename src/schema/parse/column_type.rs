@@ -44,6 +44,9 @@ impl Parser<'_> {
                 if self.enum_names.iter().any(|e| e == name.as_ref()) {
                     return Some(Type::Enum(name.to_string()));
                 }
+                if self.is_domain(name) {
+                    return Some(Type::Domain(name.to_string()));
+                }
                 if let Some(problem) = type_spelling_problem(name) {
                     if name
                         .chars()
@@ -165,6 +168,14 @@ impl Parser<'_> {
                     }
                 }
             };
+            // A domain's type is pending under an empty table name.
+            if pending.table.is_empty() {
+                let domain = schema.domains.iter_mut().find(|d| d.name == pending.column);
+                if let (Some(domain), Some(ty)) = (domain, settled) {
+                    domain.base = ty;
+                }
+                continue;
+            }
             let column = schema
                 .tables
                 .iter_mut()

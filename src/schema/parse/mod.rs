@@ -13,6 +13,7 @@ mod checks;
 mod column;
 mod column_kind;
 mod column_type;
+mod domains;
 mod enums;
 mod foreign_keys;
 mod indexes;
@@ -60,6 +61,7 @@ const TOP_KEYS: &[&str] = &[
     "project",
     "table",
     "enum",
+    "domain",
     "targets",
     "view",
     "materialized_view",
@@ -127,6 +129,8 @@ struct Parser<'s> {
     column_kinds: Vec<(String, column_kind::KindSpans)>,
     /// `[enum.NAME]` names, read before the tables so columns can use them.
     enum_names: Vec<String>,
+    /// `[domain.NAME]` names and where they are declared, read before the tables.
+    domain_names: Vec<(String, Range<usize>)>,
     /// Column types settled once the dialects are known.
     pending_types: Vec<column_type::PendingType>,
 }
@@ -146,6 +150,7 @@ impl<'s> Parser<'s> {
             unkeyed_identities: Vec::new(),
             column_kinds: Vec::new(),
             enum_names: Vec::new(),
+            domain_names: Vec::new(),
             pending_types: Vec::new(),
         }
     }
@@ -211,9 +216,16 @@ impl<'s> Parser<'s> {
         {
             schema.enums = self.enums(value);
         }
+        // Then domains, which may be over an enum.
+        if let Some((_, value)) = root
+            .iter()
+            .find(|(key, _)| key.get_ref().as_ref() == "domain")
+        {
+            schema.domains = self.domains(value);
+        }
         for (key, value) in root.iter() {
             match key.get_ref().as_ref() {
-                "enum" => {}
+                "enum" | "domain" => {}
                 "project" => {
                     if let Some(table) = self.reader.table("project", value) {
                         self.project(table, &mut config);
@@ -272,6 +284,7 @@ impl<'s> Parser<'s> {
         self.check_unkeyed_identities(&config.dialects);
         self.settle_types(&config.dialects, &mut schema);
         self.check_enum_names(&schema);
+        self.check_domain_names(&schema);
 
         self.check_references(&schema);
         (config, schema)
