@@ -476,3 +476,61 @@ fn postgres_pull_names_an_owned_sequence_of_another_type() {
     );
     assert!(!dir.path().join("schema.toml").exists());
 }
+
+/// schema.toml holds comments on tables and columns only: a comment on a
+/// domain, an enum, a constraint or a function is named, not dropped.
+#[test]
+fn postgres_pull_names_comments_on_other_objects() {
+    let database = PgDatabase::create();
+    database.execute(
+        "CREATE DOMAIN positive AS integer CHECK (VALUE > 0);
+         COMMENT ON DOMAIN positive IS 'above zero';
+         CREATE TYPE mood AS ENUM ('ok');
+         COMMENT ON TYPE mood IS 'how it feels';
+         CREATE TABLE t (id serial PRIMARY KEY, p positive CONSTRAINT p_small CHECK (p < 10), m mood);
+         COMMENT ON CONSTRAINT p_small ON t IS 'small';
+         COMMENT ON TABLE t IS 'kept in schema.toml';
+         CREATE FUNCTION one() RETURNS int LANGUAGE sql AS 'SELECT 1';
+         COMMENT ON FUNCTION one() IS 'the number one';",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let refused = strata(
+        dir.path(),
+        &[
+            "pull",
+            "--database-url",
+            &database.url,
+            "--output",
+            "schema.toml",
+        ],
+    );
+    assert_eq!(refused.code, 5, "{}", refused.stderr);
+    assert_eq!(
+        listed(&refused),
+        [
+            "comment `on constraint p_small on table t`: small",
+            "comment `on function one()`: the number one",
+            "comment `on type mood`: how it feels",
+            "comment `on type positive`: above zero",
+        ],
+        "{}",
+        refused.stderr
+    );
+    let pulled = strata_ok(
+        dir.path(),
+        &[
+            "pull",
+            "--database-url",
+            &database.url,
+            "--output",
+            "schema.toml",
+            "--allow-unmanaged",
+        ],
+    );
+    assert!(pulled.stderr.starts_with("warning: "), "{}", pulled.stderr);
+    let schema = std::fs::read_to_string(dir.path().join("schema.toml")).unwrap();
+    assert!(
+        schema.contains("comment = \"kept in schema.toml\""),
+        "{schema}"
+    );
+}

@@ -242,6 +242,30 @@ pub fn find(
         found.push(entry);
     }
 
+    // Comments on anything else of the schema (types and domains, constraints,
+    // functions, triggers, …): schema.toml holds only table and column comments,
+    // and a `strata:` comment is strata's own fingerprint of an object.
+    // User objects only (oid >= 16384, FirstNormalObjectId), so the catalog's
+    // thousands of built-in descriptions are not looked up one by one.
+    let other_comments = client.query(
+        "SELECT pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description \
+         FROM pg_description d \
+         CROSS JOIN LATERAL pg_identify_object(d.classoid, d.objoid, d.objsubid) o \
+         WHERE d.objoid >= 16384 AND d.classoid <> 'pg_class'::regclass \
+           AND o.schema = current_schema() AND d.description NOT LIKE 'strata:%' \
+           AND NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = d.classoid \
+                           AND e.objid = d.objoid AND e.deptype = 'e') \
+         ORDER BY 1",
+        &[],
+    )?;
+    for row in &other_comments {
+        found.push(Unmanaged::new(
+            "comment",
+            format!("on {}", row.get::<_, String>(0)),
+            row.get::<_, String>(1),
+        ));
+    }
+
     let policies = client.query(
         "SELECT c.relname::text, p.polname::text \
          FROM pg_policy p \
