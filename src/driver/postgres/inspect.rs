@@ -716,6 +716,25 @@ mod tests {
     }
 
     #[test]
+    fn index_expression_lists_split_at_top_level_commas_only() {
+        assert_eq!(
+            split_top_level(
+                "lower((label)::text), COALESCE(note, 'a, b'::character varying), (value + 1)"
+            ),
+            [
+                "lower((label)::text)",
+                "COALESCE(note, 'a, b'::character varying)",
+                "(value + 1)"
+            ]
+        );
+        assert_eq!(
+            split_top_level("ARRAY[value, 1], replace(label, ''',', ','), \"a,b\""),
+            ["ARRAY[value, 1]", "replace(label, ''',', ',')", "\"a,b\""]
+        );
+        assert!(split_top_level("").is_empty());
+    }
+
+    #[test]
     fn defaults_lose_their_casts() {
         assert_eq!(
             parse_default("'rookie'::character varying", &Type::Text),
