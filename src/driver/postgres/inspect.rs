@@ -3,7 +3,7 @@
 //! For `pull` and `baseline` ([`inspect_with_unmanaged`]) every object the model
 //! leaves out is named too, from one more query per kind of object.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use postgres::Client;
 
@@ -45,7 +45,8 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
                     CASE WHEN a.attcollation <> 0 AND a.attcollation <> t.typcollation \
                          THEN (SELECT collname::text FROM pg_collation WHERE oid = a.attcollation) END, \
                     t.typtype::text, t.typname::text, t.typnamespace = n.oid, \
-                    COALESCE((SELECT e.typtype::text FROM pg_type e WHERE e.oid = t.typelem AND t.typcategory = 'A'), '') \
+                    COALESCE((SELECT e.typtype::text FROM pg_type e WHERE e.oid = t.typelem AND t.typcategory = 'A'), ''), \
+                    c.oid, a.attnum, a.attcollation \
              FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped \
@@ -56,8 +57,16 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         ),
         &[],
     )?;
+    // Column names and collations by (table oid, attnum): the constraint and
+    // index queries return raw attnum arrays, resolved here rather than by a
+    // subquery per row on the server (the costly part of those queries).
+    let mut attributes: HashMap<(u32, i16), (String, u32)> = HashMap::new();
     for row in &columns {
         let table: String = row.get(0);
+        attributes.insert(
+            (row.get(12), row.get(13)),
+            (row.get::<_, String>(1), row.get(14)),
+        );
         let ty = match (row.get::<_, String>(8).as_str(), row.get::<_, String>(9)) {
             ("d", name) if row.get::<_, bool>(10) && domains.iter().any(|d| d.name == name) => {
                 Type::Domain(name)
@@ -130,15 +139,11 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
     let constraints = client.query(
         &format!(
             "SELECT c.relname::text, con.conname::text, con.contype::text, \
-                    ARRAY(SELECT a.attname::text FROM unnest(con.conkey) WITH ORDINALITY k(attnum, ord) \
-                          JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.attnum ORDER BY k.ord), \
-                    f.relname::text, \
-                    ARRAY(SELECT a.attname::text FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord) \
-                          JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.attnum ORDER BY k.ord), \
-                    con.confdeltype::text, con.confupdtype::text, \
+                    con.conkey, f.relname::text, con.confkey, con.confdeltype::text, con.confupdtype::text, \
                     CASE WHEN con.contype IN ('c', 'x', 't') OR con.condeferrable OR con.confmatchtype = 'f' \
                          THEN pg_get_constraintdef(con.oid) ELSE '' END, \
-                    con.condeferrable, con.confmatchtype::text, con.condeferred \
+                    con.condeferrable, con.confmatchtype::text, con.condeferred, \
+                    con.conrelid, con.confrelid \
              FROM pg_constraint con \
              JOIN pg_class c ON c.oid = con.conrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -148,6 +153,36 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         ),
         &[],
     )?;
+    // A foreign key to a table of another schema: its columns are not among
+    // those read above.
+    let known: HashSet<u32> = attributes.keys().map(|&(relid, _)| relid).collect();
+    let elsewhere: Vec<u32> = constraints
+        .iter()
+        .map(|row| row.get::<_, u32>(13))
+        .filter(|oid| *oid != 0 && !known.contains(oid))
+        .collect::<HashSet<u32>>()
+        .into_iter()
+        .collect();
+    if !elsewhere.is_empty() {
+        for row in client.query(
+            "SELECT attrelid, attnum, attname::text, attcollation FROM pg_attribute \
+             WHERE attrelid = ANY($1) AND attnum > 0",
+            &[&elsewhere],
+        )? {
+            attributes.insert((row.get(0), row.get(1)), (row.get(2), row.get(3)));
+        }
+    }
+    let names_of = |relid: u32, keys: Option<Vec<i16>>| -> Vec<String> {
+        keys.unwrap_or_default()
+            .iter()
+            .map(|attnum| {
+                attributes
+                    .get(&(relid, *attnum))
+                    .map(|(name, _)| name.clone())
+                    .unwrap_or_default()
+            })
+            .collect()
+    };
     for row in &constraints {
         let table: String = row.get(0);
         let Some(&index) = position.get(&table) else {
@@ -155,7 +190,7 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         };
         let name: String = row.get(1);
         let kind: String = row.get(2);
-        let columns: Vec<String> = row.get(3);
+        let columns = names_of(row.get(12), row.get(3));
         let definition: String = row.get(8);
         let qualified = format!("{table}.{name}");
         let unmanaged = |kind: &str| Unmanaged::new(kind, &qualified, &definition);
@@ -188,7 +223,7 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
                 name,
                 columns,
                 referenced_table: row.get::<_, Option<String>>(4).unwrap_or_default(),
-                referenced_columns: row.get(5),
+                referenced_columns: names_of(row.get(13), row.get(5)),
                 on_delete: action(&row.get::<_, String>(6)),
                 on_update: action(&row.get::<_, String>(7)),
                 deferrable: row.get(9),
@@ -197,63 +232,130 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         }
     }
 
-    // One row per index, every key position in arrays: its column (NULL for an
-    // expression), its definition as the server prints it, its operator class
-    // when not the default, its sort options. `modelled`: a method the model
-    // names and no key collation other than its column's (or the default).
-    // pg_get_indexdef, the costly part, only where its text is used: for an
-    // expression key, and in full for an index the model leaves out. The
-    // arrays are one scalar lookup per element of a single unnest, which keeps
-    // the element order without a sort per index.
+    // One row per index with its raw catalog arrays (key attnums, operator
+    // classes, collations, sort options), resolved here: a subquery or a
+    // pg_get_indexdef per key on the server was most of pull's time. The
+    // expressions come in one pg_get_expr of the whole list, split here;
+    // pg_get_indexdef only where that split is not sure, and in full for an
+    // index the model leaves out.
     let indexes = client.query(
         &format!(
             "SELECT t.relname::text, i.relname::text, ix.indisunique, am.amname::text, ix.indnkeyatts::int, \
-                    ARRAY(SELECT (SELECT a.attname::text FROM pg_attribute a WHERE a.attrelid = t.oid AND a.attnum = k.attnum) \
-                          FROM unnest(ix.indkey::int2[]) k(attnum)), \
-                    ARRAY(SELECT CASE WHEN ix.indkey[k - 1] = 0 THEN pg_get_indexdef(ix.indexrelid, k, true) ELSE '' END \
-                          FROM generate_series(1, ix.indnatts::int) k), \
-                    ARRAY(SELECT (SELECT CASE WHEN oc.opcdefault THEN NULL ELSE oc.opcname::text END FROM pg_opclass oc WHERE oc.oid = c.oid) \
-                          FROM unnest(ix.indclass::oid[]) c(oid)), \
+                    ix.indrelid, ix.indkey::int2[], ix.indclass::oid[], ix.indcollation::oid[], \
                     ix.indoption::int2[], \
                     pg_get_expr(ix.indpred, ix.indrelid, true), \
                     ix.indnullsnotdistinct, \
-                    m.modelled, \
-                    CASE WHEN m.modelled THEN '' ELSE pg_get_indexdef(ix.indexrelid) END \
+                    am.amname IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin'), \
+                    pg_get_expr(ix.indexprs, ix.indrelid, true), ix.indexrelid \
              FROM pg_index ix \
              JOIN pg_class i ON i.oid = ix.indexrelid \
              JOIN pg_am am ON am.oid = i.relam \
              JOIN pg_class t ON t.oid = ix.indrelid \
              JOIN pg_namespace n ON n.oid = t.relnamespace \
-             CROSS JOIN LATERAL (SELECT am.amname IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin') \
-                      AND NOT EXISTS (SELECT 1 FROM unnest(ix.indkey::int2[], ix.indcollation::oid[]) k(attnum, coll) \
-                          LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum AND k.attnum <> 0 \
-                          WHERE k.coll IS NOT NULL AND k.coll <> 0 AND k.coll <> COALESCE(NULLIF(a.attcollation, 0), 100)) AS modelled) m \
              WHERE n.nspname = current_schema() AND t.relname NOT IN {INTERNAL} \
                AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
              ORDER BY t.oid, i.oid"
         ),
         &[],
     )?;
+    // The operator classes that are not their type's default, by oid (the
+    // model names only those).
+    let opclass_names: HashMap<u32, String> = client
+        .query(
+            "SELECT oid, opcname::text FROM pg_opclass WHERE NOT opcdefault",
+            &[],
+        )?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    // Per index: whether the model holds it (a method it names and no key
+    // collation other than its column's, or the default for an expression),
+    // and the expressions of its keys when the split of pg_get_expr's list
+    // matches their count.
+    let mut left_out_indexes: Vec<u32> = Vec::new();
+    let mut unsure_expressions: Vec<u32> = Vec::new();
+    let mut split_expressions: HashMap<u32, Vec<String>> = HashMap::new();
+    for row in &indexes {
+        let relid: u32 = row.get(5);
+        let oid: u32 = row.get(14);
+        let keys: Vec<i16> = row.get(6);
+        let collations: Vec<u32> = row.get(8);
+        let collation_ok = keys.iter().zip(&collations).all(|(attnum, &coll)| {
+            let column = match *attnum {
+                0 => 0,
+                attnum => attributes.get(&(relid, attnum)).map_or(0, |(_, c)| *c),
+            };
+            coll == 0 || coll == if column == 0 { 100 } else { column }
+        });
+        if !row.get::<_, bool>(12) || !collation_ok {
+            left_out_indexes.push(oid);
+            continue;
+        }
+        let expression_count = keys.iter().filter(|&&k| k == 0).count();
+        if expression_count == 0 {
+            continue;
+        }
+        let list: String = row.get::<_, Option<String>>(13).unwrap_or_default();
+        let parts = split_top_level(&list);
+        if parts.len() == expression_count {
+            split_expressions.insert(oid, parts);
+        } else {
+            unsure_expressions.push(oid);
+        }
+    }
+    let mut index_definitions: HashMap<u32, String> = HashMap::new();
+    if !left_out_indexes.is_empty() {
+        for row in client.query(
+            "SELECT indexrelid, pg_get_indexdef(indexrelid) FROM pg_index WHERE indexrelid = ANY($1)",
+            &[&left_out_indexes],
+        )? {
+            index_definitions.insert(row.get(0), row.get(1));
+        }
+    }
+    if !unsure_expressions.is_empty() {
+        for row in client.query(
+            "SELECT ix.indexrelid, \
+                    ARRAY(SELECT pg_get_indexdef(ix.indexrelid, k, true) \
+                          FROM generate_series(1, ix.indnatts::int) k WHERE ix.indkey[k - 1] = 0) \
+             FROM pg_index ix WHERE ix.indexrelid = ANY($1)",
+            &[&unsure_expressions],
+        )? {
+            split_expressions.insert(row.get(0), row.get(1));
+        }
+    }
     for row in &indexes {
         let table: String = row.get(0);
         let Some(&position) = position.get(&table) else {
             continue;
         };
+        let oid: u32 = row.get(14);
         // Other methods (an extension's) and key collations are not part of the model.
-        if !row.get::<_, bool>(11) {
+        if let Some(definition) = index_definitions.remove(&oid) {
             let name: String = row.get(1);
             found.push(Unmanaged::new(
                 "index",
                 format!("{table}.{name}"),
-                row.get::<_, String>(12),
+                definition,
             ));
             continue;
         }
+        let relid: u32 = row.get(5);
         let key_count = row.get::<_, i32>(4) as usize;
-        let columns: Vec<Option<String>> = row.get(5);
-        let definitions: Vec<String> = row.get(6);
-        let opclasses: Vec<Option<String>> = row.get(7);
-        let options: Vec<i16> = row.get(8);
+        let attnums: Vec<i16> = row.get(6);
+        let columns: Vec<Option<String>> = attnums
+            .iter()
+            .map(|attnum| {
+                attributes
+                    .get(&(relid, *attnum))
+                    .map(|(name, _)| name.clone())
+            })
+            .collect();
+        let mut expressions = split_expressions
+            .remove(&oid)
+            .unwrap_or_default()
+            .into_iter();
+        let opclasses: Vec<u32> = row.get(7);
+        let options: Vec<i16> = row.get(9);
         let method: String = row.get(3);
         let keys = (0..key_count)
             .map(|k| {
@@ -261,12 +363,15 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
                 let descending = option & 1 != 0;
                 IndexKey {
                     target: match columns.get(k).cloned().flatten() {
-                        Some(column) => IndexTarget::Column(column),
-                        None => IndexTarget::Expression(without_outer_parentheses(
-                            definitions.get(k).map_or("", String::as_str),
+                        Some(column) if attnums.get(k) != Some(&0) => IndexTarget::Column(column),
+                        _ => IndexTarget::Expression(without_outer_parentheses(
+                            &expressions.next().unwrap_or_default(),
                         )),
                     },
-                    opclass: opclasses.get(k).cloned().flatten(),
+                    opclass: opclasses
+                        .get(k)
+                        .and_then(|oid| opclass_names.get(oid))
+                        .cloned(),
                     descending,
                     nulls_first: option & 2 != 0,
                 }
@@ -282,8 +387,8 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
                 .skip(key_count)
                 .map(|column| column.clone().unwrap_or_default())
                 .collect(),
-            predicate: row.get(9),
-            nulls_not_distinct: row.get(10),
+            predicate: row.get(10),
+            nulls_not_distinct: row.get(11),
         });
     }
 
@@ -608,6 +713,33 @@ fn parse_default(text: &str, ty: &Type) -> DefaultValue {
     DefaultValue::Sql(text.trim().to_string())
 }
 
+/// `lower(code), (a + b)` (`pg_get_expr` of an index's expression list) → its
+/// expressions: split at the commas outside parentheses, brackets and quotes.
+fn split_top_level(list: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    let mut depth = 0i32;
+    let mut quote: Option<char> = None;
+    let mut start = 0;
+    for (i, c) in list.char_indices() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), _) => {}
+            (None, '\'' | '"') => quote = Some(c),
+            (None, '(' | '[') => depth += 1,
+            (None, ')' | ']') => depth -= 1,
+            (None, ',') if depth == 0 => {
+                parts.push(list[start..i].trim().to_string());
+                start = i + 1;
+            }
+            _ => {}
+        }
+    }
+    if !list.trim().is_empty() {
+        parts.push(list[start..].trim().to_string());
+    }
+    parts
+}
+
 /// `(amount + 1)` → `amount + 1`: `pg_get_indexdef` puts an expression that is
 /// not a function call in parentheses, which CREATE INDEX adds back.
 fn without_outer_parentheses(definition: &str) -> String {
@@ -650,6 +782,25 @@ mod tests {
             "(a > 0) AND (b > 0)"
         );
         assert_eq!(check_expression("CHECK ((a > 0)) NOT VALID"), "a > 0");
+    }
+
+    #[test]
+    fn index_expression_lists_split_at_top_level_commas_only() {
+        assert_eq!(
+            split_top_level(
+                "lower((label)::text), COALESCE(note, 'a, b'::character varying), (value + 1)"
+            ),
+            [
+                "lower((label)::text)",
+                "COALESCE(note, 'a, b'::character varying)",
+                "(value + 1)"
+            ]
+        );
+        assert_eq!(
+            split_top_level("ARRAY[value, 1], replace(label, ''',', ','), \"a,b\""),
+            ["ARRAY[value, 1]", "replace(label, ''',', ',')", "\"a,b\""]
+        );
+        assert!(split_top_level("").is_empty());
     }
 
     #[test]
