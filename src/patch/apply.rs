@@ -176,7 +176,7 @@ pub type SchemaOf<'a> = dyn FnMut(&mut dyn Database, &[AppliedPatch]) -> Result<
 /// [`apply_patches`], with the schema the patches are checked and bound against
 /// from `schema_of` (given the database and its patch history) instead of a
 /// fresh inspection: a fleet inspects once per migration and patch history
-/// ([`SchemaMemo`]), not once per target.
+/// ([`SchemaMemo`](super::memo::SchemaMemo)), not once per target.
 pub fn apply_patches_with(
     database: &mut dyn Database,
     files: &[PatchFile],
