@@ -387,7 +387,9 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
                 .skip(key_count)
                 .map(|column| column.clone().unwrap_or_default())
                 .collect(),
-            predicate: row.get(10),
+            predicate: row
+                .get::<_, Option<String>>(10)
+                .map(|predicate| varchar_in_lists_as_parsed(&predicate)),
             nulls_not_distinct: row.get(11),
         });
     }
@@ -512,10 +514,89 @@ fn check_expression(definition: &str) -> String {
         .and_then(|t| t.strip_suffix(')'))
         .unwrap_or(text)
         .trim();
-    match inner.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
+    let expression = match inner.strip_prefix('(').and_then(|t| t.strip_suffix(')')) {
         // Only when those two parentheses match each other.
-        Some(stripped) if balanced(stripped) => stripped.to_string(),
-        _ => inner.to_string(),
+        Some(stripped) if balanced(stripped) => stripped,
+        _ => inner,
+    };
+    varchar_in_lists_as_parsed(expression)
+}
+
+/// `col IN ('a', 'b')` on a varchar column is printed
+/// `(col)::text = ANY ((ARRAY['a'::character varying, …])::text[])`; written
+/// back like that, the explicit `::text[]` is pushed into each element and the
+/// server prints `ARRAY[('a'::character varying)::text, …]`, the same check in
+/// another text. Without the explicit cast the server coerces the array itself,
+/// as it did for the IN list, so a pulled CHECK or predicate prints back exactly.
+/// Only string literals cast to varchar are touched: their array coerces to
+/// text[] implicitly, so the meaning is the same.
+fn varchar_in_lists_as_parsed(expression: &str) -> String {
+    // As `pg_get_constraintdef` prints it, and as `pg_get_expr(…, true)` does.
+    let once = without_array_cast(expression, "ANY ((ARRAY[", "])::text[])");
+    without_array_cast(&once, "ANY (ARRAY[", "]::text[])")
+}
+
+/// `expression` with every `<OPEN>varchar literals<CLOSE>` written
+/// `ANY (ARRAY[varchar literals])`.
+fn without_array_cast(expression: &str, open: &str, close: &str) -> String {
+    let mut out = String::new();
+    let mut rest = expression;
+    while let Some(at) = rest.find(open) {
+        let elements_start = at + open.len();
+        let Some(elements_len) = varchar_literals(&rest[elements_start..]) else {
+            out.push_str(&rest[..elements_start]);
+            rest = &rest[elements_start..];
+            continue;
+        };
+        let after = elements_start + elements_len;
+        if !rest[after..].starts_with(close) {
+            out.push_str(&rest[..elements_start]);
+            rest = &rest[elements_start..];
+            continue;
+        }
+        out.push_str(&rest[..at]);
+        out.push_str("ANY (ARRAY[");
+        out.push_str(&rest[elements_start..after]);
+        out.push_str("])");
+        rest = &rest[after + close.len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The length of a list `'…'::character varying, '…'::character varying` at the
+/// start of `text`, up to (not including) the `]` after it; `None` when `text`
+/// does not start with such a list.
+fn varchar_literals(text: &str) -> Option<usize> {
+    const CAST: &str = "::character varying";
+    let mut position = 0;
+    loop {
+        let rest = &text[position..];
+        if !rest.starts_with('\'') {
+            return None;
+        }
+        // The literal's end: a quote not followed by another ('' is a quote).
+        let mut end = 1;
+        loop {
+            let quote = rest[end..].find('\'')? + end;
+            if rest[quote + 1..].starts_with('\'') {
+                end = quote + 2;
+            } else {
+                end = quote + 1;
+                break;
+            }
+        }
+        if !rest[end..].starts_with(CAST) {
+            return None;
+        }
+        position += end + CAST.len();
+        if text[position..].starts_with(']') {
+            return Some(position);
+        }
+        if !text[position..].starts_with(", ") {
+            return None;
+        }
+        position += 2;
     }
 }
 
@@ -770,6 +851,29 @@ fn without_outer_parentheses(definition: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn varchar_in_lists_lose_only_their_explicit_array_cast() {
+        assert_eq!(
+            check_expression("CHECK (((status)::text = ANY ((ARRAY['new'::character varying, 'it''s'::character varying])::text[])))"),
+            "(status)::text = ANY (ARRAY['new'::character varying, 'it''s'::character varying])"
+        );
+        assert_eq!(
+            varchar_in_lists_as_parsed(
+                "status::text = ANY (ARRAY['new'::character varying, 'sent'::character varying]::text[])"
+            ),
+            "status::text = ANY (ARRAY['new'::character varying, 'sent'::character varying])"
+        );
+        // Anything else keeps its cast: integers, a mixed list, another type.
+        for kept in [
+            "a = ANY ((ARRAY[1, 2])::text[])",
+            "(s)::text = ANY ((ARRAY['a'::character varying, 'b'::text])::text[])",
+            "(s)::text = ANY ((ARRAY['a'::character varying])::name[])",
+            "x = ANY ((ARRAY['unterminated::character varying",
+        ] {
+            assert_eq!(varchar_in_lists_as_parsed(kept), kept);
+        }
+    }
 
     #[test]
     fn check_expressions_lose_the_outer_parentheses_only() {
