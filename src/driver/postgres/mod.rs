@@ -435,7 +435,18 @@ impl Database for PostgresDatabase {
     }
 
     fn inspect_with_unmanaged(&mut self) -> Result<(Schema, Vec<crate::schema::Unmanaged>)> {
-        inspect::inspect_with_unmanaged(&mut self.client).map_err(|e| query_error(&e))
+        // One snapshot for every catalog query (as pg_dump does), so DDL running
+        // meanwhile cannot give pull or baseline half of a change. Read only, so
+        // it ends with ROLLBACK: nothing to commit. strata calls this outside any
+        // transaction of its own (its locks are session advisory locks).
+        self.client
+            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .map_err(|e| query_error(&e))?;
+        let inspected = inspect::inspect_with_unmanaged(&mut self.client);
+        let ended = self.client.batch_execute("ROLLBACK");
+        let inspected = inspected.map_err(|e| query_error(&e))?;
+        ended.map_err(|e| query_error(&e))?;
+        Ok(inspected)
     }
 
     fn apply_migrations(
