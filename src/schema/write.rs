@@ -285,24 +285,13 @@ fn write_table(text: &mut String, table: &Table) {
             .iter()
             .find(|c| check.name == names::column_check(&table.name, &c.name))
     };
-    let mut unnamed = 0;
-    let table_checks: Vec<String> = table
-        .checks
-        .iter()
-        .filter(|check| column_check(check).is_none())
-        .map(|check| {
-            if check.name == names::table_check(&table.name, unnamed) {
-                unnamed += 1;
-                format!("{{ sql = {} }}", string(&check.expression))
-            } else {
-                format!(
-                    "{{ name = {}, sql = {} }}",
-                    string(&check.name),
-                    string(&check.expression)
-                )
-            }
-        })
-        .collect();
+    let table_checks = check_list(
+        &table.name,
+        table
+            .checks
+            .iter()
+            .filter(|check| column_check(check).is_none()),
+    );
     if !table_checks.is_empty() {
         table_options.push(format!("check = [{}]", table_checks.join(", ")));
     }
@@ -492,25 +481,31 @@ fn write_domain(text: &mut String, domain: &super::DomainType) {
             let _ = writeln!(text, "check = {}", string(&only.expression));
         }
         checks => {
-            let mut unnamed = 0;
-            let listed: Vec<String> = checks
-                .iter()
-                .map(|check| {
-                    if check.name == names::table_check(&domain.name, unnamed) {
-                        unnamed += 1;
-                        format!("{{ sql = {} }}", string(&check.expression))
-                    } else {
-                        format!(
-                            "{{ name = {}, sql = {} }}",
-                            string(&check.name),
-                            string(&check.expression)
-                        )
-                    }
-                })
-                .collect();
+            let listed = check_list(&domain.name, checks.iter());
             let _ = writeln!(text, "check = [{}]", listed.join(", "));
         }
     }
+}
+
+/// A table's or domain's CHECKs as `check = [...]` items: `{ sql }` for one with
+/// the name PostgreSQL gives the n-th unnamed check of `owner` (so the parser
+/// gives it the same name back), `{ name, sql }` otherwise.
+fn check_list<'c>(owner: &str, checks: impl Iterator<Item = &'c super::Check>) -> Vec<String> {
+    let mut unnamed = 0;
+    checks
+        .map(|check| {
+            if check.name == names::table_check(owner, unnamed) {
+                unnamed += 1;
+                format!("{{ sql = {} }}", string(&check.expression))
+            } else {
+                format!(
+                    "{{ name = {}, sql = {} }}",
+                    string(&check.name),
+                    string(&check.expression)
+                )
+            }
+        })
+        .collect()
 }
 
 fn default_value(default: &DefaultValue) -> String {
