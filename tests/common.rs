@@ -377,3 +377,25 @@ pub fn client_rows(client: &mut postgres::Client, sql: &str) -> Vec<String> {
         })
         .collect()
 }
+
+/// The `error:` lines of a run's stderr.
+pub fn error_lines(run: &Run) -> Vec<&str> {
+    run.stderr
+        .lines()
+        .filter(|line| line.starts_with("error:"))
+        .collect()
+}
+
+/// `generate` replayed on the test server finds schema.toml and the migrations
+/// in agreement: what was just migrated reads back as declared.
+pub fn assert_generate_finds_nothing_on_postgres(project: &Path) {
+    let again = strata_ok(
+        project,
+        &["generate", "again", "--dev-url", &pg_server_url()],
+    );
+    assert!(
+        again.stdout.contains("nothing to generate"),
+        "{}",
+        again.stdout
+    );
+}

@@ -124,15 +124,7 @@ fn postgres_identity_serial_plain_keys_and_generated_columns_round_trip() {
         ["500|10.00", "505|3.00", "510|20.00"]
     );
     // Nothing is left to generate.
-    let again = strata_ok(
-        project,
-        &["generate", "again", "--dev-url", &pg_server_url()],
-    );
-    assert!(
-        again.stdout.contains("nothing to generate"),
-        "{}",
-        again.stdout
-    );
+    assert_generate_finds_nothing_on_postgres(project);
     keep_generated(project);
 }
 
@@ -197,15 +189,7 @@ fn postgres_start_increment_and_generated_expression_changes_migrate_and_roll_ba
     // The numbers already given stay; the sequences go on where they were.
     copy.execute("INSERT INTO event (at) VALUES (NULL)");
     assert_eq!(copy.rows("SELECT max(id) FROM event"), ["1030"]);
-    let again = strata_ok(
-        project,
-        &["generate", "again", "--dev-url", &pg_server_url()],
-    );
-    assert!(
-        again.stdout.contains("nothing to generate"),
-        "{}",
-        again.stdout
-    );
+    assert_generate_finds_nothing_on_postgres(project);
 
     strata_ok(project, &["rollback", "--database-url", &copy.url]);
     assert_eq!(copy.rows(SEQUENCES), before);

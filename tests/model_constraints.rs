@@ -227,9 +227,5 @@ fn constraint_names_and_comments_survive_a_pull(kind: Kind) {
     backend.strata_ok(project, &["pull", "--output", "schema.toml", "--force"]);
     let written = std::fs::read_to_string(project.join("schema.toml")).unwrap();
     assert_eq!(parse(&written), parse(A), "{written}");
-    let run = strata_ok(
-        project,
-        &["generate", "again", "--dev-url", &pg_server_url()],
-    );
-    assert!(run.stdout.contains("nothing to generate"), "{}", run.stdout);
+    assert_generate_finds_nothing_on_postgres(project);
 }

@@ -52,13 +52,6 @@ fn read(project: &Path, name: &str) -> String {
     std::fs::read_to_string(project.join(name)).unwrap()
 }
 
-fn errors(run: &Run) -> Vec<&str> {
-    run.stderr
-        .lines()
-        .filter(|line| line.starts_with("error:"))
-        .collect()
-}
-
 #[test]
 fn pull_generate_migrate_round_trips_domains() {
     let original = PgDatabase::create();
@@ -140,15 +133,7 @@ fn pull_generate_migrate_round_trips_domains() {
         );
     }
 
-    let again = strata_ok(
-        project,
-        &["generate", "again", "--dev-url", &pg_server_url()],
-    );
-    assert!(
-        again.stdout.contains("nothing to generate"),
-        "{}",
-        again.stdout
-    );
+    assert_generate_finds_nothing_on_postgres(project);
 }
 
 #[test]
@@ -365,7 +350,7 @@ flag = { type = "always", nullable = true }
     let run = strata(project, &["generate", "initial"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(
-        errors(&run),
+        error_lines(&run),
         [
             "error: unknown column type `strng`; did you mean `text`?",
             "error: domain `mood` has the name of an enum; PostgreSQL keeps enums and domains in one namespace",

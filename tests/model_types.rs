@@ -57,13 +57,6 @@ fn write(project: &Path, name: &str, text: &str) {
     std::fs::write(project.join(name), text).unwrap();
 }
 
-fn errors(run: &Run) -> Vec<&str> {
-    run.stderr
-        .lines()
-        .filter(|line| line.starts_with("error:"))
-        .collect()
-}
-
 #[test]
 fn postgres_types_arrays_extension_types_and_enums_round_trip() {
     let original = PgDatabase::create();
@@ -122,15 +115,7 @@ fn postgres_types_arrays_extension_types_and_enums_round_trip() {
         copy.rows("SELECT rating, special_features[2], attrs->>'a', email = 'x@y.org' FROM film"),
         ["PG|Deleted Scenes|1|t"]
     );
-    let again = strata_ok(
-        project,
-        &["generate", "again", "--dev-url", &pg_server_url()],
-    );
-    assert!(
-        again.stdout.contains("nothing to generate"),
-        "{}",
-        again.stdout
-    );
+    assert_generate_finds_nothing_on_postgres(project);
 }
 
 #[test]
@@ -214,7 +199,7 @@ words = { type = { postgres = "tsvector" }, nullable = true }
     let run = strata(project, &["generate", "initial"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(
-        errors(&run),
+        error_lines(&run),
         [
             "error: `jsonb` is a postgres type, and this project's dialects are sqlite, postgres: a dialect-specific type names its spelling for each dialect",
             "error: column `doc.words` has no type for `sqlite`, one of this project's dialects (sqlite, postgres)",
@@ -254,15 +239,7 @@ words = { type = { postgres = "tsvector", sqlite = "TEXT" }, nullable = true }
     assert!(postgres.contains("\"body\" jsonb NOT NULL"), "{postgres}");
     assert!(postgres.contains("\"words\" tsvector,"), "{postgres}");
     assert!(sqlite.contains("\"body\" TEXT NOT NULL"), "{sqlite}");
-    let again = strata_ok(
-        project,
-        &["generate", "again", "--dev-url", &pg_server_url()],
-    );
-    assert!(
-        again.stdout.contains("nothing to generate"),
-        "{}",
-        again.stdout
-    );
+    assert_generate_finds_nothing_on_postgres(project);
 }
 
 #[test]
@@ -287,7 +264,7 @@ e = { type = "text", references = "doc.c" }
     let run = strata(project, &["generate", "initial"]);
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert_eq!(
-        errors(&run),
+        error_lines(&run),
         [
             "error: `text; DROP TABLE doc` is not a type: `;` cannot appear in a type: a type is words, an optional (n) or (n,m), and `[]` for an array",
             "error: `varchar(x)` is not a type: `(x)`: a type takes one or two whole numbers, as in `(10)` or `(10,2)`",
