@@ -34,11 +34,7 @@ pub fn find(
                     (SELECT string_agg(p.relname::text, ', ' ORDER BY p.relname) FROM pg_inherits i \
                      JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid), \
                     CASE WHEN c.relkind IN ('v', 'm') THEN pg_get_viewdef(c.oid) END, \
-                    (SELECT t.relname::text || '.' || a.attname::text FROM pg_depend d \
-                     JOIN pg_class t ON t.oid = d.refobjid \
-                     JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid \
-                     WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
-                       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1), \
+                    owner.name, \
                     s.seqstart, s.seqincrement, \
                     (s.seqcycle \
                      OR s.seqmin <> CASE WHEN s.seqincrement > 0 THEN 1 \
@@ -47,15 +43,18 @@ pub fn find(
                      OR s.seqmax <> CASE WHEN s.seqincrement < 0 THEN -1 \
                                     ELSE CASE s.seqtypid WHEN 'int2'::regtype THEN 32767 \
                                          WHEN 'int4'::regtype THEN 2147483647 ELSE 9223372036854775807 END END), \
-                    (SELECT CASE WHEN a.atttypid <> s.seqtypid \
-                                 THEN format_type(s.seqtypid, NULL) || '|' || format_type(a.atttypid, NULL) END \
-                     FROM pg_depend d \
-                     JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid \
-                     WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
-                       AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') LIMIT 1) \
+                    CASE WHEN owner.type <> s.seqtypid \
+                         THEN format_type(s.seqtypid, NULL) || '|' || format_type(owner.type, NULL) END \
              FROM pg_class c \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
              LEFT JOIN pg_sequence s ON s.seqrelid = c.oid \
+             LEFT JOIN LATERAL (SELECT t.relname::text || '.' || a.attname::text AS name, a.atttypid AS type \
+                                FROM pg_depend d \
+                                JOIN pg_class t ON t.oid = d.refobjid \
+                                JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = d.refobjsubid \
+                                WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid \
+                                  AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i') \
+                                LIMIT 1) owner ON true \
              WHERE n.nspname = current_schema() AND c.relname NOT IN {INTERNAL} \
                AND (c.relkind IN ('S', 'f', 'p') OR c.relispartition \
                     OR c.oid IN (SELECT i.inhrelid FROM pg_inherits i)) \
