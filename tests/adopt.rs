@@ -534,3 +534,109 @@ fn postgres_pull_names_comments_on_other_objects() {
         "{schema}"
     );
 }
+
+/// Comments on relations other than the tables schema.toml holds (a sequence,
+/// a view, a partitioned table and a column of one of its partitions) are named
+/// too, while those on its tables and their columns are kept.
+#[test]
+fn postgres_pull_names_comments_on_other_relations() {
+    let database = PgDatabase::create();
+    database.execute(
+        "CREATE TABLE kept (id serial PRIMARY KEY, note text);
+         COMMENT ON TABLE kept IS 'a table';
+         COMMENT ON COLUMN kept.note IS 'a column';
+         CREATE SEQUENCE tickets;
+         COMMENT ON SEQUENCE tickets IS 'numbers';
+         CREATE VIEW notes AS SELECT note FROM kept;
+         COMMENT ON VIEW notes IS 'a view';
+         CREATE TABLE measure (at date NOT NULL, value int) PARTITION BY RANGE (at);
+         COMMENT ON TABLE measure IS 'partitioned';
+         CREATE TABLE measure_2026 PARTITION OF measure FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+         COMMENT ON COLUMN measure_2026.value IS 'a partition column';",
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let pulled = strata(
+        dir.path(),
+        &[
+            "pull",
+            "--database-url",
+            &database.url,
+            "--output",
+            "schema.toml",
+            "--allow-unmanaged",
+        ],
+    );
+    assert_eq!(pulled.code, 0, "{}", pulled.stderr);
+    let listed = listed(&pulled);
+    for expected in [
+        "comment `measure`: partitioned",
+        "comment `measure_2026.value`: a partition column",
+        "comment `notes`: a view",
+        "comment `tickets`: numbers",
+    ] {
+        assert!(
+            listed.iter().any(|line| line == expected),
+            "{expected} not in {listed:#?}"
+        );
+    }
+    assert!(
+        !listed
+            .iter()
+            .any(|line| line.contains("a table") || line.contains("a column")),
+        "{listed:#?}"
+    );
+    let schema = std::fs::read_to_string(dir.path().join("schema.toml")).unwrap();
+    assert!(schema.contains("comment = \"a table\""), "{schema}");
+    assert!(schema.contains("comment = \"a column\""), "{schema}");
+}
+
+/// pull reads the largest catalog queries on a second session when it can;
+/// when it cannot (here: a role allowed one connection), it reads them on its
+/// own session and writes the very same schema.toml.
+#[test]
+fn postgres_pull_with_one_connection_writes_the_same_schema() {
+    let database = PgDatabase::create();
+    let role = format!("one_session_{}", database.name);
+    database.execute(&format!(
+        "CREATE TABLE team (id serial PRIMARY KEY, name varchar(40) NOT NULL CHECK (name <> ''));
+         CREATE TABLE hero (id serial PRIMARY KEY, team_id int REFERENCES team (id), age int CHECK (age > 0));
+         CREATE SEQUENCE loose;
+         CREATE ROLE \"{role}\" LOGIN PASSWORD 'one-secret' CONNECTION LIMIT 1;"
+    ));
+    let (scheme, rest) = database.url.split_once("://").unwrap();
+    let (_, host_and_database) = rest.split_once('@').unwrap();
+    let one_session_url = format!("{scheme}://{role}:one-secret@{host_and_database}");
+    let pull = |url: &str, folder: &std::path::Path| {
+        let run = strata(
+            folder,
+            &[
+                "pull",
+                "--database-url",
+                url,
+                "--output",
+                "schema.toml",
+                "--allow-unmanaged",
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        (
+            std::fs::read_to_string(folder.join("schema.toml")).unwrap(),
+            listed(&run),
+        )
+    };
+    let two = tempfile::tempdir().unwrap();
+    let one = tempfile::tempdir().unwrap();
+    let (with_two, listed_two) = pull(&database.url, two.path());
+    let (with_one, listed_one) = pull(&one_session_url, one.path());
+    database.execute(&format!("DROP ROLE \"{role}\""));
+    assert!(
+        with_two.contains("CHECK") || with_two.contains("check"),
+        "{with_two}"
+    );
+    assert_eq!(with_one, with_two);
+    assert_eq!(listed_one, listed_two);
+    assert!(
+        listed_one.iter().any(|line| line.contains("loose")),
+        "{listed_one:#?}"
+    );
+}

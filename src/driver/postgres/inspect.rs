@@ -7,6 +7,8 @@ use std::collections::{HashMap, HashSet};
 
 use postgres::Client;
 
+use super::ahead::{self, Ahead};
+
 use super::types::portable_type;
 use crate::schema::{
     names, Check, Column, DefaultValue, ForeignKey, ForeignKeyAction, Generated, IdentityKind,
@@ -19,20 +21,43 @@ const INTERNAL: &str =
     "('refinery_schema_history', '__diesel_schema_migrations', 'strata_patch_history')";
 
 pub fn inspect(client: &mut Client) -> Result<Schema, postgres::Error> {
-    read(client, &mut Vec::new())
+    Ok(read(client, &mut Ahead::none(), &mut Vec::new())?.0)
+}
+
+/// The comments on relations (`pg_class` objects) of the database, with the
+/// oids of the tables [`read`] put in the schema: what the search for unmanaged
+/// objects needs to name the comments on anything else without reading them
+/// all again.
+pub struct ClassComments {
+    /// (relation oid, column number or 0, text), user objects only.
+    pub rows: Vec<(u32, i32, String)>,
+    pub table_oids: HashMap<String, u32>,
 }
 
 /// The schema, and every object of the database it leaves out.
 pub fn inspect_with_unmanaged(
     client: &mut Client,
+    ahead: &mut Ahead,
 ) -> Result<(Schema, Vec<Unmanaged>), postgres::Error> {
     let mut found = Vec::new();
-    let mut schema = read(client, &mut found)?;
-    super::unmanaged::find(client, &mut schema, &mut found)?;
+    let (mut schema, comments) = read(client, ahead, &mut found)?;
+    super::unmanaged::find(client, ahead, &mut schema, &comments, &mut found)?;
     Ok((schema, found))
 }
 
-fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postgres::Error> {
+/// The queries [`inspect_with_unmanaged`] can have a second session run ahead
+/// (see `ahead`), in the order of their ids.
+pub fn queries_ahead() -> Vec<String> {
+    vec![constraints_sql(), super::unmanaged::relations_sql()]
+}
+const AHEAD_CONSTRAINTS: ahead::QueryId = 0;
+pub const AHEAD_RELATIONS: ahead::QueryId = 1;
+
+fn read(
+    client: &mut Client,
+    ahead: &mut Ahead,
+    found: &mut Vec<Unmanaged>,
+) -> Result<(Schema, ClassComments), postgres::Error> {
     let mut tables: Vec<Table> = Vec::new();
     let mut position: HashMap<String, usize> = HashMap::new();
 
@@ -58,10 +83,16 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
     )?;
     // Defaults (and generated columns' expressions) by (table oid, attnum), in a
     // query of their own: `pg_get_expr` in the column query's join cost about
-    // six times as much as the same calls here (ci/bench-postgres).
+    // six times as much as the same calls here (ci/bench-postgres). Given a
+    // table, pg_get_expr opens it to name its columns (a relcache entry and a
+    // lock per table, most of this query's time); only an expression that
+    // reads a column (a Var node: generated columns) needs that, the text of
+    // any other is the same without it.
     let mut defaults: HashMap<(u32, i16), String> = client
         .query(
-            "SELECT d.adrelid, d.adnum, pg_get_expr(d.adbin, d.adrelid) \
+            "SELECT d.adrelid, d.adnum, \
+                    CASE WHEN d.adbin::text LIKE '%{VAR %' THEN pg_get_expr(d.adbin, d.adrelid) \
+                         ELSE pg_get_expr(d.adbin, 0) END \
              FROM pg_attrdef d \
              JOIN pg_class c ON c.oid = d.adrelid \
              JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -150,23 +181,45 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         })
         .collect();
 
-    let constraints = client.query(
+    // One row per index with its raw catalog arrays (key attnums, operator
+    // classes, collations, sort options), resolved here: a subquery or a
+    // pg_get_indexdef per key on the server was most of pull's time. The
+    // expressions come in one pg_get_expr of the whole list, split here;
+    // pg_get_indexdef only where that split is not sure, and in full for an
+    // index the model leaves out.
+    let indexes = client.query(
         &format!(
-            "SELECT c.relname::text, con.conname::text, con.contype::text, \
-                    con.conkey, f.relname::text, con.confkey, con.confdeltype::text, con.confupdtype::text, \
-                    CASE WHEN con.contype IN ('c', 'x', 't') OR con.condeferrable OR con.confmatchtype = 'f' \
-                         THEN pg_get_constraintdef(con.oid) ELSE '' END, \
-                    con.condeferrable, con.confmatchtype::text, con.condeferred, \
-                    con.conrelid, con.confrelid \
-             FROM pg_constraint con \
-             JOIN pg_class c ON c.oid = con.conrelid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             LEFT JOIN pg_class f ON f.oid = con.confrelid \
-             WHERE n.nspname = current_schema() AND con.contype IN ('p', 'u', 'f', 'c', 'x', 't') AND c.relname NOT IN {INTERNAL} \
-             ORDER BY c.oid, con.oid"
+            "SELECT t.relname::text, i.relname::text, ix.indisunique, am.amname::text, ix.indnkeyatts::int, \
+                    ix.indrelid, ix.indkey::int2[], ix.indclass::oid[], ix.indcollation::oid[], \
+                    ix.indoption::int2[], \
+                    pg_get_expr(ix.indpred, ix.indrelid, true), \
+                    ix.indnullsnotdistinct, \
+                    am.amname IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin'), \
+                    pg_get_expr(ix.indexprs, ix.indrelid, true), ix.indexrelid \
+             FROM pg_index ix \
+             JOIN pg_class i ON i.oid = ix.indexrelid \
+             JOIN pg_am am ON am.oid = i.relam \
+             JOIN pg_class t ON t.oid = ix.indrelid \
+             JOIN pg_namespace n ON n.oid = t.relnamespace \
+             WHERE n.nspname = current_schema() AND t.relname NOT IN {INTERNAL} \
+               AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
+             ORDER BY t.oid, i.oid"
         ),
         &[],
     )?;
+    // The operator classes that are not their type's default, by oid (the
+    // model names only those).
+    let opclass_names: HashMap<u32, String> = client
+        .query(
+            "SELECT oid, opcname::text FROM pg_opclass WHERE NOT opcdefault",
+            &[],
+        )?
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    // Asked for after the queries above, which leave the second session (see
+    // `ahead`) time to connect and run it meanwhile.
+    let constraints = ahead::query(client, ahead, AHEAD_CONSTRAINTS, &constraints_sql())?;
     // A foreign key to a table of another schema: its columns are not among
     // those read above.
     let known: HashSet<u32> = attributes.keys().map(|&(relid, _)| relid).collect();
@@ -246,42 +299,6 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         }
     }
 
-    // One row per index with its raw catalog arrays (key attnums, operator
-    // classes, collations, sort options), resolved here: a subquery or a
-    // pg_get_indexdef per key on the server was most of pull's time. The
-    // expressions come in one pg_get_expr of the whole list, split here;
-    // pg_get_indexdef only where that split is not sure, and in full for an
-    // index the model leaves out.
-    let indexes = client.query(
-        &format!(
-            "SELECT t.relname::text, i.relname::text, ix.indisunique, am.amname::text, ix.indnkeyatts::int, \
-                    ix.indrelid, ix.indkey::int2[], ix.indclass::oid[], ix.indcollation::oid[], \
-                    ix.indoption::int2[], \
-                    pg_get_expr(ix.indpred, ix.indrelid, true), \
-                    ix.indnullsnotdistinct, \
-                    am.amname IN ('btree', 'hash', 'gist', 'spgist', 'gin', 'brin'), \
-                    pg_get_expr(ix.indexprs, ix.indrelid, true), ix.indexrelid \
-             FROM pg_index ix \
-             JOIN pg_class i ON i.oid = ix.indexrelid \
-             JOIN pg_am am ON am.oid = i.relam \
-             JOIN pg_class t ON t.oid = ix.indrelid \
-             JOIN pg_namespace n ON n.oid = t.relnamespace \
-             WHERE n.nspname = current_schema() AND t.relname NOT IN {INTERNAL} \
-               AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.contype IN ('p', 'u', 'x')) \
-             ORDER BY t.oid, i.oid"
-        ),
-        &[],
-    )?;
-    // The operator classes that are not their type's default, by oid (the
-    // model names only those).
-    let opclass_names: HashMap<u32, String> = client
-        .query(
-            "SELECT oid, opcname::text FROM pg_opclass WHERE NOT opcdefault",
-            &[],
-        )?
-        .iter()
-        .map(|row| (row.get(0), row.get(1)))
-        .collect();
     // Per index: whether the model holds it (a method it names and no key
     // collation other than its column's, or the default for an expression),
     // and the expressions of its keys when the split of pg_get_expr's list
@@ -408,31 +425,46 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
         });
     }
 
-    // Comments of tables (objsubid 0) and of their columns.
+    // Comments of tables (objsubid 0) and of their columns, by oid and attnum,
+    // resolved here with the names read above: joined on the server, the
+    // catalog's stale row estimates made this a nested loop per comment.
+    let table_of_oid: HashMap<u32, usize> = columns
+        .iter()
+        .filter_map(|row| Some((row.get::<_, u32>(12), *position.get(row.get::<_, &str>(0))?)))
+        .collect();
     let comments = client.query(
-        &format!(
-            "SELECT c.relname::text, a.attname::text, d.description \
-             FROM pg_description d \
-             JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
-             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND c.relname NOT IN {INTERNAL}"
-        ),
+        "SELECT d.objoid, d.objsubid, d.description FROM pg_description d \
+         WHERE d.classoid = 'pg_class'::regclass AND d.objoid >= 16384",
         &[],
     )?;
+    let mut class_comments = ClassComments {
+        rows: Vec::with_capacity(comments.len()),
+        table_oids: table_of_oid
+            .iter()
+            .map(|(&oid, &index)| (tables[index].name.clone(), oid))
+            .collect(),
+    };
     for row in &comments {
-        let Some(&index) = position.get(&row.get::<_, String>(0)) else {
+        let relid: u32 = row.get(0);
+        let text: String = row.get(2);
+        class_comments.rows.push((relid, row.get(1), text.clone()));
+        let Some(&index) = table_of_oid.get(&relid) else {
             continue;
         };
-        let text: String = row.get(2);
         let table = &mut tables[index];
-        match row.get::<_, Option<String>>(1) {
-            Some(column) => {
-                if let Some(column) = table.columns.iter_mut().find(|c| c.name == column) {
+        match row.get::<_, i32>(1) {
+            0 => table.comment = Some(text),
+            attnum => {
+                let Ok(attnum) = i16::try_from(attnum) else {
+                    continue;
+                };
+                let Some((name, _)) = attributes.get(&(relid, attnum)) else {
+                    continue;
+                };
+                if let Some(column) = table.columns.iter_mut().find(|c| &c.name == name) {
                     column.comment = Some(text);
                 }
             }
-            None => table.comment = Some(text),
         }
     }
 
@@ -510,16 +542,37 @@ fn read(client: &mut Client, found: &mut Vec<Unmanaged>) -> Result<Schema, postg
     }
     let objects = super::objects::read(client, found)?;
     let enums = read_enums(client)?;
-    Ok(Schema {
-        tables,
-        objects,
-        enums,
-        domains,
-    })
+    Ok((
+        Schema {
+            tables,
+            objects,
+            enums,
+            domains,
+        },
+        class_comments,
+    ))
 }
 
 /// `CHECK ((price > (0)::numeric)) [NOT VALID]` (`pg_get_constraintdef`) → the
 /// expression inside, without the outer parentheses PostgreSQL adds.
+/// Every key, foreign key and CHECK of the current schema's tables, in one query.
+fn constraints_sql() -> String {
+    format!(
+            "SELECT c.relname::text, con.conname::text, con.contype::text, \
+                    con.conkey, f.relname::text, con.confkey, con.confdeltype::text, con.confupdtype::text, \
+                    CASE WHEN con.contype IN ('c', 'x', 't') OR con.condeferrable OR con.confmatchtype = 'f' \
+                         THEN pg_get_constraintdef(con.oid) ELSE '' END, \
+                    con.condeferrable, con.confmatchtype::text, con.condeferred, \
+                    con.conrelid, con.confrelid \
+             FROM pg_constraint con \
+             JOIN pg_class c ON c.oid = con.conrelid \
+             JOIN pg_namespace n ON n.oid = c.relnamespace \
+             LEFT JOIN pg_class f ON f.oid = con.confrelid \
+             WHERE n.nspname = current_schema() AND con.contype IN ('p', 'u', 'f', 'c', 'x', 't') AND c.relname NOT IN {INTERNAL} \
+             ORDER BY c.oid, con.oid"
+        )
+}
+
 fn check_expression(definition: &str) -> String {
     let text = definition.trim();
     let text = text.strip_suffix(" NOT VALID").unwrap_or(text);

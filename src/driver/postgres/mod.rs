@@ -2,6 +2,7 @@
 //! runs migrations, an advisory lock keeps concurrent runners apart.
 
 mod admin;
+mod ahead;
 mod alter;
 mod batch;
 mod column_kind;
@@ -354,6 +355,43 @@ impl PostgresDatabase {
     pub fn client(&mut self) -> &mut Client {
         &mut self.client
     }
+
+    /// A second session running the costliest catalog queries of
+    /// `inspect_with_unmanaged` in this session's snapshot (see `ahead`), or
+    /// none when the snapshot cannot be exported. Call inside the open
+    /// REPEATABLE READ transaction, which must outlive what it returns.
+    fn second_session(&mut self) -> ahead::Ahead {
+        let Ok(config) = parse_config(&self.url) else {
+            return ahead::Ahead::none();
+        };
+        // Exporting is allowed in a read-only transaction, not in a savepoint;
+        // a failure (an old server, a pooler) aborts the transaction, which
+        // then starts again as it was.
+        let snapshot = self
+            .client
+            .simple_query("SELECT pg_export_snapshot()")
+            .ok()
+            .and_then(|messages| {
+                messages.into_iter().find_map(|message| match message {
+                    postgres::SimpleQueryMessage::Row(row) => row.get(0).map(str::to_string),
+                    _ => None,
+                })
+            });
+        match snapshot {
+            Some(snapshot) => ahead::Ahead::start(
+                config,
+                self.display.clone(),
+                snapshot,
+                inspect::queries_ahead(),
+            ),
+            None => {
+                let _ = self
+                    .client
+                    .batch_execute("ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+                ahead::Ahead::none()
+            }
+        }
+    }
 }
 
 /// The pid of the session holding strata's advisory lock, if another one does.
@@ -442,7 +480,9 @@ impl Database for PostgresDatabase {
         self.client
             .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             .map_err(|e| query_error(&e))?;
-        let inspected = inspect::inspect_with_unmanaged(&mut self.client);
+        let mut ahead = self.second_session();
+        let inspected = inspect::inspect_with_unmanaged(&mut self.client, &mut ahead);
+        drop(ahead);
         let ended = self.client.batch_execute("ROLLBACK");
         let inspected = inspected.map_err(|e| query_error(&e))?;
         ended.map_err(|e| query_error(&e))?;

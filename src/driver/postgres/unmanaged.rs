@@ -5,12 +5,12 @@
 
 use postgres::Client;
 
+use super::ahead::{self, Ahead};
+use super::inspect::{ClassComments, AHEAD_RELATIONS};
+
 use crate::schema::{Schema, Unmanaged};
 
 const INTERNAL: &str = "('refinery_schema_history', 'strata_patch_history')";
-// The tables `inspect` leaves out of the schema (its INTERNAL).
-const HISTORY: &str =
-    "('refinery_schema_history', '__diesel_schema_migrations', 'strata_patch_history')";
 
 /// `NOT EXISTS` an extension owning the object `oid` of catalog `catalog`.
 fn not_extension_member(catalog: &str, oid: &str) -> String {
@@ -20,16 +20,10 @@ fn not_extension_member(catalog: &str, oid: &str) -> String {
     )
 }
 
-/// Adds every object of the current schema the model does not hold to `found`;
-/// partitioned tables, partitions and inheriting tables are also taken out of
-/// `schema` (a plain table in their place would hold other rows).
-pub fn find(
-    client: &mut Client,
-    schema: &mut Schema,
-    found: &mut Vec<Unmanaged>,
-) -> Result<(), postgres::Error> {
-    let relations = client.query(
-        &format!(
+/// Sequences, foreign and partitioned tables, partitions and inheriting tables
+/// of the current schema, in one query.
+pub fn relations_sql() -> String {
+    format!(
             "SELECT c.relname::text, c.relkind::text, c.relispartition, \
                     (SELECT string_agg(p.relname::text, ', ' ORDER BY p.relname) FROM pg_inherits i \
                      JOIN pg_class p ON p.oid = i.inhparent WHERE i.inhrelid = c.oid), \
@@ -61,9 +55,20 @@ pub fn find(
                AND {} \
              ORDER BY c.relname",
             not_extension_member("pg_class", "c.oid")
-        ),
-        &[],
-    )?;
+        )
+}
+
+/// Adds every object of the current schema the model does not hold to `found`;
+/// partitioned tables, partitions and inheriting tables are also taken out of
+/// `schema` (a plain table in their place would hold other rows).
+pub fn find(
+    client: &mut Client,
+    ahead: &mut Ahead,
+    schema: &mut Schema,
+    class_comments: &ClassComments,
+    found: &mut Vec<Unmanaged>,
+) -> Result<(), postgres::Error> {
+    let relations = ahead::query(client, ahead, AHEAD_RELATIONS, &relations_sql())?;
     let mut left_out = Vec::new();
     for row in &relations {
         let name: String = row.get(0);
@@ -208,27 +213,41 @@ pub fn find(
         found.push(Unmanaged::new(kind, name, detail));
     }
 
-    // Not the comments of the plain tables `inspect` read (those it keeps, and
-    // those of columns it read too, it can have no other): reading them twice
-    // was a tenth of pull's server time on a 1,000-table schema.
-    let comments = client.query(
-        &format!(
-            "SELECT c.relname::text, a.attname::text, d.description \
-             FROM pg_description d \
-             JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid \
-             JOIN pg_namespace n ON n.oid = c.relnamespace \
-             LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
-             WHERE n.nspname = current_schema() AND c.relname NOT IN {INTERNAL} \
-               AND d.description NOT LIKE 'strata:%' \
-               AND NOT (c.relkind = 'r' AND NOT c.relispartition \
-                        AND c.relname NOT IN {HISTORY} \
-                        AND NOT EXISTS (SELECT 1 FROM pg_inherits i WHERE i.inhrelid = c.oid) \
-                        AND EXISTS (SELECT 1 FROM pg_attribute a WHERE a.attrelid = c.oid \
-                                    AND a.attnum > 0 AND NOT a.attisdropped)) \
-             ORDER BY c.relname, d.objsubid"
-        ),
-        &[],
-    )?;
+    // Not the comments of the tables the schema holds (those it keeps, and those
+    // of columns it read too, it can have no other): only the comments on other
+    // relations, found among those `inspect` read, are looked up by name.
+    // Selecting them on the server was a tenth of pull's server time on a
+    // 1,000-table schema.
+    let managed: std::collections::HashSet<u32> = schema
+        .tables
+        .iter()
+        .filter_map(|table| class_comments.table_oids.get(&table.name).copied())
+        .collect();
+    let mut others: Vec<u32> = class_comments
+        .rows
+        .iter()
+        .filter(|(oid, _, text)| !managed.contains(oid) && !text.starts_with("strata:"))
+        .map(|(oid, _, _)| *oid)
+        .collect();
+    others.sort_unstable();
+    others.dedup();
+    let comments = if others.is_empty() {
+        Vec::new()
+    } else {
+        client.query(
+            &format!(
+                "SELECT c.relname::text, a.attname::text, d.description \
+                 FROM pg_description d \
+                 JOIN pg_class c ON d.classoid = 'pg_class'::regclass AND d.objoid = c.oid \
+                 JOIN pg_namespace n ON n.oid = c.relnamespace \
+                 LEFT JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum = d.objsubid AND d.objsubid > 0 \
+                 WHERE d.objoid = ANY($1) AND n.nspname = current_schema() AND c.relname NOT IN {INTERNAL} \
+                   AND d.description NOT LIKE 'strata:%' \
+                 ORDER BY c.relname, d.objsubid"
+            ),
+            &[&others],
+        )?
+    };
     for row in &comments {
         let table: String = row.get(0);
         // Comments of the tables and columns schema.toml holds are its own.
