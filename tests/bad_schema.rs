@@ -461,3 +461,27 @@ department_id = { type = "integer", nullable = true, references = "department.id
         vec![("department_id".into(), "department".into(), "id".into())]
     );
 }
+
+/// A nullable key column is SQLite's legacy quirk only: refused with PostgreSQL
+/// among the dialects, whether the key is declared on the column or the table.
+#[test]
+fn nullable_key_columns_with_postgres() {
+    let stderr = bad_schema("nullable_keys.toml", "5:63", 2);
+    assert!(stderr.contains(
+        "primary key column `tag.code` is nullable, which the postgres dialect does not allow"
+    ));
+    assert!(
+        stderr.contains("primary key column `pair.b` is nullable"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("./schema.toml:8:1"), "{stderr}");
+    insta::assert_snapshot!(stderr);
+}
+
+/// A single integer key is SQLite's rowid, which is never NULL.
+#[test]
+fn nullable_rowid_key() {
+    let stderr = bad_schema("nullable_rowid_key.toml", "5:57", 1);
+    assert!(stderr.contains("a single integer key is SQLite's rowid, never NULL"));
+    insta::assert_snapshot!(stderr);
+}

@@ -75,8 +75,9 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
             name: column_name,
             default: default.map(|text| parse_default(&text, &ty)),
             ty,
-            // Primary key columns can never hold NULL once strata declares them.
-            nullable: !not_null && pk_position == 0,
+            // A key column without NOT NULL may hold NULL in a rowid table
+            // (SQLite's legacy quirk), except the rowid itself: settled below.
+            nullable: !not_null,
             renamed_from: None,
             comment: None,
             numbering: Default::default(),
@@ -86,9 +87,28 @@ fn read(connection: &Connection, found: &mut Vec<Unmanaged>) -> rusqlite::Result
     }
     drop(rows);
 
+    // WITHOUT ROWID tables (pull names them), whose key columns are NOT NULL.
+    let without_rowid_tables: std::collections::HashSet<String> = connection
+        .prepare("SELECT name FROM pragma_table_list WHERE schema = 'main' AND wr")?
+        .query_map([], |row| row.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
     for table in &mut tables {
         if let Some(mut columns) = primary_keys.remove(&table.name) {
             columns.sort();
+            // A single integer key is the rowid (strata declares it INTEGER),
+            // which is never NULL; a WITHOUT ROWID table's key is NOT NULL too.
+            let rowid_key = columns.len() == 1
+                && table
+                    .column(&columns[0].1)
+                    .is_some_and(|column| column.ty.is_integer_like());
+            let without_rowid = without_rowid_tables.contains(&table.name);
+            if rowid_key || without_rowid {
+                for (_, name) in &columns {
+                    if let Some(column) = table.columns.iter_mut().find(|c| &c.name == name) {
+                        column.nullable = false;
+                    }
+                }
+            }
             table.primary_key = Some(PrimaryKey {
                 name: names::primary_key(&table.name),
                 columns: columns.into_iter().map(|(_, name)| name).collect(),

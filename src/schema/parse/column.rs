@@ -205,16 +205,11 @@ impl Parser<'_> {
         }
         if primary_key {
             if let Some(span) = nullable_span.filter(|_| column.nullable) {
-                self.reader.problem(
-                    Problem::new(
-                        span,
-                        format!(
-                            "primary key column `{}.{column_name}` cannot be nullable",
-                            table.name
-                        ),
-                    )
-                    .label("remove `nullable = true`"),
-                );
+                // Settled once the dialects and the whole key are known.
+                self.nullable_keys.push(super::column_kind::VirtualColumn {
+                    span,
+                    column: format!("{}.{column_name}", table.name),
+                });
             }
             if table.primary_key.is_none() {
                 let pk_name = names::primary_key(&table.name);

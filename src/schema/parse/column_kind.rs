@@ -9,7 +9,7 @@ use toml::de::DeValue;
 
 use super::Parser;
 use crate::diagnostics::Problem;
-use crate::schema::{Column, Generated, IdentityKind, Numbering, SequenceOptions, Table};
+use crate::schema::{Column, Generated, IdentityKind, Numbering, Schema, SequenceOptions, Table};
 use crate::spanned_toml::Value;
 
 /// Where each numbering option of a column was written, for the checks made
@@ -305,6 +305,48 @@ impl Parser<'_> {
                 .label("SQLite numbers only its INTEGER PRIMARY KEY (the rowid)")
                 .help("make it the table's single integer primary key, or remove \"sqlite\" from `dialects`"),
             );
+        }
+    }
+
+    /// A primary key column declared `nullable = true` is SQLite's legacy
+    /// nullable key (a rowid table lets a key other than its INTEGER PRIMARY
+    /// KEY hold NULL; `pull` writes it so). It is an error with PostgreSQL among
+    /// the dialects (its keys are NOT NULL), and for a single integer key,
+    /// which is SQLite's rowid and never NULL.
+    pub(super) fn check_nullable_keys(&mut self, dialects: &[String], schema: &Schema) {
+        let postgres = dialects.iter().any(|dialect| dialect == "postgres");
+        for found in std::mem::take(&mut self.nullable_keys) {
+            let (table, column) = found.column.split_once('.').unwrap_or((&found.column, ""));
+            let rowid = schema.table(table).is_some_and(|table| {
+                table
+                    .primary_key
+                    .as_ref()
+                    .is_some_and(|pk| pk.columns.len() == 1)
+                    && table.column(column).is_some_and(|c| c.ty.is_integer_like())
+            });
+            let problem = if postgres {
+                Problem::new(
+                    found.span,
+                    format!(
+                        "primary key column `{}` is nullable, which the postgres dialect does not allow",
+                        found.column
+                    ),
+                )
+                .label("PostgreSQL key columns are NOT NULL")
+                .help("remove `nullable = true`; only SQLite lets a key (other than its INTEGER PRIMARY KEY) hold NULL")
+            } else if rowid {
+                Problem::new(
+                    found.span,
+                    format!(
+                        "primary key column `{}` cannot be nullable: a single integer key is SQLite's rowid, never NULL",
+                        found.column
+                    ),
+                )
+                .label("remove `nullable = true`")
+            } else {
+                continue;
+            };
+            self.reader.problem(problem);
         }
     }
 

@@ -124,6 +124,9 @@ struct Parser<'s> {
     /// Identity columns that are not their table's single primary key,
     /// refused when SQLite is a dialect.
     unkeyed_identities: Vec<column_kind::VirtualColumn>,
+    /// Primary key columns declared `nullable = true`: SQLite's legacy keys,
+    /// refused when PostgreSQL is a dialect or the key is SQLite's rowid.
+    nullable_keys: Vec<column_kind::VirtualColumn>,
     /// The numbering options of the current table's columns, checked once
     /// the table (its primary key) is parsed.
     column_kinds: Vec<(String, column_kind::KindSpans)>,
@@ -148,6 +151,7 @@ impl<'s> Parser<'s> {
             postgres_only_indexes: Vec::new(),
             virtual_columns: Vec::new(),
             unkeyed_identities: Vec::new(),
+            nullable_keys: Vec::new(),
             column_kinds: Vec::new(),
             enum_names: Vec::new(),
             domain_names: Vec::new(),
@@ -283,6 +287,7 @@ impl<'s> Parser<'s> {
         self.check_virtual_columns(&config.dialects);
         self.check_unkeyed_identities(&config.dialects);
         self.settle_types(&config.dialects, &mut schema);
+        self.check_nullable_keys(&config.dialects, &schema);
         self.check_enum_names(&schema);
         self.check_domain_names(&schema);
 

@@ -140,12 +140,17 @@ impl Parser<'_> {
             return;
         }
         if let Some(columns) = self.known_columns(table, &names) {
+            // A key column declared `nullable = true` stays so (SQLite's
+            // legacy nullable keys); settled once the dialects are known.
             for column in table
                 .columns
-                .iter_mut()
-                .filter(|c| columns.contains(&c.name))
+                .iter()
+                .filter(|c| c.nullable && columns.contains(&c.name))
             {
-                column.nullable = false;
+                self.nullable_keys.push(super::column_kind::VirtualColumn {
+                    span: key.span(),
+                    column: format!("{}.{}", table.name, column.name),
+                });
             }
             let pk_name = explicit_name.unwrap_or_else(|| names::primary_key(&table.name));
             self.name_object(
