@@ -591,8 +591,9 @@ fn postgres_pull_names_comments_on_other_relations() {
 }
 
 /// pull reads the largest catalog queries on a second session when it can;
-/// when it cannot (here: a role allowed one connection), it reads them on its
-/// own session and writes the very same schema.toml.
+/// when it cannot (a role allowed one connection, or one that may not export
+/// its snapshot), it reads them on its own session and writes the very same
+/// schema.toml.
 #[test]
 fn postgres_pull_with_one_connection_writes_the_same_schema() {
     let database = PgDatabase::create();
@@ -628,7 +629,17 @@ fn postgres_pull_with_one_connection_writes_the_same_schema() {
     let one = tempfile::tempdir().unwrap();
     let (with_two, listed_two) = pull(&database.url, two.path());
     let (with_one, listed_one) = pull(&one_session_url, one.path());
+    // A session that may connect twice but cannot export its snapshot starts
+    // its transaction again and reads everything itself.
+    database.execute(&format!(
+        "ALTER ROLE \"{role}\" CONNECTION LIMIT 5; \
+         REVOKE EXECUTE ON FUNCTION pg_export_snapshot() FROM PUBLIC"
+    ));
+    let unexported = tempfile::tempdir().unwrap();
+    let (with_no_export, listed_no_export) = pull(&one_session_url, unexported.path());
     database.execute(&format!("DROP ROLE \"{role}\""));
+    assert_eq!(with_no_export, with_two);
+    assert_eq!(listed_no_export, listed_two);
     assert!(
         with_two.contains("CHECK") || with_two.contains("check"),
         "{with_two}"
