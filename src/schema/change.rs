@@ -244,6 +244,24 @@ fn column_summary(column: &Column) -> String {
     if let Some(default) = &column.default {
         text.push_str(&printable(&format!(" default {default}")));
     }
+    // What else tells two versions of a column apart in a summary line.
+    match column.numbering {
+        crate::schema::Numbering::Identity(crate::schema::IdentityKind::Always) => {
+            text.push_str(" identity always")
+        }
+        crate::schema::Numbering::Identity(crate::schema::IdentityKind::ByDefault) => {
+            text.push_str(" identity by default")
+        }
+        crate::schema::Numbering::Off => text.push_str(" not numbered"),
+        crate::schema::Numbering::Auto => {}
+    }
+    if let Some(generated) = &column.generated {
+        text.push_str(&printable(&format!(
+            " generated as ({}){}",
+            generated.sql,
+            if generated.stored { "" } else { " virtual" }
+        )));
+    }
     text
 }
 

@@ -260,8 +260,32 @@ pub fn regenerate(
     let reverse = if from.generated.is_some() {
         Reverse::Sql(replace(from, indexes.0))
     } else {
+        // Back to a plain column that keeps the computed values (its own are
+        // gone): DROP EXPRESSION keeps the column, its indexes and its rows
+        // valid, where a drop and re-add would leave a NOT NULL column empty.
+        let mut sql = format!(
+            "ALTER TABLE {} ALTER COLUMN {} DROP EXPRESSION;",
+            q(table),
+            q(&to.name)
+        );
+        if from.name != to.name {
+            sql.push_str(&format!(
+                "\nALTER TABLE {} RENAME COLUMN {} TO {};",
+                q(table),
+                q(&to.name),
+                q(&from.name)
+            ));
+        }
+        if let Some(default) = &from.default {
+            sql.push_str(&format!(
+                "\nALTER TABLE {} ALTER COLUMN {} SET DEFAULT {};",
+                q(table),
+                q(&from.name),
+                crate::driver::ddl::default_value(default, super::plan::postgres_boolean)
+            ));
+        }
         Reverse::Lossy {
-            sql: replace(from, indexes.0),
+            sql,
             reason: format!("the values of {what} before it was generated are not kept"),
         }
     };
@@ -269,10 +293,16 @@ pub fn regenerate(
 }
 
 /// A generated column that becomes a plain one keeps its values:
-/// `DROP EXPRESSION`. Its reverse computes them again (drop and re-add).
-pub fn stop_generating(table: &str, from: &Column, definition: impl Fn(&Column) -> String) -> Step {
+/// `DROP EXPRESSION`. Its reverse computes them again (drop and re-add, with
+/// `indexes`, the CREATE INDEX of those on it as `from` has them, built again).
+pub fn stop_generating(
+    table: &str,
+    from: &Column,
+    definition: impl Fn(&Column) -> String,
+    indexes: &[String],
+) -> Step {
     let what = format!("{}.{}", printable(table), printable(&from.name));
-    let back = regenerate(table, from, from, definition, (&[], &[]));
+    let back = regenerate(table, from, from, definition, (indexes, indexes));
     Step::new(
         format!(
             "ALTER TABLE {} ALTER COLUMN {} DROP EXPRESSION;",

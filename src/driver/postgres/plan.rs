@@ -299,9 +299,17 @@ pub fn plan(
                 } else {
                     let mut from = from.clone();
                     if from.generated.is_some() && to.generated.is_none() {
-                        steps.push(column_kind::stop_generating(table, &from, |column| {
-                            column_definition(column, false)
-                        }));
+                        // Its reverse drops and re-adds the column, and with it
+                        // the indexes on it (those this migration keeps).
+                        let (old, _) = tables.map_or((Vec::new(), Vec::new()), |(old, new)| {
+                            unchanged_indexes_on(old, new, &from.name, &to.name)
+                        });
+                        steps.push(column_kind::stop_generating(
+                            table,
+                            &from,
+                            |column| column_definition(column, false),
+                            &old,
+                        ));
                         from.generated = None;
                     }
                     steps.extend(alter_column(table, &from, to, sequence.as_deref(), busy));
