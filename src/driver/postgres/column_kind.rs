@@ -264,7 +264,7 @@ pub fn regenerate(
         // gone): DROP EXPRESSION keeps the column, its indexes and its rows
         // valid, where a drop and re-add would leave a NOT NULL column empty.
         let mut sql = format!(
-            "ALTER TABLE {} ALTER COLUMN {} DROP EXPRESSION;",
+            "{DROP_EXPRESSION_NOTE}ALTER TABLE {} ALTER COLUMN {} DROP EXPRESSION;",
             q(table),
             q(&to.name)
         );
@@ -292,6 +292,10 @@ pub fn regenerate(
     Step::new(replace(to, indexes.1), comment, reverse)
 }
 
+/// Said above every DROP EXPRESSION, which squawk flags as a change clients may
+/// notice: here schema.toml asks for it, and no lock or rewrite is involved.
+const DROP_EXPRESSION_NOTE: &str = "-- The column keeps its values and accepts writes from now on (a catalog change: no rewrite).\n-- squawk-ignore ban-drop-generated-expression\n";
+
 /// A generated column that becomes a plain one keeps its values:
 /// `DROP EXPRESSION`. Its reverse computes them again (drop and re-add, with
 /// `indexes`, the CREATE INDEX of those on it as `from` has them, built again).
@@ -305,7 +309,7 @@ pub fn stop_generating(
     let back = regenerate(table, from, from, definition, (indexes, indexes));
     Step::new(
         format!(
-            "ALTER TABLE {} ALTER COLUMN {} DROP EXPRESSION;",
+            "{DROP_EXPRESSION_NOTE}ALTER TABLE {} ALTER COLUMN {} DROP EXPRESSION;",
             q(table),
             q(&from.name)
         ),
