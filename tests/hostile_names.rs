@@ -384,3 +384,39 @@ fn a_quoted_check_name_round_trips_on_sqlite() {
     );
     strata_ok(dir.path(), &["check"]);
 }
+
+/// The same for the other things pull writes by name: an enum type and one of
+/// its values, a domain and its CHECK, a view (PostgreSQL). Each is named,
+/// escaped, and nothing is written, instead of a file generate would refuse.
+#[test]
+fn pull_refuses_types_domains_and_views_whose_names_have_a_line_break() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path();
+    let postgres = Backend::new(Kind::Postgres, project);
+    postgres.execute(
+        "CREATE TYPE \"mo\nod\" AS ENUM ('ok', 'b\nad');
+         CREATE DOMAIN \"pos\nitive\" AS integer CONSTRAINT \"ch\nk\" CHECK (VALUE > 0);
+         CREATE TABLE t (id serial PRIMARY KEY, m \"mo\nod\", p \"pos\nitive\");
+         CREATE VIEW \"v\nw\" AS SELECT 1 AS one;",
+    );
+    let run = postgres.strata(
+        project,
+        &["pull", "--output", "pulled.toml", "--allow-unmanaged"],
+    );
+    assert_eq!(run.code, REFUSED, "{}\n{}", run.stdout, run.stderr);
+    for expected in [
+        "enum type: `mo\\nod` contains the control character \\n",
+        "value `b\\nad` of enum type `mo\\nod`: holds a control character",
+        "domain: `pos\\nitive` contains the control character \\n",
+        "constraint on domain `pos\\nitive`: `ch\\nk` contains the control character \\n",
+        "view: `v\\nw` contains the control character \\n",
+    ] {
+        assert!(
+            run.stderr.contains(expected),
+            "{expected}\nnot in:\n{}",
+            run.stderr
+        );
+    }
+    assert!(!run.stderr.contains("a bug in pull"), "{}", run.stderr);
+    assert!(!project.join("pulled.toml").exists());
+}

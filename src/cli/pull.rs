@@ -58,7 +58,7 @@ pub fn run(
     if !unwritable.is_empty() {
         return Err(Error::Refused(format!(
             "{url}: schema.toml cannot hold these names, so nothing was written:\n  {}\n\
-             rename them in the database (ALTER TABLE … RENAME …), then pull again",
+             rename them in the database (ALTER TABLE, TYPE, DOMAIN or VIEW … RENAME …), then pull again",
             unwritable.join("\n  ")
         )));
     }

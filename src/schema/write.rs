@@ -76,6 +76,38 @@ pub fn unwritable_names(schema: &Schema) -> Vec<String> {
             }
         }
     }
+    for enum_type in &schema.enums {
+        if let Some(problem) = identifier_problem(&enum_type.name) {
+            problems.push(format!("enum type: {problem}"));
+        }
+        for value in &enum_type.values {
+            if value.chars().any(char::is_control) {
+                problems.push(format!(
+                    "value `{}` of enum type `{}`: holds a control character",
+                    printable(value),
+                    printable(&enum_type.name)
+                ));
+            }
+        }
+    }
+    for domain in &schema.domains {
+        if let Some(problem) = identifier_problem(&domain.name) {
+            problems.push(format!("domain: {problem}"));
+        }
+        for check in &domain.checks {
+            if let Some(problem) = identifier_problem(&check.name) {
+                problems.push(format!(
+                    "constraint on domain `{}`: {problem}",
+                    printable(&domain.name)
+                ));
+            }
+        }
+    }
+    for object in &schema.objects {
+        if let Some(problem) = identifier_problem(&object.name) {
+            problems.push(format!("{}: {problem}", object.kind));
+        }
+    }
     problems
 }
 
