@@ -116,7 +116,10 @@ fn read(
             ("d", name) if row.get::<_, bool>(10) && domains.iter().any(|d| d.name == name) => {
                 Type::Domain(name)
             }
-            _ => column_type(row.get(2), row.get(8), row.get(9), row.get(10), row.get(11)),
+            _ => match modelled_array(row.get(2), row.get(10), row.get(11), &domains) {
+                Some(ty) => ty,
+                None => column_type(row.get(2), row.get(8), row.get(9), row.get(10), row.get(11)),
+            },
         };
         let mut default: Option<String> = defaults.remove(&(row.get(12), row.get(13)));
         let column_name: String = row.get(1);
@@ -729,6 +732,31 @@ fn column_type(
         }
         ty => ty,
     }
+}
+
+/// An array of one of the schema's enums or domains that schema.toml holds
+/// (`mood[]`): PostgreSQL's own spelling, `type = { postgres = "mood[]" }`,
+/// when the element's name needs no quotes. The enum or domain is created
+/// before the tables, so the spelling is all the column needs.
+fn modelled_array(
+    formatted: &str,
+    same_schema: bool,
+    element_typtype: String,
+    domains: &[crate::schema::DomainType],
+) -> Option<Type> {
+    let element = formatted.trim_end_matches("[]");
+    let plain = element
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && element.starts_with(|c: char| c.is_ascii_lowercase() || c == '_');
+    let modelled = match element_typtype.as_str() {
+        // Enums named like a portable type are left to `pull` to name.
+        "e" => Type::parse_portable(element).is_none(),
+        "d" => domains.iter().any(|domain| domain.name == element),
+        _ => false,
+    };
+    (same_schema && element != formatted && plain && modelled)
+        .then(|| Type::native("postgres", formatted))
 }
 
 /// Every enum type of the current schema with its values in order, in one query.
