@@ -44,6 +44,15 @@ pub fn strata_ok(project: &Path, args: &[&str]) -> Run {
     run
 }
 
+/// `strata pull` of `url` into `project`'s schema.toml, which must succeed
+/// (nothing left out, so no `--allow-unmanaged`).
+pub fn pull_ok(project: &Path, url: &str) -> Run {
+    strata_ok(
+        project,
+        &["pull", "--database-url", url, "--output", "schema.toml"],
+    )
+}
+
 pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }

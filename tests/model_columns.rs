@@ -53,16 +53,7 @@ fn pulled_and_migrated() -> (tempfile::TempDir, PgDatabase, PgDatabase) {
     let original = PgDatabase::create();
     original.execute(SOURCE);
     original.execute(DATA);
-    strata_ok(
-        project,
-        &[
-            "pull",
-            "--database-url",
-            &original.url,
-            "--output",
-            "schema.toml",
-        ],
-    );
+    pull_ok(project, &original.url);
     strata_ok(
         project,
         &["generate", "init", "--dev-url", &pg_server_url()],
@@ -295,16 +286,7 @@ fn sqlite_generated_columns_round_trip_and_change() {
         .execute_batch(SQLITE_SOURCE)
         .unwrap();
     let original_url = format!("sqlite:{}", original.display());
-    strata_ok(
-        project,
-        &[
-            "pull",
-            "--database-url",
-            &original_url,
-            "--output",
-            "schema.toml",
-        ],
-    );
+    pull_ok(project, &original_url);
     let schema = std::fs::read_to_string(project.join("schema.toml")).unwrap();
     for line in [
         "generated = { sql = \"price * qty\" }",

@@ -61,16 +61,7 @@ fn pull_generate_migrate_round_trips_domains() {
     let project = dir.path();
 
     // No domain is named as left out: pull succeeds without --allow-unmanaged.
-    let pulled = strata_ok(
-        project,
-        &[
-            "pull",
-            "--database-url",
-            &original.url,
-            "--output",
-            "schema.toml",
-        ],
-    );
+    let pulled = pull_ok(project, &original.url);
     assert!(!pulled.stderr.contains("domain"), "{}", pulled.stderr);
     let schema = read(project, "schema.toml");
     for part in [

@@ -66,16 +66,7 @@ fn postgres_types_arrays_extension_types_and_enums_round_trip() {
     let project = dir.path();
 
     // Nothing is left out: pull succeeds without --allow-unmanaged.
-    let pulled = strata_ok(
-        project,
-        &[
-            "pull",
-            "--database-url",
-            &original.url,
-            "--output",
-            "schema.toml",
-        ],
-    );
+    let pulled = pull_ok(project, &original.url);
     assert!(!pulled.stderr.contains("warning"), "{}", pulled.stderr);
     let schema = std::fs::read_to_string(project.join("schema.toml")).unwrap();
     for line in [

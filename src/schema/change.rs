@@ -121,6 +121,21 @@ pub enum Change {
 }
 
 impl Change {
+    /// A change of an enum or domain type rather than of a table: engines
+    /// without such types (SQLite) see it in the tables' columns instead.
+    pub fn is_type_change(&self) -> bool {
+        matches!(
+            self,
+            Change::CreateEnum(_)
+                | Change::AddEnumValue { .. }
+                | Change::DropEnum(_)
+                | Change::ReplaceEnum { .. }
+                | Change::CreateDomain(_)
+                | Change::AlterDomain { .. }
+                | Change::DropDomain(_)
+        )
+    }
+
     /// Changes that can lose data or fail on the data there is: drops of tables
     /// and columns, narrowing type changes (and changes of kind), and NOT NULL
     /// without a default to fill the existing NULLs with. Widening a type and

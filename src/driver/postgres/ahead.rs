@@ -63,7 +63,8 @@ impl Ahead {
                     return;
                 };
                 let began = client.batch_execute(&format!(
-                    "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT {}",
+                    "{}; SET TRANSACTION SNAPSHOT {}",
+                    super::BEGIN_SNAPSHOT,
                     crate::driver::quote_literal(&snapshot)
                 ));
                 if began.is_err() || sender.send(Message::Ready).is_err() {

@@ -762,14 +762,15 @@ fn modelled_array(
 /// Every enum type of the current schema with its values in order, in one query.
 fn read_enums(client: &mut Client) -> Result<Vec<crate::schema::EnumType>, postgres::Error> {
     let rows = client.query(
-        "SELECT t.typname::text, e.enumlabel::text \
-         FROM pg_type t \
-         JOIN pg_namespace n ON n.oid = t.typnamespace \
-         JOIN pg_enum e ON e.enumtypid = t.oid \
-         WHERE n.nspname = current_schema() \
-           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass \
-                           AND d.objid = t.oid AND d.deptype = 'e') \
-         ORDER BY t.typname, e.enumsortorder",
+        &format!(
+            "SELECT t.typname::text, l.enumlabel::text \
+             FROM pg_type t \
+             JOIN pg_namespace n ON n.oid = t.typnamespace \
+             JOIN pg_enum l ON l.enumtypid = t.oid \
+             WHERE n.nspname = current_schema() AND {} \
+             ORDER BY t.typname, l.enumsortorder",
+            super::objects::not_extension_member("pg_type", "t.oid")
+        ),
         &[],
     )?;
     let mut enums: Vec<crate::schema::EnumType> = Vec::new();
@@ -794,7 +795,7 @@ fn read_enums(client: &mut Client) -> Result<Vec<crate::schema::EnumType>, postg
 /// portable type; no collation of its own), with its NOT NULL, default and checks, in one query.
 fn read_domains(client: &mut Client) -> Result<Vec<crate::schema::DomainType>, postgres::Error> {
     let rows = client.query(
-        "SELECT t.typname::text, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
+        &format!("SELECT t.typname::text, format_type(t.typbasetype, t.typtypmod), t.typnotnull, t.typdefault, \
                 b.typtype::text, b.typname::text, b.typnamespace = t.typnamespace, \
                 COALESCE((SELECT e.typtype::text FROM pg_type e WHERE e.oid = b.typelem AND b.typcategory = 'A'), ''), \
                 c.conname::text, pg_get_constraintdef(c.oid), t.typcollation <> b.typcollation \
@@ -802,10 +803,10 @@ fn read_domains(client: &mut Client) -> Result<Vec<crate::schema::DomainType>, p
          JOIN pg_namespace n ON n.oid = t.typnamespace \
          JOIN pg_type b ON b.oid = t.typbasetype \
          LEFT JOIN pg_constraint c ON c.contypid = t.oid AND c.contype = 'c' \
-         WHERE n.nspname = current_schema() AND t.typtype = 'd' \
-           AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_type'::regclass \
-                           AND d.objid = t.oid AND d.deptype = 'e') \
+         WHERE n.nspname = current_schema() AND t.typtype = 'd' AND {} \
          ORDER BY t.typname, c.conname",
+            super::objects::not_extension_member("pg_type", "t.oid")
+        ),
         &[],
     )?;
     let mut domains: Vec<crate::schema::DomainType> = Vec::new();

@@ -36,6 +36,9 @@ use crate::{Error, Result};
 
 /// The advisory lock every strata migrate and patch takes ("strata" in ASCII).
 const LOCK_KEY: i64 = 0x7374_7261_7461;
+/// The transaction `pull` and `baseline` read the catalogs in: one snapshot for
+/// every query (as pg_dump does), which a second session can import (`ahead`).
+pub(crate) const BEGIN_SNAPSHOT: &str = "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
 
 const TABLE_EXISTS: &str =
     "SELECT EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace \
@@ -387,7 +390,7 @@ impl PostgresDatabase {
             None => {
                 let _ = self
                     .client
-                    .batch_execute("ROLLBACK; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+                    .batch_execute(&format!("ROLLBACK; {BEGIN_SNAPSHOT}"));
                 ahead::Ahead::none()
             }
         }
@@ -478,7 +481,7 @@ impl Database for PostgresDatabase {
         // it ends with ROLLBACK: nothing to commit. strata calls this outside any
         // transaction of its own (its locks are session advisory locks).
         self.client
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .batch_execute(BEGIN_SNAPSHOT)
             .map_err(|e| query_error(&e))?;
         let mut ahead = self.second_session();
         let inspected = inspect::inspect_with_unmanaged(&mut self.client, &mut ahead);

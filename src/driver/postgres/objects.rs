@@ -10,7 +10,7 @@ use postgres::Client;
 use crate::schema::{ObjectKind, SqlObject, Unmanaged};
 
 /// `NOT EXISTS` an extension owning the object `oid` of catalog `catalog`.
-fn not_extension_member(catalog: &str, oid: &str) -> String {
+pub(super) fn not_extension_member(catalog: &str, oid: &str) -> String {
     format!(
         "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass \
          AND e.objid = {oid} AND e.deptype = 'e')"

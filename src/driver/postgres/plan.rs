@@ -1082,29 +1082,15 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
             Change::AddColumn {
                 table: "team".into(),
                 column: Column {
-                    name: "motto".into(),
-                    ty: Type::Text,
-                    nullable: false,
                     default: Some(DefaultValue::Text("never give up".into())),
-                    renamed_from: None,
-                    comment: None,
-                    numbering: Default::default(),
-                    sequence: Default::default(),
-                    generated: None,
+                    ..Column::new("motto", Type::Text)
                 },
             },
             Change::AddColumn {
                 table: "hero".into(),
                 column: Column {
-                    name: "mentor_id".into(),
-                    ty: Type::Integer,
                     nullable: true,
-                    default: None,
-                    renamed_from: None,
-                    comment: None,
-                    numbering: Default::default(),
-                    sequence: Default::default(),
-                    generated: None,
+                    ..Column::new("mentor_id", Type::Integer)
                 },
             },
             Change::AddForeignKey {
@@ -1283,15 +1269,9 @@ team_id = { type = "integer", nullable = true, references = "team.id" }
 
     fn column(name: &str, ty: Type, nullable: bool, default: Option<DefaultValue>) -> Column {
         Column {
-            name: name.into(),
-            ty,
             nullable,
             default,
-            renamed_from: None,
-            comment: None,
-            numbering: Default::default(),
-            sequence: Default::default(),
-            generated: None,
+            ..Column::new(name, ty)
         }
     }
 

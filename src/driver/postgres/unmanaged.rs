@@ -7,18 +7,11 @@ use postgres::Client;
 
 use super::ahead::{self, Ahead};
 use super::inspect::{ClassComments, AHEAD_RELATIONS};
+use super::objects::not_extension_member;
 
 use crate::schema::{Schema, Unmanaged};
 
 const INTERNAL: &str = "('refinery_schema_history', 'strata_patch_history')";
-
-/// `NOT EXISTS` an extension owning the object `oid` of catalog `catalog`.
-fn not_extension_member(catalog: &str, oid: &str) -> String {
-    format!(
-        "NOT EXISTS (SELECT 1 FROM pg_depend e WHERE e.classid = '{catalog}'::regclass \
-         AND e.objid = {oid} AND e.deptype = 'e')"
-    )
-}
 
 /// Sequences, foreign and partitioned tables, partitions and inheriting tables
 /// of the current schema, in one query.

@@ -89,16 +89,7 @@ pub fn plan(
             }
             continue;
         }
-        if matches!(
-            change,
-            Change::CreateEnum(_)
-                | Change::AddEnumValue { .. }
-                | Change::DropEnum(_)
-                | Change::ReplaceEnum { .. }
-                | Change::CreateDomain(_)
-                | Change::AlterDomain { .. }
-                | Change::DropDomain(_)
-        ) {
+        if change.is_type_change() {
             // SQLite has no enum types: `Schema::for_dialect` made enum columns
             // text with a CHECK, whose changes rebuild their tables.
             continue;
@@ -303,23 +294,17 @@ fn droppable_in_place(table: &Table, column: &str) -> bool {
 /// Whether a rebuild of its table makes `change` (renames, creating and dropping
 /// whole tables stay steps of their own).
 fn part_of_rebuild(change: &Change) -> bool {
-    !matches!(
-        change,
-        Change::CreateTable(_)
-            | Change::SetComment { .. }
-            | Change::DropTable { .. }
-            | Change::RenameTable { .. }
-            | Change::RenameColumn { .. }
-            | Change::CreateObject(_)
-            | Change::DropObject(_)
-            | Change::CreateEnum(_)
-            | Change::AddEnumValue { .. }
-            | Change::DropEnum(_)
-            | Change::ReplaceEnum { .. }
-            | Change::CreateDomain(_)
-            | Change::AlterDomain { .. }
-            | Change::DropDomain(_)
-    )
+    !change.is_type_change()
+        && !matches!(
+            change,
+            Change::CreateTable(_)
+                | Change::SetComment { .. }
+                | Change::DropTable { .. }
+                | Change::RenameTable { .. }
+                | Change::RenameColumn { .. }
+                | Change::CreateObject(_)
+                | Change::DropObject(_)
+        )
 }
 
 /// One step rebuilding `table` into its target shape; its reverse is the rebuild
@@ -619,15 +604,8 @@ team_id = { type = "integer", nullable = true, references = "team.id", on_delete
 
     fn nullable(name: &str, ty: Type) -> Column {
         Column {
-            name: name.into(),
-            ty,
             nullable: true,
-            default: None,
-            renamed_from: None,
-            comment: None,
-            numbering: Default::default(),
-            sequence: Default::default(),
-            generated: None,
+            ..Column::new(name, ty)
         }
     }
 

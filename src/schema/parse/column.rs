@@ -46,17 +46,7 @@ impl Parser<'_> {
         self.names
             .push((table.name.clone(), column_name.clone(), name.span()));
         let name_ok = self.identifier(&column_name, name.span(), "column");
-        let mut column = Column {
-            name: column_name.clone(),
-            ty: Type::Integer,
-            nullable: false,
-            default: None,
-            renamed_from: None,
-            comment: None,
-            numbering: Default::default(),
-            sequence: Default::default(),
-            generated: None,
-        };
+        let mut column = Column::new(column_name.clone(), Type::Integer);
         let options = match body.get_ref() {
             DeValue::String(_) => {
                 // A bad type is reported once; the column is still declared, so
@@ -206,9 +196,10 @@ impl Parser<'_> {
         if primary_key {
             if let Some(span) = nullable_span.filter(|_| column.nullable) {
                 // Settled once the dialects and the whole key are known.
-                self.nullable_keys.push(super::column_kind::VirtualColumn {
+                self.nullable_keys.push(super::column_kind::NullableKey {
                     span,
-                    column: format!("{}.{column_name}", table.name),
+                    table: table.name.clone(),
+                    column: column_name.clone(),
                 });
             }
             if table.primary_key.is_none() {

@@ -30,6 +30,13 @@ pub(super) struct VirtualColumn {
     pub column: String,
 }
 
+/// A primary key column declared `nullable = true`, and where.
+pub(super) struct NullableKey {
+    pub span: Range<usize>,
+    pub table: String,
+    pub column: String,
+}
+
 impl Parser<'_> {
     /// `identity = "always" | "by_default" | { always = BOOL, start = N, increment = N }`
     pub(super) fn identity(&mut self, column: &mut Column, value: &Value<'_>) {
@@ -316,20 +323,22 @@ impl Parser<'_> {
     pub(super) fn check_nullable_keys(&mut self, dialects: &[String], schema: &Schema) {
         let postgres = dialects.iter().any(|dialect| dialect == "postgres");
         for found in std::mem::take(&mut self.nullable_keys) {
-            let (table, column) = found.column.split_once('.').unwrap_or((&found.column, ""));
-            let rowid = schema.table(table).is_some_and(|table| {
+            let qualified = format!("{}.{}", found.table, found.column);
+            let rowid = schema.table(&found.table).is_some_and(|table| {
                 table
                     .primary_key
                     .as_ref()
                     .is_some_and(|pk| pk.columns.len() == 1)
-                    && table.column(column).is_some_and(|c| c.ty.is_integer_like())
+                    && table
+                        .column(&found.column)
+                        .is_some_and(|c| c.ty.is_integer_like())
             });
             let problem = if postgres {
                 Problem::new(
                     found.span,
                     format!(
                         "primary key column `{}` is nullable, which the postgres dialect does not allow",
-                        found.column
+                        qualified
                     ),
                 )
                 .label("PostgreSQL key columns are NOT NULL")
@@ -339,7 +348,7 @@ impl Parser<'_> {
                     found.span,
                     format!(
                         "primary key column `{}` cannot be nullable: a single integer key is SQLite's rowid, never NULL",
-                        found.column
+                        qualified
                     ),
                 )
                 .label("remove `nullable = true`")

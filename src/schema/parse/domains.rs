@@ -86,15 +86,11 @@ impl Parser<'_> {
             }
             if let Some(value) = options.get("default") {
                 let like = Column {
-                    name: format!("VALUE of domain {domain_name}"),
-                    ty: domain.base.clone(),
                     nullable: true,
-                    default: None,
-                    renamed_from: None,
-                    comment: None,
-                    numbering: Default::default(),
-                    sequence: Default::default(),
-                    generated: None,
+                    ..Column::new(
+                        format!("VALUE of domain {domain_name}"),
+                        domain.base.clone(),
+                    )
                 };
                 match self.default_value(&like, value) {
                     Some(default) => domain.default = Some(default),

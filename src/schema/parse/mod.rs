@@ -126,7 +126,7 @@ struct Parser<'s> {
     unkeyed_identities: Vec<column_kind::VirtualColumn>,
     /// Primary key columns declared `nullable = true`: SQLite's legacy keys,
     /// refused when PostgreSQL is a dialect or the key is SQLite's rowid.
-    nullable_keys: Vec<column_kind::VirtualColumn>,
+    nullable_keys: Vec<column_kind::NullableKey>,
     /// The numbering options of the current table's columns, checked once
     /// the table (its primary key) is parsed.
     column_kinds: Vec<(String, column_kind::KindSpans)>,

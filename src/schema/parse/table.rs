@@ -147,9 +147,10 @@ impl Parser<'_> {
                 .iter()
                 .filter(|c| c.nullable && columns.contains(&c.name))
             {
-                self.nullable_keys.push(super::column_kind::VirtualColumn {
+                self.nullable_keys.push(super::column_kind::NullableKey {
                     span: key.span(),
-                    column: format!("{}.{}", table.name, column.name),
+                    table: table.name.clone(),
+                    column: column.name.clone(),
                 });
             }
             let pk_name = explicit_name.unwrap_or_else(|| names::primary_key(&table.name));
